@@ -1,0 +1,79 @@
+// One build for everything: the extension host bundle, the database worker, the CLI and
+// the webview apps. `--watch` rebuilds on change; `--production` minifies.
+// sharp is native, so it stays external and is copied (with its platform binaries) into
+// dist/node_modules, which is what the VSIX ships instead of the whole node_modules.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const out = 'dist';
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  external: ['vscode', 'sharp'],
+  logLevel: 'info',
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: out },
+  { ...nodeCommon, entryPoints: { 'db-worker': 'src/storage/worker.ts' }, outdir: out },
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: out, banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    entryPoints: { gallery: 'src/webviews/gallery/main.tsx' },
+    outdir: join(out, 'webviews'),
+    loader: { '.css': 'css' },
+    logLevel: 'info',
+  },
+].filter((b) => Object.values(b.entryPoints).every((f) => existsSync(f)));
+
+/** Copy a package and its runtime dependencies (recursively) into dist/node_modules. */
+function copyPackage(name, seen = new Set()) {
+  if (seen.has(name)) return;
+  seen.add(name);
+  let pkgJson;
+  try {
+    pkgJson = require.resolve(`${name}/package.json`);
+  } catch {
+    return; // optional dependency for another platform
+  }
+  const dir = dirname(pkgJson);
+  cpSync(dir, join(out, 'node_modules', name), {
+    recursive: true,
+    filter: (src) => !/[/\\](docs?|test|src|install)([/\\]|$)|\.(md|ts|map|cc|h|gyp)$/i.test(src.slice(dir.length)),
+  });
+  const pkg = JSON.parse(readFileSync(pkgJson, 'utf8'));
+  for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) copyPackage(dep, seen);
+}
+
+function copyAssets() {
+  mkdirSync(out, { recursive: true });
+  cpSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(out, 'sql-wasm.wasm'));
+  rmSync(join(out, 'node_modules'), { recursive: true, force: true });
+  copyPackage('sharp');
+}
+
+copyAssets();
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[esbuild] watching…');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,143 @@
+// Records kept per project and the async API of the project database. The database is
+// the fast index; sidecar JSON files next to each product are the durable truth (see
+// DESIGN.md). The API is async because sql.js runs in a worker thread, so the caller's
+// thread (the extension host) is never blocked by a query or a save.
+
+import type { JobState } from '../providers/types.ts';
+
+export interface ProjectManifest {
+  name: string;
+  /** Manifest format version. */
+  version: 1;
+  createdAt: string;
+  defaults?: { provider?: string; model?: string };
+}
+
+/** The full record of one generated file. The sidecar `<id>.json` holds exactly this. */
+export interface ProductRecord {
+  /** ULID-like sortable id: time-ordered, unique across processes. */
+  id: string;
+  jobId: string;
+  provider: string;
+  model: string;
+  modelVersion?: string;
+  kind: 'image' | 'video' | 'audio';
+  mediaType: string;
+  /** Relative to the project root, forward slashes: products/YYYY/MM/DD/<id>.<ext> */
+  file: string;
+  /** Poster frame for videos, relative path, when there is one. */
+  poster?: string;
+  width?: number;
+  height?: number;
+  bytes: number;
+  sha256: string;
+  /** The exact input sent to the provider. */
+  input: Record<string, unknown>;
+  prompt?: string;
+  negativePrompt?: string;
+  seed?: number;
+  requestId?: string;
+  timings?: Record<string, number>;
+  cost?: { amount: number; currency: string };
+  /** Relative path of the parameter file it came from. */
+  sourceFile?: string;
+  /** ISO time. */
+  createdAt: string;
+  // User metadata
+  favorite: boolean;
+  rating: number; // 0 = unrated, 1..5
+  tags: string[];
+  notes: string;
+  /** Index in the job's outputs (a job may return several images). */
+  outputIndex: number;
+}
+
+export type ProductPatch = Partial<Pick<ProductRecord, 'favorite' | 'rating' | 'tags' | 'notes'>>;
+
+export interface JobRecord {
+  id: string;
+  provider: string;
+  model: string;
+  input: Record<string, unknown>;
+  state: JobState;
+  providerStatus?: string;
+  requestId?: string;
+  /** Adapter handle (see providers/types.ts SubmitResponse.handle). */
+  handle?: Record<string, string>;
+  queuePosition?: number;
+  progress?: number;
+  error?: { kind: string; message: string; fieldErrors?: { path: (string | number)[]; message: string }[] };
+  sourceFile?: string;
+  /** Groups the jobs of one "Generate" (a sweep), for contact sheets and progress. */
+  batchId?: string;
+  /** Product ids made by this job. */
+  productIds: string[];
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  submittedAt?: string;
+  finishedAt?: string;
+}
+
+export interface TemplateRecord {
+  id: string;
+  name: string;
+  scope: 'project' | 'global';
+  /** Relative path of the template file (templates/<name>.art.json). */
+  file: string;
+  provider: string;
+  model: string;
+  variables: string[];
+  updatedAt: string;
+}
+
+export type SortOrder = 'newest' | 'oldest' | 'rating' | 'model';
+
+export interface ProductQuery {
+  provider?: string[];
+  model?: string[];
+  /** ISO dates, inclusive. */
+  from?: string;
+  to?: string;
+  favorite?: boolean;
+  minRating?: number;
+  tags?: string[];
+  /** Full-text search over prompts (FTS4 MATCH syntax is built from plain words; user text is never spliced into SQL). */
+  text?: string;
+  sort?: SortOrder;
+  /** Keyset cursor: opaque string returned by the previous page. */
+  after?: string;
+  limit?: number;
+}
+
+export interface ProductPage {
+  items: ProductRecord[];
+  /** Cursor for the next page, absent at the end. */
+  next?: string;
+  /** Total matching rows (for the scrollbar); computed cheaply. */
+  total: number;
+}
+
+export interface ProjectDb {
+  readonly path: string;
+  // products
+  putProduct(p: ProductRecord): Promise<void>;
+  putProducts(ps: ProductRecord[]): Promise<void>;
+  getProduct(id: string): Promise<ProductRecord | undefined>;
+  updateProduct(id: string, patch: ProductPatch): Promise<ProductRecord | undefined>;
+  deleteProducts(ids: string[]): Promise<void>;
+  queryProducts(q: ProductQuery): Promise<ProductPage>;
+  countProducts(): Promise<number>;
+  facets(): Promise<{ providers: string[]; models: string[]; tags: string[] }>;
+  // jobs
+  putJob(j: JobRecord): Promise<void>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  listJobs(filter?: { states?: JobState[]; limit?: number }): Promise<JobRecord[]>;
+  // templates
+  putTemplate(t: TemplateRecord): Promise<void>;
+  listTemplates(): Promise<TemplateRecord[]>;
+  deleteTemplate(id: string): Promise<void>;
+  /** Persist now (writes are otherwise coalesced). Resolves once the file is durably on disk. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
