@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test command (README, `npm test`, and .ci/run): installs what the tests need,
+# then typecheck, lint, build, and every test suite through Node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shopt -s globstar nullglob
+
+# Debian packages: chromium for webview and end-to-end tests, the libraries code-server's
+# native modules build against, ripgrep (stands in for @vscode/ripgrep's download), zip tools.
+apt_needed=()
+command -v chromium >/dev/null || apt_needed+=(chromium)
+command -v rg >/dev/null || apt_needed+=(ripgrep)
+for pkg in libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || apt_needed+=("$pkg")
+done
+if [ ${#apt_needed[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing Debian packages: ${apt_needed[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_needed[@]}" >/dev/null
+  else
+    echo "Missing Debian packages: ${apt_needed[*]}. Run: sudo apt-get install -y ${apt_needed[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+echo "== typecheck"
+npm run --silent typecheck
+echo "== lint"
+npm run --silent lint
+echo "== build and package"
+npm run --silent package >/dev/null
+echo "== code-server (cached outside the repo)"
+bash scripts/code-server.sh install
+
+echo "== tests"
+files=(test/**/*.test.ts)
+mkdir -p test-results
+status=0
+node --import tsx --test \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination=test-results/tests.tap \
+  "${files[@]}" || status=$?
+passed=$(sed -n 's/^# pass //p' test-results/tests.tap | tail -1)
+failed=$(sed -n 's/^# fail //p' test-results/tests.tap | tail -1)
+skipped=$(sed -n 's/^# skipped //p' test-results/tests.tap | tail -1)
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+exit "$status"
