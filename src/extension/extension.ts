@@ -1,0 +1,185 @@
+// Activation: wire the core (providers, storage, engine) to VS Code. Nothing heavy happens
+// here: the database (sql.js, in a worker) and sharp load when a project is first used.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { createBuiltinRegistry } from '../providers/index.ts';
+import type { Provider, ProviderContext, ProviderFactory } from '../providers/types.ts';
+import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
+import { Engine } from '../engine/engine.ts';
+import { createSchemaCache } from '../engine/schemas.ts';
+import { registerCommands } from './commands.ts';
+import { Generator } from './generate.ts';
+import { JobsView } from './jobsView.ts';
+import { OutputLog } from './log.ts';
+import { ParamFiles } from './paramFiles.ts';
+import { ProjectManager, type ProjectSession } from './projects.ts';
+import { ProjectsView } from './projectsView.ts';
+import { KeyStore } from './secrets.ts';
+import { providerBaseUrl, providerLimits, settings } from './settings.ts';
+import { registerGallery } from './galleryPanel.ts';
+
+/** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
+export interface ArtFactoryApi {
+  readonly version: 1;
+  /** Add a provider; its models appear in Generate… and New Parameter File. */
+  registerProvider(provider: Provider | ProviderFactory): vscode.Disposable;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<ArtFactoryApi> {
+  const log = new OutputLog();
+  context.subscriptions.push(log);
+  const keys = new KeyStore(context.secrets, log);
+
+  // Settings are read at call time (getters), so a changed base URL or limit applies without a reload.
+  const ctxFor = (id: string): ProviderContext => ({
+    getKey: () => keys.get(id),
+    get baseUrl() {
+      return providerBaseUrl(id);
+    },
+    get limits() {
+      return providerLimits(id);
+    },
+    log,
+  });
+  const registry = createBuiltinRegistry(ctxFor);
+
+  const openDb = async (dir: string) => {
+    try {
+      return await openProjectDb(dir, {
+        workerPath: path.join(context.extensionPath, 'dist', 'db-worker.js'),
+        wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm'),
+        backups: settings.backupCount(),
+      });
+    } catch (e) {
+      offerRecovery(dir, e, log);
+      throw e;
+    }
+  };
+
+  let projects: ProjectManager | undefined;
+  const jobsViewRef: { current?: JobsView } = {};
+  const galleryRef: { current?: ReturnType<typeof registerGallery> } = {};
+  const projectsViewRef: { current?: ProjectsView } = {};
+
+  const createEngine = async (session: ProjectSession, db: Awaited<ReturnType<typeof openDb>>): Promise<Engine> => {
+    const engine = new Engine({
+      projectDir: session.dir,
+      db,
+      providers: registry,
+      log,
+      downloadLimitBytes: settings.downloadLimitBytes(),
+      pollIntervalMs: settings.pollIntervalMs(),
+      jobTimeoutMs: settings.jobTimeoutMs(),
+      allowLoopbackHttp: settings.allowLoopbackHttp(),
+    });
+    engine.on('job', (job) => {
+      jobsViewRef.current?.update(session.dir, job);
+      galleryRef.current?.onJob(session.dir, job);
+    });
+    engine.on('product', (product) => {
+      galleryRef.current?.onProduct(session.dir, product);
+      projectsViewRef.current?.recount(session.dir);
+    });
+    await jobsViewRef.current?.load(session.dir);
+    const resumed = await engine.resume();
+    if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
+    return engine;
+  };
+
+  projects = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
+  context.subscriptions.push(projects);
+  const projectsView = new ProjectsView(projects);
+  const jobsView = new JobsView(projects);
+  projectsViewRef.current = projectsView;
+  jobsViewRef.current = jobsView;
+  context.subscriptions.push(projectsView, jobsView);
+
+  // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
+  const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
+    const project = projects?.forUri(doc.uri);
+    const cache = project ? createSchemaCache(project.dir) : undefined;
+    const cached = await cache?.get(providerId, model);
+    if (cached || !allowFetch) return cached;
+    const provider = registry.get(providerId);
+    if (!provider) return undefined;
+    const schema = await provider.getInputSchema(model);
+    await cache?.set(providerId, model, schema);
+    return schema;
+  });
+  context.subscriptions.push(paramFiles);
+
+  const generator = new Generator(registry, paramFiles, context.globalState, log);
+  const gallery = registerGallery(context, {
+    projects: () => projects!.all().map((s) => ({ dir: s.dir, name: s.name, db: () => s.db() })),
+    activeProject: () => projects!.active()?.dir,
+    log,
+    execute: (command, ...args) => vscode.commands.executeCommand(command, ...args),
+    engineFor: async (dir) => projects!.get(dir)?.engine(),
+  });
+  galleryRef.current = gallery;
+  context.subscriptions.push(gallery);
+
+  context.subscriptions.push(
+    ...registerCommands({
+      context,
+      projects,
+      projectsView,
+      jobsView,
+      registry,
+      keys,
+      generator,
+      log,
+      openGallery: (p) => gallery.open(p === 'all' ? 'all' : p?.dir),
+    }),
+  );
+
+  // Pick up unfinished jobs from before a restart, after the window has settled.
+  const resumeTimer = setTimeout(() => void resumeUnfinished(projects!, log), 1500);
+  context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
+  void projects.rescan();
+
+  return {
+    version: 1,
+    registerProvider: (p) => {
+      const d = registry.register(p);
+      return new vscode.Disposable(() => d.dispose());
+    },
+  };
+}
+
+/** Open the engine of every project with unfinished jobs; the engine resumes them. */
+async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promise<void> {
+  await projects.ready();
+  for (const s of projects.all()) {
+    try {
+      const db = await s.db();
+      const open = await db.listJobs({ states: ['queued', 'submitted', 'running'], limit: 1 });
+      const needsDownload = (await db.listJobs({ states: ['succeeded'], limit: 50 })).some((j) => j.productIds.length === 0);
+      if (open.length > 0 || needsDownload) await s.engine();
+    } catch (e) {
+      log.error(`${s.name}: could not resume jobs: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+/** A corrupt database never silently starts empty: offer the ways back. */
+function offerRecovery(dir: string, e: unknown, log: OutputLog): void {
+  if (!(e instanceof StorageError)) return;
+  log.error(`${dir}: ${e.message}`);
+  const name = path.basename(dir);
+  if (e.kind === 'corrupt-db') {
+    void vscode.window
+      .showErrorMessage(`Art Factory: the index of "${name}" is damaged (${e.message}). Your products and sidecars are untouched.`, 'Restore Latest Backup', 'Rebuild from Sidecars', 'Show Log')
+      .then((b) => {
+        if (b === 'Restore Latest Backup') void vscode.commands.executeCommand('artFactory.restoreBackup');
+        if (b === 'Rebuild from Sidecars') void vscode.commands.executeCommand('artFactory.rebuildIndex');
+        if (b === 'Show Log') log.show();
+      });
+  } else {
+    void vscode.window.showErrorMessage(`Art Factory: ${name}: ${e.message}`, 'Show Log').then((b) => b && log.show());
+  }
+}
+
+export function deactivate(): void {
+  // Subscriptions dispose everything; pending database writes are flushed by ProjectSession.close().
+}

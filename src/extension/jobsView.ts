@@ -1,0 +1,141 @@
+import * as vscode from 'vscode';
+import type { JobRecord } from '../storage/types.ts';
+import { TERMINAL_STATES } from '../providers/types.ts';
+import { Disposable } from './disposable.ts';
+import type { ProjectManager } from './projects.ts';
+
+const ACTIVE = new Set(['queued', 'submitted', 'running']);
+const ICON: Record<string, string> = {
+  queued: 'clock',
+  submitted: 'cloud-upload',
+  running: 'sync~spin',
+  succeeded: 'pass',
+  failed: 'error',
+  canceled: 'circle-slash',
+};
+/** Finished jobs kept in the view; older ones stay in the database and the gallery. */
+const KEEP_FINISHED = 50;
+
+export interface JobEntry {
+  project: string;
+  job: JobRecord;
+}
+
+type Node = { group: 'active' | 'failed' | 'done' } | JobEntry;
+
+/** The Jobs view and the status bar count of running jobs, fed by the engines' job events. */
+export class JobsView extends Disposable implements vscode.TreeDataProvider<Node> {
+  private readonly jobs = new Map<string, JobEntry>();
+  private readonly changed = this.register(new vscode.EventEmitter<Node | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly statusItem = this.register(vscode.window.createStatusBarItem('artFactory.jobs', vscode.StatusBarAlignment.Left, 50));
+  private refreshTimer?: NodeJS.Timeout;
+
+  constructor(private readonly projects: ProjectManager) {
+    super();
+    this.statusItem.name = 'Art Factory Jobs';
+    this.statusItem.command = 'artFactory.showJobs';
+    this.register(vscode.window.registerTreeDataProvider('artFactory.jobs', this));
+    this.register({ dispose: () => clearTimeout(this.refreshTimer) });
+  }
+
+  /** Load recent jobs of a project from its database (when its engine opens). */
+  async load(projectDir: string): Promise<void> {
+    const s = this.projects.get(projectDir);
+    if (!s) return;
+    const db = await s.db();
+    for (const job of await db.listJobs({ limit: KEEP_FINISHED })) this.jobs.set(job.id, { project: projectDir, job });
+    this.scheduleRefresh();
+  }
+
+  update(project: string, job: JobRecord): void {
+    this.jobs.set(job.id, { project, job });
+    this.scheduleRefresh();
+  }
+
+  find(jobId: string): JobEntry | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  activeCount(): number {
+    let n = 0;
+    for (const e of this.jobs.values()) if (ACTIVE.has(e.job.state)) n++;
+    return n;
+  }
+
+  /** Job events arrive many times a second while jobs run; redraw at most every 250 ms. */
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.trimFinished();
+      this.changed.fire(undefined);
+      const n = this.activeCount();
+      if (n > 0) {
+        this.statusItem.text = `$(sync~spin) ${n} job${n === 1 ? '' : 's'}`;
+        this.statusItem.tooltip = `Art Factory: ${n} job${n === 1 ? '' : 's'} queued or running. Click to show them.`;
+        this.statusItem.show();
+      } else {
+        this.statusItem.hide();
+      }
+    }, 250);
+  }
+
+  private trimFinished(): void {
+    const finished = [...this.jobs.values()].filter((e) => TERMINAL_STATES.includes(e.job.state));
+    finished.sort((a, b) => b.job.updatedAt.localeCompare(a.job.updatedAt));
+    for (const e of finished.slice(KEEP_FINISHED)) this.jobs.delete(e.job.id);
+  }
+
+  getChildren(node?: Node): Node[] {
+    const all = [...this.jobs.values()].sort((a, b) => b.job.createdAt.localeCompare(a.job.createdAt));
+    if (!node) {
+      const groups: Node[] = [];
+      if (all.some((e) => ACTIVE.has(e.job.state))) groups.push({ group: 'active' });
+      if (all.some((e) => e.job.state === 'failed' || e.job.state === 'canceled')) groups.push({ group: 'failed' });
+      if (all.some((e) => e.job.state === 'succeeded')) groups.push({ group: 'done' });
+      return groups;
+    }
+    if ('group' in node) {
+      const want = (e: JobEntry): boolean =>
+        node.group === 'active' ? ACTIVE.has(e.job.state) : node.group === 'failed' ? e.job.state === 'failed' || e.job.state === 'canceled' : e.job.state === 'succeeded';
+      return all.filter(want);
+    }
+    return [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if ('group' in node) {
+      const label = { active: 'Queued and running', failed: 'Failed and canceled', done: 'Finished' }[node.group];
+      return new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+    }
+    const { job } = node;
+    const prompt = typeof job.input.prompt === 'string' ? job.input.prompt : '';
+    const item = new vscode.TreeItem(prompt ? prompt.slice(0, 60) : job.model, vscode.TreeItemCollapsibleState.None);
+    item.id = job.id;
+    const detail =
+      job.state === 'running' && job.progress !== undefined
+        ? `${Math.round(job.progress * 100)}%`
+        : job.queuePosition !== undefined && job.state !== 'running'
+          ? `queue position ${job.queuePosition}`
+          : job.providerStatus ?? job.state;
+    item.description = `${job.provider} · ${job.model} · ${job.state === 'failed' ? job.error?.message ?? 'failed' : detail}`;
+    item.tooltip = new vscode.MarkdownString(
+      [
+        `**${job.state}** — ${job.provider} \`${job.model}\``,
+        job.requestId ? `Request id: \`${job.requestId}\`` : '',
+        job.error ? `Error (${job.error.kind}): ${job.error.message}` : '',
+        `Created ${new Date(job.createdAt).toLocaleString()}`,
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+    item.iconPath = new vscode.ThemeIcon(ICON[job.state] ?? 'circle-outline');
+    item.contextValue = ACTIVE.has(job.state) ? 'job-active' : `job-${job.state}`;
+    return item;
+  }
+}
+
+export function isJobEntry(x: unknown): x is JobEntry {
+  return typeof x === 'object' && x !== null && 'job' in x && 'project' in x;
+}

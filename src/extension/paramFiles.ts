@@ -1,0 +1,83 @@
+import * as vscode from 'vscode';
+import { countJobs, parseParamFile, validateInput, type Diagnostic as ParamDiagnostic, type ParsedParamFile } from '../engine/paramFile.ts';
+import type { JsonSchema } from '../providers/types.ts';
+import { Disposable } from './disposable.ts';
+
+const SELECTOR: vscode.DocumentSelector = [{ pattern: '**/*.art.json' }];
+
+export function isParamFile(doc: vscode.TextDocument): boolean {
+  return doc.uri.path.endsWith('.art.json');
+}
+
+function toVsDiagnostic(d: ParamDiagnostic): vscode.Diagnostic {
+  const range = new vscode.Range(d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character);
+  const diag = new vscode.Diagnostic(range, d.message, d.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+  diag.source = 'Art Factory';
+  return diag;
+}
+
+export interface CheckedParamFile {
+  parsed: ParsedParamFile;
+  problems: ParamDiagnostic[];
+}
+
+/** Parameter files: live problems in the Problems panel and the "▶ Generate" CodeLens.
+ * Live checks use only the schema cached in the project (no network while typing); the
+ * check before a generation may fetch the model's schema. */
+export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
+  readonly diagnostics = this.register(vscode.languages.createDiagnosticCollection('artFactory'));
+  private readonly lensChanged = this.register(new vscode.EventEmitter<void>());
+  readonly onDidChangeCodeLenses = this.lensChanged.event;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>) {
+    super();
+    this.register(vscode.languages.registerCodeLensProvider(SELECTOR, this));
+    this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
+    this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
+    this.register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
+    this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
+    for (const d of vscode.workspace.textDocuments) this.schedule(d);
+  }
+
+  private schedule(doc: vscode.TextDocument): void {
+    if (!isParamFile(doc)) return;
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.check(doc, false).catch(() => undefined);
+      }, 300),
+    );
+  }
+
+  /** Parse and validate; publishes the problems and returns them. */
+  async check(doc: vscode.TextDocument, allowFetch: boolean): Promise<CheckedParamFile> {
+    const parsed = parseParamFile(doc.getText());
+    let problems = [...parsed.diagnostics];
+    if (parsed.value && !problems.some((p) => p.severity === 'error')) {
+      const schema = await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch);
+      if (schema) problems = problems.concat(validateInput(parsed, schema));
+    }
+    this.diagnostics.set(doc.uri, problems.map(toVsDiagnostic));
+    this.lensChanged.fire();
+    return { parsed, problems };
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const top = new vscode.Range(0, 0, 0, 0);
+    const parsed = parseParamFile(doc.getText());
+    const errors = (this.diagnostics.get(doc.uri) ?? []).filter((d) => d.severity === vscode.DiagnosticSeverity.Error).length;
+    if (!parsed.value || errors > 0) {
+      const n = Math.max(errors, parsed.diagnostics.length);
+      return [new vscode.CodeLens(top, { title: `$(warning) ${n} problem${n === 1 ? '' : 's'} to fix before generating`, command: 'workbench.actions.view.problems' })];
+    }
+    const jobs = countJobs(parsed.value);
+    return [
+      new vscode.CodeLens(top, { title: `▶ Generate (${jobs} job${jobs === 1 ? '' : 's'})`, command: 'artFactory.generateFromFile', arguments: [doc.uri], tooltip: 'Run this parameter file (Ctrl+Alt+G)' }),
+      new vscode.CodeLens(top, { title: 'Save as Template', command: 'artFactory.saveAsTemplate', arguments: [doc.uri] }),
+    ];
+  }
+}
