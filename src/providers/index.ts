@@ -1,0 +1,42 @@
+// The built-in provider set and the environment fallbacks used by the CLI and tests.
+
+import { createFalProvider } from './fal.ts';
+import { ProviderRegistry, type SchemaCache } from './registry.ts';
+import { createReplicateProvider } from './replicate.ts';
+import type { ProviderContext } from './types.ts';
+
+/** Environment variables holding keys, per provider (fallback after SecretStorage). */
+export const ENV_KEY_NAMES: Readonly<Record<string, string>> = { fal: 'FAL_KEY', replicate: 'REPLICATE_API_TOKEN', civitai: 'CIVITAI_API_TOKEN' };
+/** Environment variables redirecting a provider to `http://127.0.0.1:PORT` (tests, proxies). */
+export const ENV_BASE_URL_NAMES: Readonly<Record<string, string>> = {
+  fal: 'ARTFACTORY_FAL_BASE_URL',
+  replicate: 'ARTFACTORY_REPLICATE_BASE_URL',
+  civitai: 'ARTFACTORY_CIVITAI_BASE_URL',
+};
+
+/** The provider's key from the environment, if set. */
+export function envKey(providerId: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = ENV_KEY_NAMES[providerId];
+  const v = name ? env[name]?.trim() : undefined;
+  return v || undefined;
+}
+
+/** The provider's base-URL override from the environment, if set. */
+export function envBaseUrl(providerId: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = ENV_BASE_URL_NAMES[providerId];
+  const v = name ? env[name]?.trim() : undefined;
+  return v || undefined;
+}
+
+/** A context from the environment alone (command line, tests). */
+export function envContext(providerId: string, env: NodeJS.ProcessEnv = process.env, extra: Partial<ProviderContext> = {}): ProviderContext {
+  return { getKey: async () => envKey(providerId, env), baseUrl: envBaseUrl(providerId, env), ...extra };
+}
+
+/** fal and Replicate (and Civitai and Sample, once their modules land: see the note below). */
+export function createBuiltinRegistry(ctxFor: (providerId: string) => ProviderContext, opts: { schemaCache?: SchemaCache } = {}): ProviderRegistry {
+  const registry = new ProviderRegistry({ ctxFor, schemaCache: opts.schemaCache });
+  registry.register(createFalProvider, ctxFor('fal'));
+  registry.register(createReplicateProvider, ctxFor('replicate'));
+  return registry;
+}
