@@ -14,7 +14,9 @@
 import { ProviderError, redact, type FieldError } from './errors.ts';
 import type { ProviderContext, RateLimits } from './types.ts';
 
-export type FetchKind = 'create' | 'call';
+/** 'create': a job submission (rate-limited as creates, never resent once maybe accepted);
+ * 'call': any other API call; 'download': an output file (retried like a call, not rate-limited). */
+export type FetchKind = 'create' | 'call' | 'download';
 export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 const DISPLAY_NAMES: Record<string, string> = { fal: 'fal.ai', replicate: 'Replicate', civitai: 'Civitai', sample: 'Sample' };
@@ -127,7 +129,7 @@ interface Bucket {
 /** Two token buckets (creates, calls). Each refills at its per-minute rate and holds at most
  * a sixth of a minute's worth (at least 1), so a burst cannot spend the whole minute at once. */
 export class RateLimiter {
-  private readonly buckets: Record<FetchKind, Bucket | undefined> = { create: undefined, call: undefined };
+  private readonly buckets: Record<'create' | 'call', Bucket | undefined> = { create: undefined, call: undefined };
   private readonly limits: () => RateLimits;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -141,13 +143,13 @@ export class RateLimiter {
     this.sleep = opts.sleep ?? sleepWithSignal;
   }
 
-  private perMinute(kind: FetchKind): number {
+  private perMinute(kind: 'create' | 'call'): number {
     const l = this.limits();
     return kind === 'create' ? l.createsPerMinute : l.callsPerMinute;
   }
 
   /** Milliseconds until a token of this kind is free (0 = now), taking it when free. */
-  tryTake(kind: FetchKind): number {
+  tryTake(kind: 'create' | 'call'): number {
     const rate = this.perMinute(kind) / 60_000; // tokens per ms
     const capacity = Math.max(1, Math.floor(this.perMinute(kind) / 6));
     const t = this.now();
@@ -164,6 +166,7 @@ export class RateLimiter {
 
   /** Waits (with the injected sleep) until a token is free, then takes it. */
   async acquire(kind: FetchKind, signal?: AbortSignal): Promise<void> {
+    if (kind === 'download') return;
     for (;;) {
       const wait = this.tryTake(kind);
       if (wait === 0) return;
@@ -428,7 +431,7 @@ export function createProviderFetch(
         if (signal?.aborted || isAbortError(e)) throw canceled(provider);
         const codes = errorCodes(e);
         const notSent = codes.some((c) => NOT_SENT_CODES.has(c));
-        const retryable = k === 'call' || notSent;
+        const retryable = k !== 'create' || notSent;
         // No `cause`: the SDKs walk the cause chain for transport codes and would retry again.
         const err = new ProviderError(
           'network',
@@ -442,7 +445,7 @@ export function createProviderFetch(
       }
       if (res.ok || res.status < 400) return res;
 
-      const retryableStatus = res.status === 429 || (res.status >= 500 && k === 'call');
+      const retryableStatus = res.status === 429 || (res.status >= 500 && k !== 'create');
       if (res.status !== 429 && res.status < 500) {
         // A final client error: hand it back with its body kept readable.
         return replay(res, await readCapped(res));

@@ -3,6 +3,7 @@
 // endpoint id or Replicate owner/name[:version]) whose schemas are cached in the project.
 
 import { ProviderError } from './errors.ts';
+import { createProviderFetch, type FetchFn } from './net.ts';
 import type { JsonSchema, ModelInfo, Provider, ProviderContext, ProviderFactory } from './types.ts';
 
 /** Where model input schemas are cached (the engine backs it with `.artfactory/schemas/`). */
@@ -146,6 +147,17 @@ export class ProviderRegistry {
     const schema = await provider.getInputSchema(modelId, signal);
     await cache?.set(providerId, modelId, schema);
     return schema;
+  }
+
+  /** The context a provider id gets (the one factories receive). */
+  contextFor(providerId: string): ProviderContext {
+    return this.ctxFor(providerId);
+  }
+
+  /** A fetch for a provider's output URLs: base-URL rewrite, https-only, retries with backoff,
+   * no rate limit and no credentials. The engine downloads artifacts with it. */
+  downloadFetch(providerId: string): FetchFn {
+    return createProviderFetch(providerId, this.ctxFor(providerId), 'download');
   }
 
   setSchemaCache(cache: SchemaCache | undefined): void {

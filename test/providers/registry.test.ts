@@ -114,3 +114,23 @@ test('env helpers read keys and base URLs', async () => {
   assert.equal(envBaseUrl('fal', env), undefined);
   assert.equal(await envContext('fal', env).getKey(), 'abc');
 });
+
+test('registry: downloadFetch rewrites output URLs to the provider base and sends no key', async () => {
+  const rep = await startReplicateFake({ key: 'r8_dl' });
+  try {
+    const r = createBuiltinRegistry((id) => testCtx(id === 'replicate' ? rep.baseUrl : 'http://127.0.0.1:9', 'r8_dl'));
+    const p = r.get('replicate')!;
+    const sub = await p.submit({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'x' } });
+    for await (const _u of p.watch({ model: 'black-forest-labs/flux-schnell', requestId: sub.requestId }, { intervalMs: 1 })) {
+      /* until done */
+    }
+    const res = await p.result({ model: 'black-forest-labs/flux-schnell', requestId: sub.requestId });
+    const dl = await r.downloadFetch('replicate')(res.artifacts[0].url!);
+    assert.equal(dl.headers.get('content-type'), 'image/png');
+    assert.ok((await dl.arrayBuffer()).byteLength > 50);
+    const get = rep.captured.find((c) => c.url.startsWith('/replicate.delivery/'))!;
+    assert.equal(get.headers.authorization, undefined);
+  } finally {
+    await rep.close();
+  }
+});
