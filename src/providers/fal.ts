@@ -311,7 +311,10 @@ export class FalProvider implements Provider {
       return { state: 'failed', error: new ProviderError('failed', PROVIDER, `The ${NAME} run failed: ${redact(s.error, [key]).slice(0, 500)}`) };
     }
     try {
-      this.results.set(ref.requestId, await this.fetchResult(ref, client, key, signal));
+      const result = await this.fetchResult(ref, client, key, signal);
+      // Kept for the result() call that follows; bounded in case it never comes.
+      if (this.results.size >= 50) this.results.delete(this.results.keys().next().value!);
+      this.results.set(ref.requestId, result);
       return { state: 'succeeded' };
     } catch (e) {
       const err = this.toError(e, key, 'the result request');

@@ -407,8 +407,13 @@ export function createProviderFetch(
     const signal = init.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
     const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const baseUrl = ctx.baseUrl || undefined;
-    if (baseUrl) assertSafeUrl(baseUrl, provider, { allowLoopbackHttp: true });
-    const url = assertSafeUrl(rewriteUrl(rawUrl, baseUrl), provider, { allowLoopbackHttp: Boolean(baseUrl) });
+    const base = baseUrl ? assertSafeUrl(baseUrl, provider, { allowLoopbackHttp: true }) : undefined;
+    // Plain http only to the configured loopback base itself, not to any other local port a
+    // provider response might name.
+    const url = assertSafeUrl(rewriteUrl(rawUrl, baseUrl), provider, { allowLoopbackHttp: base?.protocol === 'http:' });
+    if (url.protocol === 'http:' && url.origin !== base?.origin) {
+      throw new ProviderError('insecure', provider, `${name}: refused plain http to ${url.host}; only the configured base URL may use http.`);
+    }
     const k = typeof kind === 'function' ? kind(new URL(rawUrl), method) : kind;
     const limiter = limiterFor(provider, ctx);
     const doFetch = opts.fetch ?? globalThis.fetch;

@@ -258,6 +258,7 @@ export class ReplicateProvider implements Provider {
       case 'processing':
         return { ...base, state: 'running', progress: progressFrom(lines) };
       case 'succeeded':
+        if (this.predictions.size >= 50) this.predictions.delete(this.predictions.keys().next().value!);
         this.predictions.set(p.id, p);
         return { ...base, state: 'succeeded', progress: 1 };
       case 'failed':

@@ -163,3 +163,11 @@ test('sticky failures: the same init fails again at once without a request', asy
     assert.equal(n, 2);
   } finally { await s.close(); }
 });
+
+test('provider fetch allows plain http only to the configured loopback base origin', async () => {
+  const f = createProviderFetch('fal', { getKey: async () => undefined, baseUrl: 'http://127.0.0.1:9' }, 'call');
+  await assert.rejects(f('http://127.0.0.1:8080/admin'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
+  await assert.rejects(f('http://localhost:9/x'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
+  const g = createProviderFetch('fal', { getKey: async () => undefined, baseUrl: 'https://proxy.example.com' }, 'call');
+  await assert.rejects(g('http://127.0.0.1:9/x'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
+});
