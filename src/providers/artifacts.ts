@@ -46,8 +46,23 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
+const MAX_DATA_URI_BYTES = 64 * 1024 * 1024;
+
+/** Bytes and media type of a base64 `data:` URI (fal returns these with `sync_mode: true`). */
+export function decodeDataUri(uri: string): { data: Uint8Array; mediaType?: string } | undefined {
+  const m = /^data:([\w.+-]+\/[\w.+-]+)?(?:;[\w-]+=[\w.-]+)*;base64,([A-Za-z0-9+/=\s]*)$/.exec(uri);
+  if (!m || (m[2].length * 3) / 4 > MAX_DATA_URI_BYTES) return undefined;
+  return { data: new Uint8Array(Buffer.from(m[2], 'base64')), mediaType: m[1] };
+}
+
 /** An artifact from a `{url, content_type, width, height, file_size}` object (fal's File/Image). */
 export function artifactFromFileObject(o: Record<string, unknown>, fallback: MediaKind): Artifact | undefined {
+  if (typeof o.url === 'string' && o.url.startsWith('data:')) {
+    const d = decodeDataUri(o.url);
+    if (!d) return undefined;
+    const mediaType = typeof o.content_type === 'string' ? o.content_type : d.mediaType;
+    return { data: d.data, mediaType, kind: kindOf(mediaType, fallback), width: num(o.width), height: num(o.height), size: d.data.byteLength };
+  }
   if (!isHttpUrl(o.url)) return undefined;
   const claimed = typeof o.content_type === 'string' ? o.content_type : undefined;
   const mediaType = claimed ?? mediaTypeFromUrl(o.url);

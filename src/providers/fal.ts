@@ -422,7 +422,7 @@ export class FalProvider implements Provider {
 
 /** A run that ended badly on fal's side: keep input/key/credit kinds, call the rest 'failed'. */
 function runFailure(err: ProviderError): ProviderError {
-  if (['validation', 'auth', 'quota', 'canceled', 'network', 'bad_response', 'not_found'].includes(err.kind)) return err;
+  if (['validation', 'auth', 'quota', 'canceled', 'network', 'bad_response', 'bad_output', 'not_found'].includes(err.kind)) return err;
   return new ProviderError('failed', PROVIDER, `The ${NAME} run failed (HTTP ${err.status ?? '?'}). ${err.message}`, { status: err.status });
 }
 

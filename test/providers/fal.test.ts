@@ -307,3 +307,22 @@ test('fal fake: truncated and oversized downloads are served as scripted', async
   assert.equal(big.headers.get('content-length'), String(3 * 1024 * 1024));
   await big.arrayBuffer();
 });
+
+test('fal: sync_mode data: URI outputs become in-memory artifacts', async () => {
+  const f = await fake();
+  const png = await pngBytes(8, 8, [9, 9, 9]);
+  f.nextJob({ output: { images: [{ url: `data:image/png;base64,${png.toString('base64')}`, width: 8, height: 8, content_type: 'image/png' }], seed: 5 } });
+  const p = createFalProvider(testCtx(f.baseUrl, KEY));
+  const ref = { model: 'fal-ai/flux/schnell', requestId: (await p.submit({ model: 'fal-ai/flux/schnell', input: { prompt: 'x', sync_mode: true } })).requestId };
+  await collect(p.watch(ref, { intervalMs: 1 }));
+  const r = await p.result(ref);
+  assert.equal(r.artifacts[0].url, undefined);
+  assert.equal(Buffer.compare(Buffer.from(r.artifacts[0].data!), png), 0);
+  assert.equal(r.artifacts[0].mediaType, 'image/png');
+  // An output with no files at all is bad_output, not success.
+  f.nextJob({ output: { images: [] } });
+  const ref2 = { model: 'fal-ai/flux/schnell', requestId: (await p.submit({ model: 'fal-ai/flux/schnell', input: { prompt: 'x' } })).requestId };
+  const last = (await collect(p.watch(ref2, { intervalMs: 1 }))).at(-1)!;
+  assert.equal(last.state, 'failed');
+  assert.equal(last.error?.kind, 'bad_output');
+});
