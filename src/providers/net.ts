@@ -38,6 +38,13 @@ export function rewriteUrl(url: string, baseUrl?: string): string {
   return `${base}/${m[1]}`;
 }
 
+/** The inverse of rewriteUrl: `BASE/HOST/PATH` back to `https://HOST/PATH`. */
+export function unrewriteUrl(url: string, baseUrl?: string): string {
+  if (!baseUrl) return url;
+  const base = baseUrl.replace(/\/+$/, '');
+  return url.startsWith(`${base}/`) ? `https://${url.slice(base.length + 1)}` : url;
+}
+
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
   return h === 'localhost' || h === '[::1]' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
@@ -431,8 +438,9 @@ export function createProviderFetch(
       }
       let res: Response;
       try {
-        res = await doFetch(url.href, requestInit);
+        res = await fetchFollowingRedirects(url, requestInit);
       } catch (e) {
+        if (e instanceof ProviderError) throw e;
         if (signal?.aborted || isAbortError(e)) throw canceled(provider);
         const codes = errorCodes(e);
         const notSent = codes.some((c) => NOT_SENT_CODES.has(c));
@@ -471,6 +479,36 @@ export function createProviderFetch(
       await backoff(attempt, retryAfterMs, `HTTP ${res.status}`);
     }
 
+    /** Redirects are followed by hand so every hop is rewritten and checked like the first;
+     * credentials are dropped when a hop leaves the origin. */
+    async function fetchFollowingRedirects(first: URL, init: RequestInit): Promise<Response> {
+      let current = first;
+      // Origins are compared on the URLs the provider meant, before rewriting to the base.
+      let logical = new URL(unrewriteUrl(first.href, baseUrl));
+      let hopInit: RequestInit = { ...init, redirect: 'manual' };
+      for (let hop = 0; ; hop++) {
+        const res = await doFetch(current.href, hopInit);
+        const location = res.headers.get('location');
+        if (![301, 302, 303, 307, 308].includes(res.status) || !location) return res;
+        if (hop >= MAX_REDIRECTS) throw new ProviderError('bad_response', provider, `${name} redirected too many times.`);
+        await res.body?.cancel();
+        const nextLogical = new URL(unrewriteUrl(new URL(location, logical).href, baseUrl));
+        const next = assertSafeUrl(rewriteUrl(nextLogical.href, baseUrl), provider, { allowLoopbackHttp: base?.protocol === 'http:' });
+        if (next.protocol === 'http:' && next.origin !== base?.origin) throw new ProviderError('insecure', provider, `${name}: refused a redirect to plain http.`);
+        if (nextLogical.origin !== logical.origin) {
+          const headers = new Headers(hopInit.headers);
+          headers.delete('authorization');
+          headers.delete('cookie');
+          hopInit = { ...hopInit, headers };
+        }
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && (hopInit.method ?? 'GET').toUpperCase() === 'POST')) {
+          hopInit = { ...hopInit, method: 'GET', body: undefined };
+        }
+        current = next;
+        logical = nextLogical;
+      }
+    }
+
     async function backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
       const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       const delay = retryAfterMs !== undefined ? retryAfterMs : Math.round(random() * cap);
@@ -499,6 +537,7 @@ export function createProviderFetch(
 }
 
 const MAX_ERROR_BODY = 256 * 1024;
+const MAX_REDIRECTS = 5;
 
 async function readCapped(res: Response): Promise<string> {
   try {

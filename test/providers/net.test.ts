@@ -171,3 +171,22 @@ test('provider fetch allows plain http only to the configured loopback base orig
   const g = createProviderFetch('fal', { getKey: async () => undefined, baseUrl: 'https://proxy.example.com' }, 'call');
   await assert.rejects(g('http://127.0.0.1:9/x'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
 });
+
+test('provider fetch follows redirects through the rewrite, drops the key across origins, refuses unsafe hops', async () => {
+  const seen: { url: string; auth?: string }[] = [];
+  const s = await server((req, res) => {
+    seen.push({ url: req.url!, auth: req.headers.authorization });
+    if (req.url === '/api.example.com/file') { res.writeHead(302, { location: 'https://cdn.example.com/real.png' }); res.end(); return; }
+    if (req.url === '/api.example.com/bad') { res.writeHead(302, { location: 'http://169.254.169.254/latest' }); res.end(); return; }
+    if (req.url === '/api.example.com/file:') { res.writeHead(302, { location: 'file:///etc/passwd' }); res.end(); return; }
+    res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok');
+  });
+  try {
+    const f = createProviderFetch('fal', ctxWith(s.url, []), 'call');
+    const res = await f('https://api.example.com/file', { headers: { Authorization: 'Key secret' } });
+    assert.equal(await res.text(), 'ok');
+    assert.deepEqual(seen, [{ url: '/api.example.com/file', auth: 'Key secret' }, { url: '/cdn.example.com/real.png', auth: undefined }]);
+    await assert.rejects(f('https://api.example.com/bad'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
+    await assert.rejects(f('https://api.example.com/file:'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
+  } finally { await s.close(); }
+});

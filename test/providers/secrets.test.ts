@@ -60,3 +60,16 @@ test('no key in any byte outside Authorization, nor in errors, updates or logs (
     await rep.close();
   }
 });
+
+test('findSecretLeaks reports a key in a URL, a non-Authorization header or a body', () => {
+  const k = 'plainsecret-xyz';
+  const leaks = findSecretLeaks(
+    [
+      { method: 'GET', url: `/a?k=${k}`, headers: { authorization: `Key ${k}` }, body: Buffer.alloc(0) },
+      { method: 'POST', url: '/b', headers: { 'x-api-key': k }, body: Buffer.from(`{"token":"${k}"}`) },
+      { method: 'GET', url: '/c', headers: { authorization: `Bearer ${k}` }, body: Buffer.alloc(0) },
+    ],
+    k,
+  );
+  assert.equal(leaks.length, 3);
+});
