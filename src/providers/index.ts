@@ -3,7 +3,7 @@
 import { createFalProvider } from './fal.ts';
 import { ProviderRegistry, type SchemaCache } from './registry.ts';
 import { createReplicateProvider } from './replicate.ts';
-import type { ProviderContext } from './types.ts';
+import type { ProviderContext, ProviderFactory } from './types.ts';
 
 /** Environment variables holding keys, per provider (fallback after SecretStorage). */
 export const ENV_KEY_NAMES: Readonly<Record<string, string>> = { fal: 'FAL_KEY', replicate: 'REPLICATE_API_TOKEN', civitai: 'CIVITAI_API_TOKEN' };
@@ -33,10 +33,21 @@ export function envContext(providerId: string, env: NodeJS.ProcessEnv = process.
   return { getKey: async () => envKey(providerId, env), baseUrl: envBaseUrl(providerId, env), ...extra };
 }
 
-/** fal and Replicate (and Civitai and Sample, once their modules land: see the note below). */
-export function createBuiltinRegistry(ctxFor: (providerId: string) => ProviderContext, opts: { schemaCache?: SchemaCache } = {}): ProviderRegistry {
+/**
+ * The built-in providers: fal and Replicate.
+ * NOTE: Civitai (`createCivitaiProvider` from ./civitai.ts) and Sample (`createSampleProvider`
+ * from ./sample.ts) are written in parallel; register them here with
+ * `registry.register(createCivitaiProvider, ctxFor('civitai'))` once those modules exist.
+ * Until then `extraFactories` lets a caller add them (each is called with a lazily resolved
+ * context for its own id).
+ */
+export function createBuiltinRegistry(
+  ctxFor: (providerId: string) => ProviderContext,
+  opts: { schemaCache?: SchemaCache; extraFactories?: ProviderFactory[] } = {},
+): ProviderRegistry {
   const registry = new ProviderRegistry({ ctxFor, schemaCache: opts.schemaCache });
   registry.register(createFalProvider, ctxFor('fal'));
   registry.register(createReplicateProvider, ctxFor('replicate'));
+  for (const f of opts.extraFactories ?? []) registry.register(f);
   return registry;
 }

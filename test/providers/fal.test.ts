@@ -139,8 +139,11 @@ test('fal: 5xx bursts on status are retried with backoff; a longer outage ends i
   assert.deepEqual(ctx.sleeps, [250, 500]); // full jitter with random()=0.5 of 500, 1000
   ctx.sleeps.length = 0;
   f.addFault({ route: 'status', status: 502, times: Infinity });
+  const before = f.captured.length;
   await assert.rejects(p.status(ref), (e: unknown) => isErr('provider_down')(e) && (e as ProviderError).action === 'retry');
   assert.deepEqual(ctx.sleeps, [250, 500, 1000, 2000]);
+  // Exactly our 5 attempts: the client's own retry loop (up to 5 more per call) never ran.
+  assert.equal(f.captured.length - before, 5);
 });
 
 test('fal: a 5xx on submit is not retried (it may have been accepted)', async () => {
