@@ -3,6 +3,7 @@
 import { createFalProvider } from './fal.ts';
 import { ProviderRegistry, type SchemaCache } from './registry.ts';
 import { createReplicateProvider } from './replicate.ts';
+import { createSampleProvider } from './sample.ts';
 import type { ProviderContext, ProviderFactory } from './types.ts';
 
 /** Environment variables holding keys, per provider (fallback after SecretStorage). */
@@ -34,12 +35,8 @@ export function envContext(providerId: string, env: NodeJS.ProcessEnv = process.
 }
 
 /**
- * The built-in providers: fal and Replicate.
- * NOTE: Civitai (`createCivitaiProvider` from ./civitai.ts) and Sample (`createSampleProvider`
- * from ./sample.ts) are written in parallel; register them here with
- * `registry.register(createCivitaiProvider, ctxFor('civitai'))` once those modules exist.
- * Until then `extraFactories` lets a caller add them (each is called with a lazily resolved
- * context for its own id).
+ * The built-in providers: fal, Replicate and the offline Sample provider.
+ * `extraFactories` lets a caller add more (each is called with a context for its own id).
  */
 export function createBuiltinRegistry(
   ctxFor: (providerId: string) => ProviderContext,
@@ -48,6 +45,7 @@ export function createBuiltinRegistry(
   const registry = new ProviderRegistry({ ctxFor, schemaCache: opts.schemaCache });
   registry.register(createFalProvider, ctxFor('fal'));
   registry.register(createReplicateProvider, ctxFor('replicate'));
+  registry.register(createSampleProvider, ctxFor('sample'));
   for (const f of opts.extraFactories ?? []) registry.register(f);
   return registry;
 }
