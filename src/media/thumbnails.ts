@@ -1,0 +1,34 @@
+// WebP thumbnails in two sizes, made in the background: the gallery never waits for them.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export const THUMB_SIZES = { small: 256, large: 768 } as const;
+
+export function thumbnailPaths(outDir: string, id: string): { small: string; large: string } {
+  return { small: path.join(outDir, `${id}-${THUMB_SIZES.small}.webp`), large: path.join(outDir, `${id}-${THUMB_SIZES.large}.webp`) };
+}
+
+/** Writes `<id>-256.webp` and `<id>-768.webp` (long side, never upscaled) atomically. */
+export async function makeThumbnails(srcPath: string, outDir: string, id: string): Promise<{ small: string; large: string }> {
+  const { default: sharp } = await import('sharp');
+  await fs.mkdir(outDir, { recursive: true });
+  const out = thumbnailPaths(outDir, id);
+  const source = sharp(srcPath, { failOn: 'none' }).rotate();
+  for (const [key, size] of Object.entries(THUMB_SIZES) as ['small' | 'large', number][]) {
+    const tmp = `${out[key]}.tmp-${process.pid}`;
+    try {
+      await source.clone().resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: key === 'small' ? 72 : 80 }).toFile(tmp);
+      await fs.rename(tmp, out[key]);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+  }
+  return out;
+}
+
+export async function imageSize(file: string): Promise<{ width?: number; height?: number }> {
+  const { default: sharp } = await import('sharp');
+  const m = await sharp(file).metadata();
+  return { width: m.width, height: m.pageHeight ?? m.height };
+}
