@@ -1,0 +1,182 @@
+// Public entry of the storage layer. The database lives in a worker thread (worker.ts); this
+// module is its async client and never loads sql.js itself.
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { StorageError, type StorageErrorKind } from './errors.ts';
+import { walkSidecars } from './sidecars.ts';
+import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, TemplateRecord } from './types.ts';
+import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
+import type { JobState } from '../providers/types.ts';
+
+export { StorageError } from './errors.ts';
+export { createProject, isProject, readManifest, renameProject, MANIFEST } from './project.ts';
+export { readSidecar, sidecarPath, walkSidecars, writeSidecar } from './sidecars.ts';
+export { newId } from './ids.ts';
+
+export interface OpenOptions {
+  /** The bundled worker (dist/db-worker.js); defaults to the one beside this module. */
+  workerPath?: string;
+  /** sql-wasm.wasm; defaults to sql.js's own resolution. */
+  wasmPath?: string;
+  /** Rotated backups to keep (default 5). */
+  backups?: number;
+  saveDelayMs?: number;
+}
+
+export function dbPath(projectDir: string): string {
+  return path.join(projectDir, '.artfactory', 'index.db');
+}
+
+type Outgoing = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** Start the worker: the bundled db-worker.js beside the bundle, or the .ts source through
+ * tsx's require hook (tests, the CLI from source). */
+function startWorker(workerPath?: string): Worker {
+  const bundled = path.join(__dirname, 'db-worker.js');
+  const file = workerPath ?? (!__filename.endsWith('.ts') && existsSync(bundled) ? bundled : path.join(__dirname, 'worker.ts'));
+  if (!file.endsWith('.ts')) return new Worker(file);
+  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
+  return new Worker(code, { eval: true });
+}
+
+class WorkerDb implements ProjectDb {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly worker: Worker,
+  ) {
+    worker.on('message', (m: WorkerReply) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.ok) w.resolve(m.value);
+      else w.reject(new StorageError((m.error.kind as StorageErrorKind) ?? 'closed', m.error.message, m.error.backups));
+    });
+    const fail = (e: unknown) => {
+      for (const w of this.waiting.values()) w.reject(e instanceof Error ? e : new Error(String(e)));
+      this.waiting.clear();
+      this.closed = true;
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new StorageError('closed', `The database worker stopped (exit ${code}).`)));
+  }
+
+  send(msg: Outgoing): Promise<unknown> {
+    if (this.closed) return Promise.reject(new StorageError('closed', 'The project database is closed.'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+
+  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.send({ op: 'call', method, args }) as Promise<T>;
+  }
+
+  putProduct = (p: ProductRecord) => this.call<void>('putProduct', p);
+  putProducts = (ps: ProductRecord[]) => this.call<void>('putProducts', ps);
+  getProduct = (id: string) => this.call<ProductRecord | undefined>('getProduct', id);
+  updateProduct = (id: string, patch: ProductPatch) => this.call<ProductRecord | undefined>('updateProduct', id, patch);
+  deleteProducts = (ids: string[]) => this.call<void>('deleteProducts', ids);
+  queryProducts = (q: ProductQuery) => this.call<ProductPage>('queryProducts', q);
+  countProducts = () => this.call<number>('countProducts');
+  facets = () => this.call<{ providers: string[]; models: string[]; tags: string[] }>('facets');
+  putJob = (j: JobRecord) => this.call<void>('putJob', j);
+  getJob = (id: string) => this.call<JobRecord | undefined>('getJob', id);
+  listJobs = (filter?: { states?: JobState[]; limit?: number }) => this.call<JobRecord[]>('listJobs', filter ?? {});
+  putTemplate = (t: TemplateRecord) => this.call<void>('putTemplate', t);
+  listTemplates = () => this.call<TemplateRecord[]>('listTemplates');
+  deleteTemplate = (id: string) => this.call<void>('deleteTemplate', id);
+
+  async flush(): Promise<void> {
+    await this.send({ op: 'flush' });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.send({ op: 'close' });
+    } finally {
+      this.closed = true;
+      await this.worker.terminate();
+    }
+  }
+}
+
+/** Open (or create) the project's database. A damaged file throws StorageError('corrupt-db')
+ * with the backups that exist; it is never replaced by an empty database. */
+export async function openProjectDb(projectDir: string, opts: OpenOptions = {}): Promise<ProjectDb> {
+  const file = dbPath(projectDir);
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.access(path.dirname(file), (await import('node:fs')).constants.W_OK);
+  } catch (e) {
+    throw new StorageError('not-writable', `${path.dirname(file)} is not writable (${(e as NodeJS.ErrnoException).code ?? String(e)}). Check the folder's permissions.`);
+  }
+  const worker = startWorker(opts.workerPath);
+  worker.unref(); // an open database never keeps a process alive on its own
+  const db = new WorkerDb(file, worker);
+  const args: OpenArgs = { dbPath: file, wasmPath: opts.wasmPath, backups: opts.backups ?? 5, saveDelayMs: opts.saveDelayMs };
+  try {
+    await db.send({ op: 'open', args });
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  return db;
+}
+
+async function moveAside(projectDir: string, reason: string): Promise<string | undefined> {
+  const file = dbPath(projectDir);
+  if (!existsSync(file)) return undefined;
+  const dir = path.join(projectDir, '.artfactory', 'backups');
+  await fs.mkdir(dir, { recursive: true });
+  const dest = path.join(dir, `index-${new Date().toISOString().replace(/[:.]/g, '-')}-${reason}.db`);
+  await fs.rename(file, dest);
+  return dest;
+}
+
+/** Recreate the database from every sidecar (the old file is kept in backups/). Returns the
+ * number of products indexed; unreadable sidecars are skipped and reported through `onSkip`. */
+export async function rebuildIndex(projectDir: string, opts: OpenOptions & { onSkip?: (file: string, reason: string) => void } = {}): Promise<number> {
+  await moveAside(projectDir, 'before-rebuild');
+  const db = await openProjectDb(projectDir, opts);
+  let n = 0;
+  let batch: ProductRecord[] = [];
+  try {
+    for await (const s of walkSidecars(projectDir)) {
+      if (!s.record) {
+        opts.onSkip?.(s.file, s.error ?? 'unreadable');
+        continue;
+      }
+      batch.push(s.record);
+      if (batch.length >= 500) {
+        await db.putProducts(batch);
+        n += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length) await db.putProducts(batch);
+    n += batch.length;
+    await db.flush();
+  } finally {
+    await db.close();
+  }
+  return n;
+}
+
+/** Replace the database with its newest backup (the current file is moved aside, not deleted). */
+export async function restoreLatestBackup(projectDir: string): Promise<string> {
+  const dir = path.join(projectDir, '.artfactory', 'backups');
+  const backups = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^index-.*\.db$/.test(n) && !n.includes('-damaged')).sort().reverse();
+  if (!backups[0]) throw new StorageError('corrupt-db', 'There is no backup to restore. Rebuild the index from the sidecars instead.');
+  const source = path.join(dir, backups[0]);
+  await moveAside(projectDir, 'damaged');
+  await fs.copyFile(source, dbPath(projectDir));
+  return source;
+}

@@ -1,0 +1,11 @@
+import * as m001 from './001-initial.ts';
+import * as m002 from './002-gallery-indexes.ts';
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/** Every migration, in order. Add a numbered file and list it here. */
+export const MIGRATIONS: Migration[] = [m001, m002];
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,265 @@
+// Typed repositories over one sql.js database, synchronous (they run inside the worker).
+// Every statement is parameterized; user text reaches FTS only as quoted terms.
+import type { Database, SqlValue } from 'sql.js';
+import type { JobState } from '../providers/types.ts';
+import { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
+import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, TemplateRecord } from './types.ts';
+
+const MAX_LIMIT = 1000;
+
+export function schemaVersion(db: Database): number {
+  db.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const r = db.exec('SELECT MAX(version) FROM schema_version');
+  return Number(r[0]?.values[0]?.[0] ?? 0);
+}
+
+/** Apply migrations up to `target` (default: latest), each in its own transaction. */
+export function migrate(db: Database, target = LATEST_VERSION): number {
+  let current = schemaVersion(db);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    db.run('BEGIN');
+    try {
+      db.exec(m.sql);
+      db.run('INSERT INTO schema_version (version) VALUES (?)', [m.version]);
+      db.run('COMMIT');
+    } catch (e) {
+      db.run('ROLLBACK');
+      throw e;
+    }
+    current = m.version;
+  }
+  return current;
+}
+
+/** Only letters and digits reach FTS, lower-cased (so OR/AND/NOT/NEAR are words, not
+ * operators); the last word matches as a prefix (results as you type). */
+export function ftsQuery(text: string): string | undefined {
+  const words = text.match(/[\p{L}\p{N}]+/gu)?.slice(0, 16);
+  if (!words?.length) return undefined;
+  return words.map((w, i) => `${w.toLowerCase()}${i === words.length - 1 ? '*' : ''}`).join(' ');
+}
+
+type Cursor = (string | number)[];
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(s: string | undefined): Cursor | undefined {
+  if (!s) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    return Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Repo {
+  constructor(readonly db: Database) {}
+
+  private all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
+    const stmt = this.db.prepare(sql);
+    try {
+      stmt.bind(params);
+      const rows: Record<string, SqlValue>[] = [];
+      while (stmt.step()) rows.push(stmt.getAsObject());
+      return rows;
+    } finally {
+      stmt.free();
+    }
+  }
+
+  private tx<T>(fn: () => T): T {
+    this.db.run('BEGIN');
+    try {
+      const r = fn();
+      this.db.run('COMMIT');
+      return r;
+    } catch (e) {
+      this.db.run('ROLLBACK');
+      throw e;
+    }
+  }
+
+  // products
+
+  private writeProduct(p: ProductRecord): void {
+    const existing = this.all('SELECT rid FROM products WHERE id = ?', [p.id])[0];
+    const cols: SqlValue[] = [p.id, p.jobId, p.createdAt, p.provider, p.model, p.kind, p.favorite ? 1 : 0, p.rating, JSON.stringify(p)];
+    let rid: number;
+    if (existing) {
+      rid = Number(existing.rid);
+      this.db.run('UPDATE products SET id=?, job_id=?, created_at=?, provider=?, model=?, kind=?, favorite=?, rating=?, json=? WHERE rid=?', [...cols, rid]);
+      this.db.run('DELETE FROM products_fts WHERE docid = ?', [rid]);
+      this.db.run('DELETE FROM product_tags WHERE product_id = ?', [p.id]);
+    } else {
+      this.db.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', cols);
+      rid = Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+    }
+    this.db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, p.prompt ?? '', p.negativePrompt ?? '']);
+    for (const tag of new Set(p.tags)) this.db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, tag]);
+  }
+
+  putProduct(p: ProductRecord): void {
+    this.tx(() => this.writeProduct(p));
+  }
+
+  putProducts(ps: ProductRecord[]): void {
+    this.tx(() => ps.forEach((p) => this.writeProduct(p)));
+  }
+
+  getProduct(id: string): ProductRecord | undefined {
+    const r = this.all('SELECT json FROM products WHERE id = ?', [id])[0];
+    return r ? (JSON.parse(String(r.json)) as ProductRecord) : undefined;
+  }
+
+  updateProduct(id: string, patch: ProductPatch): ProductRecord | undefined {
+    const p = this.getProduct(id);
+    if (!p) return undefined;
+    const next: ProductRecord = { ...p, ...patch };
+    if (patch.rating !== undefined) next.rating = Math.max(0, Math.min(5, Math.round(patch.rating)));
+    this.putProduct(next);
+    return next;
+  }
+
+  deleteProducts(ids: string[]): void {
+    this.tx(() => {
+      for (const id of ids) {
+        const r = this.all('SELECT rid FROM products WHERE id = ?', [id])[0];
+        if (!r) continue;
+        this.db.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
+        this.db.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
+        this.db.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
+      }
+    });
+  }
+
+  countProducts(): number {
+    return Number(this.db.exec('SELECT COUNT(*) FROM products')[0].values[0][0]);
+  }
+
+  facets(): { providers: string[]; models: string[]; tags: string[] } {
+    const col = (sql: string) => this.all(sql).map((r) => String(Object.values(r)[0]));
+    return {
+      providers: col('SELECT DISTINCT provider FROM products ORDER BY provider'),
+      models: col('SELECT DISTINCT model FROM products ORDER BY model'),
+      tags: col('SELECT tag FROM product_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT 500'),
+    };
+  }
+
+  queryProducts(q: ProductQuery): ProductPage {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const inList = (col: string, values: string[] | undefined) => {
+      if (!values?.length) return;
+      where.push(`${col} IN (${values.map(() => '?').join(',')})`);
+      params.push(...values);
+    };
+    inList('provider', q.provider);
+    inList('model', q.model);
+    if (q.from) {
+      where.push('created_at >= ?');
+      params.push(q.from);
+    }
+    if (q.to) {
+      where.push('created_at <= ?');
+      params.push(q.to.length <= 10 ? `${q.to}T23:59:59.999Z` : q.to);
+    }
+    if (q.favorite) where.push('favorite = 1');
+    if (q.minRating) {
+      where.push('rating >= ?');
+      params.push(q.minRating);
+    }
+    for (const tag of q.tags ?? []) {
+      where.push('id IN (SELECT product_id FROM product_tags WHERE tag = ?)');
+      params.push(tag);
+    }
+    const match = q.text ? ftsQuery(q.text) : undefined;
+    if (q.text && !match) return { items: [], total: 0 };
+    if (match) {
+      where.push('rid IN (SELECT docid FROM products_fts WHERE products_fts MATCH ?)');
+      params.push(match);
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number(this.all(`SELECT COUNT(*) AS n FROM products ${filter}`, params)[0].n);
+
+    const sort = q.sort ?? 'newest';
+    const keys: { col: string; dir: 'ASC' | 'DESC' }[] =
+      sort === 'oldest'
+        ? [{ col: 'created_at', dir: 'ASC' }, { col: 'id', dir: 'ASC' }]
+        : sort === 'rating'
+          ? [{ col: 'rating', dir: 'DESC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
+          : sort === 'model'
+            ? [{ col: 'model', dir: 'ASC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
+            : [{ col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }];
+    const cursor = decodeCursor(q.after);
+    const pageWhere = [...where];
+    const pageParams = [...params];
+    if (cursor && cursor.length === keys.length) {
+      // (a, b, c) after (x, y, z) in mixed directions, spelled out as OR-ed prefixes.
+      const ors: string[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const parts = keys.slice(0, i).map((k) => `${k.col} = ?`);
+        parts.push(`${keys[i].col} ${keys[i].dir === 'DESC' ? '<' : '>'} ?`);
+        ors.push(`(${parts.join(' AND ')})`);
+        pageParams.push(...cursor.slice(0, i + 1));
+      }
+      pageWhere.push(`(${ors.join(' OR ')})`);
+    }
+    const limit = Math.max(1, Math.min(MAX_LIMIT, q.limit ?? 100));
+    const rows = this.all(
+      `SELECT json, ${keys.map((k) => k.col).join(', ')} FROM products ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${keys.map((k) => `${k.col} ${k.dir}`).join(', ')} LIMIT ?`,
+      [...pageParams, limit + 1],
+    );
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => JSON.parse(String(r.json)) as ProductRecord),
+      total,
+      next: more && last ? encodeCursor(keys.map((k) => last[k.col] as string | number)) : undefined,
+    };
+  }
+
+  // jobs
+
+  putJob(j: JobRecord): void {
+    this.db.run('INSERT OR REPLACE INTO jobs (id, state, created_at, updated_at, json) VALUES (?,?,?,?,?)', [j.id, j.state, j.createdAt, j.updatedAt, JSON.stringify(j)]);
+  }
+
+  getJob(id: string): JobRecord | undefined {
+    const r = this.all('SELECT json FROM jobs WHERE id = ?', [id])[0];
+    return r ? (JSON.parse(String(r.json)) as JobRecord) : undefined;
+  }
+
+  listJobs(filter: { states?: JobState[]; limit?: number } = {}): JobRecord[] {
+    const params: SqlValue[] = [];
+    let where = '';
+    if (filter.states?.length) {
+      where = `WHERE state IN (${filter.states.map(() => '?').join(',')})`;
+      params.push(...filter.states);
+    }
+    params.push(Math.max(1, Math.min(100_000, filter.limit ?? 10_000)));
+    return this.all(`SELECT json FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, params).map((r) => JSON.parse(String(r.json)) as JobRecord);
+  }
+
+  // templates
+
+  putTemplate(t: TemplateRecord): void {
+    this.db.run('INSERT OR REPLACE INTO templates (id, name, json) VALUES (?,?,?)', [t.id, t.name, JSON.stringify(t)]);
+  }
+
+  listTemplates(): TemplateRecord[] {
+    return this.all('SELECT json FROM templates ORDER BY name').map((r) => JSON.parse(String(r.json)) as TemplateRecord);
+  }
+
+  deleteTemplate(id: string): void {
+    this.db.run('DELETE FROM templates WHERE id = ?', [id]);
+  }
+
+  setProject(id: string, name: string, json: string): void {
+    this.db.run('INSERT OR REPLACE INTO projects (id, name, json) VALUES (?,?,?)', [id, name, json]);
+  }
+}

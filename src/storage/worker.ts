@@ -1,0 +1,268 @@
+// The database worker: owns one project's sql.js database, so neither queries nor saves
+// (db.export() of a large database takes hundreds of milliseconds) block the caller's thread.
+//
+// Saves are atomic (temp file, fsync, rename, fsync dir) and coalesced. Another process (a
+// second VS Code window) may save the same file: saves happen under a lock file, and when
+// the file on disk is not the one we last loaded or wrote, we reload it and replay our
+// unsaved writes on top before saving, so neither window loses the other's work.
+import { closeSync, constants, fsyncSync, openSync, promises as fs, readFileSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import { migrate, Repo } from './repo.ts';
+
+export interface OpenArgs {
+  dbPath: string;
+  wasmPath?: string;
+  backups: number;
+  /** Coalescing delay for saves, in ms. */
+  saveDelayMs?: number;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'open'; args: OpenArgs }
+  | { id: number; op: 'call'; method: string; args: unknown[] }
+  | { id: number; op: 'flush' }
+  | { id: number; op: 'close' };
+
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; kind?: string; backups?: string[] } };
+
+const WRITES = new Set(['putProduct', 'putProducts', 'updateProduct', 'deleteProducts', 'putJob', 'putTemplate', 'deleteTemplate', 'setProject']);
+const READS = new Set(['getProduct', 'queryProducts', 'countProducts', 'facets', 'getJob', 'listJobs', 'listTemplates']);
+const LOCK_STALE_MS = 30_000;
+const LOCK_TIMEOUT_MS = 20_000;
+
+class StoreError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+    readonly backups?: string[],
+  ) {
+    super(message);
+  }
+}
+
+let SQL: SqlJsStatic | undefined;
+let repo: Repo | undefined;
+let args: OpenArgs | undefined;
+/** Identity of the file we loaded or last wrote (a rename gives every save a new inode). */
+let loaded: { ino: number; size: number; mtimeMs: number } | undefined;
+let pending: { method: string; args: unknown[] }[] = [];
+let saveTimer: NodeJS.Timeout | undefined;
+let saving: Promise<void> | undefined;
+
+function identity(st: Stats | undefined) {
+  return st ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : undefined;
+}
+
+function sameFile(a: ReturnType<typeof identity>, b: ReturnType<typeof identity>): boolean {
+  return (!a && !b) || (!!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs);
+}
+
+function statOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+async function listBackups(dbPath: string): Promise<string[]> {
+  const dir = path.join(path.dirname(dbPath), 'backups');
+  try {
+    return (await fs.readdir(dir))
+      .filter((n) => /^index-.*\.db$/.test(n))
+      .sort()
+      .reverse()
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+/** Open bytes as a database and prove it is one of ours; throws StoreError('corrupt-db'). */
+async function openBytes(bytes: Uint8Array, dbPath: string): Promise<Database> {
+  let db: Database | undefined;
+  try {
+    db = new SQL!.Database(bytes);
+    const check = db.exec('PRAGMA quick_check');
+    if (String(check[0]?.values[0]?.[0]) !== 'ok') throw new Error(`integrity check: ${String(check[0]?.values[0]?.[0])}`);
+    migrate(db);
+    return db;
+  } catch (e) {
+    db?.close();
+    const backups = await listBackups(dbPath);
+    throw new StoreError('corrupt-db', `${path.basename(dbPath)} is not a readable database (${e instanceof Error ? e.message : String(e)}).`, backups);
+  }
+}
+
+async function backup(dbPath: string, keep: number): Promise<void> {
+  if (keep <= 0 || !statOrUndefined(dbPath)) return;
+  const existing = await listBackups(dbPath);
+  const newest = existing[0] ? statOrUndefined(existing[0]) : undefined;
+  if (newest && Date.now() - newest.mtimeMs < 24 * 60 * 60 * 1000) return; // at most one a day
+  const dir = path.join(path.dirname(dbPath), 'backups');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.copyFile(dbPath, path.join(dir, `index-${new Date().toISOString().replace(/[:.]/g, '-')}.db`));
+  for (const old of (await listBackups(dbPath)).slice(keep)) await fs.rm(old, { force: true });
+}
+
+async function open(a: OpenArgs): Promise<void> {
+  args = a;
+  SQL ??= await initSqlJs(a.wasmPath ? { locateFile: () => a.wasmPath! } : undefined);
+  await fs.mkdir(path.dirname(a.dbPath), { recursive: true });
+  const st = statOrUndefined(a.dbPath);
+  let db: Database;
+  if (st) {
+    db = await openBytes(readFileSync(a.dbPath), a.dbPath);
+    await backup(a.dbPath, a.backups);
+  } else {
+    db = new SQL.Database();
+    migrate(db);
+  }
+  repo = new Repo(db);
+  loaded = identity(st);
+}
+
+function lockPath(): string {
+  return `${args!.dbPath}.lock`;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquireLock(): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const fd = openSync(lockPath(), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+      writeSync(fd, `${process.pid} ${Date.now()}`);
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError('not-writable', `Cannot write in ${path.dirname(lockPath())}: ${(e as Error).message}`);
+    }
+    // Someone holds it: take it over when its owner is gone or it is old.
+    try {
+      const [pid] = readFileSync(lockPath(), 'utf8').split(' ').map(Number);
+      const st = statSync(lockPath());
+      if ((pid && !pidAlive(pid)) || Date.now() - st.mtimeMs > LOCK_STALE_MS) await fs.rm(lockPath(), { force: true });
+    } catch {
+      // it vanished meanwhile: try again
+    }
+    if (Date.now() - started > LOCK_TIMEOUT_MS) throw new StoreError('locked', 'Another window has held the project database lock for too long. Close other windows on this project and try again.');
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+  }
+}
+
+function writeAtomic(file: string, data: Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // rename is atomic: readers see the old file or the new one, never a torn one.
+  renameSync(tmp, file);
+  try {
+    const dfd = openSync(path.dirname(file), 'r');
+    fsyncSync(dfd);
+    closeSync(dfd);
+  } catch {
+    // directories cannot be fsynced everywhere; the rename is still atomic
+  }
+}
+
+async function save(): Promise<void> {
+  if (!repo || !args) return;
+  if (pending.length === 0 && loaded) return;
+  await acquireLock();
+  try {
+    const onDisk = identity(statOrUndefined(args.dbPath));
+    if (onDisk && !sameFile(onDisk, loaded)) {
+      // Another process saved since we loaded: take its file and replay our writes on top.
+      const db = await openBytes(readFileSync(args.dbPath), args.dbPath);
+      repo.db.close();
+      repo = new Repo(db);
+      for (const op of pending) call(op.method, op.args, false);
+    }
+    const count = pending.length;
+    const data = repo.db.export();
+    writeAtomic(args.dbPath, data);
+    loaded = identity(statOrUndefined(args.dbPath));
+    pending = pending.slice(count);
+  } finally {
+    await fs.rm(lockPath(), { force: true });
+  }
+}
+
+function scheduleSave(): void {
+  if (saveTimer) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = undefined;
+    void flush().catch(() => undefined);
+  }, args?.saveDelayMs ?? 150);
+}
+
+/** One save at a time; a flush waits for the running one and then saves what is left. */
+async function flush(): Promise<void> {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  while (saving) await saving.catch(() => undefined);
+  saving = save().finally(() => {
+    saving = undefined;
+  });
+  await saving;
+  if (pending.length > 0) scheduleSave();
+}
+
+function call(method: string, a: unknown[], record = true): unknown {
+  if (!repo) throw new StoreError('closed', 'The database is not open.');
+  if (!WRITES.has(method) && !READS.has(method)) throw new StoreError('bad-request', `Unknown database method ${method}.`);
+  const fn = (repo as unknown as Record<string, (...x: unknown[]) => unknown>)[method];
+  const value = fn.apply(repo, a);
+  if (record && WRITES.has(method)) {
+    pending.push({ method, args: a });
+    scheduleSave();
+  }
+  return value;
+}
+
+async function handle(msg: WorkerRequest): Promise<unknown> {
+  switch (msg.op) {
+    case 'open':
+      return open(msg.args);
+    case 'call':
+      return call(msg.method, msg.args);
+    case 'flush':
+      return flush();
+    case 'close':
+      await flush();
+      repo?.db.close();
+      repo = undefined;
+      return undefined;
+  }
+}
+
+// Messages are handled one after another, so a write never interleaves with a reload.
+let queue: Promise<unknown> = Promise.resolve();
+parentPort?.on('message', (msg: WorkerRequest) => {
+  queue = queue.then(async () => {
+    try {
+      const value = await handle(msg);
+      parentPort!.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply);
+    } catch (e) {
+      const err = e instanceof StoreError ? { message: e.message, kind: e.kind, backups: e.backups } : { message: e instanceof Error ? e.message : String(e) };
+      parentPort!.postMessage({ id: msg.id, ok: false, error: err } satisfies WorkerReply);
+    }
+  });
+});
