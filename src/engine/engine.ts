@@ -1,0 +1,482 @@
+// The generation engine: durable jobs, a queue per provider within its limits, resume after
+// a restart, and products stored safely. The order of durable writes is what makes crashes
+// harmless:
+//   1. the job row (state queued) is saved before anything is sent;
+//   2. the provider's request id is saved the moment submit returns;
+//   3. a product is stored as media file → sidecar → database row, each atomic, under an id
+//      derived from (job id, output index), so a resumed job rewrites the same product
+//      instead of adding a second one;
+//   4. the job becomes 'succeeded' only after all its products are stored.
+import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
+import { assertSafeUrl, effectiveLimits } from '../providers/net.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
+import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
+import { embedParameters } from '../media/a1111.ts';
+import { makeThumbnails } from '../media/thumbnails.ts';
+import { newId } from '../storage/ids.ts';
+import { writeSidecar, readSidecar } from '../storage/index.ts';
+import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
+import type { JobSpec } from './paramFile.ts';
+
+export interface EngineOptions {
+  projectDir: string;
+  db: ProjectDb;
+  providers: ProviderRegistry;
+  log: Logger;
+  /** Largest accepted output file. */
+  downloadLimitBytes?: number;
+  pollIntervalMs?: number;
+  /** Overall deadline per job, from its submission. */
+  jobTimeoutMs?: number;
+  /** Loopback http downloads (only under a test/proxy override). */
+  allowLoopbackHttp?: boolean;
+  makeThumbnails?: boolean;
+}
+
+interface EngineEvents {
+  job: JobRecord;
+  product: ProductRecord;
+  thumbnail: { productId: string; small: string; large: string };
+}
+
+type Listener<T> = (value: T) => void;
+
+/** Counts slots per provider so no more than `concurrency` jobs are in flight. */
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: () => number) {}
+  async acquire(signal: AbortSignal): Promise<void> {
+    while (this.used >= this.limit()) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(new ProviderError('canceled', 'engine', 'Canceled while waiting in the queue.'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    this.used++;
+  }
+  release(): void {
+    this.used--;
+    this.waiting.shift()?.();
+  }
+}
+
+export class Engine {
+  private readonly listeners: { [K in keyof EngineEvents]: Set<Listener<EngineEvents[K]>> } = { job: new Set(), product: new Set(), thumbnail: new Set() };
+  private readonly slots = new Map<string, Slots>();
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly canceled = new Set<string>();
+  private disposed = false;
+  private readonly downloadLimit: number;
+  private readonly pollIntervalMs: number;
+  private readonly jobTimeoutMs: number;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.downloadLimit = opts.downloadLimitBytes ?? 200 * 1024 * 1024;
+    this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.jobTimeoutMs = opts.jobTimeoutMs ?? 30 * 60 * 1000;
+  }
+
+  on<K extends keyof EngineEvents>(event: K, listener: Listener<EngineEvents[K]>): { dispose(): void } {
+    this.listeners[event].add(listener);
+    return { dispose: () => this.listeners[event].delete(listener) };
+  }
+
+  private emit<K extends keyof EngineEvents>(event: K, value: EngineEvents[K]): void {
+    for (const l of this.listeners[event]) {
+      try {
+        l(value);
+      } catch (e) {
+        this.opts.log.warn(`listener for ${event} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private provider(id: string): Provider {
+    const p = this.opts.providers.get(id);
+    if (!p) throw new ProviderError('not_found', id, `Unknown provider "${id}". Use one of: ${this.opts.providers.list().map((x) => x.id).join(', ')}.`);
+    return p;
+  }
+
+  private modelInfo(provider: string, model: string): ModelInfo | undefined {
+    return this.opts.providers.models().find((m) => m.provider === provider && m.id === model);
+  }
+
+  private slotsFor(provider: string): Slots {
+    let s = this.slots.get(provider);
+    if (!s) {
+      s = new Slots(() => effectiveLimits(provider, this.opts.providers.contextFor(provider).limits).concurrency);
+      this.slots.set(provider, s);
+    }
+    return s;
+  }
+
+  private async save(job: JobRecord, durable = false): Promise<void> {
+    job.updatedAt = new Date().toISOString();
+    await this.opts.db.putJob(job);
+    if (durable) await this.opts.db.flush();
+    this.emit('job', { ...job });
+  }
+
+  /** Persist the jobs (durably), then start them. Returns the stored records at once. */
+  async submit(specs: JobSpec[], opts: { batchId?: string; sourceFile?: string } = {}): Promise<JobRecord[]> {
+    if (this.disposed) throw new Error('The engine is closed.');
+    for (const s of specs) this.provider(s.provider);
+    const now = new Date().toISOString();
+    const jobs: JobRecord[] = specs.map((s) => ({
+      id: newId(),
+      provider: s.provider,
+      model: s.model,
+      input: s.input,
+      state: 'queued',
+      sourceFile: opts.sourceFile,
+      batchId: opts.batchId,
+      productIds: [],
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    for (const j of jobs) await this.opts.db.putJob(j);
+    await this.opts.db.flush();
+    for (const j of jobs) {
+      this.opts.log.info(`job ${j.id} queued: ${j.provider} ${j.model}`);
+      this.emit('job', { ...j });
+      this.start(j);
+    }
+    return jobs.map((j) => ({ ...j }));
+  }
+
+  /** Pick up every unfinished job from the database. Returns how many were resumed. */
+  async resume(): Promise<number> {
+    const open = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    let n = 0;
+    for (const j of open) {
+      if (this.running.has(j.id)) continue;
+      this.opts.log.info(`job ${j.id} resumed (${j.state}${j.requestId ? `, request ${j.requestId.slice(0, 24)}` : ''})`);
+      this.start(j);
+      n++;
+    }
+    return n;
+  }
+
+  private start(job: JobRecord): void {
+    const abort = new AbortController();
+    const done = this.run(job, abort.signal)
+      .catch((e: unknown) => this.opts.log.error(`job ${job.id}: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => this.running.delete(job.id));
+    this.running.set(job.id, { abort, done });
+  }
+
+  private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
+    const provider = this.provider(job.provider);
+    const slots = this.slotsFor(job.provider);
+    try {
+      await slots.acquire(signal);
+    } catch {
+      return this.finishCanceled(job);
+    }
+    try {
+      if (!job.requestId) {
+        job.attempts++;
+        const submitted = await provider.submit({ model: job.model, input: job.input, signal });
+        job.requestId = submitted.requestId;
+        job.handle = submitted.handle;
+        job.state = 'submitted';
+        job.submittedAt = new Date().toISOString();
+        await this.save(job, true); // the request id is durable before we wait for anything
+        this.opts.log.info(`job ${job.id} submitted to ${job.provider}: request ${submitted.requestId.slice(0, 40)}`);
+        if (this.canceled.has(job.id)) await provider.cancel(this.ref(job)).catch(() => undefined);
+      }
+      const ref = this.ref(job);
+      const elapsed = Date.now() - Date.parse(job.submittedAt ?? job.createdAt);
+      let last: StatusUpdate | undefined;
+      for await (const u of provider.watch(ref, { signal, intervalMs: this.pollIntervalMs, timeoutMs: Math.max(0, this.jobTimeoutMs - elapsed) })) {
+        last = u;
+        if (u.logs?.length) for (const line of u.logs) this.opts.log.info(`job ${job.id} [${job.provider}] ${this.scrub(line)}`);
+        if (u.state === 'succeeded') break;
+        const changed = u.state !== job.state || u.providerStatus !== job.providerStatus || u.queuePosition !== job.queuePosition || u.progress !== job.progress;
+        job.state = u.state === 'failed' || u.state === 'canceled' ? job.state : u.state;
+        job.providerStatus = u.providerStatus;
+        job.queuePosition = u.queuePosition;
+        job.progress = u.progress;
+        if (u.state === 'failed' || u.state === 'canceled') break;
+        if (changed) await this.save(job);
+      }
+      if (!last) throw new ProviderError('bad_response', job.provider, 'The job ended without a status.');
+      if (last.state === 'canceled') return this.finishCanceled(job);
+      if (last.state === 'failed') return this.finishFailed(job, last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`));
+      const result = await provider.result(ref, signal);
+      await this.storeOutputs(job, result, signal);
+      job.state = 'succeeded';
+      job.progress = 1;
+      job.queuePosition = undefined;
+      job.error = undefined;
+      job.finishedAt = new Date().toISOString();
+      await this.save(job, true);
+      this.opts.log.info(`job ${job.id} succeeded: ${job.productIds.length} product${job.productIds.length === 1 ? '' : 's'}`);
+    } catch (e) {
+      if (signal.aborted || (isProviderError(e) && e.kind === 'canceled')) {
+        if (this.disposed && !this.canceled.has(job.id)) return; // closing: leave it for resume
+        return this.finishCanceled(job);
+      }
+      return this.finishFailed(job, e);
+    } finally {
+      slots.release();
+    }
+  }
+
+  private ref(job: JobRecord): JobRef {
+    return { model: job.model, requestId: job.requestId!, handle: job.handle };
+  }
+
+  private scrub(text: string): string {
+    return redact(text);
+  }
+
+  private async finishFailed(job: JobRecord, e: unknown): Promise<void> {
+    const err = isProviderError(e)
+      ? e
+      : e instanceof MediaError
+        ? new ProviderError('bad_output', job.provider, e.message)
+        : new ProviderError('failed', job.provider, e instanceof Error ? e.message : String(e));
+    job.state = 'failed';
+    job.error = { kind: err.kind, message: this.scrub(err.message), fieldErrors: err.fieldErrors };
+    job.finishedAt = new Date().toISOString();
+    await this.save(job, true);
+    this.opts.log.error(`job ${job.id} failed (${err.kind}): ${this.scrub(err.message)}`);
+  }
+
+  private async finishCanceled(job: JobRecord): Promise<void> {
+    job.state = 'canceled';
+    job.finishedAt = new Date().toISOString();
+    job.error = { kind: 'canceled', message: 'Canceled.' };
+    await this.save(job, true);
+    this.opts.log.info(`job ${job.id} canceled`);
+  }
+
+  /** Cancel a job: locally at once, and at the provider when it was submitted. */
+  async cancel(jobId: string): Promise<void> {
+    this.canceled.add(jobId);
+    const job = await this.opts.db.getJob(jobId);
+    if (!job || TERMINAL_STATES.includes(job.state)) return;
+    if (job.requestId) {
+      await this.provider(job.provider)
+        .cancel(this.ref(job))
+        .catch((e: unknown) => this.opts.log.warn(`job ${jobId}: the provider did not confirm the cancel: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    const run = this.running.get(jobId);
+    if (run) {
+      run.abort.abort();
+      await run.done;
+    } else {
+      await this.finishCanceled(job);
+    }
+  }
+
+  /** Run a failed or canceled job again as a new submission. */
+  async retry(jobId: string): Promise<JobRecord> {
+    const job = await this.opts.db.getJob(jobId);
+    if (!job) throw new Error(`No job ${jobId}.`);
+    if (!TERMINAL_STATES.includes(job.state) || job.state === 'succeeded') return job;
+    this.canceled.delete(jobId);
+    Object.assign(job, { state: 'queued', requestId: undefined, handle: undefined, error: undefined, finishedAt: undefined, submittedAt: undefined, progress: undefined, queuePosition: undefined, providerStatus: undefined });
+    await this.save(job, true);
+    this.start(job);
+    return { ...job };
+  }
+
+  /** Resolves when every job is in a terminal state. */
+  async waitFor(jobIds: string[], signal?: AbortSignal): Promise<JobRecord[]> {
+    const pending = new Set(jobIds);
+    const latest = new Map<string, JobRecord>();
+    return new Promise<JobRecord[]>((resolve, reject) => {
+      let settled = false;
+      const finish = () => {
+        if (settled || pending.size > 0) return;
+        settled = true;
+        sub.dispose();
+        resolve(jobIds.map((id) => latest.get(id)!));
+      };
+      const sub = this.on('job', (j) => {
+        if (!pending.has(j.id) && !latest.has(j.id)) return;
+        latest.set(j.id, j);
+        if (TERMINAL_STATES.includes(j.state)) {
+          pending.delete(j.id);
+          finish();
+        }
+      });
+      signal?.addEventListener('abort', () => {
+        if (settled) return;
+        settled = true;
+        sub.dispose();
+        reject(new ProviderError('canceled', 'engine', 'Stopped waiting.'));
+      });
+      void Promise.all(
+        jobIds.map(async (id) => {
+          const j = await this.opts.db.getJob(id);
+          if (j && !latest.has(id)) latest.set(id, j);
+          if (j && TERMINAL_STATES.includes(j.state)) pending.delete(id);
+        }),
+      ).then(finish, reject);
+    });
+  }
+
+  /** Download (or take) each artifact, check it, and store it as a product. */
+  private async storeOutputs(job: JobRecord, result: JobResult, signal: AbortSignal): Promise<void> {
+    if (result.artifacts.length === 0) throw new ProviderError('bad_output', job.provider, `${job.provider} reported success but returned no output.`);
+    const info = this.modelInfo(job.provider, job.model);
+    const ids: string[] = [];
+    for (const [i, artifact] of result.artifacts.entries()) {
+      const id = `${job.id}-${i}`;
+      ids.push(id);
+      if (await this.opts.db.getProduct(id)) continue; // stored before a restart
+      const bytes = await this.fetchArtifact(job.provider, artifact, signal);
+      const checked = await checkDownloaded(bytes, artifact.mediaType, { minSide: artifact.kind === 'image' ? MIN_OUTPUT_SIDE : 1 }).catch((e: unknown) => {
+        throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message}`) : e;
+      });
+      const product = this.productRecord(job, result, info, id, i, checked, artifact);
+      const file = path.join(this.opts.projectDir, ...product.file.split('/'));
+      let stored = bytes;
+      if (checked.mediaType === 'image/png') stored = embedParameters(bytes, { ...product, input: job.input }, JSON.stringify({ ...product, bytes: undefined, sha256: undefined }));
+      product.bytes = stored.length;
+      product.sha256 = createHash('sha256').update(stored).digest('hex');
+      await writeAtomic(file, stored);
+      await writeSidecar(this.opts.projectDir, product);
+      await this.opts.db.putProduct(product);
+      this.opts.log.info(`job ${job.id} stored ${product.file} (${Math.round(stored.length / 1024)} KB)`);
+      this.emit('product', { ...product });
+      if (this.opts.makeThumbnails !== false && product.kind === 'image') this.thumbnail(product, file);
+    }
+    // A product stored before a crash has a sidecar but maybe no row: put it back.
+    for (const id of ids) {
+      if (await this.opts.db.getProduct(id)) continue;
+      const sidecar = await readSidecar(path.join(this.opts.projectDir, 'products', ...this.dayPath(job), `${id}.json`)).catch(() => undefined);
+      if (sidecar) await this.opts.db.putProduct(sidecar);
+    }
+    job.productIds = ids;
+  }
+
+  private thumbnail(product: ProductRecord, file: string): void {
+    makeThumbnails(file, path.join(this.opts.projectDir, '.artfactory', 'thumbs'), product.id)
+      .then((t) => this.emit('thumbnail', { productId: product.id, ...t }))
+      .catch((e: unknown) => this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private dayPath(job: JobRecord): string[] {
+    const d = new Date(job.createdAt);
+    return [String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0')];
+  }
+
+  private productRecord(job: JobRecord, result: JobResult, info: ModelInfo | undefined, id: string, index: number, checked: { mediaType: string; ext: string; kind: 'image' | 'video' | 'audio'; width?: number; height?: number }, artifact: Artifact): ProductRecord {
+    const promptField = info?.promptField ?? 'prompt';
+    const seedField = info?.seedField ?? 'seed';
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const seedIn = job.input[seedField];
+    return {
+      id,
+      jobId: job.id,
+      provider: job.provider,
+      model: job.model,
+      modelVersion: result.modelVersion,
+      kind: checked.kind,
+      mediaType: checked.mediaType,
+      // Our own path: never a provider-given name.
+      file: ['products', ...this.dayPath(job), `${id}.${checked.ext}`].join('/'),
+      width: checked.width ?? artifact.width,
+      height: checked.height ?? artifact.height,
+      bytes: 0,
+      sha256: '',
+      input: job.input,
+      prompt: str(job.input[promptField]),
+      negativePrompt: str(job.input.negative_prompt) ?? str(job.input.negativePrompt),
+      seed: typeof result.seed === 'number' ? result.seed : typeof seedIn === 'number' ? seedIn : undefined,
+      requestId: job.requestId,
+      timings: result.timings,
+      cost: result.cost,
+      sourceFile: job.sourceFile,
+      createdAt: new Date(Date.parse(job.createdAt) + index).toISOString(),
+      favorite: false,
+      rating: 0,
+      tags: [],
+      notes: '',
+      outputIndex: index,
+    };
+  }
+
+  /** The artifact's bytes: in memory already, or downloaded with a size cap. */
+  private async fetchArtifact(providerId: string, a: Artifact, signal: AbortSignal): Promise<Uint8Array> {
+    if (a.data) {
+      if (a.data.length > this.downloadLimit) throw new ProviderError('bad_output', providerId, `The output is ${a.data.length} bytes, over the ${this.downloadLimit}-byte limit.`);
+      return a.data;
+    }
+    if (!a.url) throw new ProviderError('bad_output', providerId, 'The provider returned an output without a URL.');
+    // Refuse file:, relative and plain-http URLs before anything is fetched (the fetch rewrites overrides).
+    assertSafeUrl(a.url, providerId, { allowLoopbackHttp: this.opts.allowLoopbackHttp });
+    const res = await this.opts.providers.downloadFetch(providerId)(a.url, { signal });
+    if (!res.ok) throw new ProviderError('bad_output', providerId, `Downloading the output failed with HTTP ${res.status}.`, { status: res.status });
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    const limitText = `${Math.round(this.downloadLimit / 1024 / 1024)} MB`;
+    if (Number.isFinite(declared) && declared > this.downloadLimit) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new ProviderError('bad_output', providerId, `The output is ${Math.round(declared / 1024 / 1024)} MB, over the ${limitText} limit (artFactory.downloads.maxMegabytes).`);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    if (!res.body) throw new ProviderError('bad_output', providerId, 'The download had no body.');
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.length;
+        if (total > this.downloadLimit) {
+          await reader.cancel().catch(() => undefined);
+          throw new ProviderError('bad_output', providerId, `The output is larger than the ${limitText} limit (artFactory.downloads.maxMegabytes).`);
+        }
+        chunks.push(value);
+      }
+    } catch (e) {
+      if (isProviderError(e)) throw e;
+      throw new ProviderError('bad_output', providerId, `The download broke off after ${total} bytes (${e instanceof Error ? e.message : String(e)}). Retry the job.`);
+    }
+    if (Number.isFinite(declared) && total !== declared) throw new ProviderError('bad_output', providerId, `The download is truncated: ${total} of ${declared} bytes.`);
+    return Buffer.concat(chunks);
+  }
+
+  /** Stop watching (jobs stay as they are in the database and resume next time). */
+  dispose(): void {
+    this.disposed = true;
+    for (const r of this.running.values()) r.abort.abort();
+  }
+
+  /** Wait until every running job has settled (used after dispose in tests and the CLI). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+}
+
+async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const fh = await fs.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,233 @@
+// Parameter files (`*.art.json`): parse with positions, validate the envelope and the
+// model's input, and expand count × seeds × sweep axes into jobs. Every problem carries the
+// source range of the field it is about, for the Problems panel.
+import Ajv, { type ErrorObject } from 'ajv';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { z } from 'zod';
+import type { JsonSchema } from '../providers/types.ts';
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Diagnostic {
+  message: string;
+  severity: 'error' | 'warning';
+  path: (string | number)[];
+  range: { start: Position; end: Position };
+}
+
+/** Limits that keep a hostile or mistaken file from exhausting memory or the provider. */
+export const LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32, maxJobs: 1000, maxSweepValues: 100, maxCount: 100 };
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const ParamFileEnvelope = z
+  .object({
+    $schema: z.string().optional(),
+    provider: z.string().min(1, 'Name a provider: fal, replicate, civitai or sample.'),
+    model: z.string().min(1, 'Name the model, e.g. fal-ai/flux/dev.'),
+    input: z.record(z.string(), z.unknown()),
+    count: z.number().int().min(1).max(LIMITS.maxCount).optional(),
+    seeds: z.array(z.number().int().min(0)).min(1).max(LIMITS.maxSweepValues).optional(),
+    sweep: z.record(z.string(), z.array(z.union([scalar, z.record(z.string(), z.unknown()), z.array(z.unknown())])).min(1).max(LIMITS.maxSweepValues)).optional(),
+    template: z.string().optional(),
+    variables: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type ParamFileEnvelope = z.infer<typeof ParamFileEnvelope>;
+
+export interface ParsedParamFile {
+  text: string;
+  tree?: JsonNode;
+  value?: ParamFileEnvelope;
+  diagnostics: Diagnostic[];
+}
+
+export interface JobSpec {
+  provider: string;
+  model: string;
+  input: Record<string, unknown>;
+  seed?: number;
+  /** The sweep values this job took, for contact sheets and the gallery. */
+  sweepValues?: Record<string, unknown>;
+}
+
+/** Offsets → 0-based line/character, computed once per text. */
+function lineIndex(text: string): (offset: number) => Position {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return (offset: number) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - starts[lo] };
+  };
+}
+
+function depth(node: JsonNode | undefined, d = 0): number {
+  if (!node?.children || d > LIMITS.maxDepth) return d;
+  let max = d;
+  for (const c of node.children) max = Math.max(max, depth(c, d + 1));
+  return max;
+}
+
+/** The range of the deepest node that exists along `path` (a missing property points at its parent). */
+function rangeOf(text: string, tree: JsonNode | undefined, path: (string | number)[]): { start: Position; end: Position } {
+  const pos = lineIndex(text);
+  let node: JsonNode | undefined;
+  for (let i = path.length; i >= 0 && !node; i--) node = tree ? findNodeAtLocation(tree, path.slice(0, i)) : undefined;
+  if (!node) return { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
+  // For a property, underline its key and value together.
+  const target = node.parent?.type === 'property' ? node.parent : node;
+  return { start: pos(target.offset), end: pos(target.offset + Math.min(target.length, 2000)) };
+}
+
+function diag(text: string, tree: JsonNode | undefined, path: (string | number)[], message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  return { message, severity, path, range: rangeOf(text, tree, path) };
+}
+
+export function parseParamFile(text: string): ParsedParamFile {
+  if (text.length > LIMITS.maxBytes) {
+    return { text, diagnostics: [{ message: `The file is ${Math.round(text.length / 1024)} KB; parameter files are limited to ${LIMITS.maxBytes / 1024} KB.`, severity: 'error', path: [], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }] };
+  }
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const pos = lineIndex(text);
+  const diagnostics: Diagnostic[] = errors.map((e) => ({
+    message: `JSON syntax: ${printParseErrorCode(e.error)}`,
+    severity: 'error',
+    path: [],
+    range: { start: pos(e.offset), end: pos(e.offset + Math.max(1, e.length)) },
+  }));
+  if (errors.length > 0 || !tree) return { text, tree, diagnostics };
+  if (depth(tree) > LIMITS.maxDepth) {
+    return { text, tree, diagnostics: [diag(text, tree, [], `The file nests deeper than ${LIMITS.maxDepth} levels.`)] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    // jsonc allows comments and trailing commas; evaluate through the tree instead.
+    raw = evaluate(tree);
+  }
+  const parsed = ParamFileEnvelope.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
+      const field = path.length ? `"${path.join('.')}"` : 'The file';
+      const message = issue.code === 'unrecognized_keys' ? `Unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}. Model inputs go inside "input".` : `${field}: ${issue.message}`;
+      diagnostics.push(diag(text, tree, issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path, message));
+    }
+    return { text, tree, diagnostics };
+  }
+  const value = parsed.data;
+  const jobs = countJobs(value);
+  if (jobs > LIMITS.maxJobs) diagnostics.push(diag(text, tree, ['sweep'], `This file makes ${jobs} jobs; the limit is ${LIMITS.maxJobs}. Split the sweep.`));
+  for (const field of Object.keys(value.sweep ?? {})) {
+    if (field === 'seed' && value.seeds) diagnostics.push(diag(text, tree, ['sweep', field], 'Use either "seeds" or a "seed" sweep, not both.'));
+  }
+  return { text, tree, value, diagnostics };
+}
+
+function evaluate(node: JsonNode): unknown {
+  switch (node.type) {
+    case 'object':
+      return Object.fromEntries((node.children ?? []).map((p) => [p.children![0].value as string, evaluate(p.children![1])]));
+    case 'array':
+      return (node.children ?? []).map(evaluate);
+    default:
+      return node.value;
+  }
+}
+
+let ajv: Ajv | undefined;
+const compiled = new WeakMap<object, ReturnType<Ajv['compile']>>();
+
+function ajvMessage(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `Missing required field "${String(p.missingProperty)}".`;
+    case 'additionalProperties':
+      return `The model has no field "${String(p.additionalProperty)}".`;
+    case 'enum':
+      return `Must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
+    case 'type':
+      return `Must be ${String(p.type)}.`;
+    default:
+      return `${e.message ?? 'Invalid value'}.`.replace(/^must/, 'Must');
+  }
+}
+
+/** Validate `input` against the model's schema; each problem points at the field in the text. */
+export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diagnostic[] {
+  if (!parsed.value) return [];
+  ajv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  let validate = compiled.get(schema);
+  if (!validate) {
+    try {
+      validate = ajv.compile(schema);
+    } catch (e) {
+      return [diag(parsed.text, parsed.tree, ['model'], `The model's schema could not be used for checking (${e instanceof Error ? e.message : String(e)}); the input is sent unchecked.`, 'warning')];
+    }
+    compiled.set(schema, validate);
+  }
+  // Sweep values replace fields, so a required field supplied by the sweep is present.
+  const input = { ...parsed.value.input };
+  for (const [k, values] of Object.entries(parsed.value.sweep ?? {})) if (!(k in input)) input[k] = values[0];
+  const out: Diagnostic[] = [];
+  if (!validate(input)) {
+    for (const e of validate.errors ?? []) {
+      const path = ['input', ...e.instancePath.split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
+      if (e.keyword === 'additionalProperties') path.push(String((e.params as Record<string, unknown>).additionalProperty));
+      out.push(diag(parsed.text, parsed.tree, path, ajvMessage(e)));
+    }
+  }
+  // Each sweep value must be valid for its field too.
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [field, values] of Object.entries(parsed.value.sweep ?? {})) {
+    if (!props[field]) {
+      if (schema.additionalProperties === false) out.push(diag(parsed.text, parsed.tree, ['sweep', field], `The model has no field "${field}" to sweep.`));
+      continue;
+    }
+    const one = ajv.compile(props[field]);
+    values.forEach((v, i) => {
+      if (!one(v)) out.push(diag(parsed.text, parsed.tree, ['sweep', field, i], `${field}: ${ajvMessage(one.errors![0])}`));
+    });
+  }
+  return out;
+}
+
+export function countJobs(f: Pick<ParamFileEnvelope, 'count' | 'seeds' | 'sweep'>): number {
+  let n = (f.count ?? 1) * (f.seeds?.length ?? 1);
+  for (const values of Object.values(f.sweep ?? {})) n *= values.length;
+  return n;
+}
+
+/** count × seeds × the cartesian product of sweep axes, in a stable order. */
+export function expandJobs(f: ParamFileEnvelope, seedField = 'seed'): JobSpec[] {
+  const axes = Object.entries(f.sweep ?? {});
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [field, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [field]: v })));
+  const seeds: (number | undefined)[] = f.seeds ?? [typeof f.input[seedField] === 'number' ? (f.input[seedField] as number) : undefined];
+  const specs: JobSpec[] = [];
+  for (const combo of combos) {
+    for (const seed of seeds) {
+      for (let i = 0; i < (f.count ?? 1); i++) {
+        const input: Record<string, unknown> = { ...f.input, ...combo };
+        // With a fixed seed and count > 1, successive jobs take successive seeds so they differ.
+        const s = seed === undefined ? undefined : seed + i;
+        if (s !== undefined) input[seedField] = s;
+        specs.push({ provider: f.provider, model: f.model, input, seed: s, sweepValues: axes.length ? combo : undefined });
+      }
+    }
+  }
+  return specs;
+}
