@@ -1,0 +1,71 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
+import { createBuiltinRegistry } from '../../src/providers/index.ts';
+import type { Logger, ProviderContext } from '../../src/providers/types.ts';
+import { createProject, openProjectDb } from '../../src/storage/index.ts';
+import type { ProjectDb } from '../../src/storage/types.ts';
+
+export const FAL_KEY = 'fal-test-key-0123456789abcdef';
+
+/** A virtual clock: sleeping advances it and yields, so polling costs no real time. */
+export function fastContext(extra: Partial<ProviderContext> = {}): ProviderContext {
+  const clock = { t: Date.now() };
+  return {
+    getKey: async () => undefined,
+    now: () => clock.t,
+    random: () => 0.5,
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) throw new Error('aborted');
+      clock.t += ms;
+      await new Promise((r) => setTimeout(r, 2));
+      if (signal?.aborted) throw new Error('aborted');
+    },
+    ...extra,
+  };
+}
+
+export const lines: string[] = [];
+export const log: Logger = { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+
+export interface Rig {
+  dir: string;
+  db: ProjectDb;
+  engine: Engine;
+  registry: ReturnType<typeof createBuiltinRegistry>;
+  close(): Promise<void>;
+}
+
+export async function rig(opts: { falBaseUrl?: string; dir?: string; engine?: Partial<EngineOptions> } = {}): Promise<Rig> {
+  const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-engine-')), 'project');
+  if (!opts.dir) await createProject(dir, 'Engine test');
+  const db = await openProjectDb(dir, { saveDelayMs: 10 });
+  const shared = fastContext();
+  const registry = createBuiltinRegistry((id) => (id === 'fal' ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.falBaseUrl } : shared));
+  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine });
+  return {
+    dir,
+    db,
+    engine,
+    registry,
+    close: async () => {
+      engine.dispose();
+      await engine.idle();
+      await db.close();
+    },
+  };
+}
+
+export async function listProducts(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  }
+  await walk(path.join(dir, 'products'));
+  return out.sort();
+}
