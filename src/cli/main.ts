@@ -1,0 +1,161 @@
+// `art-factory`: the same core as the extension, from a terminal. Keys come from FAL_KEY,
+// REPLICATE_API_TOKEN and CIVITAI_API_TOKEN; ARTFACTORY_*_BASE_URL redirect a provider.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Engine } from '../engine/engine.ts';
+import { expandJobs, parseParamFile, validateInput, type Diagnostic } from '../engine/paramFile.ts';
+import { createSchemaCache } from '../engine/schemas.ts';
+import { redact } from '../providers/errors.ts';
+import { createBuiltinRegistry, envBaseUrl, envContext, envKey } from '../providers/index.ts';
+import type { Logger } from '../providers/types.ts';
+import { isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
+
+const USAGE = `Usage:
+  art-factory generate FILE.art.json --project DIR [--json] [--verbose]
+  art-factory list --project DIR [--json] [--limit N]
+  art-factory rebuild-index --project DIR
+
+Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.`;
+
+class UsageError extends Error {}
+
+function secrets(): string[] {
+  return ['fal', 'replicate', 'civitai'].map((p) => envKey(p)).filter((k): k is string => !!k);
+}
+
+function say(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(`${redact(text, secrets())}\n`);
+}
+
+function formatDiagnostic(file: string, d: Diagnostic): string {
+  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message}`;
+}
+
+async function projectDir(value: string | undefined): Promise<string> {
+  if (!value) throw new UsageError('--project DIR is required.');
+  const dir = path.resolve(value);
+  if (!(await isProject(dir))) throw new UsageError(`${dir} is not an Art Factory project (no artfactory.json).`);
+  return dir;
+}
+
+async function generate(file: string | undefined, opts: { project?: string; json?: boolean; verbose?: boolean }): Promise<number> {
+  if (!file) throw new UsageError('Name the parameter file to run.');
+  const dir = await projectDir(opts.project);
+  const text = await fs.readFile(file, 'utf8').catch(() => {
+    throw new UsageError(`Cannot read ${file}.`);
+  });
+  const parsed = parseParamFile(text);
+  const registry = createBuiltinRegistry((id) => envContext(id), { schemaCache: createSchemaCache(dir) });
+  let problems = parsed.diagnostics;
+  if (parsed.value && !problems.some((d) => d.severity === 'error')) {
+    const provider = registry.get(parsed.value.provider);
+    if (!provider) throw new UsageError(`Unknown provider "${parsed.value.provider}". Use one of: ${registry.list().map((p) => p.id).join(', ')}.`);
+    if (provider.needsKey && !envKey(provider.id)) throw new UsageError(`${provider.displayName} needs a key: set ${provider.id === 'fal' ? 'FAL_KEY' : provider.id === 'replicate' ? 'REPLICATE_API_TOKEN' : 'CIVITAI_API_TOKEN'}.`);
+    problems = problems.concat(validateInput(parsed, await registry.inputSchema(parsed.value.provider, parsed.value.model)));
+  }
+  const errors = problems.filter((d) => d.severity === 'error');
+  for (const d of problems) say(process.stderr, formatDiagnostic(file, d));
+  if (!parsed.value || errors.length > 0) {
+    say(process.stderr, `${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was sent.`);
+    return 2;
+  }
+  const log: Logger = opts.verbose
+    ? { info: (m) => say(process.stderr, m), warn: (m) => say(process.stderr, `warning: ${m}`), error: (m) => say(process.stderr, `error: ${m}`) }
+    : { info: () => undefined, warn: (m) => say(process.stderr, `warning: ${m}`), error: () => undefined };
+  const db = await openProjectDb(dir);
+  const allowLoopbackHttp = ['fal', 'replicate', 'civitai'].some((p) => envBaseUrl(p));
+  const engine = new Engine({ projectDir: dir, db, providers: registry, log, allowLoopbackHttp, makeThumbnails: true });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const jobs = await engine.submit(expandJobs(parsed.value), { sourceFile: path.relative(dir, path.resolve(file)).split(path.sep).join('/') });
+    stop.signal.addEventListener('abort', () => jobs.forEach((j) => void engine.cancel(j.id)));
+    const done = await engine.waitFor(jobs.map((j) => j.id));
+    const results = [];
+    for (const j of done) {
+      for (const id of j.productIds) {
+        const p = await db.getProduct(id);
+        if (p) results.push({ id: p.id, path: path.join(dir, p.file), job: j.id, seed: p.seed });
+      }
+    }
+    const failed = done.filter((j) => j.state !== 'succeeded');
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ products: results, failed: failed.map((j) => ({ job: j.id, state: j.state, error: j.error })) }, null, 2)}\n`);
+    } else {
+      for (const r of results) process.stdout.write(`${r.id}\t${r.path}\n`);
+    }
+    for (const j of failed) say(process.stderr, `job ${j.id} ${j.state}: ${j.error?.message ?? ''}`);
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    engine.dispose();
+    await engine.idle();
+    await db.close();
+  }
+}
+
+async function list(opts: { project?: string; json?: boolean; limit?: string }): Promise<number> {
+  const dir = await projectDir(opts.project);
+  const db = await openProjectDb(dir);
+  try {
+    const page = await db.queryProducts({ limit: Math.min(1000, Number(opts.limit ?? 100) || 100) });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ total: page.total, products: page.items }, null, 2)}\n`);
+    else {
+      for (const p of page.items) process.stdout.write(`${p.id}\t${p.createdAt}\t${p.provider}\t${p.model}\t${p.file}\t${(p.prompt ?? '').slice(0, 60)}\n`);
+      process.stderr.write(`${page.items.length} of ${page.total} products\n`);
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (parsed.values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || parsed.values.help ? 0 : 2;
+  }
+  try {
+    switch (command) {
+      case 'generate':
+        return await generate(rest[0], parsed.values);
+      case 'list':
+        return await list(parsed.values);
+      case 'rebuild-index': {
+        const dir = await projectDir(parsed.values.project);
+        const n = await rebuildIndex(dir, { onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`) });
+        process.stdout.write(`Rebuilt the index of ${dir}: ${n} products.\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      say(process.stderr, `${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    say(process.stderr, `error: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

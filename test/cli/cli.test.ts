@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { createProject } from '../../src/storage/index.ts';
+import { startFalFake } from '../fakes/fal.ts';
+
+const CLI = path.join(__dirname, '../../src/cli/main.ts');
+const KEY = 'fal-cli-key-abcdef0123456789';
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, FAL_KEY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function project(): Promise<string> {
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-cli-')), 'p');
+  await createProject(dir, 'CLI');
+  return dir;
+}
+
+test('generate with the Sample provider prints each product, then list and rebuild-index agree', async () => {
+  const dir = await project();
+  const file = path.join(dir, 'params', 'two.art.json');
+  await fs.writeFile(file, JSON.stringify({ provider: 'sample', model: 'sample/gradient', input: { prompt: 'cli fox', width: 256, height: 256, duration_ms: 100 }, count: 2 }));
+  const gen = await run(['generate', file, '--project', dir, '--json']);
+  assert.equal(gen.code, 0, gen.stderr);
+  const out = JSON.parse(gen.stdout) as { products: { id: string; path: string }[] };
+  assert.equal(out.products.length, 2);
+  for (const p of out.products) assert.ok((await fs.stat(p.path)).size > 0);
+  const listed = await run(['list', '--project', dir, '--json']);
+  assert.equal(JSON.parse(listed.stdout).total, 2);
+  const rebuilt = await run(['rebuild-index', '--project', dir]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.match(rebuilt.stdout, /2 products/);
+});
+
+test('generate against the fal fake, and the exit codes for failures', async () => {
+  const fake = await startFalFake({ key: KEY });
+  try {
+    const dir = await project();
+    const file = path.join(dir, 'params', 'fal.art.json');
+    await fs.writeFile(file, JSON.stringify({ provider: 'fal', model: 'fal-ai/flux/schnell', input: { prompt: 'cli lighthouse' } }));
+    const env = { FAL_KEY: KEY, ARTFACTORY_FAL_BASE_URL: fake.baseUrl };
+    const ok = await run(['generate', file, '--project', dir], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^\S+\t\/.*\.png$/m);
+
+    const noKey = await run(['generate', file, '--project', dir], { ARTFACTORY_FAL_BASE_URL: fake.baseUrl });
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /FAL_KEY/);
+
+    const wrongKey = await run(['generate', file, '--project', dir], { ...env, FAL_KEY: 'fal-wrong-key-000000000000' });
+    assert.notEqual(wrongKey.code, 0);
+    assert.ok(!wrongKey.stderr.includes('fal-wrong-key'), 'the key never reaches stderr');
+
+    const bad = path.join(dir, 'params', 'bad.art.json');
+    await fs.writeFile(bad, '{\n  "provider": "fal",\n  "model": "fal-ai/flux/schnell",\n  "input": { "prompt": 5 }\n}');
+    const invalid = await run(['generate', bad, '--project', dir], env);
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /bad\.art\.json:4:\d+: error: /);
+    assert.match(invalid.stderr, /nothing was sent/);
+
+    const failing = path.join(dir, 'params', 'fail.art.json');
+    await fs.writeFile(failing, JSON.stringify({ provider: 'sample', model: 'sample/gradient', input: { prompt: 'please [fail]', duration_ms: 50 } }));
+    const failed = await run(['generate', failing, '--project', dir]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /failed/);
+
+    assert.equal((await run(['nonsense'])).code, 2);
+    assert.equal((await run(['list', '--project', os.tmpdir()])).code, 2);
+  } finally {
+    await fake.close();
+  }
+});
