@@ -19,7 +19,8 @@ const nodeCommon = {
   format: 'cjs',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', 'sharp'],
+  // tsx is only used to start the worker from source (tests); the bundle never loads it.
+  external: ['vscode', 'sharp', 'tsx'],
   logLevel: 'info',
 };
 

@@ -89,7 +89,7 @@ export async function backupProject(projectDir: string, outFile: string, opts: B
     await fh.close();
     await fs.rename(tmp, outFile);
   } catch (e) {
-    zip.outputStream.destroy();
+    (zip.outputStream as unknown as { destroy?: () => void }).destroy?.();
     await written.catch(() => undefined);
     await fs.rm(tmp, { force: true });
     throw e;

@@ -56,7 +56,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     }
   };
 
-  let projects: ProjectManager | undefined;
   const jobsViewRef: { current?: JobsView } = {};
   const galleryRef: { current?: ReturnType<typeof registerGallery> } = {};
   const projectsViewRef: { current?: ProjectsView } = {};
@@ -80,13 +79,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       galleryRef.current?.onProduct(session.dir, product);
       projectsViewRef.current?.recount(session.dir);
     });
+    engine.on('thumbnail', (t) => galleryRef.current?.onThumbnail(session.dir, t.productId));
     await jobsViewRef.current?.load(session.dir);
     const resumed = await engine.resume();
     if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
     return engine;
   };
 
-  projects = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
+  const projects: ProjectManager = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
+  current = projects;
   context.subscriptions.push(projects);
   const projectsView = new ProjectsView(projects);
   const jobsView = new JobsView(projects);
@@ -96,7 +97,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
 
   // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
   const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
-    const project = projects?.forUri(doc.uri);
+    const project = projects.forUri(doc.uri);
     const cache = project ? createSchemaCache(project.dir) : undefined;
     const cached = await cache?.get(providerId, model);
     if (cached || !allowFetch) return cached;
@@ -110,11 +111,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const gallery = registerGallery(context, {
-    projects: () => projects!.all().map((s) => ({ dir: s.dir, name: s.name, db: () => s.db() })),
-    activeProject: () => projects!.active()?.dir,
+    projects: () => projects.all().map((s) => ({ dir: s.dir, name: s.name, db: () => s.db() })),
+    activeProject: () => projects.active()?.dir,
     log,
-    execute: (command, ...args) => vscode.commands.executeCommand(command, ...args),
-    engineFor: async (dir) => projects!.get(dir)?.engine(),
+    execute: (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args),
+    engineFor: async (dir: string) => projects.get(dir)?.engine(),
+    tileSize: () => vscode.workspace.getConfiguration('artFactory').get<number>('gallery.tileSize', 180),
   });
   galleryRef.current = gallery;
   context.subscriptions.push(gallery);
@@ -134,7 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   );
 
   // Pick up unfinished jobs from before a restart, after the window has settled.
-  const resumeTimer = setTimeout(() => void resumeUnfinished(projects!, log), 1500);
+  const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
   context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
   void projects.rescan();
 
@@ -180,6 +182,10 @@ function offerRecovery(dir: string, e: unknown, log: OutputLog): void {
   }
 }
 
-export function deactivate(): void {
-  // Subscriptions dispose everything; pending database writes are flushed by ProjectSession.close().
+let current: ProjectManager | undefined;
+
+/** Flush and close every open project database before the extension host goes away. */
+export async function deactivate(): Promise<void> {
+  await Promise.all((current?.all() ?? []).map((s) => s.close()));
+  current = undefined;
 }

@@ -1,0 +1,253 @@
+// The gallery panel: the thin VS Code adapter around the vscode-free GalleryController.
+// Loaded lazily (nothing is built until the panel opens), restored after a reload by a
+// serializer, no context kept while hidden (the state is in the webview's saved state).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Engine } from '../engine/engine.ts';
+import { modelSchemaPath } from '../engine/schemas.ts';
+import type { Logger } from '../providers/types.ts';
+import { readSidecar, sidecarPath } from '../storage/index.ts';
+import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
+import { GalleryController, thumbPath, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
+import { galleryHtml } from '../webviews/galleryHtml.ts';
+import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
+
+export const GALLERY_VIEW_TYPE = 'artFactory.gallery';
+
+export interface GalleryDeps {
+  projects(): GalleryProject[];
+  activeProject(): string | undefined;
+  log: Logger;
+  execute(command: string, ...args: unknown[]): Thenable<unknown>;
+  engineFor(dir: string): Promise<Engine | undefined>;
+  tileSize(): number;
+}
+
+export interface Gallery extends vscode.Disposable {
+  open(scope: string | undefined): Promise<void>;
+  onJob(dir: string, job: JobRecord): void;
+  onProduct(dir: string, product: ProductRecord): void;
+  onThumbnail(dir: string, productId: string): void;
+}
+
+interface Deleted {
+  project: string;
+  product: ProductRecord;
+  trashDir: string;
+}
+
+class GalleryPanel {
+  private controller: GalleryController;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Deleted products wait in the project's .artfactory/trash while the panel is open (undo). */
+  private lastDeleted: Deleted[] = [];
+  private allDeleted: Deleted[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private scope: string,
+    private readonly context: vscode.ExtensionContext,
+    private readonly deps: GalleryDeps,
+    onDispose: () => void,
+  ) {
+    this.controller = this.makeController();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => void this.controller.handle(m)),
+      panel.onDidDispose(() => {
+        void this.emptyTrash();
+        this.disposables.forEach((d) => d.dispose());
+        onDispose();
+      }),
+    );
+  }
+
+  private makeController(): GalleryController {
+    return new GalleryController({
+      projects: () => this.deps.projects(),
+      scope: this.scope,
+      toUri: (abs) => this.panel.webview.asWebviewUri(vscode.Uri.file(abs)).toString(),
+      actions: this.actions(),
+      post: (msg) => void this.panel.webview.postMessage(msg),
+      log: this.deps.log,
+    });
+  }
+
+  async show(scope: string, filter: Filter = DEFAULT_FILTER, tileSize = this.deps.tileSize()): Promise<void> {
+    this.scope = scope;
+    this.controller = this.makeController();
+    const projects = this.deps.projects().filter((p) => scope === 'all' || p.dir === scope);
+    const roots = [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.context.extensionUri, 'media')];
+    for (const p of projects) roots.push(vscode.Uri.file(path.join(p.dir, '.artfactory', 'thumbs')), vscode.Uri.file(path.join(p.dir, 'products')));
+    this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
+    const title = scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
+    this.panel.title = `Gallery: ${title}`;
+    const state = await this.controller.initialState(filter, tileSize, title);
+    const asset = (f: string) => this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews', f)).toString();
+    this.panel.webview.html = galleryHtml({ cspSource: this.panel.webview.cspSource, scriptUri: asset('gallery.js'), styleUri: asset('gallery.css'), state });
+  }
+
+  get currentScope(): string {
+    return this.scope;
+  }
+
+  onJob(dir: string, job: JobRecord): void {
+    this.controller.onJob(dir, job);
+  }
+  onProduct(dir: string, p: ProductRecord): void {
+    this.controller.onProduct(dir, p);
+  }
+  async onThumbnail(dir: string, productId: string): Promise<void> {
+    const project = this.deps.projects().find((p) => p.dir === dir);
+    const product = await (await project?.db())?.getProduct(productId);
+    if (product) this.controller.onThumbnail(dir, product);
+  }
+
+  private db(dir: string): Promise<ProjectDb> {
+    const p = this.deps.projects().find((x) => x.dir === dir);
+    if (!p) throw new Error('That project is no longer open.');
+    return p.db();
+  }
+
+  private actions(): HostActions {
+    return {
+      run: async (action: Action, items) => {
+        const first = items[0];
+        switch (action) {
+          case 'reuse': {
+            const { project, product } = first;
+            const paramsDir = path.join(project, 'params');
+            await fs.mkdir(paramsDir, { recursive: true });
+            const schemaFile = path.join(project, modelSchemaPath(product.provider, product.model));
+            const hasSchema = await fs.access(schemaFile).then(() => true, () => false);
+            const body = {
+              ...(hasSchema ? { $schema: path.relative(paramsDir, schemaFile).split(path.sep).join('/') } : {}),
+              provider: product.provider,
+              model: product.model,
+              input: product.input,
+            };
+            let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
+            for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
+            await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });
+            await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside });
+            return 'Opened a new parameter file with the same input.';
+          }
+          case 'saveTemplate': {
+            const { product } = first;
+            await this.deps.execute('artFactory.saveAsTemplate', { text: `${JSON.stringify({ provider: product.provider, model: product.model, input: product.input }, null, 2)}\n` });
+            return;
+          }
+          case 'rerun':
+          case 'rerunNewSeed': {
+            let n = 0;
+            for (const { project, product } of items) {
+              const engine = await this.deps.engineFor(project);
+              if (!engine) continue;
+              const input = { ...product.input };
+              if (action === 'rerunNewSeed') input.seed = Math.floor(Math.random() * 2 ** 31);
+              await engine.submit([{ provider: product.provider, model: product.model, input }]);
+              n++;
+            }
+            return `Started ${n} job${n === 1 ? '' : 's'}.`;
+          }
+          case 'copyPrompt':
+            await vscode.env.clipboard.writeText(items.map((i) => i.product.prompt ?? '').join('\n\n'));
+            return 'Prompt copied.';
+          case 'reveal':
+            await this.deps.execute('revealFileInOS', vscode.Uri.file(path.join(first.project, ...first.product.file.split('/'))));
+            return;
+          case 'openFile':
+            await this.deps.execute('vscode.open', vscode.Uri.file(path.join(first.project, ...first.product.file.split('/'))));
+            return;
+          case 'delete':
+            return this.delete(items);
+          case 'undoDelete':
+            return this.undoDelete();
+          case 'export': {
+            const target = await vscode.window.showOpenDialog({ title: `Export ${items.length} product${items.length === 1 ? '' : 's'} to…`, canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here' });
+            if (!target?.[0]) return;
+            for (const { project, product } of items) await fs.copyFile(path.join(project, ...product.file.split('/')), path.join(target[0].fsPath, path.basename(product.file)));
+            return `Exported ${items.length} file${items.length === 1 ? '' : 's'}.`;
+          }
+        }
+      },
+    };
+  }
+
+  /** Move files to the project's trash folder and drop the rows; undo moves them back. */
+  private async delete(items: { project: string; product: ProductRecord }[]): Promise<string> {
+    const batch: Deleted[] = [];
+    for (const { project, product } of items) {
+      const trashDir = path.join(project, '.artfactory', 'trash', product.id);
+      await fs.mkdir(trashDir, { recursive: true });
+      const files = [path.join(project, ...product.file.split('/')), sidecarPath(project, product), thumbPath(project, product.id), thumbPath(project, product.id).replace('-256.', '-768.')];
+      for (const f of files) await fs.rename(f, path.join(trashDir, path.basename(f))).catch(() => undefined);
+      await (await this.db(project)).deleteProducts([product.id]);
+      batch.push({ project, product, trashDir });
+    }
+    this.lastDeleted = batch;
+    this.allDeleted.push(...batch);
+    return `Deleted ${batch.length}.`;
+  }
+
+  private async undoDelete(): Promise<string> {
+    const batch = this.lastDeleted;
+    this.lastDeleted = [];
+    for (const d of batch) {
+      const mediaDir = path.dirname(path.join(d.project, ...d.product.file.split('/')));
+      for (const name of await fs.readdir(d.trashDir).catch(() => [] as string[])) {
+        const dest = name.endsWith('.webp') ? path.join(d.project, '.artfactory', 'thumbs', name) : path.join(mediaDir, name);
+        await fs.rename(path.join(d.trashDir, name), dest);
+      }
+      await fs.rm(d.trashDir, { recursive: true, force: true });
+      const record = await readSidecar(sidecarPath(d.project, d.product)).catch(() => d.product);
+      await (await this.db(d.project)).putProduct(record);
+      this.allDeleted = this.allDeleted.filter((x) => x !== d);
+    }
+    return `Restored ${batch.length}.`;
+  }
+
+  /** When the panel closes, what is still in the trash goes to the OS trash. */
+  private async emptyTrash(): Promise<void> {
+    for (const d of this.allDeleted) {
+      await vscode.workspace.fs.delete(vscode.Uri.file(d.trashDir), { recursive: true, useTrash: true }).then(undefined, () => fs.rm(d.trashDir, { recursive: true, force: true }));
+    }
+    this.allDeleted = [];
+  }
+}
+
+export function registerGallery(context: vscode.ExtensionContext, deps: GalleryDeps): Gallery {
+  let current: GalleryPanel | undefined;
+  const adopt = (panel: vscode.WebviewPanel, scope: string) => {
+    current = new GalleryPanel(panel, scope, context, deps, () => (current = undefined));
+    return current;
+  };
+  const serializer = vscode.window.registerWebviewPanelSerializer(GALLERY_VIEW_TYPE, {
+    async deserializeWebviewPanel(panel, state: unknown) {
+      const s = (state ?? {}) as { scope?: unknown; filter?: unknown; tileSize?: unknown };
+      const filter = Filter.safeParse(s.filter);
+      const scope = typeof s.scope === 'string' && s.scope ? s.scope : (deps.activeProject() ?? 'all');
+      await adopt(panel, scope).show(scope, filter.success ? filter.data : DEFAULT_FILTER, typeof s.tileSize === 'number' ? s.tileSize : deps.tileSize());
+    },
+  });
+  return {
+    async open(scope) {
+      const target = scope ?? deps.activeProject() ?? 'all';
+      if (current) {
+        current.panel.reveal();
+        if (current.currentScope !== target) await current.show(target);
+        return;
+      }
+      const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, 'Gallery', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [] });
+      panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
+      await adopt(panel, target).show(target);
+    },
+    onJob: (dir, job) => current?.onJob(dir, job),
+    onProduct: (dir, p) => current?.onProduct(dir, p),
+    onThumbnail: (dir, id) => void current?.onThumbnail(dir, id),
+    dispose: () => {
+      serializer.dispose();
+      current?.panel.dispose();
+    },
+  };
+}

@@ -1,0 +1,771 @@
+// The gallery app: a virtualized, keyboard-driven grid over thousands of products, with
+// filters, search as you type, a detail view, compare, and live job tiles.
+import { render } from 'preact';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { onHostMessage, request, saveState, vscode } from './rpc.ts';
+import './gallery.css';
+
+const GAP = 8;
+const PAGE = 500;
+const KEYS: [string, string][] = [
+  ['← → ↑ ↓', 'Move between tiles'],
+  ['Home / End', 'First / last tile'],
+  ['Page Up / Page Down', 'Move a screen'],
+  ['Enter', 'Open the detail view'],
+  ['Space', 'Select or unselect'],
+  ['Shift + arrows / click', 'Extend the selection'],
+  ['Ctrl/Cmd + click', 'Add to the selection'],
+  ['f', 'Favourite'],
+  ['1 – 5, 0', 'Rate, or clear the rating'],
+  ['c', 'Compare the selected (2–4)'],
+  ['Delete', 'Delete (undo while the panel is open)'],
+  ['/', 'Search prompts'],
+  ['Escape', 'Close, or clear the selection'],
+  ['?', 'This list'],
+];
+
+function readInitial(): InitialState {
+  const el = document.getElementById('initial-state');
+  const parsed = InitialState.safeParse(el ? JSON.parse(el.textContent || '{}') : {});
+  const saved = vscode.getState() as { filter?: unknown; tileSize?: number } | undefined;
+  const base: InitialState = parsed.success
+    ? parsed.data
+    : { scope: '', title: 'Gallery', filter: DEFAULT_FILTER, tileSize: 180, page: { tiles: [], total: 0 }, facets: { providers: [], models: [], tags: [] } };
+  const savedFilter = Filter.safeParse(saved?.filter);
+  return { ...base, filter: savedFilter.success ? savedFilter.data : base.filter, tileSize: saved?.tileSize ?? base.tileSize };
+}
+
+function label(t: Tile): string {
+  if (t.kind === 'job') return `${t.state === 'failed' ? 'Failed' : 'Generating'}: ${t.prompt || t.model}`;
+  return t.prompt || `${t.provider} ${t.model}`;
+}
+
+function Stars({ value, onRate, size = 'small' }: { value: number; onRate?: (n: number) => void; size?: string }) {
+  return (
+    <span class={`stars ${size}`} role={onRate ? 'radiogroup' : undefined} aria-label={onRate ? 'Rating' : `Rated ${value} of 5`}>
+      {[1, 2, 3, 4, 5].map((n) =>
+        onRate ? (
+          <button type="button" role="radio" aria-checked={value === n} aria-label={`${n} star${n > 1 ? 's' : ''}`} class={n <= value ? 'on' : ''} onClick={() => onRate(value === n ? 0 : n)}>
+            ★
+          </button>
+        ) : (
+          <span aria-hidden="true" class={n <= value ? 'on' : ''}>
+            ★
+          </span>
+        ),
+      )}
+    </span>
+  );
+}
+
+function TileView({ t, index, selected, focused, size, onClick, onOpen }: { t: Tile; index: number; selected: boolean; focused: boolean; size: number; onClick: (e: MouseEvent, i: number) => void; onOpen: (i: number) => void }) {
+  return (
+    <div
+      id={`tile-${t.id}`}
+      role="gridcell"
+      aria-selected={selected}
+      aria-label={`${label(t)}${t.favorite ? ', favourite' : ''}${t.rating ? `, ${t.rating} stars` : ''}`}
+      class={`tile ${t.kind} ${selected ? 'selected' : ''} ${focused ? 'focused' : ''} ${t.state === 'failed' ? 'failed' : ''}`}
+      style={{ width: `${size}px`, height: `${size}px` }}
+      onClick={(e) => onClick(e as unknown as MouseEvent, index)}
+      onDblClick={() => onOpen(index)}
+    >
+      {t.kind === 'product' && t.thumb ? (
+        <img src={t.thumb} alt={t.prompt || `${t.model} output`} loading="lazy" decoding="async" draggable={false} />
+      ) : t.kind === 'product' ? (
+        <div class="placeholder">{t.media}</div>
+      ) : (
+        <div class="placeholder job">
+          <span class="job-state">{t.state === 'failed' ? `Failed: ${t.error ?? ''}` : t.state}</span>
+          {t.progress !== undefined && t.state !== 'failed' && (
+            <div class="progress" role="progressbar" aria-label="Progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(t.progress * 100)}>
+              <div style={{ width: `${Math.round(t.progress * 100)}%` }} />
+            </div>
+          )}
+        </div>
+      )}
+      <div class="badges" aria-hidden="true">
+        {t.favorite && <span class="fav">♥</span>}
+        {t.rating > 0 && <Stars value={t.rating} />}
+      </div>
+    </div>
+  );
+}
+
+function Help({ onClose }: { onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title" tabIndex={-1} ref={ref} onKeyDown={(e) => {
+        if (e.key === 'Escape' || e.key === '?') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}>
+      <div class="panel help">
+        <h2 id="help-title">Keyboard</h2>
+        <table>
+          <tbody>
+            {KEYS.map(([k, v]) => (
+              <tr key={k}>
+                <th scope="row">
+                  <kbd>{k}</kbd>
+                </th>
+                <td>{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void> }) {
+  const [d, setD] = useState<ProductDetail | undefined>();
+  const [error, setError] = useState('');
+  const [fit, setFit] = useState(true);
+  const ref = useRef<HTMLDivElement>(null);
+  const load = useCallback(() => request<ProductDetail>('getProduct', { id }).then(setD, (e: Error) => setError(e.message)), [id]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useEffect(() => ref.current?.focus(), [d]);
+  const rec = d?.record as Record<string, unknown> | undefined;
+  const update = async (patch: Record<string, unknown>) => {
+    await onUpdate([id], patch);
+    await load();
+  };
+  return (
+    <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="detail-title" tabIndex={-1} ref={ref} onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}>
+      <div class="panel detail">
+        <header>
+          <h2 id="detail-title">{d ? d.tile.prompt || d.tile.model : 'Loading…'}</h2>
+          <button type="button" onClick={onClose} aria-label="Close detail">
+            ✕
+          </button>
+        </header>
+        {error && <p class="error">{error}</p>}
+        {d && rec && (
+          <div class="detail-body">
+            <div class={`media ${fit ? 'fit' : 'zoom'}`}>
+              {d.tile.media === 'video' ? (
+                <video src={d.tile.src} controls aria-label={d.tile.prompt} />
+              ) : (
+                <img src={d.tile.src} alt={d.tile.prompt || 'product'} onClick={() => setFit(!fit)} />
+              )}
+            </div>
+            <aside>
+              <div class="actions">
+                <button type="button" aria-pressed={d.tile.favorite} onClick={() => update({ favorite: !d.tile.favorite })}>
+                  {d.tile.favorite ? '♥ Favourite' : '♡ Favourite'}
+                </button>
+                <Stars value={d.tile.rating} onRate={(n) => update({ rating: n })} size="large" />
+                <button type="button" onClick={() => setFit(!fit)}>
+                  {fit ? 'Zoom 100%' : 'Fit'}
+                </button>
+              </div>
+              <div class="actions">
+                {(
+                  [
+                    ['reuse', 'Reuse Parameters'],
+                    ['saveTemplate', 'Save as Template'],
+                    ['rerun', 'Re-run (same seed)'],
+                    ['rerunNewSeed', 'Re-run (new seed)'],
+                    ['copyPrompt', 'Copy Prompt'],
+                    ['reveal', 'Reveal in File Manager'],
+                    ['openFile', 'Open File'],
+                    ['delete', 'Delete'],
+                  ] as [Action, string][]
+                ).map(([a, text]) => (
+                  <button type="button" key={a} class={a === 'delete' ? 'danger' : ''} onClick={() => onAction(a, [id])}>
+                    {text}
+                  </button>
+                ))}
+              </div>
+              <label>
+                Tags (comma separated)
+                <input type="text" value={d.tile.tags.join(', ')} onChange={(e) => update({ tags: (e.target as HTMLInputElement).value.split(',').map((s) => s.trim()).filter(Boolean) })} />
+              </label>
+              <label>
+                Notes
+                <textarea rows={3} value={String(rec.notes ?? '')} onBlur={(e) => update({ notes: (e.target as HTMLTextAreaElement).value })} />
+              </label>
+              <dl>
+                <dt>Provider</dt>
+                <dd>{String(rec.provider)}</dd>
+                <dt>Model</dt>
+                <dd>{String(rec.model)}</dd>
+                <dt>Seed</dt>
+                <dd>{String(rec.seed ?? '—')}</dd>
+                <dt>Size</dt>
+                <dd>{rec.width ? `${String(rec.width)} × ${String(rec.height)}` : '—'}</dd>
+                <dt>Timings</dt>
+                <dd>{rec.timings ? Object.entries(rec.timings as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ') : '—'}</dd>
+                <dt>Cost</dt>
+                <dd>{rec.cost ? `${(rec.cost as { amount: number; currency: string }).amount} ${(rec.cost as { currency: string }).currency}` : '—'}</dd>
+                <dt>Request id</dt>
+                <dd class="mono">{String(rec.requestId ?? '—').slice(0, 80)}</dd>
+                <dt>File</dt>
+                <dd class="mono">{d.path}</dd>
+                <dt>Created</dt>
+                <dd>{new Date(String(rec.createdAt)).toLocaleString()}</dd>
+              </dl>
+              <h3>Parameters</h3>
+              <pre class="json">{JSON.stringify(rec.input, null, 2)}</pre>
+            </aside>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Compare({ ids, onClose }: { ids: string[]; onClose: () => void }) {
+  const [items, setItems] = useState<ProductDetail[]>([]);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    void Promise.all(ids.map((id) => request<ProductDetail>('getProduct', { id }))).then(setItems);
+  }, [ids.join(',')]);
+  useEffect(() => ref.current?.focus(), [items.length]);
+  const rows = useMemo(() => {
+    const flat = items.map((d) => ({ provider: d.record.provider, model: d.record.model, seed: d.record.seed, ...(d.record.input as Record<string, unknown>) }) as Record<string, unknown>);
+    const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))];
+    return keys.map((k) => {
+      const values = flat.map((f) => (f[k] === undefined ? '—' : typeof f[k] === 'string' ? (f[k] as string) : JSON.stringify(f[k])));
+      return { key: k, values, differs: new Set(values).size > 1 };
+    });
+  }, [items]);
+  return (
+    <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="compare-title" tabIndex={-1} ref={ref} onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}>
+      <div class="panel compare">
+        <header>
+          <h2 id="compare-title">Compare {ids.length} products</h2>
+          <button type="button" onClick={onClose} aria-label="Close compare">
+            ✕
+          </button>
+        </header>
+        <div class="compare-images" style={{ gridTemplateColumns: `repeat(${Math.max(1, items.length)}, 1fr)` }}>
+          {items.map((d) => (
+            <figure key={d.tile.id}>
+              <img src={d.tile.src} alt={d.tile.prompt || 'product'} />
+            </figure>
+          ))}
+        </div>
+        <table class="compare-table">
+          <caption>Parameters; differences are highlighted</caption>
+          <thead>
+            <tr>
+              <th scope="col">Field</th>
+              {items.map((d, i) => (
+                <th scope="col" key={d.tile.id}>
+                  #{i + 1}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key} class={r.differs ? 'differs' : ''}>
+                <th scope="row">
+                  {r.key}
+                  {r.differs && <span class="sr-only"> (differs)</span>}
+                </th>
+                {r.values.map((v, i) => (
+                  <td key={i}>{v}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function App({ init }: { init: InitialState }) {
+  const [filter, setFilter] = useState<Filter>(init.filter);
+  const [tileSize, setTileSize] = useState(init.tileSize);
+  const [tiles, setTiles] = useState<Tile[]>(init.page.tiles);
+  const [total, setTotal] = useState(init.page.total);
+  const [facets] = useState<Facets>(init.facets);
+  const next = useRef<string | undefined>(init.page.next);
+  const loading = useRef(false);
+  const queryId = useRef(0);
+  const [focus, setFocus] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const anchor = useRef(0);
+  const [view, setView] = useState<{ kind: 'grid' } | { kind: 'detail'; id: string } | { kind: 'compare'; ids: string[] } | { kind: 'help' }>({ kind: 'grid' });
+  const [announce, setAnnounce] = useState('');
+  const [undo, setUndo] = useState<string[] | undefined>();
+  const gridRef = useRef<HTMLDivElement>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const [viewport, setViewport] = useState({ top: 0, width: 800, height: 600 });
+
+  const cols = Math.max(1, Math.floor((viewport.width - GAP) / (tileSize + GAP)));
+  const rowH = tileSize + GAP;
+  const rowCount = Math.ceil(total / cols);
+  const visibleRows = Math.max(1, Math.floor(viewport.height / rowH));
+
+  // A new filter: fetch the first page; stale replies (an older keystroke) are ignored.
+  const refetch = useCallback(async (f: Filter) => {
+    const mine = ++queryId.current;
+    const page = await request<Page>('query', { filter: f, limit: PAGE });
+    if (mine !== queryId.current) return;
+    next.current = page.next;
+    setTiles(page.tiles);
+    setTotal(page.total);
+    setFocus(0);
+    gridRef.current?.scrollTo({ top: 0 });
+  }, []);
+
+  const loadMore = useCallback(async () => {
+    if (loading.current || !next.current) return;
+    loading.current = true;
+    const mine = queryId.current;
+    try {
+      const page = await request<Page>('query', { filter, after: next.current, limit: PAGE });
+      if (mine !== queryId.current) return;
+      next.current = page.next;
+      setTiles((t) => [...t, ...page.tiles]);
+    } finally {
+      loading.current = false;
+    }
+  }, [filter]);
+
+  const firstRender = useRef(true);
+  useEffect(() => {
+    saveState(init.scope, filter, tileSize);
+    if (firstRender.current) {
+      firstRender.current = false;
+      // The injected page matches the injected filter; a restored filter needs its own page.
+      if (JSON.stringify(filter) === JSON.stringify(init.filter)) return;
+    }
+    const t = setTimeout(() => void refetch(filter), filter.text ? 40 : 0);
+    return () => clearTimeout(t);
+  }, [filter]);
+
+  useEffect(() => saveState(init.scope, filter, tileSize), [tileSize]);
+
+  useLayoutEffect(() => {
+    const el = gridRef.current;
+    if (!el) return;
+    const measure = () => setViewport({ top: el.scrollTop, width: el.clientWidth, height: el.clientHeight });
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const firstRow = Math.max(0, Math.floor(viewport.top / rowH) - 2);
+  const lastRow = Math.min(rowCount - 1, Math.ceil((viewport.top + viewport.height) / rowH) + 2);
+
+  // Fetch pages until the visible rows are loaded (keyset pages come in order).
+  useEffect(() => {
+    if ((lastRow + 1) * cols > tiles.length && next.current) void loadMore();
+  }, [lastRow, cols, tiles.length, loadMore]);
+
+  // Live updates from the host.
+  useEffect(
+    () =>
+      onHostMessage((m) => {
+        if (m.type === 'jobUpdated') {
+          setTiles((ts) => {
+            const i = ts.findIndex((t) => t.id === m.tile.id);
+            const active = m.tile.state === 'queued' || m.tile.state === 'submitted' || m.tile.state === 'running' || m.tile.state === 'failed';
+            if (i >= 0) {
+              if (m.tile.state === 'canceled') {
+                setTotal((n) => n - 1);
+                return ts.filter((_, k) => k !== i);
+              }
+              if (m.tile.state === 'succeeded') return ts; // its product replaces it
+              const copy = [...ts];
+              copy[i] = m.tile;
+              return copy;
+            }
+            if (active && m.tile.state !== 'failed' && (filter.status === 'all' || filter.status === 'running')) {
+              setTotal((n) => n + 1);
+              return [m.tile, ...ts];
+            }
+            return ts;
+          });
+          if (m.tile.state === 'failed') setAnnounce(`Generation failed: ${m.tile.error ?? m.tile.prompt}`);
+        } else if (m.type === 'productAdded') {
+          setTiles((ts) => {
+            const i = m.replaces ? ts.findIndex((t) => t.id === m.replaces) : -1;
+            if (i >= 0) {
+              const copy = [...ts];
+              copy[i] = m.tile;
+              return copy;
+            }
+            if (filter.status === 'running' || filter.status === 'failed') return ts;
+            setTotal((n) => n + 1);
+            return [m.tile, ...ts];
+          });
+          setAnnounce(`Finished: ${m.tile.prompt || m.tile.model}`);
+        } else if (m.type === 'productsChanged') {
+          const byId = new Map(m.tiles.map((t) => [t.id, t]));
+          setTiles((ts) => ts.map((t) => byId.get(t.id) ?? t));
+        } else if (m.type === 'productsDeleted') {
+          const gone = new Set(m.ids);
+          setTiles((ts) => ts.filter((t) => !gone.has(t.id)));
+          setTotal((n) => Math.max(0, n - m.ids.length));
+          setSelected(new Set());
+        } else if (m.type === 'reset') {
+          void refetch(filter);
+        }
+      }),
+    [filter, refetch],
+  );
+
+  const ensureVisible = useCallback(
+    (i: number) => {
+      const el = gridRef.current;
+      if (!el) return;
+      const row = Math.floor(i / cols);
+      const top = row * rowH;
+      if (top < el.scrollTop) el.scrollTop = top;
+      else if (top + rowH > el.scrollTop + el.clientHeight) el.scrollTop = top + rowH - el.clientHeight;
+    },
+    [cols, rowH],
+  );
+
+  const moveTo = useCallback(
+    (i: number, extend: boolean) => {
+      const clamped = Math.max(0, Math.min(total - 1, i));
+      if (clamped < 0) return;
+      setFocus(clamped);
+      ensureVisible(clamped);
+      if (extend) {
+        const [a, b] = [Math.min(anchor.current, clamped), Math.max(anchor.current, clamped)];
+        setSelected(new Set(tiles.slice(a, b + 1).map((t) => t.id)));
+      } else {
+        anchor.current = clamped;
+      }
+    },
+    [total, ensureVisible, tiles],
+  );
+
+  const targets = (): string[] => {
+    const ids = selected.size ? [...selected] : tiles[focus] ? [tiles[focus].id] : [];
+    return ids.filter((id) => tiles.find((t) => t.id === id)?.kind === 'product');
+  };
+
+  const update = useCallback(async (ids: string[], patch: Record<string, unknown>) => {
+    if (!ids.length) return;
+    await request('update', { ids, patch });
+  }, []);
+
+  const act = useCallback(async (action: Action, ids: string[]) => {
+    if (!ids.length) return;
+    try {
+      const note = await request<string | null>('action', { ids, action });
+      if (action === 'delete') {
+        setUndo(ids);
+        setView({ kind: 'grid' });
+        setAnnounce(`Deleted ${ids.length} product${ids.length > 1 ? 's' : ''}. Undo is available.`);
+      } else if (note) setAnnounce(note);
+    } catch (e) {
+      setAnnounce((e as Error).message);
+    }
+  }, []);
+
+  const onKey = (e: KeyboardEvent) => {
+    if (view.kind !== 'grid') return;
+    const t = tiles[focus];
+    const k = e.key;
+    const handled = () => {
+      e.preventDefault();
+      e.stopPropagation();
+    };
+    if (k === 'ArrowRight') {
+      handled();
+      moveTo(focus + 1, e.shiftKey);
+    }
+    else if (k === 'ArrowLeft') {
+      handled();
+      moveTo(focus - 1, e.shiftKey);
+    }
+    else if (k === 'ArrowDown') {
+      handled();
+      moveTo(focus + cols, e.shiftKey);
+    }
+    else if (k === 'ArrowUp') {
+      handled();
+      moveTo(focus - cols, e.shiftKey);
+    }
+    else if (k === 'Home') {
+      handled();
+      moveTo(0, e.shiftKey);
+    }
+    else if (k === 'End') {
+      handled();
+      moveTo(total - 1, e.shiftKey);
+    }
+    else if (k === 'PageDown') {
+      handled();
+      moveTo(focus + cols * visibleRows, e.shiftKey);
+    }
+    else if (k === 'PageUp') {
+      handled();
+      moveTo(focus - cols * visibleRows, e.shiftKey);
+    }
+    else if (k === 'Enter' && t?.kind === 'product') {
+      handled();
+      setView({ kind: 'detail', id: t.id });
+    }
+    else if (k === ' ' && t) {
+      handled();
+      const s = new Set(selected);
+      if (s.has(t.id)) s.delete(t.id);
+      else s.add(t.id);
+      setSelected(s);
+      anchor.current = focus;
+    } else if (k === 'f' && t?.kind === 'product') {
+      handled();
+      const ids = targets();
+      void update(ids, { favorite: !t.favorite });
+    } else if (/^[0-5]$/.test(k) && !e.ctrlKey && !e.metaKey) {
+      handled();
+      void update(targets(), { rating: Number(k) });
+      setAnnounce(k === '0' ? 'Rating cleared' : `Rated ${k} star${k === '1' ? '' : 's'}`);
+    } else if ((k === 'Delete' || k === 'Backspace') && t) {
+      handled();
+      void act('delete', targets());
+    }
+    else if (k === 'c' && selected.size >= 2 && selected.size <= 4) {
+      handled();
+      setView({ kind: 'compare', ids: [...selected] });
+    }
+    else if (k === '/') {
+      handled();
+      searchRef.current?.focus();
+    }
+    else if (k === '?') {
+      handled();
+      setView({ kind: 'help' });
+    }
+    else if (k === 'Escape' && selected.size) {
+      handled();
+      setSelected(new Set());
+    }
+    else if ((e.ctrlKey || e.metaKey) && k === 'z' && undo) {
+      handled();
+      void act('undoDelete', undo);
+      setUndo(undefined);
+    }
+  };
+
+  // Focus follows into unloaded territory: fetch until the focused tile is there.
+  useEffect(() => {
+    if (focus >= tiles.length && next.current) void loadMore();
+  }, [focus, tiles.length, loadMore]);
+
+  const onTileClick = (e: MouseEvent, i: number) => {
+    const t = tiles[i];
+    if (!t) return;
+    gridRef.current?.focus();
+    if (e.shiftKey) moveTo(i, true);
+    else if (e.ctrlKey || e.metaKey) {
+      const s = new Set(selected);
+      if (s.has(t.id)) s.delete(t.id);
+      else s.add(t.id);
+      setSelected(s);
+      setFocus(i);
+      anchor.current = i;
+    } else {
+      setSelected(new Set());
+      setFocus(i);
+      anchor.current = i;
+    }
+  };
+
+  const rows = [];
+  for (let r = firstRow; r <= lastRow; r++) {
+    const cells = [];
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      if (i >= total) break;
+      const t = tiles[i];
+      cells.push(
+        t ? (
+          <TileView key={t.id} t={t} index={i} size={tileSize} selected={selected.has(t.id)} focused={i === focus} onClick={onTileClick} onOpen={(k) => tiles[k]?.kind === 'product' && setView({ kind: 'detail', id: tiles[k].id })} />
+        ) : (
+          <div key={`s${i}`} role="gridcell" class="tile skeleton" style={{ width: `${tileSize}px`, height: `${tileSize}px` }} aria-label="Loading" />
+        ),
+      );
+    }
+    rows.push(
+      <div key={r} role="row" aria-rowindex={r + 1} class="row" style={{ top: `${r * rowH}px`, gap: `${GAP}px` }}>
+        {cells}
+      </div>,
+    );
+  }
+
+  const set = (patch: Partial<Filter>) => setFilter({ ...filter, ...patch });
+  const focusedTile = tiles[focus];
+
+  return (
+    <div class="app">
+      <div class="toolbar" role="search">
+        <input
+          ref={searchRef}
+          type="search"
+          class="search"
+          placeholder="Search prompts  ( / )"
+          aria-label="Search prompts"
+          value={filter.text ?? ''}
+          onInput={(e) => set({ text: (e.target as HTMLInputElement).value })}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' || e.key === 'Enter' || e.key === 'ArrowDown') {
+              e.preventDefault();
+              gridRef.current?.focus();
+            }
+          }}
+        />
+        <select aria-label="Sort" value={filter.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value as Filter['sort'] })}>
+          <option value="newest">Newest first</option>
+          <option value="oldest">Oldest first</option>
+          <option value="rating">By rating</option>
+          <option value="model">By model</option>
+        </select>
+        <select aria-label="Status" value={filter.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value as Filter['status'] })}>
+          <option value="all">Everything</option>
+          <option value="products">Products only</option>
+          <option value="running">Running jobs</option>
+          <option value="failed">Failed jobs</option>
+        </select>
+        <select aria-label="Provider" value={filter.provider?.[0] ?? ''} onChange={(e) => set({ provider: (e.target as HTMLSelectElement).value ? [(e.target as HTMLSelectElement).value] : undefined })}>
+          <option value="">All providers</option>
+          {facets.providers.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Model" value={filter.model?.[0] ?? ''} onChange={(e) => set({ model: (e.target as HTMLSelectElement).value ? [(e.target as HTMLSelectElement).value] : undefined })}>
+          <option value="">All models</option>
+          {facets.models.map((m) => (
+            <option key={m} value={m}>
+              {m}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Tag" value={filter.tags?.[0] ?? ''} onChange={(e) => set({ tags: (e.target as HTMLSelectElement).value ? [(e.target as HTMLSelectElement).value] : undefined })}>
+          <option value="">Any tag</option>
+          {facets.tags.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Minimum rating" value={String(filter.minRating ?? 0)} onChange={(e) => set({ minRating: Number((e.target as HTMLSelectElement).value) || undefined })}>
+          <option value="0">Any rating</option>
+          {[1, 2, 3, 4, 5].map((n) => (
+            <option key={n} value={String(n)}>
+              {'★'.repeat(n)} and up
+            </option>
+          ))}
+        </select>
+        <label class="check">
+          <input type="checkbox" checked={!!filter.favorite} onChange={(e) => set({ favorite: (e.target as HTMLInputElement).checked || undefined })} />
+          Favourites
+        </label>
+        <label class="date">
+          From
+          <input type="date" value={filter.from?.slice(0, 10) ?? ''} onChange={(e) => set({ from: (e.target as HTMLInputElement).value || undefined })} />
+        </label>
+        <label class="date">
+          To
+          <input type="date" value={filter.to?.slice(0, 10) ?? ''} onChange={(e) => set({ to: (e.target as HTMLInputElement).value || undefined })} />
+        </label>
+        <label class="size">
+          Tile size
+          <input type="range" min={96} max={400} step={8} value={tileSize} onInput={(e) => setTileSize(Number((e.target as HTMLInputElement).value))} />
+        </label>
+        <span class="count" aria-live="off">
+          {total.toLocaleString()} {total === 1 ? 'item' : 'items'}
+          {selected.size > 0 && ` · ${selected.size} selected`}
+        </span>
+        {selected.size > 0 && (
+          <span class="bulk" role="group" aria-label="Selected products">
+            <button type="button" onClick={() => void update([...selected], { favorite: true })}>
+              ♥
+            </button>
+            <button type="button" onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
+              Compare
+            </button>
+            <button type="button" onClick={() => void act('export', [...selected])}>
+              Export…
+            </button>
+            <button type="button" class="danger" onClick={() => void act('delete', [...selected])}>
+              Delete
+            </button>
+          </span>
+        )}
+        {undo && (
+          <button type="button" onClick={() => {
+              void act('undoDelete', undo);
+              setUndo(undefined);
+            }}>
+            Undo delete
+          </button>
+        )}
+        <button type="button" aria-label="Keyboard shortcuts" onClick={() => setView({ kind: 'help' })}>
+          ?
+        </button>
+      </div>
+      <div
+        ref={gridRef}
+        class="grid"
+        role="grid"
+        tabIndex={0}
+        aria-label={`${init.title}: ${total} items`}
+        aria-rowcount={rowCount}
+        aria-colcount={cols}
+        aria-multiselectable="true"
+        aria-activedescendant={focusedTile ? `tile-${focusedTile.id}` : undefined}
+        onKeyDown={onKey as unknown as (e: Event) => void}
+        onScroll={(e) => setViewport((v) => ({ ...v, top: (e.target as HTMLDivElement).scrollTop }))}
+      >
+        <div class="spacer" style={{ height: `${rowCount * rowH + GAP}px` }}>
+          {rows}
+        </div>
+        {total === 0 && <p class="empty">{filter.text || filter.provider || filter.favorite || filter.minRating ? 'Nothing matches these filters.' : 'No products yet. Run a parameter file with ▶ Generate.'}</p>}
+      </div>
+      <div class="sr-only" role="status" aria-live="polite">
+        {announce}
+      </div>
+      {view.kind === 'detail' && <Detail id={view.id} onClose={() => {
+            setView({ kind: 'grid' });
+            gridRef.current?.focus();
+          }} onAction={act} onUpdate={update} />}
+      {view.kind === 'compare' && <Compare ids={view.ids} onClose={() => {
+            setView({ kind: 'grid' });
+            gridRef.current?.focus();
+          }} />}
+      {view.kind === 'help' && <Help onClose={() => {
+            setView({ kind: 'grid' });
+            gridRef.current?.focus();
+          }} />}
+    </div>
+  );
+}
+
+render(<App init={readInitial()} />, document.getElementById('app')!);
+vscode.postMessage({ type: 'ready' });
+(window as unknown as { __galleryReady?: boolean }).__galleryReady = true;

@@ -1,0 +1,266 @@
+// The host side of the gallery, free of `vscode`: validates every message from the webview,
+// answers requests from the project databases, and turns engine events into live updates.
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from '../providers/types.ts';
+import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
+import { DEFAULT_FILTER, Filter, Requests, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
+
+export interface GalleryProject {
+  dir: string;
+  name: string;
+  db(): Promise<ProjectDb>;
+}
+
+/** What the gallery asks the editor to do; the VS Code layer implements it. */
+export interface HostActions {
+  run(action: Action, items: { project: string; product: ProductRecord }[]): Promise<string | void>;
+}
+
+export interface ControllerOptions {
+  projects: () => GalleryProject[];
+  /** A project dir, or 'all'. */
+  scope: string;
+  /** An absolute file path as a URI the webview may load. */
+  toUri: (absPath: string) => string;
+  actions: HostActions;
+  post: (msg: HostMessage) => void;
+  log: Logger;
+}
+
+const ACTIVE = new Set(['queued', 'submitted', 'running']);
+
+export function thumbPath(projectDir: string, productId: string): string {
+  return path.join(projectDir, '.artfactory', 'thumbs', `${productId}-256.webp`);
+}
+
+export class GalleryController {
+  /** Jobs still running (or failed) in this scope, shown as placeholder tiles. */
+  private readonly jobs = new Map<string, { project: string; job: JobRecord }>();
+  private filter: Filter = DEFAULT_FILTER;
+  dropped = 0;
+
+  constructor(private readonly o: ControllerOptions) {}
+
+  private projects(): GalleryProject[] {
+    const all = this.o.projects();
+    return this.o.scope === 'all' ? all : all.filter((p) => p.dir === this.o.scope);
+  }
+
+  private project(dir: string): GalleryProject | undefined {
+    return this.projects().find((p) => p.dir === dir);
+  }
+
+  productTile(project: string, p: ProductRecord): Tile {
+    const file = path.join(project, ...p.file.split('/'));
+    const thumb = thumbPath(project, p.id);
+    return {
+      id: p.id,
+      kind: 'product',
+      project,
+      src: this.o.toUri(file),
+      thumb: p.kind === 'image' ? this.o.toUri(existsSync(thumb) ? thumb : file) : undefined,
+      media: p.kind,
+      prompt: (p.prompt ?? '').slice(0, 4000),
+      provider: p.provider,
+      model: p.model,
+      rating: p.rating,
+      favorite: p.favorite,
+      tags: p.tags,
+      createdAt: p.createdAt,
+      width: p.width,
+      height: p.height,
+    };
+  }
+
+  jobTile(project: string, j: JobRecord): Tile {
+    const prompt = typeof j.input.prompt === 'string' ? j.input.prompt : '';
+    return {
+      id: j.id,
+      kind: 'job',
+      project,
+      media: 'image',
+      prompt: prompt.slice(0, 4000),
+      provider: j.provider,
+      model: j.model,
+      rating: 0,
+      favorite: false,
+      tags: [],
+      createdAt: j.createdAt,
+      state: j.state,
+      progress: j.progress === undefined ? undefined : Math.max(0, Math.min(1, j.progress)),
+      error: j.error?.message.slice(0, 2000),
+    };
+  }
+
+  private toQuery(f: Filter, after: string | undefined, limit: number): ProductQuery {
+    return { text: f.text || undefined, provider: f.provider, model: f.model, favorite: f.favorite, minRating: f.minRating, tags: f.tags, from: f.from, to: f.to, sort: f.sort, after, limit };
+  }
+
+  private jobTiles(f: Filter): Tile[] {
+    if (f.status === 'products') return [];
+    const out: Tile[] = [];
+    for (const { project, job } of this.jobs.values()) {
+      const running = ACTIVE.has(job.state);
+      if (f.status === 'running' && !running) continue;
+      if (f.status === 'failed' && job.state !== 'failed') continue;
+      if (f.status === 'all' && !running) continue;
+      if (f.provider?.length && !f.provider.includes(job.provider)) continue;
+      out.push(this.jobTile(project, job));
+    }
+    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** A page of tiles. In "all projects" scope each project pages on its own cursor. */
+  async query(f: Filter, after: string | undefined, limit: number): Promise<Page> {
+    this.filter = f;
+    const jobTiles = after ? [] : this.jobTiles(f);
+    if (f.status === 'running' || f.status === 'failed') {
+      if (f.status === 'failed' && !after) await this.loadFailedJobs();
+      const tiles = this.jobTiles(f);
+      return { tiles, total: tiles.length };
+    }
+    const projects = this.projects();
+    const cursors: Record<string, string | undefined> = after ? (JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as Record<string, string>) : {};
+    const tiles: Tile[] = [...jobTiles];
+    let total = jobTiles.length;
+    const next: Record<string, string> = {};
+    for (const p of projects) {
+      if (after && !cursors[p.dir]) continue;
+      const db = await p.db();
+      const page = await db.queryProducts(this.toQuery(f, cursors[p.dir], limit));
+      total += page.total;
+      tiles.push(...page.items.map((r) => this.productTile(p.dir, r)));
+      if (page.next) next[p.dir] = page.next;
+    }
+    if (projects.length > 1) {
+      // Merge the projects' pages in the chosen order (approximate across page edges).
+      const key = (t: Tile): string => (f.sort === 'model' ? t.model : f.sort === 'rating' ? String(9 - t.rating) : t.createdAt);
+      tiles.sort((a, b) => (a.kind !== b.kind ? (a.kind === 'job' ? -1 : 1) : f.sort === 'oldest' ? key(a).localeCompare(key(b)) : f.sort === 'newest' ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
+    }
+    return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined };
+  }
+
+  private async loadFailedJobs(): Promise<void> {
+    for (const p of this.projects()) {
+      const db = await p.db();
+      for (const job of await db.listJobs({ states: ['failed'], limit: 500 })) this.jobs.set(job.id, { project: p.dir, job });
+    }
+  }
+
+  async facets(): Promise<Facets> {
+    const merged = { providers: new Set<string>(), models: new Set<string>(), tags: new Set<string>() };
+    for (const p of this.projects()) {
+      const f = await (await p.db()).facets();
+      f.providers.forEach((x) => merged.providers.add(x));
+      f.models.forEach((x) => merged.models.add(x));
+      f.tags.forEach((x) => merged.tags.add(x));
+    }
+    return { providers: [...merged.providers].sort(), models: [...merged.models].sort(), tags: [...merged.tags] };
+  }
+
+  async initialState(filter: Filter, tileSize: number, title: string): Promise<InitialState> {
+    const parsed = Filter.safeParse(filter);
+    const f = parsed.success ? parsed.data : DEFAULT_FILTER;
+    const [page, facets] = await Promise.all([this.query(f, undefined, 500), this.facets()]);
+    return { scope: this.o.scope, title, filter: f, tileSize, page, facets };
+  }
+
+  /** Find a product by id in the scope's projects. */
+  private async find(id: string): Promise<{ project: string; product: ProductRecord } | undefined> {
+    for (const p of this.projects()) {
+      const product = await (await p.db()).getProduct(id);
+      if (product) return { project: p.dir, product };
+    }
+    return undefined;
+  }
+
+  /** Entry point for every message from the webview. Never throws. */
+  async handle(raw: unknown): Promise<void> {
+    const msg = WebviewMessage.safeParse(raw);
+    if (!msg.success) {
+      this.dropped++;
+      this.o.log.warn(`gallery: dropped a malformed message (${msg.error.issues[0]?.message ?? 'invalid'})`);
+      return;
+    }
+    const m = msg.data;
+    if (m.type !== 'request') return;
+    const params = Requests[m.method].safeParse(m.params);
+    if (!params.success) {
+      this.dropped++;
+      this.o.log.warn(`gallery: dropped ${m.method} with bad parameters (${params.error.issues[0]?.message ?? 'invalid'})`);
+      this.o.post({ type: 'reply', id: m.id, ok: false, error: 'Invalid request.' });
+      return;
+    }
+    try {
+      const result = await this.dispatch(m.method, params.data);
+      this.o.post({ type: 'reply', id: m.id, ok: true, result });
+    } catch (e) {
+      const text = e instanceof Error ? e.message : String(e);
+      this.o.log.error(`gallery: ${m.method} failed: ${text}`);
+      this.o.post({ type: 'reply', id: m.id, ok: false, error: text.slice(0, 2000) });
+    }
+  }
+
+  private async dispatch(method: string, params: unknown): Promise<unknown> {
+    switch (method) {
+      case 'query': {
+        const q = params as { filter: Filter; after?: string; limit: number };
+        return this.query(q.filter, q.after, q.limit);
+      }
+      case 'getProduct': {
+        const found = await this.find((params as { id: string }).id);
+        if (!found) throw new Error('That product no longer exists.');
+        const detail: ProductDetail = { tile: this.productTile(found.project, found.product), record: found.product as unknown as Record<string, unknown>, path: path.join(found.project, ...found.product.file.split('/')) };
+        return detail;
+      }
+      case 'update': {
+        const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };
+        const tiles: Tile[] = [];
+        for (const id of ids) {
+          const found = await this.find(id);
+          if (!found) continue;
+          const db = await this.project(found.project)!.db();
+          const updated = await db.updateProduct(id, patch);
+          if (updated) tiles.push(this.productTile(found.project, updated));
+        }
+        this.o.post({ type: 'productsChanged', tiles });
+        return tiles.length;
+      }
+      case 'action': {
+        const { ids, action } = params as { ids: string[]; action: Action };
+        const items = (await Promise.all(ids.map((id) => this.find(id)))).filter((x): x is { project: string; product: ProductRecord } => !!x);
+        if (action !== 'undoDelete' && items.length === 0) throw new Error('Those products no longer exist.');
+        const note = await this.o.actions.run(action, action === 'undoDelete' ? ids.map((id) => ({ project: '', product: { id } as ProductRecord })) : items);
+        if (action === 'delete') this.o.post({ type: 'productsDeleted', ids: items.map((i) => i.product.id) });
+        if (action === 'undoDelete') this.o.post({ type: 'reset' });
+        return note ?? null;
+      }
+    }
+    throw new Error(`Unknown method ${method}`);
+  }
+
+  /** A job changed on the host: update its placeholder tile within the same tick. */
+  onJob(project: string, job: JobRecord): void {
+    if (!this.project(project)) return;
+    if (ACTIVE.has(job.state) || job.state === 'failed') this.jobs.set(job.id, { project, job });
+    else this.jobs.delete(job.id);
+    this.o.post({ type: 'jobUpdated', tile: this.jobTile(project, job) });
+  }
+
+  /** A product was stored: it replaces its job's placeholder tile. */
+  onProduct(project: string, product: ProductRecord): void {
+    if (!this.project(project)) return;
+    this.o.post({ type: 'productAdded', tile: this.productTile(project, product), replaces: product.outputIndex === 0 ? product.jobId : undefined });
+  }
+
+  /** The thumbnail is ready: swap the tile's image to it. */
+  onThumbnail(project: string, product: ProductRecord): void {
+    if (!this.project(project)) return;
+    this.o.post({ type: 'productsChanged', tiles: [this.productTile(project, product)] });
+  }
+
+  get currentFilter(): Filter {
+    return this.filter;
+  }
+}

@@ -1,0 +1,116 @@
+// The one message protocol between the gallery webview and the extension host, defined once
+// and validated with zod on both sides. Requests carry ids and get replies; notifications
+// do not. A message that does not parse is dropped and logged, never acted on.
+import { z } from 'zod';
+
+const id = z.string().min(1).max(100).regex(/^[\w-]+$/);
+const shortText = z.string().max(500);
+
+export const SORTS = ['newest', 'oldest', 'rating', 'model'] as const;
+export const STATUSES = ['all', 'products', 'running', 'failed'] as const;
+
+export const Filter = z
+  .object({
+    text: shortText.optional(),
+    provider: z.array(shortText).max(50).optional(),
+    model: z.array(shortText).max(200).optional(),
+    status: z.enum(STATUSES).default('all'),
+    favorite: z.boolean().optional(),
+    minRating: z.number().int().min(0).max(5).optional(),
+    tags: z.array(shortText).max(50).optional(),
+    from: z.string().max(40).optional(),
+    to: z.string().max(40).optional(),
+    sort: z.enum(SORTS).default('newest'),
+  })
+  .strict();
+export type Filter = z.infer<typeof Filter>;
+
+/** What one grid cell shows: a product, or a job that is still running (or failed). */
+export const Tile = z.object({
+  id,
+  kind: z.enum(['product', 'job']),
+  project: z.string().max(2000),
+  /** Webview-safe URIs made by the host (the webview never builds paths). */
+  thumb: z.string().max(4000).optional(),
+  src: z.string().max(4000).optional(),
+  media: z.enum(['image', 'video', 'audio']).default('image'),
+  prompt: z.string().max(4000).default(''),
+  provider: z.string().max(100),
+  model: z.string().max(300),
+  rating: z.number().int().min(0).max(5).default(0),
+  favorite: z.boolean().default(false),
+  tags: z.array(z.string().max(100)).max(100).default([]),
+  createdAt: z.string().max(40),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  state: z.string().max(20).optional(),
+  progress: z.number().min(0).max(1).optional(),
+  error: z.string().max(2000).optional(),
+});
+export type Tile = z.infer<typeof Tile>;
+
+export const Page = z.object({ tiles: z.array(Tile), total: z.number().int().min(0), next: z.string().max(4000).optional() });
+export type Page = z.infer<typeof Page>;
+
+export const Facets = z.object({ providers: z.array(z.string()), models: z.array(z.string()), tags: z.array(z.string()) });
+export type Facets = z.infer<typeof Facets>;
+
+/** The full record for the detail view (a ProductRecord plus display URIs). */
+export const ProductDetail = z.object({
+  tile: Tile,
+  record: z.record(z.string(), z.unknown()),
+  path: z.string(),
+});
+export type ProductDetail = z.infer<typeof ProductDetail>;
+
+export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const ids = z.array(id).min(1).max(1000);
+
+export const Patch = z
+  .object({
+    favorite: z.boolean().optional(),
+    rating: z.number().int().min(0).max(5).optional(),
+    tags: z.array(z.string().min(1).max(100)).max(100).optional(),
+    notes: z.string().max(20_000).optional(),
+  })
+  .strict();
+
+export const Requests = {
+  query: z.object({ filter: Filter, after: z.string().max(4000).optional(), limit: z.number().int().min(1).max(1000).default(500) }).strict(),
+  getProduct: z.object({ id }).strict(),
+  update: z.object({ ids, patch: Patch }).strict(),
+  action: z.object({ ids, action: z.enum(ACTIONS) }).strict(),
+};
+export type RequestMethod = keyof typeof Requests;
+
+export const WebviewMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('request'), id: z.number().int().min(0), method: z.enum(Object.keys(Requests) as [RequestMethod, ...RequestMethod[]]), params: z.unknown() }),
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('stateChanged'), filter: Filter, tileSize: z.number().int().min(64).max(640) }),
+]);
+export type WebviewMessage = z.infer<typeof WebviewMessage>;
+
+export const HostMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('reply'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: z.string().max(2000).optional() }),
+  z.object({ type: z.literal('jobUpdated'), tile: Tile }),
+  z.object({ type: z.literal('productAdded'), tile: Tile, replaces: id.optional() }),
+  z.object({ type: z.literal('productsChanged'), tiles: z.array(Tile).max(1000) }),
+  z.object({ type: z.literal('productsDeleted'), ids: z.array(id).max(1000) }),
+  z.object({ type: z.literal('reset') }),
+]);
+export type HostMessage = z.infer<typeof HostMessage>;
+
+/** Injected into the HTML, so the first paint needs no round trip. */
+export const InitialState = z.object({
+  scope: z.string(),
+  title: z.string(),
+  filter: Filter,
+  tileSize: z.number().int().min(64).max(640),
+  page: Page,
+  facets: Facets,
+});
+export type InitialState = z.infer<typeof InitialState>;
+
+export const DEFAULT_FILTER: Filter = { status: 'all', sort: 'newest' };
