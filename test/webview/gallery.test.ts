@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { JobRecord } from '../../src/storage/types.ts';
+import { fakeProduct, startGallery, type GalleryRig } from './harness.ts';
+
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const N = 10_000;
+let g: GalleryRig;
+
+before(async () => {
+  g = await startGallery(N);
+});
+after(async () => {
+  await g?.close();
+});
+
+const tileCount = () => g.page.locator('[role=gridcell]').count();
+const active = () => g.page.locator('[role=grid]').getAttribute('aria-activedescendant');
+
+async function axe(context: string): Promise<string[]> {
+  await g.page.evaluate(AXE);
+  const result = await g.page.evaluate(async (sel) => {
+    const w = window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; nodes: unknown[] }[] }> } };
+    const r = await w.axe.run(sel, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.nodes.length})`);
+  }, context);
+  return result;
+}
+
+test('first paint shows the injected first page of 10,000 products; the DOM holds only visible rows', async () => {
+  const ms = await g.open();
+  assert.ok(ms < 30_000);
+  assert.equal(await g.page.locator('[role=grid]').getAttribute('aria-rowcount'), String(Math.ceil(N / Number(await g.page.locator('[role=grid]').getAttribute('aria-colcount')))));
+  const cells = await tileCount();
+  assert.ok(cells > 10 && cells < 400, `${cells} tiles in the DOM`);
+  assert.match((await g.page.locator('.count').textContent()) ?? '', /10,000 items/);
+  const alt = await g.page.locator('[role=gridcell] img').first().getAttribute('alt');
+  assert.match(alt ?? '', /study 9999/, 'alt text comes from the prompt');
+  await g.shot('01-first-paint');
+});
+
+test('keyboard: arrows, End (scrolls to the last of 10,000), Home, rating, favourite, selection, detail', async () => {
+  const grid = g.page.locator('[role=grid]');
+  await grid.focus();
+  await g.page.keyboard.press('ArrowRight');
+  assert.equal(await active(), 'tile-P00009998');
+  await g.page.keyboard.press('End');
+  await g.page.waitForFunction(() => document.querySelector('[role=grid]')?.getAttribute('aria-activedescendant') === 'tile-P00000000', undefined, { timeout: 30_000 });
+  assert.ok((await tileCount()) < 400, 'still virtualized at the end');
+  await g.shot('02-end');
+  await g.page.keyboard.press('Home');
+  await g.page.waitForFunction(() => document.querySelector('[role=grid]')?.getAttribute('aria-activedescendant') === 'tile-P00009999');
+  await g.page.keyboard.press('4');
+  await g.page.keyboard.press('f');
+  for (let i = 0; i < 100 && !((await g.db.getProduct('P00009999'))?.favorite); i++) await g.page.waitForTimeout(20);
+  const p = await g.db.getProduct('P00009999');
+  assert.equal(p?.rating, 4);
+  assert.equal(p?.favorite, true);
+  await g.page.keyboard.press('Space');
+  await g.page.keyboard.press('Shift+ArrowRight');
+  await g.page.keyboard.press('Shift+ArrowRight');
+  assert.match((await g.page.locator('.count').textContent()) ?? '', /3 selected/);
+  await g.page.keyboard.press('c');
+  await g.page.waitForSelector('[role=dialog] .compare-table tr.differs');
+  await g.shot('03-compare');
+  assert.deepEqual(await axe('.compare'), [], 'compare view');
+  await g.page.keyboard.press('Escape');
+  await g.page.keyboard.press('Escape');
+  await grid.focus();
+  await g.page.keyboard.press('Enter');
+  await g.page.waitForSelector('[role=dialog] pre.json');
+  assert.match((await g.page.locator("pre.json").textContent()) ?? "", /"seed": 9997/, "the detail of the focused tile");
+  await g.shot('04-detail');
+  assert.deepEqual(await axe('.detail'), [], 'detail view');
+  await g.page.keyboard.press('Escape');
+  assert.equal(await g.page.locator('[role=dialog]').count(), 0);
+  await g.page.keyboard.press('?');
+  await g.page.waitForSelector('#help-title');
+  await g.shot('05-help');
+  await g.page.keyboard.press('Escape');
+});
+
+test('search as you type narrows to the prompt word, and filters apply', async () => {
+  await g.page.locator('[role=grid]').focus();
+  await g.page.keyboard.press('/');
+  await g.page.keyboard.type('lightho');
+  await g.page.waitForFunction(() => !/10,000/.test(document.querySelector('.count')?.textContent ?? ''));
+  const labels = await g.page.locator('[role=gridcell]').evaluateAll((els) => els.slice(0, 30).map((e) => e.getAttribute('aria-label') ?? ''));
+  assert.ok(labels.length > 0 && labels.every((l) => /lighthouse/.test(l)), labels.join(' | '));
+  await g.shot('06-search');
+  await g.page.locator('input[type=search]').fill('');
+  await g.page.selectOption('select[aria-label="Tag"]', 'keeper');
+  await g.page.waitForFunction(() => /1,000 items/.test(document.querySelector('.count')?.textContent ?? ''));
+  await g.page.selectOption('select[aria-label="Tag"]', '');
+  await g.page.waitForFunction(() => /10,000 items/.test(document.querySelector('.count')?.textContent ?? ''));
+});
+
+test('a running job shows as a placeholder tile and turns into its product when it finishes', async () => {
+  const now = new Date(Date.UTC(2027, 0, 1)).toISOString();
+  const job: JobRecord = { id: 'JLIVE', provider: 'sample', model: 'sample/gradient', input: { prompt: 'live aurora' }, state: 'running', progress: 0.4, productIds: [], attempts: 1, createdAt: now, updatedAt: now };
+  g.controller.onJob(g.dir, job);
+  await g.page.waitForSelector('#tile-JLIVE [role=progressbar]');
+  await g.shot('07-running-job');
+  const product = { ...fakeProduct(20_000), id: 'PLIVE', jobId: 'JLIVE', prompt: 'live aurora', createdAt: now };
+  await g.db.putProduct(product);
+  g.controller.onJob(g.dir, { ...job, state: 'succeeded', progress: 1 });
+  g.controller.onProduct(g.dir, product);
+  await g.page.waitForSelector('#tile-PLIVE img');
+  assert.equal(await g.page.locator('#tile-JLIVE').count(), 0);
+  assert.match((await g.page.locator('[role=status]').textContent()) ?? '', /Finished: live aurora/);
+});
+
+test('hostile messages are dropped on both sides and nothing breaks', async () => {
+  const before = g.controller.dropped;
+  const junk: unknown[] = [null, 42, 'x', [], { type: 'request' }, { type: 'request', id: 1, method: 'drop tables', params: {} }, { type: 'request', id: 2, method: 'update', params: { ids: ['../../etc'], patch: { rating: 9 } } }, { type: 'request', id: 3, method: 'action', params: { ids: ['a'], action: 'rm -rf' } }, { type: 'request', id: 4, method: 'query', params: { filter: { sort: 'newest', status: 'all', evil: 1 } } }];
+  for (let i = 0; i < 10_000; i++) {
+    const base = junk[i % junk.length];
+    await g.controller.handle(i % 3 === 0 ? JSON.parse(JSON.stringify({ ...(typeof base === 'object' && base ? base : {}), noise: Math.random() })) : base);
+  }
+  assert.ok(g.controller.dropped - before >= 9_000, `${g.controller.dropped - before} dropped`);
+  await g.page.evaluate(() => {
+    for (const m of [null, { type: 'reply' }, { type: 'productAdded', tile: { id: '<img src=x onerror=alert(1)>' } }, { type: 'jobUpdated' }]) window.postMessage(m, '*');
+  });
+  await g.page.locator('[role=grid]').focus();
+  await g.page.keyboard.press('ArrowRight');
+  assert.ok((await tileCount()) > 10, 'the grid still works');
+});
+
+test('axe finds no violations on the grid, in every theme', async () => {
+  for (const theme of ['light', 'dark', 'high-contrast', 'high-contrast-light'] as const) {
+    await g.theme(theme);
+    assert.deepEqual(await axe('.app'), [], theme);
+    await g.shot(`08-theme-${theme}`);
+  }
+});
+
+test('the CSP blocks inline scripts without the nonce and remote origins', async () => {
+  const ran = await g.page.evaluate(async () => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inlineRan = true';
+    document.body.appendChild(s);
+    const img = document.createElement('img');
+    const remote = new Promise<boolean>((r) => {
+      img.onload = () => r(true);
+      img.onerror = () => r(false);
+    });
+    img.src = 'https://example.com/x.png';
+    document.body.appendChild(img);
+    await new Promise((r) => setTimeout(r, 100));
+    return { inline: (window as unknown as { __inlineRan?: boolean }).__inlineRan === true, remote: await remote };
+  });
+  assert.deepEqual(ran, { inline: false, remote: false });
+});

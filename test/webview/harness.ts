@@ -1,0 +1,139 @@
+// A stand-in for the VS Code webview host: serves the BUILT gallery bundle, gives the page an
+// acquireVsCodeApi() whose messages reach a real GalleryController over a real project
+// database, and posts the controller's messages back into the page.
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { createProject, openProjectDb } from '../../src/storage/index.ts';
+import type { ProductRecord, ProjectDb } from '../../src/storage/types.ts';
+import { GalleryController } from '../../src/webviews/galleryController.ts';
+import { galleryHtml } from '../../src/webviews/galleryHtml.ts';
+import type { Filter, HostMessage } from '../../src/webviews/protocol.ts';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const CHROMIUM = '/usr/bin/chromium';
+export const SHOTS = path.join(ROOT, 'test-results', 'webview');
+
+export const THEMES: Record<string, Record<string, string>> = {
+  dark: { '--vscode-editor-background': '#1e1e1e', '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#a0a0a0', '--vscode-focusBorder': '#007fd4', '--vscode-input-background': '#3c3c3c', '--vscode-input-foreground': '#cccccc', '--vscode-button-secondaryBackground': '#3a3d41', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-badge-background': '#4d4d4d', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#f48771', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-list-activeSelectionBackground': '#04395e', '--vscode-progressBar-background': '#0e70c0', '--vscode-charts-yellow': '#cca700' },
+  light: { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#5f5f5f', '--vscode-focusBorder': '#005fb8', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-input-border': '#cecece', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b', '--vscode-badge-background': '#cccccc', '--vscode-badge-foreground': '#3b3b3b', '--vscode-errorForeground': '#a1260d', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-list-activeSelectionBackground': '#0060c0', '--vscode-progressBar-background': '#0e70c0', '--vscode-charts-yellow': '#8a6b00' },
+  'high-contrast': { '--vscode-editor-background': '#000000', '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#ffffff', '--vscode-focusBorder': '#f38518', '--vscode-contrastBorder': '#6fc3df', '--vscode-input-background': '#000000', '--vscode-input-foreground': '#ffffff', '--vscode-input-border': '#6fc3df', '--vscode-button-secondaryBackground': '#000000', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-button-border': '#6fc3df', '--vscode-badge-background': '#000000', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#f48771', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-progressBar-background': '#6fc3df', '--vscode-charts-yellow': '#ffff00' },
+  'high-contrast-light': { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#292929', '--vscode-descriptionForeground': '#292929', '--vscode-focusBorder': '#006bbd', '--vscode-contrastBorder': '#0f4a85', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#292929', '--vscode-input-border': '#0f4a85', '--vscode-button-secondaryBackground': '#ffffff', '--vscode-button-secondaryForeground': '#292929', '--vscode-button-border': '#0f4a85', '--vscode-badge-background': '#0f4a85', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#b5200d', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-progressBar-background': '#0f4a85', '--vscode-charts-yellow': '#7a5c00' },
+};
+
+const WORDS = ['fox', 'lighthouse', 'ocean', 'forest', 'neon', 'city', 'portrait', 'dragon', 'glass', 'desert', 'storm', 'garden'];
+
+export function fakeProduct(i: number): ProductRecord {
+  const id = `P${String(i).padStart(8, '0')}`;
+  const prompt = `${WORDS[i % WORDS.length]} ${WORDS[(i * 7 + 3) % WORDS.length]} study ${i}`;
+  return {
+    id, jobId: `J${i}`, provider: ['fal', 'replicate', 'sample'][i % 3], model: ['fal-ai/flux/dev', 'black-forest-labs/flux-schnell', 'sample/gradient'][i % 3],
+    kind: 'image', mediaType: 'image/png', file: `products/2026/01/01/${id}.png`, width: 512, height: 512, bytes: 1, sha256: 'x',
+    input: { prompt, seed: i, guidance_scale: 3 + (i % 4) }, prompt, seed: i, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+    favorite: false, rating: 0, tags: i % 10 === 0 ? ['keeper'] : [], notes: '', outputIndex: 0,
+  };
+}
+
+/** Build the bundle unless it is there already (the test command builds before tests). */
+export function ensureBuilt(): void {
+  if (!existsSync(path.join(ROOT, 'dist', 'webviews', 'gallery.js'))) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'ignore' });
+}
+
+export interface GalleryRig {
+  page: Page;
+  browser: Browser;
+  db: ProjectDb;
+  dir: string;
+  controller: GalleryController;
+  received: unknown[];
+  open(filter?: Filter): Promise<number>;
+  theme(name: keyof typeof THEMES): Promise<void>;
+  shot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord } = {}): Promise<GalleryRig> {
+  ensureBuilt();
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-gallery-')), 'p');
+  await createProject(dir, 'Gallery test');
+  const db = await openProjectDb(dir);
+  const make = opts.products ?? fakeProduct;
+  for (let i = 0; i < count; i += 2000) await db.putProducts(Array.from({ length: Math.min(2000, count - i) }, (_, k) => make(i + k)));
+  // A handful of real thumbnails stand for all products.
+  const thumbs: Buffer[] = [];
+  for (let k = 0; k < 6; k++) thumbs.push(await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 40 * k, g: 120, b: 255 - 40 * k } } }).webp().toBuffer());
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname.startsWith('/dist/')) {
+      const file = path.join(ROOT, 'dist', 'webviews', path.basename(url.pathname));
+      res.writeHead(200, { 'content-type': file.endsWith('.css') ? 'text/css' : 'text/javascript' });
+      res.end(await fs.readFile(file));
+    } else if (url.pathname.startsWith('/thumb/')) {
+      res.writeHead(200, { 'content-type': 'image/webp' });
+      res.end(thumbs[Number(url.pathname.split('/')[2]) % thumbs.length]);
+    } else if (url.pathname === '/gallery') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(currentHtml);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let currentHtml = '';
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  const received: unknown[] = [];
+  const controller = new GalleryController({
+    projects: () => [{ dir, name: 'Gallery test', db: async () => db }],
+    scope: dir,
+    toUri: (abs) => `${origin}/thumb/${Math.abs([...abs].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7))}`,
+    actions: { run: async (action) => `did ${action}` },
+    post: (m: HostMessage) => void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined),
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  await page.exposeFunction('__host', (m: unknown) => {
+    received.push(m);
+    void controller.handle(m);
+  });
+  // A string, not a function: the test transpiler's helpers do not exist in the page.
+  await page.addInitScript(`
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => window.__host(m),
+      getState: () => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null'),
+      setState: (s) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
+    });
+  `);
+  await fs.mkdir(SHOTS, { recursive: true });
+  return {
+    page, browser, db, dir, controller, received,
+    /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
+    async open(filter: Filter = { status: 'all', sort: 'newest' }) {
+      const started = Date.now();
+      const state = await controller.initialState(filter, 160, 'Gallery test');
+      currentHtml = galleryHtml({ cspSource: origin, scriptUri: `${origin}/dist/gallery.js`, styleUri: `${origin}/dist/gallery.css`, state });
+      await page.goto(`${origin}/gallery`);
+      await page.waitForSelector('[role=gridcell]', { timeout: 30_000 }).catch(() => page.waitForSelector('.empty'));
+      return Date.now() - started;
+    },
+    async theme(name) {
+      await page.evaluate((vars) => {
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+      }, THEMES[name]);
+    },
+    async shot(name) {
+      await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+    },
+    async close() {
+      await browser.close();
+      server.close();
+      await db.close();
+    },
+  };
+}
