@@ -37,6 +37,9 @@ export function envContext(providerId: string, env: NodeJS.ProcessEnv = process.
 /**
  * The built-in providers: fal, Replicate and the offline Sample provider.
  * `extraFactories` lets a caller add more (each is called with a context for its own id).
+ * NOTE (pending): Civitai is not here yet. When ./civitai.ts lands, import
+ * `createCivitaiProvider` and add `registry.register(createCivitaiProvider, ctxFor('civitai'))`
+ * next to the others; until then a caller can pass it in `extraFactories`.
  */
 export function createBuiltinRegistry(
   ctxFor: (providerId: string) => ProviderContext,
