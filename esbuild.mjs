@@ -17,6 +17,8 @@ const nodeCommon = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  // jsonc-parser's UMD "main" requires its parts dynamically; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
   sourcemap: !production,
   minify: production,
   // tsx is only used to start the worker from source (tests); the bundle never loads it.
@@ -48,16 +50,13 @@ const builds = [
 function copyPackage(name, seen = new Set()) {
   if (seen.has(name)) return;
   seen.add(name);
-  let pkgJson;
-  try {
-    pkgJson = require.resolve(`${name}/package.json`);
-  } catch {
-    return; // optional dependency for another platform
-  }
+  // Not require.resolve(`${name}/package.json`): packages with "exports" (sharp) hide it.
+  const pkgJson = (require.resolve.paths(name) ?? []).map((d) => join(d, name, 'package.json')).find((f) => existsSync(f));
+  if (!pkgJson) return; // an optional dependency for another platform
   const dir = dirname(pkgJson);
   cpSync(dir, join(out, 'node_modules', name), {
     recursive: true,
-    filter: (src) => !/[/\\](docs?|test|src|install)([/\\]|$)|\.(md|ts|map|cc|h|gyp)$/i.test(src.slice(dir.length)),
+    filter: (src) => !/[/\\](docs?|test|install)([/\\]|$)|\.(md|map|cc|h|gyp)$|\.d\.ts$/i.test(src.slice(dir.length)),
   });
   const pkg = JSON.parse(readFileSync(pkgJson, 'utf8'));
   for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) copyPackage(dep, seen);

@@ -1,0 +1,55 @@
+// Gallery benchmark in this machine's headless Chromium: first paint at 100 and 10,000
+// products, a search keystroke to the updated grid, and the longest frame while scrolling.
+import { startGallery } from '../test/webview/harness.ts';
+
+export interface GalleryRow {
+  products: number;
+  firstPaintMs: number;
+  searchUpdateMs: number;
+  longestScrollFrameMs: number;
+}
+
+export async function benchGallery(sizes = [100, 10_000]): Promise<GalleryRow[]> {
+  const rows: GalleryRow[] = [];
+  for (const n of sizes) {
+    const g = await startGallery(n);
+    try {
+      await g.open(); // warm the browser cache and JIT once
+      await g.open();
+      // First contentful paint of the page, which already holds the first page of tiles.
+      const firstPaintMs = Math.round(Number(await g.page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1`)));
+      // Search: one keystroke to the grid showing the new count.
+      await g.page.locator('[role=grid]').focus();
+      await g.page.keyboard.press('/');
+      const before = await g.page.locator('.count').textContent();
+      const t = Date.now();
+      await g.page.keyboard.type('o');
+      await g.page.waitForFunction((b) => document.querySelector('.count')?.textContent !== b, before);
+      const searchUpdateMs = Date.now() - t;
+      await g.page.locator('input[type=search]').fill('');
+      await g.page.waitForFunction((b) => document.querySelector('.count')?.textContent === b, before);
+      // Scroll to the end in steps, recording frame times.
+      const longest = await g.page.evaluate(`(async () => {
+        const grid = document.querySelector('[role=grid]');
+        let last = performance.now(), worst = 0, running = true;
+        const tick = (t) => { worst = Math.max(worst, t - last); last = t; if (running) requestAnimationFrame(tick); };
+        requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
+        for (let y = 0; y < grid.scrollHeight; y += grid.clientHeight / 2) {
+          grid.scrollTop = y;
+          await new Promise((r) => requestAnimationFrame(() => r()));
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        running = false;
+        return worst;
+      })()`);
+      rows.push({ products: n, firstPaintMs, searchUpdateMs, longestScrollFrameMs: Math.round(Number(longest)) });
+    } finally {
+      await g.close();
+    }
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  void benchGallery().then((rows) => console.table(rows));
+}

@@ -1,0 +1,27 @@
+// `npm run bench`: every benchmark, as tables and JSON in bench/results/. Figures depend on
+// the machine: compare them as ratios on one machine, not across machines.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { benchGallery } from './gallery.ts';
+import { benchStorage } from './storage.ts';
+
+async function main(): Promise<void> {
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}`;
+  const sizes = process.argv.includes('--quick') ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  console.log(`Machine: ${machine}`);
+  const storage = await benchStorage(sizes);
+  console.log('\nStorage (targets: no main-thread stall over 50 ms)');
+  console.table(storage.map(({ betterSqlite3Ratio: _r, ...row }) => row));
+  console.log(`better-sqlite3 comparison: ${storage[0]?.betterSqlite3Ratio}`);
+  const gallery = await benchGallery();
+  console.log('\nGallery in headless Chromium (targets: first paint < 300 ms at 10,000, search < 100 ms, no frame > 50 ms)');
+  console.table(gallery);
+  const out = path.join(__dirname, 'results');
+  await fs.mkdir(out, { recursive: true });
+  await fs.writeFile(path.join(out, 'storage.json'), JSON.stringify({ machine, rows: storage }, null, 2));
+  await fs.writeFile(path.join(out, 'gallery.json'), JSON.stringify({ machine, rows: gallery }, null, 2));
+  console.log(`\nJSON written to ${out}`);
+}
+
+void main();

@@ -1,0 +1,106 @@
+// End-to-end harness: code-server 4.100.3 (installed by scripts/code-server.sh into a cache
+// outside the repo) with a throwaway user-data and extensions dir, the freshly built VSIX
+// installed, driven by playwright-core and Debian's chromium like a user would.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CodeServer {
+  url: string;
+  page: Page;
+  browser: Browser;
+  userDataDir: string;
+  shot(name: string): Promise<void>;
+  command(title: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts code-server on a workspace; fails with the reason when it cannot. */
+export async function startCodeServer(opts: { workspace: string; env?: NodeJS.ProcessEnv }): Promise<CodeServer> {
+  execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'install'], { stdio: 'inherit' });
+  const entry = execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'path'], { encoding: 'utf8' }).trim();
+  const vsix = path.join(ROOT, 'dist', 'art-factory.vsix');
+  if (!existsSync(vsix)) execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: 'inherit' });
+  const base = mkdtempSync(path.join(os.tmpdir(), 'af-e2e-'));
+  const userDataDir = path.join(base, 'data');
+  const extensionsDir = path.join(base, 'extensions');
+  mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'telemetry.telemetryLevel': 'off', 'editor.codeLens': true, 'artFactory.jobs.pollIntervalMs': 200 }),
+  );
+  execFileSync(process.execPath, [entry, '--install-extension', vsix, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir], { stdio: 'ignore' });
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, opts.workspace], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d));
+  child.stderr?.on('data', (d: Buffer) => (log += d));
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (i > 300 || child.exitCode !== null) throw new Error(`code-server did not start: ${log.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  mkdirSync(SHOTS, { recursive: true });
+  const cs: CodeServer = {
+    url,
+    page,
+    browser,
+    userDataDir,
+    shot: async (name) => {
+      await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+    },
+    command: async (title) => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Enter');
+    },
+    stop: async () => {
+      await browser.close().catch(() => undefined);
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+  return cs;
+}
+
+/** The frame of a webview whose document has `selector` (code-server nests them in iframes). */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    for (const f of page.frames()) {
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame with ${selector}`);
+}
