@@ -208,7 +208,7 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
     }
     if (route === 'files') {
       if (req.method !== 'POST') return sendJson(res, 405, { detail: 'Method not allowed' });
-      const form = await new Response(req.body, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData();
+      const form = await new Response(new Uint8Array(req.body), { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData();
       const content = form.get('content');
       if (!(content instanceof Blob)) return problem(res, 400, 'Bad request', 'content is required');
       const id = newId();
