@@ -42,6 +42,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     log,
   });
   const registry = createBuiltinRegistry(ctxFor);
+  // Custom models are remembered across sessions; their schemas live in each project.
+  registry.loadCustomModels(context.globalState.get('artFactory.customModels', []));
+  context.subscriptions.push(registry.onDidChange(() => void context.globalState.update('artFactory.customModels', registry.customModels())));
 
   const openDb = async (dir: string) => {
     try {
@@ -110,6 +113,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   context.subscriptions.push(paramFiles);
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
+  const followActiveProject = () => {
+    const active = projects.active();
+    registry.setSchemaCache(active ? createSchemaCache(active.dir) : undefined);
+  };
+  context.subscriptions.push(projects.onDidChange(followActiveProject), vscode.window.onDidChangeActiveTextEditor(followActiveProject));
   const gallery = registerGallery(context, {
     projects: () => projects.all().map((s) => ({ dir: s.dir, name: s.name, db: () => s.db() })),
     activeProject: () => projects.active()?.dir,
