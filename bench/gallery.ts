@@ -6,7 +6,10 @@ export interface GalleryRow {
   products: number;
   firstPaintMs: number;
   searchUpdateMs: number;
+  /** Longest gap between animation frames while scrolling to the end. */
   longestScrollFrameMs: number;
+  /** Longest main-thread task (PerformanceObserver 'longtask') during that scroll; 0 when none over 50 ms. */
+  longestTaskMs: number;
 }
 
 export async function benchGallery(sizes = [100, 10_000]): Promise<GalleryRow[]> {
@@ -31,7 +34,8 @@ export async function benchGallery(sizes = [100, 10_000]): Promise<GalleryRow[]>
       // Scroll to the end in steps, recording frame times.
       const longest = await g.page.evaluate(`(async () => {
         const grid = document.querySelector('[role=grid]');
-        let last = performance.now(), worst = 0, running = true;
+        let last = performance.now(), worst = 0, running = true, task = 0;
+        new PerformanceObserver((l) => { for (const e of l.getEntries()) task = Math.max(task, e.duration); }).observe({ type: 'longtask' });
         const tick = (t) => { worst = Math.max(worst, t - last); last = t; if (running) requestAnimationFrame(tick); };
         requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
         for (let y = 0; y < grid.scrollHeight; y += grid.clientHeight / 2) {
@@ -40,9 +44,9 @@ export async function benchGallery(sizes = [100, 10_000]): Promise<GalleryRow[]>
         }
         await new Promise((r) => setTimeout(r, 200));
         running = false;
-        return worst;
-      })()`);
-      rows.push({ products: n, firstPaintMs, searchUpdateMs, longestScrollFrameMs: Math.round(Number(longest)) });
+        return [worst, task];
+      })()`) as [number, number];
+      rows.push({ products: n, firstPaintMs, searchUpdateMs, longestScrollFrameMs: Math.round(longest[0]), longestTaskMs: Math.round(longest[1]) });
     } finally {
       await g.close();
     }

@@ -162,7 +162,7 @@ export class GalleryController {
   async initialState(filter: Filter, tileSize: number, title: string): Promise<InitialState> {
     const parsed = Filter.safeParse(filter);
     const f = parsed.success ? parsed.data : DEFAULT_FILTER;
-    const [page, facets] = await Promise.all([this.query(f, undefined, 500), this.facets()]);
+    const [page, facets] = await Promise.all([this.query(f, undefined, 200), this.facets()]);
     return { scope: this.o.scope, title, filter: f, tileSize, page, facets };
   }
 

@@ -7,7 +7,7 @@ import { onHostMessage, request, saveState, vscode } from './rpc.ts';
 import './gallery.css';
 
 const GAP = 8;
-const PAGE = 500;
+const PAGE = 200;
 const KEYS: [string, string][] = [
   ['← → ↑ ↓', 'Move between tiles'],
   ['Home / End', 'First / last tile'],
