@@ -7,7 +7,6 @@
 //      derived from (job id, output index), so a resumed job rewrites the same product
 //      instead of adding a second one;
 //   4. the job becomes 'succeeded' only after all its products are stored.
-import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
@@ -19,6 +18,7 @@ import { embedParameters } from '../media/a1111.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
 import { writeSidecar, readSidecar } from '../storage/index.ts';
+import { writeFileAtomic } from '../storage/atomic.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
 
@@ -348,7 +348,7 @@ export class Engine {
       if (checked.mediaType === 'image/png') stored = embedParameters(bytes, { ...product, input: job.input }, JSON.stringify({ ...product, bytes: undefined, sha256: undefined }));
       product.bytes = stored.length;
       product.sha256 = createHash('sha256').update(stored).digest('hex');
-      await writeAtomic(file, stored);
+      await writeFileAtomic(file, stored);
       await writeSidecar(this.opts.projectDir, product);
       await this.opts.db.putProduct(product);
       this.opts.log.info(`job ${job.id} stored ${product.file} (${Math.round(stored.length / 1024)} KB)`);
@@ -460,23 +460,5 @@ export class Engine {
   /** Wait until every running job has settled (used after dispose in tests and the CLI). */
   async idle(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => r.done));
-  }
-}
-
-async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const fh = await fs.open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
   }
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { SchemaCache } from '../providers/registry.ts';
+import { writeFileAtomic } from '../storage/atomic.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
 
 const SCHEMAS_DIR = '.artfactory/schemas';
@@ -29,12 +30,6 @@ function inputCachePath(projectDir: string, provider: string, model: string): st
   return path.join(projectDir, SCHEMAS_DIR, slug(provider), `${slug(model)}.input.json`);
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await fs.writeFile(tmp, text);
-  await fs.rename(tmp, file);
-}
 
 /** The envelope every parameter file shares (also shipped as media/schemas/art.schema.json). */
 export function envelopeSchema(input: JsonSchema = { type: 'object', description: 'The model\'s inputs.' }, provider?: string, model?: string): JsonSchema {
@@ -68,8 +63,8 @@ export function envelopeSchema(input: JsonSchema = { type: 'object', description
 /** Writes the model's full schema into the project; returns its project-relative path. */
 export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema): Promise<string> {
   const rel = modelSchemaPath(provider, model);
-  await writeAtomic(path.join(projectDir, rel), JSON.stringify(envelopeSchema(inputSchema, provider, model), null, 2));
-  await writeAtomic(inputCachePath(projectDir, provider, model), JSON.stringify(inputSchema));
+  await writeFileAtomic(path.join(projectDir, rel), JSON.stringify(envelopeSchema(inputSchema, provider, model), null, 2));
+  await writeFileAtomic(inputCachePath(projectDir, provider, model), JSON.stringify(inputSchema));
   return rel;
 }
 

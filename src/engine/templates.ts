@@ -2,6 +2,7 @@
 // they get the same IntelliSense. `{{name}}` marks a value to fill in when one is used.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../storage/atomic.ts';
 
 export interface TemplateInfo {
   name: string;
@@ -23,25 +24,27 @@ export function instantiateTemplate(text: string, values: Record<string, string>
   return text.replace(VARIABLE, (whole, name: string) => (name in values ? JSON.stringify(values[name]).slice(1, -1) : whole));
 }
 
-export function templateFileName(name: string): string {
-  const base = name
+/** A file or folder name from user text: letters, digits and dashes, never empty. */
+export function safeFileName(text: string, fallback = 'untitled'): string {
+  const base = text
     .normalize('NFKD')
     .replace(/[^\w\s-]/g, '')
     .trim()
     .replace(/[\s_]+/g, '-')
     .toLowerCase()
     .slice(0, 60);
-  return `${base || 'template'}.art.json`;
+  return base || fallback;
+}
+
+export function templateFileName(name: string): string {
+  return `${safeFileName(name, 'template')}.art.json`;
 }
 
 /** Save a template (replacing one of the same name); returns its path. The name is kept in
  * the file as `"$template"`-free JSON: the file name carries it. */
 export async function saveTemplate(dir: string, name: string, paramFileText: string): Promise<string> {
-  await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, templateFileName(name));
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, paramFileText.endsWith('\n') ? paramFileText : `${paramFileText}\n`);
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, paramFileText.endsWith('\n') ? paramFileText : `${paramFileText}\n`);
   return file;
 }
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { backupProject, restoreProject } from '../archive/backup.ts';
 import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBackup } from '../storage/index.ts';
-import { listTemplates, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
+import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
 import { scaffoldParamFile, writeModelSchema, modelSchemaPath } from '../engine/schemas.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { describeProviderError, type Generator } from './generate.ts';
@@ -25,19 +25,6 @@ export interface CommandDeps {
   generator: Generator;
   log: OutputLog;
   openGallery(project: ProjectSession | 'all' | undefined): Promise<void>;
-}
-
-/** File and folder names made from user text: letters, digits, dashes; never empty. */
-export function safeName(text: string): string {
-  return (
-    text
-      .normalize('NFKD')
-      .replace(/[^\w\s-]/g, '')
-      .trim()
-      .replace(/[\s_]+/g, '-')
-      .toLowerCase()
-      .slice(0, 60) || 'untitled'
-  );
 }
 
 /** A path that does not exist yet: name.art.json, name-2.art.json, … */
@@ -134,7 +121,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     await writeModelSchema(project.dir, model.provider, model.id, schema);
     const paramsDir = path.join(project.dir, 'params');
     await fs.mkdir(paramsDir, { recursive: true });
-    const file = await freshPath(paramsDir, safeName(model.id.split('/').slice(-2).join('-')), '.art.json');
+    const file = await freshPath(paramsDir, safeFileName(model.id.split('/').slice(-2).join('-')), '.art.json');
     const schemaRel = path.relative(paramsDir, path.join(project.dir, modelSchemaPath(model.provider, model.id))).split(path.sep).join('/');
     await fs.writeFile(file, scaffoldParamFile(model, schema, schemaRel), { flag: 'wx' });
     const doc = await vscode.workspace.openTextDocument(file);
@@ -154,7 +141,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         defaultUri: first ? vscode.Uri.joinPath(first, '..') : vscode.Uri.file(os.homedir()),
       });
       if (!parent?.[0]) return;
-      const dir = path.join(parent[0].fsPath, safeName(name));
+      const dir = path.join(parent[0].fsPath, safeFileName(name));
       await createProject(dir, name.trim());
       log.info(`created project ${dir}`);
       addToWorkspace(dir);
@@ -350,7 +337,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       }
       const paramsDir = path.join(project.dir, 'params');
       await fs.mkdir(paramsDir, { recursive: true });
-      const file = await freshPath(paramsDir, safeName(pick.t.name), '.art.json');
+      const file = await freshPath(paramsDir, safeFileName(pick.t.name), '.art.json');
       await fs.writeFile(file, instantiateTemplate(text, values), { flag: 'wx' });
       await vscode.window.showTextDocument(vscode.Uri.file(file));
     }),
@@ -393,7 +380,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
       const target = await vscode.window.showSaveDialog({
         title: `Back up "${s.name}"`,
-        defaultUri: vscode.Uri.file(path.join(path.dirname(s.dir), `${safeName(s.name)}-${stamp}.zip`)),
+        defaultUri: vscode.Uri.file(path.join(path.dirname(s.dir), `${safeFileName(s.name)}-${stamp}.zip`)),
         filters: { 'Zip archive': ['zip'] },
       });
       if (!target) return;
@@ -423,7 +410,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (!zip?.[0]) return;
       const parent = await vscode.window.showOpenDialog({ title: 'Restore into a new folder inside…', canSelectFolders: true, canSelectFiles: false, openLabel: 'Restore Here' });
       if (!parent?.[0]) return;
-      const dir = await freshPath(parent[0].fsPath, safeName(path.basename(zip[0].fsPath, '.zip')), '');
+      const dir = await freshPath(parent[0].fsPath, safeFileName(path.basename(zip[0].fsPath, '.zip')), '');
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Art Factory: restoring…' }, () => restoreProject(zip[0].fsPath, dir));
       const { verify } = result;
       const problems = verify.missing.length + verify.mismatched.length;

@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from './atomic.ts';
 import { StorageError } from './errors.ts';
 import type { ProjectManifest } from './types.ts';
 
@@ -49,10 +50,7 @@ export async function readManifest(dir: string): Promise<ProjectManifest> {
 }
 
 async function writeManifest(dir: string, m: ProjectManifest): Promise<void> {
-  const file = path.join(dir, MANIFEST);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);
-  await fs.rename(tmp, file);
+  await writeFileAtomic(path.join(dir, MANIFEST), `${JSON.stringify(m, null, 2)}\n`);
 }
 
 /** Make `dir` (new or existing) a project: manifest and layout. Existing files are kept. */

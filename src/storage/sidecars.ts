@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from './atomic.ts';
 import type { ProductRecord } from './types.ts';
 
 const SidecarSchema = z
@@ -33,16 +34,7 @@ export function sidecarPath(projectDir: string, record: Pick<ProductRecord, 'fil
 
 export async function writeSidecar(projectDir: string, record: ProductRecord): Promise<string> {
   const file = sidecarPath(projectDir, record);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await fs.open(tmp, 'w');
-  try {
-    await fh.writeFile(`${JSON.stringify(record, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
   return file;
 }
 
