@@ -75,7 +75,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const pickProvider = async (title: string, preselect?: unknown): Promise<string | undefined> => {
     if (typeof preselect === 'string' && (PROVIDERS_WITH_KEYS as readonly string[]).includes(preselect)) return preselect;
     const items = await Promise.all(
-      PROVIDERS_WITH_KEYS.map(async (id) => {
+      PROVIDERS_WITH_KEYS.filter((id) => registry.get(id)).map(async (id) => {
         const source = await keys.source(id);
         return { label: registry.get(id)?.displayName ?? id, description: source === 'secret-storage' ? 'key set' : source === 'environment' ? 'key from environment' : 'no key', id };
       }),
