@@ -9,7 +9,7 @@ import { startFalFake } from '../fakes/fal.ts';
 import { FAL_KEY, listProducts, rig } from './helpers.ts';
 
 test('a process killed while jobs run: after a restart every job completes, nothing lost or duplicated', { timeout: 300_000 }, async () => {
-  const fake = await startFalFake({ key: FAL_KEY, plan: { queueSteps: 3, progressSteps: 30 } });
+  const fake = await startFalFake({ key: FAL_KEY, plan: { queueSteps: 3, progressSteps: 400 } });
   try {
     for (let round = 0; round < 3; round++) {
       const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-restart-')), 'p');
@@ -19,7 +19,7 @@ test('a process killed while jobs run: after a restart every job completes, noth
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise((r) => child.on('exit', r));
       for (let i = 0; i < 3000 && !out.includes('submitted'); i++) await new Promise((r) => setTimeout(r, 10));
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 600));
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 400));
       child.kill('SIGKILL');
       await exited;
       assert.ok(!out.includes('all done'), 'the child was killed while jobs ran');
