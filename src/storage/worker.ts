@@ -30,6 +30,7 @@ export type WorkerReply = { id: number; ok: true; value: unknown } | { id: numbe
 const WRITES = new Set(['putProduct', 'putProducts', 'updateProduct', 'deleteProducts', 'putJob', 'putTemplate', 'deleteTemplate', 'setProject']);
 const READS = new Set(['getProduct', 'queryProducts', 'countProducts', 'facets', 'getJob', 'listJobs', 'listTemplates']);
 const LOCK_STALE_MS = 30_000;
+const LOCK_UNREADABLE_MS = 1_000;
 const LOCK_TIMEOUT_MS = 20_000;
 
 class StoreError extends Error {
@@ -151,8 +152,10 @@ async function acquireLock(): Promise<void> {
     // Someone holds it: take it over when its owner is gone or it is old.
     try {
       const [pid] = readFileSync(lockPath(), 'utf8').split(' ').map(Number);
-      const st = statSync(lockPath());
-      if ((pid && !pidAlive(pid)) || Date.now() - st.mtimeMs > LOCK_STALE_MS) await fs.rm(lockPath(), { force: true });
+      const age = Date.now() - statSync(lockPath()).mtimeMs;
+      // A lock without a readable pid was left by a process killed between create and write.
+      const orphaned = pid ? !pidAlive(pid) : age > LOCK_UNREADABLE_MS;
+      if (orphaned || age > LOCK_STALE_MS) await fs.rm(lockPath(), { force: true });
     } catch {
       // it vanished meanwhile: try again
     }
