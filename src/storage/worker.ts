@@ -240,11 +240,26 @@ function call(method: string, a: unknown[], record = true): unknown {
   return value;
 }
 
+/** Before a read: when another process (a second window, the command line) saved the file
+ * since we loaded it, take its version and replay our unsaved writes on top, so readers see
+ * both. A stat per read is cheap; the reload happens only when the file really changed. */
+async function refreshFromDisk(): Promise<void> {
+  if (!repo || !args) return;
+  const onDisk = identity(statOrUndefined(args.dbPath));
+  if (!onDisk || sameFile(onDisk, loaded)) return;
+  const db = await openBytes(readFileSync(args.dbPath), args.dbPath);
+  repo.db.close();
+  repo = new Repo(db);
+  loaded = onDisk;
+  for (const op of pending) call(op.method, op.args, false);
+}
+
 async function handle(msg: WorkerRequest): Promise<unknown> {
   switch (msg.op) {
     case 'open':
       return open(msg.args);
     case 'call':
+      if (READS.has(msg.method)) await refreshFromDisk();
       return call(msg.method, msg.args);
     case 'flush':
       return flush();

@@ -111,3 +111,21 @@ test('ids are time-ordered and unique', () => {
   assert.equal(new Set(ids).size, ids.length);
   assert.deepEqual([...ids].sort(), ids);
 });
+
+test('a window reading the project sees what another window saved, and keeps its own unsaved writes', async () => {
+  const dir = await tempProject();
+  const a = await openProjectDb(dir, { saveDelayMs: 10_000 });
+  const b = await openProjectDb(dir, { saveDelayMs: 10_000 });
+  try {
+    await b.putProduct(product(2)); // unsaved in B
+    await a.putProduct(product(1));
+    await a.flush();
+    assert.ok(await b.getProduct(product(1).id), "B reads A's saved product without writing first");
+    assert.ok(await b.getProduct(product(2).id), "B's unsaved write survives the reload");
+    await b.flush();
+    assert.equal((await a.queryProducts({})).total, 2, 'and A sees both after B saves');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
