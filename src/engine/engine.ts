@@ -18,7 +18,7 @@ import { embedParameters } from '../media/a1111.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
 import { writeSidecar, readSidecar } from '../storage/index.ts';
-import { writeFileAtomic } from '../storage/atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../storage/atomic.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
 
@@ -157,6 +157,9 @@ export class Engine {
   /** Pick up every unfinished job from the database. Returns how many were resumed. */
   async resume(): Promise<number> {
     const open = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    // A process killed while storing a product or a thumbnail left a temp file next to it.
+    const dirs = new Set([path.join(this.opts.projectDir, '.artfactory', 'thumbs'), ...open.map((j) => path.join(this.opts.projectDir, 'products', ...this.dayPath(j)))]);
+    for (const dir of dirs) await removeStaleTemps(dir);
     let n = 0;
     for (const j of open) {
       if (this.running.has(j.id)) continue;

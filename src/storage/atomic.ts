@@ -20,3 +20,38 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     throw e;
   }
 }
+
+/** True while a process with this id runs (EPERM: it runs, as another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The temp names of our atomic writers: `NAME.tmp-PID` (database, thumbnails) and `NAME.tmp-PID-RANDOM`. */
+const TEMP_NAME = /\.tmp-(\d+)(?:-[a-z0-9]+)?$/;
+
+/** Remove the temp files in `dir` (not recursive) whose writer process is gone. A process
+ * killed in the middle of an atomic write leaves its temp file behind, and nothing else would
+ * ever remove it (a database temp is a whole copy of the database). Returns the names removed. */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    await fs.rm(path.join(dir, name), { force: true }).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { migrate, Repo } from './repo.ts';
+import { pidAlive, removeStaleTemps } from './atomic.ts';
 
 export interface OpenArgs {
   dbPath: string;
@@ -112,6 +113,8 @@ async function open(a: OpenArgs): Promise<void> {
   args = a;
   SQL ??= await initSqlJs(a.wasmPath ? { locateFile: () => a.wasmPath! } : undefined);
   await fs.mkdir(path.dirname(a.dbPath), { recursive: true });
+  // A save killed mid-write leaves index.db.tmp-PID, a whole copy of the database.
+  await removeStaleTemps(path.dirname(a.dbPath));
   const st = statOrUndefined(a.dbPath);
   let db: Database;
   if (st) {
@@ -127,15 +130,6 @@ async function open(a: OpenArgs): Promise<void> {
 
 function lockPath(): string {
   return `${args!.dbPath}.lock`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function acquireLock(): Promise<void> {
