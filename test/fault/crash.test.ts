@@ -1,0 +1,243 @@
+// Crash: a process generating and saving (engine + Sample provider + the fal fake, a real
+// project on disk) is SIGKILLed at random moments 100 times. After every kill, read
+// independently of the product code (raw sql.js, file hashes): the database passes an
+// integrity check, every product the child reported durable is there with its file and
+// sidecar and matching sha256, the index and the files agree, and nothing is duplicated. The
+// next child opening the database is the restart; a last child runs without a kill and every
+// job ever submitted must then have succeeded.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { createProject } from '../../src/storage/index.ts';
+import { startFalFake } from '../fakes/fal.ts';
+import { CRASH_FAL_KEY } from './crashChild.ts';
+import { FaultReport, readDbRaw, sha256, tempFiles, walkFiles, type RawDb } from './helpers.ts';
+
+const CHILD = path.join(__dirname, 'crashChild.ts');
+const ROUNDS = Number(process.env.ARTFACTORY_CRASH_ROUNDS ?? 100);
+
+interface Reported {
+  id: string;
+  file: string;
+  sha256: string;
+}
+
+interface Child {
+  pid: number;
+  lines: string[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(): void;
+  waitFor(pred: (line: string) => boolean, ms: number): Promise<boolean>;
+}
+
+function startChild(dir: string, baseUrl: string, round: number, mode?: 'final'): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, baseUrl, String(round), ...(mode ? [mode] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
+    const parts = (partial + d).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+    for (const w of waiters) w();
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  return {
+    pid: child.pid!,
+    lines,
+    stderr: () => err,
+    exited,
+    kill: () => child.kill('SIGKILL'),
+    waitFor: (pred, ms) =>
+      new Promise<boolean>((resolve) => {
+        const check = () => {
+          if (lines.some(pred)) done(true);
+        };
+        const done = (v: boolean) => {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(v);
+        };
+        const timer = setTimeout(() => done(false), ms);
+        waiters.add(check);
+        void exited.then(() => done(lines.some(pred)));
+        check();
+      }),
+  };
+}
+
+/** Where the child was, judged from the last line it printed before the kill. */
+function phaseOf(lines: string[]): string {
+  const last = lines.at(-1);
+  if (!last) return 'starting (before the database opened)';
+  if (last === 'open') return 'resuming';
+  if (last.startsWith('resumed')) return 'submitting';
+  if (last.startsWith('DONE')) return 'job just finished';
+  const m = /^log (?:warn |error )?job \S+ (queued|resumed|submitted|stored|succeeded|\[)/.exec(last);
+  const word = m?.[1];
+  return word === 'stored' ? 'storing products' : word === 'succeeded' ? 'job just finished' : word === '[' ? 'polling' : word === 'queued' ? 'submitting' : word === 'submitted' ? 'polling' : word === 'resumed' ? 'resuming' : 'other';
+}
+
+/** Everything that must hold on disk after a kill. Returns the problems and the lost products. */
+async function verify(dir: string, reported: Map<string, Reported[]>, final: boolean): Promise<{ problems: string[]; lost: number; db?: RawDb }> {
+  const problems: string[] = [];
+  let lost = 0;
+  const dbFile = path.join(dir, '.artfactory', 'index.db');
+  if (!existsSync(dbFile)) {
+    if (reported.size > 0) problems.push('the database file is gone');
+    return { problems, lost: [...reported.values()].flat().length };
+  }
+  let db: RawDb;
+  try {
+    db = await readDbRaw(dbFile);
+  } catch (e) {
+    return { problems: [`the database does not open: ${String(e)}`], lost: [...reported.values()].flat().length };
+  }
+  if (db.ok !== 'ok') problems.push(`integrity check: ${db.ok}`);
+  const rows = new Map(db.products.map((p) => [p.id, p.record]));
+  const jobs = new Map(db.jobs.map((j) => [j.id, j]));
+  // 1. Every product reported durable: row, file, sidecar, all with the reported sha256.
+  for (const [jobId, products] of reported) {
+    if (jobs.get(jobId)?.state !== 'succeeded') problems.push(`job ${jobId} was reported done but is ${jobs.get(jobId)?.state ?? 'missing'}`);
+    for (const p of products) {
+      const why: string[] = [];
+      const row = rows.get(p.id);
+      if (!row) why.push('no row');
+      else if (row.sha256 !== p.sha256) why.push('row sha256 differs');
+      const file = path.join(dir, ...p.file.split('/'));
+      const bytes = await fs.readFile(file).catch(() => undefined);
+      if (!bytes) why.push('no file');
+      else if (sha256(bytes) !== p.sha256) why.push('file sha256 differs');
+      const sidecar = await fs
+        .readFile(file.replace(/\.[^./]+$/, '.json'), 'utf8')
+        .then((t) => JSON.parse(t) as Record<string, unknown>)
+        .catch(() => undefined);
+      if (!sidecar) why.push('no readable sidecar');
+      else if (sidecar.id !== p.id || sidecar.sha256 !== p.sha256) why.push('sidecar differs');
+      if (why.length) {
+        lost++;
+        problems.push(`product ${p.id} (reported done): ${why.join(', ')}`);
+      }
+    }
+  }
+  // 2. The index and the files agree, and nothing is duplicated.
+  const seen = new Map<string, string>();
+  for (const p of db.products) {
+    const key = `${p.jobId}#${String(p.record.outputIndex)}`;
+    if (seen.has(key)) problems.push(`duplicate product for ${key}: ${seen.get(key)} and ${p.id}`);
+    seen.set(key, p.id);
+    const file = path.join(dir, ...String(p.record.file).split('/'));
+    const bytes = await fs.readFile(file).catch(() => undefined);
+    if (!bytes || sha256(bytes) !== p.record.sha256) problems.push(`row ${p.id}: its file is ${bytes ? 'different' : 'missing'}`);
+    if (!existsSync(file.replace(/\.[^./]+$/, '.json'))) problems.push(`row ${p.id}: no sidecar`);
+  }
+  const files = (await walkFiles(path.join(dir, 'products'))).filter((f) => !/\.tmp-/.test(f));
+  const media = files.filter((f) => !f.endsWith('.json'));
+  const sidecars = new Set(files.filter((f) => f.endsWith('.json')));
+  for (const f of media) {
+    const id = path.basename(f).replace(/\.[^.]+$/, '');
+    const hasSidecar = sidecars.has(f.replace(/\.[^./]+$/, '.json'));
+    if (rows.has(id) && hasSidecar) continue;
+    // A file without its sidecar or row is only allowed for a job that was interrupted
+    // between the writes (the resumed job writes the same product again).
+    const jobId = id.replace(/-\d+$/, '');
+    const state = jobs.get(jobId)?.state;
+    if (final || state === 'succeeded') problems.push(`${f} has no ${hasSidecar ? 'row' : 'sidecar'} (job ${state ?? 'missing'})`);
+  }
+  for (const j of db.jobs) {
+    if (j.state !== 'succeeded') continue;
+    const ids = (j.record.productIds as string[] | undefined) ?? [];
+    if (ids.length === 0) problems.push(`job ${j.id} succeeded without products`);
+    for (const id of ids) if (!rows.has(id)) problems.push(`job ${j.id} succeeded but product ${id} has no row`);
+  }
+  if (final) {
+    for (const j of db.jobs) if (j.state !== 'succeeded') problems.push(`job ${j.id} ended ${j.state}: ${JSON.stringify(j.record.error ?? null)}`);
+    if (media.length !== db.products.length) problems.push(`${media.length} product files but ${db.products.length} rows`);
+  }
+  return { problems, lost, db };
+}
+
+test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and duplicates nothing, and every job completes`, { timeout: 900_000 }, async () => {
+  const report = new FaultReport('crash');
+  const kills = report.category('SIGKILL of a generating process');
+  const phases: Record<string, number> = {};
+  const evidence = { 'killed mid database write (temp db left)': 0, 'killed holding the db lock': 0, 'killed mid product/thumbnail write (temp file left)': 0 };
+  const fake = await startFalFake({ key: CRASH_FAL_KEY, plan: { queueSteps: 2, progressSteps: 3, logs: ['warming up'] } });
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-fault-crash-')), 'project');
+  await createProject(dir, 'Crash');
+  const reported = new Map<string, Reported[]>();
+  let restarts = 0;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const child = startChild(dir, fake.baseUrl, round);
+      // Most kills land at a uniformly random moment of the child's life (start-up, opening
+      // and resuming, submitting, polling, downloading, storing, saving); every third waits
+      // for a product to be stored and kills at once, in the middle of the writes that follow.
+      if (round % 3 === 2) {
+        await child.waitFor((l) => / stored products\//.test(l), 5000);
+        await new Promise((r) => setTimeout(r, Math.random() * 8));
+      } else {
+        await new Promise((r) => setTimeout(r, Math.random() * 1500));
+      }
+      child.kill();
+      const exit = await child.exited;
+      const errorLine = child.lines.find((l) => l.startsWith('CHILD-ERROR'));
+      assert.equal(exit.signal, 'SIGKILL', `round ${round}: the child ended by itself (${exit.code}): ${errorLine ?? child.stderr().slice(-2000)}`);
+      kills.injected++;
+      if (child.lines.includes('open')) restarts += round > 0 ? 1 : 0;
+      phases[phaseOf(child.lines)] = (phases[phaseOf(child.lines)] ?? 0) + 1;
+      for (const l of child.lines) {
+        if (l.startsWith('FAILED')) assert.fail(`round ${round}: a job failed: ${l}`);
+        if (!l.startsWith('DONE ')) continue;
+        const d = JSON.parse(l.slice(5)) as { job: string; products: (Reported | null)[] };
+        assert.ok(d.products.every((p) => p), `round ${round}: a done job without its product rows: ${l}`);
+        reported.set(d.job, d.products as Reported[]);
+      }
+      const art = path.join(dir, '.artfactory');
+      if (existsSync(path.join(art, `index.db.tmp-${child.pid}`))) evidence['killed mid database write (temp db left)']++;
+      const lock = path.join(art, 'index.db.lock');
+      if (existsSync(lock) && readFileSync(lock, 'utf8').startsWith(`${child.pid} `)) evidence['killed holding the db lock']++;
+      if ((await tempFiles(dir)).some((f) => f.includes(`.tmp-${child.pid}`) && !f.startsWith('.artfactory/index.db'))) evidence['killed mid product/thumbnail write (temp file left)']++;
+
+      const { problems, lost } = await verify(dir, reported, false);
+      kills.productsLost += lost;
+      assert.deepEqual(problems, [], `round ${round} (killed while ${phaseOf(child.lines)})`);
+      kills.survived++;
+    }
+
+    // The last restart runs to the end: every interrupted job resumes and completes.
+    const last = startChild(dir, fake.baseUrl, ROUNDS, 'final');
+    const finished = await last.waitFor((l) => l === 'ALLDONE', 120_000);
+    const exit = await last.exited;
+    assert.ok(finished && exit.code === 0, `the final run did not finish: ${last.lines.filter((l) => /ERROR|FAILED/.test(l)).join('\n')}${last.stderr().slice(-2000)}`);
+    const resumed = Number(/^resumed (\d+)$/.exec(last.lines.find((l) => l.startsWith('resumed')) ?? '')?.[1] ?? 0);
+    const { problems, lost, db } = await verify(dir, reported, true);
+    kills.productsLost += lost;
+    assert.deepEqual(problems, [], 'after the final run');
+    const leftovers = await tempFiles(dir);
+    assert.deepEqual(leftovers, [], 'temp files of killed processes are cleaned up once the project is opened again');
+    kills.notes = {
+      ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`killed while ${k}`, v])),
+      ...evidence,
+      'restarts that reopened the database': restarts,
+      'jobs resumed by the final run': resumed,
+      'jobs in total (all succeeded)': db!.jobs.length,
+      'products in total': db!.products.length,
+      'products reported done and verified': [...reported.values()].flat().length,
+      'fal submissions': fake.jobs.size,
+    };
+    console.log(`# crash: ${JSON.stringify(kills.notes)}`);
+    assert.ok(readdirSync(path.join(dir, 'products')).length > 0);
+  } finally {
+    report.write();
+    await fake.close();
+  }
+});

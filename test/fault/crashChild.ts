@@ -1,0 +1,70 @@
+// The process the crash test kills: it opens a real project on disk, resumes what the last
+// (killed) process left, and keeps generating batches with the Sample provider and the fal fake
+// (real @fal-ai/client, real clock) until it is killed. Every line it prints is written
+// synchronously (stdout is a pipe), so the parent never believes more than was done:
+//   open                      the database opened (after a restart: it survived the kill)
+//   resumed N                 N unfinished jobs picked up
+//   log …                     the engine's log (where the kill landed: queued, submitted, stored, …)
+//   DONE {"job", "products"}  a job succeeded: its products (id, file, sha256) and the job's
+//                             succeeded state were flushed to disk before this line
+//   FAILED {"job", "error"}   a job failed (never expected here)
+//   ALLDONE                   (final mode) every job is terminal
+// Usage: crashChild.ts DIR FAL_BASE_URL ROUND [final]
+import { Engine } from '../../src/engine/engine.ts';
+import { createBuiltinRegistry } from '../../src/providers/index.ts';
+import type { JobSpec } from '../../src/engine/paramFile.ts';
+import { openProjectDb } from '../../src/storage/index.ts';
+
+export const CRASH_FAL_KEY = 'fal-crash-key-0123456789abcdef';
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const [dir, falBaseUrl, roundText, mode] = process.argv.slice(2);
+  const round = Number(roundText);
+  const db = await openProjectDb(dir, { saveDelayMs: 5 });
+  out('open');
+  const registry = createBuiltinRegistry((id) => (id === 'fal' ? { getKey: async () => CRASH_FAL_KEY, baseUrl: falBaseUrl } : { getKey: async () => undefined }));
+  const log = { info: (m: string) => out(`log ${m}`), warn: (m: string) => out(`log warn ${m}`), error: (m: string) => out(`log error ${m}`) };
+  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, makeThumbnails: true });
+  engine.on('job', (j) => {
+    if (j.state === 'succeeded') {
+      // The event comes after the succeeded state (and the products before it) were flushed.
+      void Promise.all(j.productIds.map((id) => db.getProduct(id))).then((ps) =>
+        out(`DONE ${JSON.stringify({ job: j.id, products: ps.map((p) => (p ? { id: p.id, file: p.file, sha256: p.sha256 } : null)) })}`),
+      );
+    } else if (j.state === 'failed' || j.state === 'canceled') {
+      out(`FAILED ${JSON.stringify({ job: j.id, state: j.state, error: j.error })}`);
+    }
+  });
+  const resumed = await engine.resume();
+  out(`resumed ${resumed}`);
+
+  if (mode === 'final') {
+    const open = await db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    await engine.waitFor(open.map((j) => j.id));
+    await engine.idle();
+    out('ALLDONE');
+    await db.close();
+    return;
+  }
+  for (let batch = 0; ; batch++) {
+    const tag = `r${round}b${batch}`;
+    const specs: JobSpec[] = [
+      { provider: 'sample', model: 'sample/gradient', input: { prompt: `crash ${tag} sample`, seed: round * 100 + batch, width: 256, height: 256, duration_ms: 120 + ((round * 37 + batch * 11) % 200), num_images: 1 + ((round + batch) % 2) } },
+      { provider: 'fal', model: 'fal-ai/flux/dev', input: { prompt: `crash ${tag} fal`, seed: round * 100 + batch, num_images: 1 + (batch % 2) } },
+      { provider: 'sample', model: 'sample/gradient', input: { prompt: `crash ${tag} quick`, seed: round, width: 256, height: 256, duration_ms: 40 } },
+    ];
+    const jobs = await engine.submit(specs);
+    await engine.waitFor(jobs.map((j) => j.id));
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    out(`CHILD-ERROR ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 3;
+  });
+}

@@ -1,0 +1,155 @@
+// Shared plumbing for the fault suite: the per-file fault report, independent readers of the
+// project on disk (raw sql.js, file hashes, temp-file scans) and a guard that turns an
+// unhandled rejection or exception into a test failure.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import initSqlJs, { type SqlJsStatic } from 'sql.js';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures');
+export const PNGSUITE = path.join(FIXTURES, 'pngsuite', 'png');
+export const BAD_IMAGES = path.join(FIXTURES, 'bad_images');
+
+// ---------------------------------------------------------------------------------------------
+// The report: one JSON file per test file in test-results/fault/, merged by
+// scripts/fault-summary.mjs into test-results/fault-summary.json (so parallel test files never
+// write the same file).
+
+export interface FaultCounts {
+  /** Faults injected (kills, full disks, hostile messages, bad responses, …). */
+  injected: number;
+  /** Faults after which every check held. */
+  survived: number;
+  /** Products reported stored that were missing or damaged afterwards (must be 0). */
+  productsLost: number;
+  /** Anything else worth printing (e.g. where the kills landed). */
+  notes?: Record<string, number | string>;
+}
+
+export class FaultReport {
+  private readonly categories: Record<string, FaultCounts> = {};
+  constructor(private readonly file: string) {}
+
+  /** The counts of one category, created on first use; mutate them as faults are checked. */
+  category(name: string): FaultCounts {
+    return (this.categories[name] ??= { injected: 0, survived: 0, productsLost: 0 });
+  }
+
+  /** Write (atomically) what was recorded so far; call it in `finally` so a failing test still reports. */
+  write(): void {
+    const dir = path.join(ROOT, 'test-results', 'fault');
+    mkdirSync(dir, { recursive: true });
+    const out = path.join(dir, `${this.file}.json`);
+    const tmp = `${out}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${JSON.stringify({ file: `test/fault/${this.file}.test.ts`, writtenAt: new Date().toISOString(), categories: this.categories }, null, 2)}\n`);
+    renameSync(tmp, out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unhandled errors
+
+/** Collect unhandled rejections and uncaught exceptions while a test runs; `check()` throws if any. */
+export function guardUnhandled(): { errors: string[]; check(): void; dispose(): void } {
+  const errors: string[] = [];
+  const onRejection = (e: unknown) => errors.push(`unhandledRejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  const onException = (e: unknown) => errors.push(`uncaughtException: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return {
+    errors,
+    check() {
+      if (errors.length) throw new Error(`the process would have crashed:\n${errors.join('\n')}`);
+    },
+    dispose() {
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Every file under `dir`, as paths relative to it (forward slashes), sorted. */
+export async function walkFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(path.relative(dir, p).split(path.sep).join('/'));
+    }
+  }
+  await walk(dir);
+  return out.sort();
+}
+
+/** Temp files our atomic writers use (`*.tmp-PID` and `*.tmp-PID-RANDOM`). */
+export const TEMP_FILE = /\.tmp-\d+(-[a-z0-9]+)?$/;
+
+export async function tempFiles(dir: string): Promise<string[]> {
+  return (await walkFiles(dir)).filter((f) => TEMP_FILE.test(f));
+}
+
+/** A map of relative path → sha256 of every file under `dir` (to prove nothing changed). */
+export async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of await walkFiles(dir)) out.set(f, sha256(await fs.readFile(path.join(dir, f))));
+  return out;
+}
+
+export function diffSnapshots(before: Map<string, string>, after: Map<string, string>): string[] {
+  const changes: string[] = [];
+  for (const [f, h] of after) if (!before.has(f)) changes.push(`added ${f}`);
+  else if (before.get(f) !== h) changes.push(`changed ${f}`);
+  for (const f of before.keys()) if (!after.has(f)) changes.push(`removed ${f}`);
+  return changes;
+}
+
+/** Fixture files, or undefined with the reason printed (CI has them; a checkout may not). */
+export function fixtureFiles(dir: string, filter: (name: string) => boolean = () => true): string[] | undefined {
+  if (!existsSync(dir)) {
+    console.log(`# fixtures missing: ${dir} does not exist; the cases that need it are skipped`);
+    return undefined;
+  }
+  return readdirSync(dir)
+    .filter(filter)
+    .sort()
+    .map((n) => path.join(dir, n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The database, read independently of src/storage (plain sql.js in this thread)
+
+let SQL: Promise<SqlJsStatic> | undefined;
+
+export interface RawDb {
+  ok: string;
+  products: { id: string; jobId: string; record: Record<string, unknown> }[];
+  jobs: { id: string; state: string; record: Record<string, unknown> }[];
+}
+
+/** Open the database file as bytes, run an integrity check, and read products and jobs. */
+export async function readDbRaw(file: string): Promise<RawDb> {
+  SQL ??= initSqlJs();
+  const db = new (await SQL).Database(readFileSync(file));
+  try {
+    const ok = String(db.exec('PRAGMA quick_check')[0]?.values[0]?.[0]);
+    const rows = (sql: string) => (db.exec(sql)[0]?.values ?? []) as string[][];
+    const products = rows('SELECT id, job_id, json FROM products').map(([id, jobId, json]) => ({ id, jobId, record: JSON.parse(json) as Record<string, unknown> }));
+    const jobs = rows('SELECT id, state, json FROM jobs').map(([id, state, json]) => ({ id, state, record: JSON.parse(json) as Record<string, unknown> }));
+    return { ok, products, jobs };
+  } finally {
+    db.close();
+  }
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
