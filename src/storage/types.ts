@@ -50,6 +50,22 @@ export interface ProductRecord {
   notes: string;
   /** Index in the job's outputs (a job may return several images). */
   outputIndex: number;
+  /** Set for images imported from other tools (provider "import"). */
+  imported?: ImportInfo;
+}
+
+export interface ImportInfo {
+  /** The tool whose metadata was read: a1111, comfyui, invokeai, fooocus, or unknown. */
+  tool: string;
+  /** The original file's name and path, for reference only (never used to build a path). */
+  fileName: string;
+  sourcePath: string;
+  fileModifiedAt?: string;
+  /** The metadata texts as found, each capped; the complete text stays in the copied file. */
+  raw?: Record<string, string>;
+  rawTruncated?: boolean;
+  /** What could not be read, when something could not. */
+  warnings?: string[];
 }
 
 export type ProductPatch = Partial<Pick<ProductRecord, 'favorite' | 'rating' | 'tags' | 'notes'>>;
