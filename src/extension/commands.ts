@@ -7,6 +7,7 @@ import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBac
 import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
 import { scaffoldParamFile, writeModelSchema, modelSchemaPath } from '../engine/schemas.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { registerArchiveCommands, type ArchiveCommandDeps } from './archiveCommands.ts';
 import { describeProviderError, type Generator } from './generate.ts';
 import { isJobEntry, type JobEntry, type JobsView } from './jobsView.ts';
 import type { OutputLog } from './log.ts';
@@ -25,6 +26,7 @@ export interface CommandDeps {
   generator: Generator;
   log: OutputLog;
   openGallery(project: ProjectSession | 'all' | undefined): Promise<void>;
+  gallery?: ArchiveCommandDeps['gallery'];
 }
 
 /** A path that does not exist yet: name.art.json, name-2.art.json, … */
@@ -129,6 +131,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   };
 
   return [
+    ...registerArchiveCommands({ context: d.context, projects, projectsView: d.projectsView, log, gallery: d.gallery }),
     cmd('artFactory.newProject', async () => {
       const name = await vscode.window.showInputBox({ title: 'New Art Factory Project', prompt: 'Project name', placeHolder: 'Moodboards', validateInput: (v) => (v.trim() ? undefined : 'A project needs a name.') });
       if (!name) return;

@@ -140,6 +140,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       generator,
       log,
       openGallery: (p) => gallery.open(p === 'all' ? 'all' : p?.dir),
+      gallery,
     }),
   );
 

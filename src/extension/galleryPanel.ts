@@ -163,12 +163,11 @@ class GalleryPanel {
             return this.delete(items);
           case 'undoDelete':
             return this.undoDelete();
-          case 'export': {
-            const target = await vscode.window.showOpenDialog({ title: `Export ${items.length} product${items.length === 1 ? '' : 's'} to…`, canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here' });
-            if (!target?.[0]) return;
-            for (const { project, product } of items) await fs.copyFile(path.join(project, ...product.file.split('/')), path.join(target[0].fsPath, path.basename(product.file)));
-            return `Exported ${items.length} file${items.length === 1 ? '' : 's'}.`;
-          }
+          case 'export':
+          case 'contactSheet':
+            // The commands ask for format, size and place, show progress, and report.
+            await this.deps.execute(action === 'export' ? 'artFactory.exportProducts' : 'artFactory.makeContactSheet', { items: items.map((i) => ({ project: i.project, productId: i.product.id })) });
+            return;
         }
       },
     };

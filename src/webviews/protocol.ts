@@ -63,7 +63,7 @@ export const ProductDetail = z.object({
 });
 export type ProductDetail = z.infer<typeof ProductDetail>;
 
-export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export'] as const;
+export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const ids = z.array(id).min(1).max(1000);

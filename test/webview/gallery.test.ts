@@ -81,6 +81,45 @@ test('keyboard: arrows, End (scrolls to the last of 10,000), Home, rating, favou
   await g.page.keyboard.press('Escape');
 });
 
+test('bulk Export… and Contact Sheet: reachable by keyboard, labelled, and sending a validated action request', async () => {
+  const grid = g.page.locator('[role=grid]');
+  await grid.focus();
+  await g.page.keyboard.press('Home');
+  await g.page.keyboard.press('Space');
+  assert.equal(await g.page.locator('button', { hasText: 'Contact Sheet' }).isDisabled(), true, 'a contact sheet needs two or more');
+  await g.page.keyboard.press('Shift+ArrowRight');
+  await g.page.keyboard.press('Shift+ArrowRight');
+  assert.match((await g.page.locator('.count').textContent()) ?? '', /3 selected/);
+  await g.page.waitForSelector('.bulk button:not([disabled])');
+  assert.deepEqual(await axe('.toolbar'), [], 'the toolbar with the bulk actions');
+  await g.shot('09-bulk-actions');
+  const ids = ['P00009999', 'P00009998', 'P00009997'];
+  for (const [label, action] of [[/^Make a contact sheet of the 3 selected products…$/, 'contactSheet'], [/^Export the 3 selected products…$/, 'export']] as const) {
+    await grid.focus();
+    // Back from the grid through the toolbar with Shift+Tab, as a keyboard user would.
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+      await g.page.keyboard.press('Shift+Tab');
+      reached = label.test((await g.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) ?? '');
+    }
+    assert.ok(reached, `${action}: reachable with the keyboard`);
+    const before = g.received.length;
+    await g.page.keyboard.press('Enter');
+    await g.page.waitForFunction((a) => document.querySelector('[role=status]')?.textContent === `did ${a}`, action);
+    const sent = g.received.slice(before).filter((m) => (m as { type?: string }).type === 'request') as { method: string; params: { ids: string[]; action: string } }[];
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].method, 'action');
+    assert.deepEqual(sent[0].params, { ids, action });
+  }
+  // The same request with an action outside the protocol is refused by the controller.
+  const dropped = g.controller.dropped;
+  await g.controller.handle({ type: 'request', id: 999_999, method: 'action', params: { ids, action: 'contactSheet; rm -rf /' } });
+  assert.equal(g.controller.dropped, dropped + 1);
+  await grid.focus();
+  await g.page.keyboard.press('Escape');
+  assert.equal(await g.page.locator('.bulk').count(), 0);
+});
+
 test('search as you type narrows to the prompt word, and filters apply', async () => {
   await g.page.locator('[role=grid]').focus();
   await g.page.keyboard.press('/');

@@ -460,6 +460,14 @@ function App({ init }: { init: InitialState }) {
     [total, ensureVisible, tiles],
   );
 
+  /** The selected tiles that are products (running or failed jobs cannot be exported). */
+  const selectedProductIds = useMemo(() => {
+    if (!selected.size) return [];
+    const products = new Set(tiles.filter((t) => t.kind === 'product' && selected.has(t.id)).map((t) => t.id));
+    return [...selected].filter((id) => products.has(id));
+  }, [selected, tiles]);
+  const selectedProducts = () => selectedProductIds;
+
   const targets = (): string[] => {
     const ids = selected.size ? [...selected] : tiles[focus] ? [tiles[focus].id] : [];
     return ids.filter((id) => tiles.find((t) => t.id === id)?.kind === 'product');
@@ -709,8 +717,11 @@ function App({ init }: { init: InitialState }) {
             <button type="button" onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
               Compare
             </button>
-            <button type="button" onClick={() => void act('export', [...selected])}>
+            <button type="button" aria-label={`Export the ${selectedProducts().length} selected products…`} onClick={() => void act('export', selectedProducts())} disabled={selectedProducts().length === 0}>
               Export…
+            </button>
+            <button type="button" aria-label={`Make a contact sheet of the ${selectedProducts().length} selected products…`} onClick={() => void act('contactSheet', selectedProducts())} disabled={selectedProducts().length < 2}>
+              Contact Sheet
             </button>
             <button type="button" class="danger" onClick={() => void act('delete', [...selected])}>
               Delete

@@ -1,0 +1,252 @@
+// Import Images…, Export Products…, Make Contact Sheet…: the VS Code side (dialogs, progress
+// with cancel, summaries) over the vscode-free core in src/archive. The gallery's bulk actions
+// call the same commands with the selection as `{ items: [{ project, productId }] }`.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import { batchProducts, makeContactSheet, recentBatches, type SheetItem } from '../archive/contactSheet.ts';
+import { exportProducts, type ExportFormat } from '../archive/export.ts';
+import { describeSkips, importImages, IMPORT_EXTENSIONS } from '../archive/import.ts';
+import { writeFileAtomic } from '../storage/atomic.ts';
+import type { ProductQuery, ProductRecord } from '../storage/types.ts';
+import type { OutputLog } from './log.ts';
+import type { ProjectManager, ProjectSession } from './projects.ts';
+import type { ProjectsView } from './projectsView.ts';
+
+export interface ArchiveCommandDeps {
+  context: vscode.ExtensionContext;
+  projects: ProjectManager;
+  projectsView: ProjectsView;
+  log: OutputLog;
+  /** Live gallery updates while importing (optional: the gallery may be closed). */
+  gallery?: { onProduct(dir: string, p: ProductRecord): void; onThumbnail(dir: string, productId: string): void };
+}
+
+/** The selection the gallery passes. Validated: it crosses from the webview via the host. */
+const SelectionArg = z.object({
+  items: z.array(z.object({ project: z.string().min(1).max(4096), productId: z.string().regex(/^[\w-]{1,100}$/) })).min(1).max(10_000),
+});
+
+const EXPORT_LIMIT = 10_000;
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposable[] {
+  const { projects, log } = d;
+
+  const cmd = (id: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        await body(...args);
+      } catch (e) {
+        log.error(`${id}: ${message(e)}`);
+        const choice = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(message(e))}`, 'Show Log');
+        if (choice === 'Show Log') log.show();
+      }
+    });
+
+  /** Products from the gallery's selection, grouped by open project; unknown ids are dropped. */
+  const fromSelection = async (arg: unknown): Promise<SheetItem[] | undefined> => {
+    const parsed = SelectionArg.safeParse(arg);
+    if (!parsed.success) return undefined;
+    const out: SheetItem[] = [];
+    for (const { project, productId } of parsed.data.items) {
+      const s = projects.get(project);
+      const product = s ? await (await s.db()).getProduct(productId) : undefined;
+      if (s && product) out.push({ projectDir: s.dir, product });
+    }
+    return out;
+  };
+
+  /** From the palette: which products? Favourites, top rated, a recent Generate, or all. */
+  const chooseProducts = async (verb: string): Promise<{ items: SheetItem[]; title?: string } | undefined> => {
+    const s = await projects.pick(`${verb} from which project?`);
+    if (!s) return undefined;
+    const db = await s.db();
+    const batches = await recentBatches(db, 30);
+    type Pick = vscode.QuickPickItem & { query?: ProductQuery; batchId?: string };
+    const picks: Pick[] = [
+      { label: '$(heart) Favourites', query: { favorite: true } },
+      { label: '$(star-full) Rated 4 stars or more', query: { minRating: 4 } },
+      { label: '$(files) Every product in the project', query: {} },
+      ...(batches.length ? [{ label: 'Recent generations', kind: vscode.QuickPickItemKind.Separator } as Pick] : []),
+      ...batches.map((b) => ({
+        label: `$(layers) ${b.sourceFile ? path.basename(b.sourceFile) : b.model}`,
+        description: `${b.products} images · ${new Date(b.createdAt).toLocaleString()}`,
+        detail: b.model,
+        batchId: b.batchId,
+      })),
+    ];
+    const pick = await vscode.window.showQuickPick(picks, { title: `${verb}: which products of "${s.name}"?`, matchOnDescription: true });
+    if (!pick) return undefined;
+    let products: ProductRecord[] = [];
+    if (pick.batchId) products = await batchProducts(db, pick.batchId);
+    else {
+      let after: string | undefined;
+      do {
+        const page = await db.queryProducts({ ...pick.query, sort: 'oldest', after, limit: 500 });
+        products.push(...page.items);
+        after = page.next;
+      } while (after && products.length < EXPORT_LIMIT);
+    }
+    if (products.length === 0) {
+      void vscode.window.showInformationMessage(`Art Factory: no products match "${pick.label.replace(/\$\([\w-]+\)\s*/, '')}" in ${s.name}.`);
+      return undefined;
+    }
+    return { items: products.map((product) => ({ projectDir: s.dir, product })), title: pick.batchId ? `${pick.label.replace(/\$\([\w-]+\)\s*/, '')} — ${pick.detail ?? ''}` : undefined };
+  };
+
+  const importCmd = cmd('artFactory.importImages', async (arg: unknown, all: unknown) => {
+    // From the Explorer: the clicked resource(s), into the project they are in; from the palette: ask.
+    const uris = (Array.isArray(all) ? all : [arg]).filter((u): u is vscode.Uri => u instanceof vscode.Uri);
+    await projects.ready();
+    const session = (uris[0] && projects.forUri(uris[0])) || (await projects.pick('Import images into which project?'));
+    if (!session) return;
+    let sources = uris.map((u) => u.fsPath);
+    if (sources.length === 0) {
+      const how = await vscode.window.showQuickPick(
+        [
+          { label: '$(file-media) Image Files…', description: 'PNG, JPEG, WebP, GIF, AVIF', folders: false },
+          { label: '$(folder) A Folder…', description: 'with all its subfolders', folders: true },
+        ],
+        { title: `Import Images into "${session.name}"` },
+      );
+      if (!how) return;
+      const picked = await vscode.window.showOpenDialog({
+        title: how.folders ? 'Import every image in a folder (and its subfolders)' : 'Import images',
+        canSelectFiles: !how.folders,
+        canSelectFolders: how.folders,
+        canSelectMany: true,
+        openLabel: 'Import',
+        filters: how.folders ? undefined : { Images: IMPORT_EXTENSIONS },
+      });
+      if (!picked?.length) return;
+      sources = picked.map((u) => u.fsPath);
+    }
+    const db = await session.db();
+    log.info(`import into ${session.name}: ${sources.join(', ')}`);
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Art Factory: importing into ${session.name}`, cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let last = 0;
+        return importImages(session.dir, db, sources, {
+          signal: ac.signal,
+          onProgress: (p) => {
+            const pct = p.total ? (p.done / p.total) * 100 : 0;
+            progress.report({ increment: pct - last, message: `${p.done} of ${p.total} · ${path.basename(p.file)}` });
+            last = pct;
+          },
+          onProduct: (p) => d.gallery?.onProduct(session.dir, p),
+          onThumbnail: (id) => d.gallery?.onThumbnail(session.dir, id),
+        });
+      },
+    );
+    d.projectsView.recount(session.dir);
+    const skipped = report.skipped.length + report.moreSkipped;
+    for (const line of describeSkips(report)) log.warn(`import skipped ${line}`);
+    const tools = Object.entries(report.byTool).map(([t, n]) => `${n} ${t}`).join(', ');
+    log.info(`import into ${session.name}: ${report.imported} imported (${tools || 'none'}), ${report.duplicates.length} already there, ${skipped} skipped${report.canceled ? ', canceled' : ''}`);
+    const parts = [`${report.imported} imported`, `${skipped} skipped`];
+    if (report.duplicates.length) parts.push(`${report.duplicates.length} already in the project`);
+    const text = `Art Factory: ${report.canceled ? 'import canceled — ' : ''}${parts.join(', ')}.${report.withWarnings ? ` ${report.withWarnings} had metadata that could not be fully read (kept as raw text).` : ''}`;
+    const buttons = [...(skipped ? ['Show Why'] : []), ...(report.imported ? ['Open Gallery'] : [])];
+    const choice = await (skipped ? vscode.window.showWarningMessage(text, ...buttons) : vscode.window.showInformationMessage(text, ...buttons));
+    if (choice === 'Show Why') log.show();
+    if (choice === 'Open Gallery') await vscode.commands.executeCommand('artFactory.openGallery', session);
+  });
+
+  const exportCmd = cmd('artFactory.exportProducts', async (arg: unknown) => {
+    const chosen = (await fromSelection(arg)) ?? (SelectionArg.safeParse(arg).success ? [] : (await chooseProducts('Export Products'))?.items);
+    if (!chosen) return;
+    if (chosen.length === 0) throw new Error('Those products no longer exist.');
+    const n = chosen.length;
+    const format = await vscode.window.showQuickPick(
+      [
+        { label: 'Original files', description: 'copied unchanged, with their embedded parameters', format: 'original' as ExportFormat },
+        { label: 'PNG', description: 'lossless; A1111 "parameters" text chunk + Art Factory record', format: 'png' as ExportFormat },
+        { label: 'JPEG', description: 'parameters in EXIF UserComment (A1111 / Civitai read it)', format: 'jpeg' as ExportFormat },
+        { label: 'WebP', description: 'parameters in EXIF UserComment', format: 'webp' as ExportFormat },
+      ],
+      { title: `Export ${n} product${n === 1 ? '' : 's'}: format` },
+    );
+    if (!format) return;
+    let maxSide: number | undefined;
+    if (format.format !== 'original') {
+      const size = await vscode.window.showQuickPick(
+        [
+          { label: 'Full size', side: 0 },
+          ...[2048, 1536, 1024, 768, 512].map((side) => ({ label: `${side} px`, description: 'longest side; smaller images are not enlarged', side })),
+          { label: 'Custom…', side: -1 },
+        ],
+        { title: `Export ${n} as ${format.label}: size` },
+      );
+      if (!size) return;
+      if (size.side === -1) {
+        const v = await vscode.window.showInputBox({ title: 'Longest side in pixels', validateInput: (t) => (/^\d+$/.test(t.trim()) && Number(t) >= 16 && Number(t) <= 16384 ? undefined : 'A whole number from 16 to 16384.') });
+        if (!v) return;
+        maxSide = Number(v);
+      } else maxSide = size.side || undefined;
+    }
+    const last = d.context.globalState.get<string>('artFactory.lastExportFolder');
+    const target = await vscode.window.showOpenDialog({ title: `Export ${n} product${n === 1 ? '' : 's'} to…`, canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: last ? vscode.Uri.file(last) : undefined });
+    if (!target?.[0]) return;
+    await d.context.globalState.update('artFactory.lastExportFolder', target[0].fsPath);
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Art Factory: exporting ${n} product${n === 1 ? '' : 's'}`, cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return exportProducts(chosen, target[0].fsPath, { format: format.format, maxSide, signal: ac.signal, onProgress: (done, total) => progress.report({ increment: 100 / total, message: `${done} of ${total}` }) });
+      },
+    );
+    for (const f of report.failed) log.warn(`export ${f.productId}: ${f.reason}`);
+    for (const w of report.written) if (w.note) log.info(`export ${w.productId}: ${w.note}`);
+    const text = `Art Factory: exported ${report.written.length} of ${n}${report.canceled ? ' (canceled)' : ''} to ${target[0].fsPath}.${report.failed.length ? ` ${report.failed.length} failed.` : ''}`;
+    const choice = await (report.failed.length ? vscode.window.showWarningMessage(text, 'Show Log', 'Reveal') : vscode.window.showInformationMessage(text, 'Reveal'));
+    if (choice === 'Show Log') log.show();
+    if (choice === 'Reveal' && report.written[0]) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(report.written[0].file));
+  });
+
+  const sheetCmd = cmd('artFactory.makeContactSheet', async (arg: unknown) => {
+    const fromGallery = await fromSelection(arg);
+    const chosen = fromGallery ? { items: fromGallery, title: undefined } : SelectionArg.safeParse(arg).success ? { items: [] } : await chooseProducts('Make Contact Sheet');
+    if (!chosen) return;
+    if (chosen.items.length === 0) throw new Error('Those products no longer exist.');
+    const format = await vscode.window.showQuickPick(
+      [
+        { label: 'PNG', description: 'lossless', format: 'png' as const },
+        { label: 'JPEG', description: 'smaller', format: 'jpeg' as const },
+      ],
+      { title: `Contact sheet of ${chosen.items.length} products: format` },
+    );
+    if (!format) return;
+    const session: ProjectSession | undefined = projects.get(chosen.items[0].projectDir);
+    const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+    const target = await vscode.window.showSaveDialog({
+      title: 'Save the contact sheet as',
+      defaultUri: vscode.Uri.file(path.join(session?.dir ?? path.dirname(chosen.items[0].projectDir), `contact-sheet-${stamp}.${format.format === 'png' ? 'png' : 'jpg'}`)),
+      filters: format.format === 'png' ? { 'PNG image': ['png'] } : { 'JPEG image': ['jpg', 'jpeg'] },
+    });
+    if (!target) return;
+    const sheet = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Art Factory: making the contact sheet', cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return makeContactSheet(chosen.items, { format: format.format, title: chosen.title, signal: ac.signal, onProgress: (done, total) => progress.report({ increment: 100 / total, message: `${done} of ${total}` }) });
+      },
+    );
+    await writeFileAtomic(target.fsPath, sheet.bytes);
+    const layout = sheet.axes ? `rows by ${sheet.axes.rows}, columns by ${sheet.axes.columns}` : 'a grid';
+    const more = sheet.leftOut ? ` The first ${sheet.included} are shown; ${sheet.leftOut} were left out (a sheet holds at most ${sheet.included}).` : '';
+    const choice = await vscode.window.showInformationMessage(`Art Factory: contact sheet of ${sheet.included} (${layout}, ${sheet.width}×${sheet.height}) saved.${more}`, 'Open', 'Reveal');
+    if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', target);
+    if (choice === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', target);
+  });
+
+  return [importCmd, exportCmd, sheetCmd];
+}
