@@ -78,7 +78,11 @@ export interface TextChunk {
   text: string;
 }
 
-/** tEXt, zTXt and iTXt chunks, wherever they are (before or after IDAT). Damaged ones are skipped. */
+/** A compressed text chunk may not inflate past this (a few KB can hold a "zip bomb" of GBs). */
+export const MAX_INFLATED_TEXT = 16 * 1024 * 1024;
+
+/** tEXt, zTXt and iTXt chunks, wherever they are (before or after IDAT). Damaged ones, and
+ * compressed ones that would inflate past MAX_INFLATED_TEXT, are skipped. */
 export function readPngTextChunks(bytes: Uint8Array): TextChunk[] {
   const out: TextChunk[] = [];
   for (const c of readPngChunks(bytes)) {
@@ -87,7 +91,7 @@ export function readPngTextChunks(bytes: Uint8Array): TextChunk[] {
       if (nul < 1) continue;
       const keyword = c.data.subarray(0, nul).toString('latin1');
       if (c.type === 'tEXt') out.push({ keyword, text: c.data.subarray(nul + 1).toString('latin1') });
-      else if (c.type === 'zTXt') out.push({ keyword, text: inflateSync(c.data.subarray(nul + 2)).toString('latin1') });
+      else if (c.type === 'zTXt') out.push({ keyword, text: inflateSync(c.data.subarray(nul + 2), { maxOutputLength: MAX_INFLATED_TEXT }).toString('latin1') });
       else if (c.type === 'iTXt') {
         const compressed = c.data[nul + 1] === 1;
         let p = nul + 3;
@@ -96,7 +100,7 @@ export function readPngTextChunks(bytes: Uint8Array): TextChunk[] {
         if (langEnd < 0 || transEnd < 0) continue;
         p = transEnd + 1;
         const raw = c.data.subarray(p);
-        out.push({ keyword, text: (compressed ? inflateSync(raw) : raw).toString('utf8') });
+        out.push({ keyword, text: (compressed ? inflateSync(raw, { maxOutputLength: MAX_INFLATED_TEXT }) : raw).toString('utf8') });
       }
     } catch {
       // A damaged text chunk never makes the image unreadable.

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { importImages, importedProductId, IMPORT_PROVIDER } from '../../src/archive/import.ts';
@@ -212,6 +213,11 @@ test('broken or hostile metadata never throws and is kept raw', async () => {
     assert.equal(Object.getPrototypeOf(m.params), Object.prototype, 'no prototype was replaced');
     for (const v of Object.values(m.raw)) assert.ok(v.length <= 16 * 1024, 'raw text is capped');
   }
+  // A compressed text chunk that inflates to 64 MB (a "zip bomb" of some 60 KB) is skipped, not inflated.
+  const bomb = deflateSync(Buffer.alloc(64 * 1024 * 1024, 0x61), { level: 9 });
+  const bombed = readImageMetadata(await F.pngWithText([{ keyword: 'parameters', type: 'zTXt', text: '', raw: Buffer.concat([Buffer.from([0]), bomb]) }, { keyword: 'Software', text: 'still read' }]));
+  assert.equal(bombed.raw.parameters, undefined);
+  assert.equal(bombed.tool, 'unknown');
   const big = readImageMetadata(await F.pngWithText([{ keyword: 'parameters', text: `${'word, '.repeat(400_000)}\nSteps: 5` }]));
   assert.equal(big.rawTruncated, true);
   assert.ok((big.prompt ?? '').length <= 20_000);
