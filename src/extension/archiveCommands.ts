@@ -47,7 +47,8 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
       }
     });
 
-  /** Products from the gallery's selection, grouped by open project; unknown ids are dropped. */
+  /** Products from the gallery's selection (undefined when the argument is not one); ids that
+   * no longer exist, or projects no longer open, are dropped. */
   const fromSelection = async (arg: unknown): Promise<SheetItem[] | undefined> => {
     const parsed = SelectionArg.safeParse(arg);
     if (!parsed.success) return undefined;
@@ -160,7 +161,8 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
   });
 
   const exportCmd = cmd('artFactory.exportProducts', async (arg: unknown) => {
-    const chosen = (await fromSelection(arg)) ?? (SelectionArg.safeParse(arg).success ? [] : (await chooseProducts('Export Products'))?.items);
+    // From the gallery: its selection; from the palette: ask which products.
+    const chosen = (await fromSelection(arg)) ?? (await chooseProducts('Export Products'))?.items;
     if (!chosen) return;
     if (chosen.length === 0) throw new Error('Those products no longer exist.');
     const n = chosen.length;
@@ -213,7 +215,7 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
 
   const sheetCmd = cmd('artFactory.makeContactSheet', async (arg: unknown) => {
     const fromGallery = await fromSelection(arg);
-    const chosen = fromGallery ? { items: fromGallery, title: undefined } : SelectionArg.safeParse(arg).success ? { items: [] } : await chooseProducts('Make Contact Sheet');
+    const chosen = fromGallery ? { items: fromGallery, title: undefined } : await chooseProducts('Make Contact Sheet');
     if (!chosen) return;
     if (chosen.items.length === 0) throw new Error('Those products no longer exist.');
     const format = await vscode.window.showQuickPick(
