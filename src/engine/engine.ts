@@ -8,6 +8,7 @@
 //      instead of adding a second one;
 //   4. the job becomes 'succeeded' only after all its products are stored.
 import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
 import { assertSafeUrl, effectiveLimits } from '../providers/net.ts';
@@ -17,8 +18,9 @@ import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts'
 import { embedParameters } from '../media/a1111.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
-import { writeSidecar, readSidecar } from '../storage/index.ts';
+import { sidecarPath, writeSidecar, readSidecar } from '../storage/index.ts';
 import { removeStaleTemps, writeFileAtomic } from '../storage/atomic.ts';
+import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
 
@@ -251,18 +253,31 @@ export class Engine {
         ? new ProviderError('bad_output', job.provider, e.message)
         : new ProviderError('failed', job.provider, e instanceof Error ? e.message : String(e));
     job.state = 'failed';
-    job.error = { kind: err.kind, message: this.scrub(err.message), fieldErrors: err.fieldErrors };
+    job.error = isDiskFull(e)
+      ? { kind: 'disk_full', message: diskFullMessage("the job's output could not be stored; retry the job once there is room") }
+      : { kind: err.kind, message: this.scrub(err.message), fieldErrors: err.fieldErrors };
     job.finishedAt = new Date().toISOString();
-    await this.save(job, true);
-    this.opts.log.error(`job ${job.id} failed (${err.kind}): ${this.scrub(err.message)}`);
+    await this.saveFinal(job);
+    this.opts.log.error(`job ${job.id} failed (${job.error.kind}): ${this.scrub(err.message)}`);
   }
 
   private async finishCanceled(job: JobRecord): Promise<void> {
     job.state = 'canceled';
     job.finishedAt = new Date().toISOString();
     job.error = { kind: 'canceled', message: 'Canceled.' };
-    await this.save(job, true);
+    await this.saveFinal(job);
     this.opts.log.info(`job ${job.id} canceled`);
+  }
+
+  /** Save a terminal state. If even that cannot be saved (a full disk), the job still ends for
+   * everyone listening; the database keeps the write and saves it with the next one. */
+  private async saveFinal(job: JobRecord): Promise<void> {
+    try {
+      await this.save(job, true);
+    } catch (e) {
+      this.opts.log.error(`job ${job.id}: could not save its ${job.state} state: ${e instanceof Error ? e.message : String(e)}`);
+      this.emit('job', { ...job });
+    }
   }
 
   /** Cancel a job: locally at once, and at the provider when it was submitted. */
@@ -352,7 +367,14 @@ export class Engine {
       product.bytes = stored.length;
       product.sha256 = createHash('sha256').update(stored).digest('hex');
       await writeFileAtomic(file, stored);
-      await writeSidecar(this.opts.projectDir, product);
+      try {
+        await writeSidecar(this.opts.projectDir, product);
+      } catch (e) {
+        // A product file without its sidecar is half a product: take it away (the retry writes both).
+        await fs.rm(file, { force: true });
+        await fs.rm(sidecarPath(this.opts.projectDir, product), { force: true });
+        throw e;
+      }
       await this.opts.db.putProduct(product);
       this.opts.log.info(`job ${job.id} stored ${product.file} (${Math.round(stored.length / 1024)} KB)`);
       this.emit('product', { ...product });

@@ -1,4 +1,4 @@
-export type StorageErrorKind = 'corrupt-db' | 'corrupt-manifest' | 'not-writable' | 'locked' | 'not-a-project' | 'exists' | 'closed';
+export type StorageErrorKind = 'corrupt-db' | 'corrupt-manifest' | 'not-writable' | 'locked' | 'not-a-project' | 'exists' | 'closed' | 'disk-full';
 
 /** A storage failure with what the UI needs to offer a way out (e.g. the backups to restore). */
 export class StorageError extends Error {
@@ -10,4 +10,16 @@ export class StorageError extends Error {
   ) {
     super(message);
   }
+}
+
+/** ENOSPC (the disk is full) or EDQUOT (the user's quota is), raw or already a StorageError. */
+export function isDiskFull(e: unknown): boolean {
+  if (e instanceof StorageError) return e.kind === 'disk-full';
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** What to tell the user when a write ran out of space. */
+export function diskFullMessage(what: string): string {
+  return `The disk is full: ${what}. Free some space on the disk that holds the project, then retry.`;
 }

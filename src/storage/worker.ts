@@ -5,12 +5,13 @@
 // second VS Code window) may save the same file: saves happen under a lock file, and when
 // the file on disk is not the one we last loaded or wrote, we reload it and replay our
 // unsaved writes on top before saving, so neither window loses the other's work.
-import { closeSync, constants, fsyncSync, openSync, promises as fs, readFileSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, promises as fs, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { migrate, Repo } from './repo.ts';
 import { pidAlive, removeStaleTemps } from './atomic.ts';
+import { diskFullMessage, isDiskFull } from './errors.ts';
 
 export interface OpenArgs {
   dbPath: string;
@@ -104,8 +105,18 @@ async function backup(dbPath: string, keep: number): Promise<void> {
   const newest = existing[0] ? statOrUndefined(existing[0]) : undefined;
   if (newest && Date.now() - newest.mtimeMs < 24 * 60 * 60 * 1000) return; // at most one a day
   const dir = path.join(path.dirname(dbPath), 'backups');
-  await fs.mkdir(dir, { recursive: true });
-  await fs.copyFile(dbPath, path.join(dir, `index-${new Date().toISOString().replace(/[:.]/g, '-')}.db`));
+  const dest = path.join(dir, `index-${new Date().toISOString().replace(/[:.]/g, '-')}.db`);
+  const tmp = `${dest}.tmp-${process.pid}`;
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    // Copied under a temp name: a copy cut short (a full disk, a kill) must never look like a backup.
+    await fs.copyFile(dbPath, tmp);
+    await fs.rename(tmp, dest);
+  } catch {
+    // The backup is a safety net: without room for it the project still opens.
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    return;
+  }
   for (const old of (await listBackups(dbPath)).slice(keep)) await fs.rm(old, { force: true });
 }
 
@@ -135,13 +146,22 @@ function lockPath(): string {
 async function acquireLock(): Promise<void> {
   const started = Date.now();
   for (;;) {
+    let fd: number | undefined;
     try {
-      const fd = openSync(lockPath(), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+      fd = openSync(lockPath(), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
       writeSync(fd, `${process.pid} ${Date.now()}`);
       closeSync(fd);
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError('not-writable', `Cannot write in ${path.dirname(lockPath())}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // Created but not written (a full disk): close it and take it away again.
+        if (fd !== undefined) {
+          closeSync(fd);
+          rmSync(lockPath(), { force: true });
+        }
+        if (isDiskFull(e)) throw new StoreError('disk-full', diskFullMessage(`the project database could not be saved (${(e as NodeJS.ErrnoException).code}); what was saved before is intact`));
+        throw new StoreError('not-writable', `Cannot write in ${path.dirname(lockPath())}: ${(e as Error).message}`);
+      }
     }
     // Someone holds it: take it over when its owner is gone or it is old.
     try {
@@ -160,13 +180,19 @@ async function acquireLock(): Promise<void> {
 
 function writeAtomic(file: string, data: Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    if (isDiskFull(e)) throw new StoreError('disk-full', diskFullMessage(`the project database could not be saved (${(e as NodeJS.ErrnoException).code}); what was saved before is intact`));
+    throw e;
   }
   // rename is atomic: readers see the old file or the new one, never a torn one.
   renameSync(tmp, file);
