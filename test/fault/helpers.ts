@@ -153,3 +153,13 @@ export async function readDbRaw(file: string): Promise<RawDb> {
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
+
+/** `p`, or a failure naming `what` after `ms` (so a hang fails the test instead of stalling it). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still not done after ${ms} ms (hung)`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
