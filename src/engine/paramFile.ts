@@ -166,6 +166,31 @@ function ajvMessage(e: ErrorObject): string {
   }
 }
 
+/** An anyOf/oneOf failure makes ajv report every branch's complaint ("must be object", "must
+ * be one of …", "must match a schema in anyOf") at one spot. Fold them into one message that
+ * lists what would be accepted. */
+const TYPE_WORDS: Record<string, string> = { object: 'an object', array: 'a list', integer: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null' };
+
+function collapseAlternatives(errors: ErrorObject[]): ErrorObject[] {
+  const groups = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  if (groups.length === 0) return errors;
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    const group = groups.find((g) => g !== e && e.schemaPath.startsWith(`${g.schemaPath}/`));
+    if (group) continue;
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') {
+      out.push(e);
+      continue;
+    }
+    const branches = errors.filter((b) => b.schemaPath.startsWith(`${e.schemaPath}/`) && b.instancePath === e.instancePath);
+    const values = branches.flatMap((b) => (b.keyword === 'enum' ? ((b.params as { allowedValues: unknown[] }).allowedValues ?? []) : b.keyword === 'const' ? [(b.params as { allowedValue: unknown }).allowedValue] : []));
+    const types = [...new Set(branches.filter((b) => b.keyword === 'type').map((b) => String((b.params as { type: unknown }).type)))];
+    const options = [...values.map((v) => JSON.stringify(v)), ...types.map((t) => TYPE_WORDS[t] ?? t)];
+    out.push(options.length ? { ...e, keyword: 'alternatives', message: `must be ${options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options.at(-1)}` : options[0]}` } : e);
+  }
+  return out;
+}
+
 /** Validate `input` against the model's schema; each problem points at the field in the text. */
 export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diagnostic[] {
   if (!parsed.value) return [];
@@ -184,10 +209,11 @@ export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diag
   for (const [k, values] of Object.entries(parsed.value.sweep ?? {})) if (!(k in input)) input[k] = values[0];
   const out: Diagnostic[] = [];
   if (!validate(input)) {
-    for (const e of validate.errors ?? []) {
+    for (const e of collapseAlternatives(validate.errors ?? [])) {
       const path = ['input', ...e.instancePath.split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
       if (e.keyword === 'additionalProperties') path.push(String((e.params as Record<string, unknown>).additionalProperty));
-      out.push(diag(parsed.text, parsed.tree, path, ajvMessage(e)));
+      const field = path.length > 1 && e.keyword !== 'required' && e.keyword !== 'additionalProperties' ? `"${path.slice(1).join('.')}" ` : '';
+      out.push(diag(parsed.text, parsed.tree, path, field ? `${field}${ajvMessage(e).replace(/^Must/, 'must')}` : ajvMessage(e)));
     }
   }
   // Each sweep value must be valid for its field too.

@@ -159,6 +159,11 @@ test('a schema-invalid parameter file gets positioned problems and nothing is se
     const schema = await r.registry.get('fal')!.getInputSchema('fal-ai/flux/dev');
     const problems = validateInput(fixed, schema);
     assert.ok(problems.some((p) => p.path.join('.') === 'input.prompt' && p.range.start.line === 4), JSON.stringify(problems));
+    assert.ok(problems.some((p) => p.message === '"num_images" must be <= 4.' && p.range.start.line === 5), 'the message names the field');
+    // An anyOf (an enum or an object) that fails gives one message listing what is accepted.
+    const size = validateInput(parseParamFile('{"provider":"fal","model":"fal-ai/flux/dev","input":{"prompt":"x","image_size":"huge"}}'), schema);
+    assert.equal(size.length, 1, JSON.stringify(size));
+    assert.match(size[0].message, /^"image_size" must be "square_hd", .*"landscape_16_9" or an object\.$/);
     const before = fake.captured.filter((c) => c.method === 'POST').length;
     assert.equal(before, 0, 'nothing was submitted');
     // Huge and deep input is refused with a message, never a crash.

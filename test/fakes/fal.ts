@@ -94,7 +94,7 @@ function openApiFor(id: string): unknown {
   const inputProps: Record<string, unknown> = {
     prompt: { type: 'string', title: 'Prompt', description: 'The prompt to generate an image from.' },
     image_size: {
-      anyOf: [{ $ref: '#/components/schemas/ImageSize' }, { type: 'string', enum: ['square_hd', 'square', 'portrait_4_3', 'landscape_16_9'] }],
+      anyOf: [{ $ref: '#/components/schemas/ImageSize' }, { type: 'string', enum: ['square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'] }],
       default: 'landscape_4_3',
     },
     num_inference_steps: { type: 'integer', minimum: 1, maximum: 50, default: 28 },
