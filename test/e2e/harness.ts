@@ -31,7 +31,7 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
-/** Starts code-server on a workspace; fails with the reason when it cannot. */
+/** Starts code-server on a folder or a `.code-workspace` file; fails with the reason when it cannot. */
 export async function startCodeServer(opts: { workspace: string; env?: NodeJS.ProcessEnv }): Promise<CodeServer> {
   execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'install'], { stdio: 'inherit' });
   const entry = execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'path'], { encoding: 'utf8' }).trim();
@@ -54,7 +54,8 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d));
   child.stderr?.on('data', (d: Buffer) => (log += d));
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}`;
+  const kind = opts.workspace.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  const url = `http://127.0.0.1:${port}/?${kind}=${encodeURIComponent(opts.workspace)}`;
   for (let i = 0; ; i++) {
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
     if (ok) break;

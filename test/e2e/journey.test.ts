@@ -1,8 +1,13 @@
+// A user's whole journey in a real VS Code (code-server 4.100.3 with the built VSIX), driven
+// through the UI as a user would: palette, quick picks, notifications, the editor with its
+// completion and Problems, the CodeLens, the gallery webview, a window reload mid-job, and
+// New Project. The providers are the Sample provider and the fal fake (endpoint override).
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { safeFileName } from '../../src/engine/templates.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import { startFalFake, type FalFake } from '../fakes/fal.ts';
 import { startCodeServer, webviewFrame, type CodeServer } from './harness.ts';
@@ -10,6 +15,7 @@ import { startCodeServer, webviewFrame, type CodeServer } from './harness.ts';
 const KEY = 'fal-e2e-key-0123456789abcdef';
 let cs: CodeServer;
 let fake: FalFake;
+let base: string;
 let project: string;
 
 async function productsOnDisk(): Promise<string[]> {
@@ -22,26 +28,97 @@ async function productsOnDisk(): Promise<string[]> {
     }
   }
   await walk(path.join(project, 'products'));
-  return out;
+  return out.sort();
+}
+
+/** Polls `probe` every 250 ms until it returns a truthy value. */
+async function until<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 60_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Whether a notification says `text`: as a toast, or else in the notification center (VS Code
+ * sometimes files a message there without a toast, e.g. right after another one closed). */
+async function notified(text: string, shot: string): Promise<boolean> {
+  const { page } = cs;
+  const inToasts = () => page.evaluate((t) => Array.from(document.querySelectorAll('.notifications-toasts')).some((e) => e.textContent?.includes(t)), text);
+  if (await until(`"${text}" in a toast`, inToasts, 5000).catch(() => false)) {
+    await cs.shot(shot);
+    return true;
+  }
+  await cs.command('Notifications: Show Notifications');
+  const inCenter = await until(`"${text}" in the notification center`, () => page.evaluate((t) => !!document.querySelector('.notifications-center')?.textContent?.includes(t), text), 10_000).catch(() => false);
+  await cs.shot(shot);
+  await cs.command('Notifications: Hide Notifications');
+  return inCenter;
+}
+
+async function openFile(name: string): Promise<void> {
+  const { page } = cs;
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+/** Moves the cursor to the end of the first line of `file` (as saved) holding `text`: quick
+ * open's ":line" (go to line), then End. Sturdier than typing into the find widget. */
+async function cursorAfter(file: string, text: string): Promise<void> {
+  const { page } = cs;
+  const line = (await fs.readFile(file, 'utf8')).split('\n').findIndex((l) => l.includes(text)) + 1;
+  assert.ok(line > 0, `${text} is in ${file}`);
+  const input = page.locator('.quick-input-widget input');
+  await page.keyboard.press('Control+P');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  await page.keyboard.press('End');
 }
 
 before(async () => {
   fake = await startFalFake({ key: KEY });
-  project = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-journey-')), 'journey');
+  base = await fs.mkdtemp(path.join(os.tmpdir(), 'af-journey-'));
+  project = path.join(base, 'journey');
   await createProject(project, 'Journey');
   await fs.writeFile(
     path.join(project, 'params', 'sample.art.json'),
     `${JSON.stringify({ provider: 'sample', model: 'sample/gradient', input: { prompt: 'a lighthouse at dusk, journey', width: 512, height: 384, duration_ms: 1500 }, count: 2 }, null, 2)}\n`,
   );
-  cs = await startCodeServer({ workspace: project, env: { ARTFACTORY_FAL_BASE_URL: fake.baseUrl } });
+  await fs.writeFile(
+    path.join(project, 'params', 'slow-fal.art.json'),
+    `${JSON.stringify({ provider: 'fal', model: 'fal-ai/flux/schnell', input: { prompt: 'a slow harbour at night' } }, null, 2)}\n`,
+  );
+  // A multi-root workspace file, as users with several projects have: New Project adds to it.
+  const workspace = path.join(base, 'art.code-workspace');
+  await fs.writeFile(workspace, JSON.stringify({ folders: [{ path: 'journey' }] }));
+  cs = await startCodeServer({ workspace, env: { ARTFACTORY_FAL_BASE_URL: fake.baseUrl } });
 });
+
+/** A journey step: a screenshot is saved when it fails, so the reason can be seen. */
+function step(name: string, timeoutMs: number, body: () => Promise<void>): void {
+  test(name, { timeout: timeoutMs }, async () => {
+    try {
+      await body();
+    } catch (e) {
+      await cs?.shot(`failed-${name.split('.')[0].replace(/\W+/g, '-')}`).catch(() => undefined);
+      throw e;
+    }
+  });
+}
 
 after(async () => {
   await cs?.stop();
   await fake?.close();
 });
 
-test('the extension activates in code-server and its commands are in the palette', { timeout: 180_000 }, async () => {
+step('1. the extension activates in code-server, its commands are in the palette, and the walkthrough is there', 180_000, async () => {
   const { page } = cs;
   const input = page.locator('.quick-input-widget input');
   for (const t of ['Generate…', 'Open Gallery', 'New Project…', 'Set API Key…', 'New Parameter File…', 'Rebuild Index']) {
@@ -65,81 +142,194 @@ test('the extension activates in code-server and its commands are in the palette
   await input.fill('>Art Factory: Rebuild Index');
   await cs.shot('01-palette');
   await page.keyboard.press('Escape');
-  // The Get Started walkthrough is contributed.
   await cs.command('Welcome: Open Walkthrough...');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Art Factory' }).first().waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Art Factory' }).first().click();
+  await page.locator('.gettingStartedContainer', { hasText: 'Art Factory' }).first().waitFor({ timeout: 30_000 });
   await cs.shot('02-walkthrough');
-  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+W');
 });
 
-test('Set API Key for fal stores the key and Test Connection succeeds against the fake', { timeout: 180_000 }, async () => {
+step('2. a wrong fal key gets a clear error offering to set it again; the right key connects', 180_000, async () => {
   const { page } = cs;
   await cs.command('Art Factory: Set API Key…');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fal' }).first().waitFor({ timeout: 30_000 });
+  const falRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'fal' }).first();
+  await falRow.waitFor({ timeout: 30_000 });
   await cs.shot('03-key-provider');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fal' }).first().click();
-  const input = page.locator('.quick-input-widget input[type=password]');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(KEY);
+  await falRow.click();
+  const secret = page.locator('.quick-input-widget input[type=password]');
+  await secret.waitFor({ state: 'visible', timeout: 30_000 });
+  await secret.fill('fal-wrong-key-000000000000');
   await page.keyboard.press('Enter');
-  await page.locator('.notifications-toasts', { hasText: 'is connected' }).waitFor({ timeout: 60_000 }).catch(async (e) => {
-    await cs.shot('03-key-failed');
-    throw e;
-  });
-  await cs.shot('04-key-connected');
+  const failed = page.locator('.notifications-toasts .notification-toast', { hasText: 'rejected the API key' });
+  await failed.waitFor({ timeout: 60_000 });
+  await cs.shot('04-key-wrong');
+  assert.ok(!((await failed.textContent()) ?? '').includes('fal-wrong-key'), 'the error does not show the key');
+  await failed.locator('.monaco-button', { hasText: 'Set Key Again' }).click();
+  await secret.waitFor({ state: 'visible', timeout: 30_000 });
+  await secret.fill(KEY);
+  await page.keyboard.press('Enter');
+  assert.ok(await notified('fal.ai is connected', '05-key-connected'), 'the right key is confirmed');
   assert.ok(fake.captured.some((c) => c.headers.authorization === `Key ${KEY}`), 'the key reached the fake in the Authorization header');
 });
 
-test('▶ Generate from the CodeLens runs the Sample provider; the products land on disk and in the gallery', { timeout: 240_000 }, async () => {
+step("3. New Parameter File: completion offers the model's fields; an invalid value is underlined and listed in Problems", 240_000, async () => {
   const { page } = cs;
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').fill('sample.art.json');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.art.json' }).first().waitFor();
+  await cs.command('Art Factory: New Parameter File…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('fal-ai/flux/dev');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fal · fal-ai/flux/dev' }).first().click();
+  await page.locator('.tab.active', { hasText: 'flux-dev.art.json' }).waitFor({ timeout: 60_000 });
+  const file = path.join(project, 'params', 'flux-dev.art.json');
+  const scaffold = JSON.parse(await fs.readFile(file, 'utf8'));
+  assert.equal(scaffold.model, 'fal-ai/flux/dev');
+  assert.equal(scaffold.input.num_inference_steps, 28, "the model's defaults are filled in");
+  assert.ok(existsSync(path.resolve(path.dirname(file), scaffold.$schema)), 'the per-model $schema is written into the project');
+
+  // Completion inside "input" lists the model's fields that are not there yet.
+  await cursorAfter(file, '"prompt": ');
   await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+Space');
+  const suggest = page.locator('.suggest-widget .monaco-list-row');
+  await suggest.first().waitFor({ timeout: 30_000 });
+  await page.locator('.suggest-widget .monaco-list-row', { hasText: 'seed' }).first().waitFor({ timeout: 30_000 });
+  const labels = await suggest.allTextContents();
+  await cs.shot('06-completion');
+  assert.ok(labels.some((l) => l.includes('seed')), `completion shows the model's fields: ${labels.join(' | ')}`);
+  await page.keyboard.press('Escape');
+  const lines = (await fs.readFile(file, 'utf8')).split('\n').length;
+  await page.keyboard.press('Control+S');
+  await until('the new line saved', async () => (await fs.readFile(file, 'utf8')).split('\n').length === lines + 1);
+
+  // An out-of-range value: underlined, in Problems, and the CodeLens refuses to generate.
+  await cursorAfter(file, '"num_images": ');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.insertText('99,');
+  await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+  await page.locator('.codelens-decoration', { hasText: 'to fix before generating' }).first().waitFor({ timeout: 30_000 });
+  await cs.command('View: Focus Problems');
+  const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'num_images' }).first();
+  await problem.waitFor({ timeout: 30_000 });
+  await cs.shot('07-problems');
+  assert.match((await problem.textContent()) ?? '', /"num_images" must be <= 4/, 'the problem names the field and the allowed maximum');
+  assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: 'image_size' }).count(), 0, "the scaffold's own defaults are valid");
+  await page.keyboard.press('Control+S');
+  const submitsBefore = fake.jobs.size;
+  await cs.command('Art Factory: Generate from This File');
+  await page.locator('.notifications-toasts', { hasText: 'Fix' }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(fake.jobs.size, submitsBefore, 'nothing is sent while the file has problems');
+  await page.keyboard.press('Control+W');
+});
+
+step('4–5. ▶ Generate from the CodeLens; the gallery shows the products; rate, favourite, search, detail, Reuse Parameters', 240_000, async () => {
+  const { page } = cs;
+  await openFile('sample.art.json');
   const lens = page.locator('.codelens-decoration a', { hasText: 'Generate' });
   await lens.waitFor({ timeout: 60_000 });
   assert.match((await lens.textContent()) ?? '', /2 jobs/);
-  await cs.shot('05-codelens');
+  await cs.shot('08-codelens');
   await lens.click();
   await page.locator('.notifications-toasts', { hasText: 'Art Factory' }).first().waitFor({ timeout: 30_000 });
-  await cs.shot('06-progress');
-  for (let i = 0; i < 240 && (await productsOnDisk()).length < 2; i++) await page.waitForTimeout(250);
+  await cs.shot('09-progress');
+  await until('two products on disk', async () => (await productsOnDisk()).length >= 2, 60_000);
   assert.equal((await productsOnDisk()).length, 2);
   await cs.command('Art Factory: Open Gallery');
   const frame = await webviewFrame(page, '[role=gridcell] img');
   assert.equal(await frame.locator('[role=gridcell]').count(), 2);
-  await cs.shot('07-gallery');
-  // Rate with the keyboard and find by a word of the prompt.
+  await cs.shot('10-gallery');
+  // Rate with the keyboard and favourite; the host saves it to the project database.
   await frame.locator('[role=grid]').focus();
   await frame.locator('[role=grid]').press('4');
   await frame.locator('[role=grid]').press('f');
   const db = await openProjectDb(project);
   try {
-    let rated = 0;
-    for (let i = 0; i < 80 && rated === 0; i++) {
-      await page.waitForTimeout(250);
-      rated = (await db.queryProducts({ minRating: 4, favorite: true })).total;
-    }
-    assert.equal(rated, 1);
+    await until('the rating saved', async () => (await db.queryProducts({ minRating: 4, favorite: true })).total === 1, 20_000);
   } finally {
     await db.close();
   }
   await frame.locator('input[type=search]').fill('lighthouse');
   await frame.locator('.count', { hasText: '2 items' }).waitFor();
+  await frame.locator('input[type=search]').fill('nomatchword');
+  await frame.locator('.count', { hasText: '0 items' }).waitFor();
+  await frame.locator('input[type=search]').fill('lighthouse');
+  await frame.locator('.count', { hasText: '2 items' }).waitFor();
   await frame.locator('[role=grid]').focus();
   await frame.locator('[role=grid]').press('Enter');
   await frame.locator('pre.json').waitFor();
-  await cs.shot('08-detail');
+  await cs.shot('11-detail');
   await frame.locator('button', { hasText: 'Reuse Parameters' }).click();
-  for (let i = 0; i < 80; i++) {
-    const files = (await fs.readdir(path.join(project, 'params'))).filter((f) => f.startsWith('reuse-'));
-    if (files.length) {
-      const reused = JSON.parse(await fs.readFile(path.join(project, 'params', files[0]), 'utf8'));
-      assert.equal(reused.input.prompt, 'a lighthouse at dusk, journey');
-      break;
-    }
-    await page.waitForTimeout(250);
-    assert.notEqual(i, 79, 'Reuse Parameters wrote a parameter file');
+  const reusedName = await until('a reused parameter file', async () => (await fs.readdir(path.join(project, 'params'))).find((f) => f.startsWith('reuse-')));
+  const reused = JSON.parse(await fs.readFile(path.join(project, 'params', reusedName), 'utf8'));
+  assert.equal(reused.input.prompt, 'a lighthouse at dusk, journey');
+  await page.locator('.tab.active', { hasText: reusedName }).waitFor({ timeout: 30_000 });
+  await cs.shot('12-reuse');
+});
+
+step('6. a window reload while a slow fal job runs: the job resumes, its product appears in the restored gallery, nothing duplicated', 300_000, async () => {
+  const { page } = cs;
+  const before = (await productsOnDisk()).length;
+  fake.nextJob({ queueSteps: 3, progressSteps: 60, width: 96, height: 96 });
+  const jobsBefore = fake.jobs.size;
+  await openFile('slow-fal.art.json');
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Generate' });
+  await lens.waitFor({ timeout: 60_000 });
+  await lens.click();
+  const job = await until('the fal job running', () => [...fake.jobs.values()].find((j) => j.polls >= 5), 60_000);
+  assert.equal(job.completed, false);
+  // The gallery (opened in step 4) shows the running job as a tile.
+  await cs.shot('13-slow-job-running');
+  await cs.command('Developer: Reload Window');
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  const pollsAtReload = job.polls;
+  await until('the job completed after the reload', () => job.completed, 120_000);
+  assert.ok(job.polls > pollsAtReload, 'the reloaded window polled the same request again');
+  await until('its product on disk', async () => (await productsOnDisk()).length === before + 1, 60_000);
+  // The gallery tab was restored by its serializer; bring it to the front.
+  await cs.command('Art Factory: Open Gallery');
+  const frame = await webviewFrame(page, '[role=gridcell] img');
+  await frame.locator('input[type=search]').fill('harbour');
+  await frame.locator('.count', { hasText: /^\s*1 item\s*$/ }).waitFor({ timeout: 30_000 });
+  await frame.locator('[role=gridcell] img[alt*="harbour"]').first().waitFor({ timeout: 30_000 });
+  await cs.shot('14-after-reload');
+  assert.equal(fake.jobs.size, jobsBefore + 1, 'the job was submitted once, not again after the reload');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await productsOnDisk()).length, before + 1, 'no duplicate product');
+  const db = await openProjectDb(project);
+  try {
+    const rows = await db.queryProducts({ text: 'harbour' });
+    assert.equal(rows.total, 1, 'one row for the product');
+    const jobs = await db.listJobs({});
+    assert.equal(jobs.filter((j) => j.requestId === job.id).length, 1, 'one job record for the request');
+  } finally {
+    await db.close();
   }
-  await cs.shot('09-reuse');
+});
+
+step('7. New Project asks a name and a folder, creates the layout and adds it to the workspace', 240_000, async () => {
+  const { page } = cs;
+  await cs.command('Art Factory: New Project…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('Moodboards');
+  await page.keyboard.press('Enter');
+  // code-server's folder picker is VS Code's simple file dialog: a path in the quick input.
+  await page.locator('.quick-input-widget', { hasText: 'Where should "Moodboards" live?' }).waitFor({ timeout: 30_000 });
+  await input.fill(`${base}/`);
+  await cs.shot('15-new-project-folder');
+  await page.locator('.quick-input-widget .monaco-button', { hasText: 'Create Project Here' }).click();
+  const dir = path.join(base, safeFileName('Moodboards'));
+  await until('the project folder with its manifest', () => existsSync(path.join(dir, 'artfactory.json')), 60_000);
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'artfactory.json'), 'utf8'));
+  assert.equal(manifest.name, 'Moodboards');
+  for (const sub of ['params', 'templates', 'products']) assert.ok(existsSync(path.join(dir, sub)), `${sub}/ is created`);
+  await cs.command('View: Show Explorer');
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: path.basename(dir) }).first().waitFor({ timeout: 60_000 });
+  const saved = JSON.parse(await fs.readFile(path.join(base, 'art.code-workspace'), 'utf8')) as { folders: { path: string }[] };
+  assert.ok(saved.folders.some((f) => path.resolve(base, f.path) === dir), `the workspace lists the new project: ${JSON.stringify(saved.folders)}`);
+  // It becomes the active project: the Projects view lists it.
+  await cs.command('Art Factory: Focus on Projects View');
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'Moodboards' }).first().waitFor({ timeout: 30_000 });
+  await cs.shot('16-new-project');
 });
