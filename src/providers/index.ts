@@ -1,5 +1,6 @@
 // The built-in provider set and the environment fallbacks used by the CLI and tests.
 
+import { createCivitaiProvider } from './civitai.ts';
 import { createFalProvider } from './fal.ts';
 import { ProviderRegistry, type SchemaCache } from './registry.ts';
 import { createReplicateProvider } from './replicate.ts';
@@ -35,11 +36,8 @@ export function envContext(providerId: string, env: NodeJS.ProcessEnv = process.
 }
 
 /**
- * The built-in providers: fal, Replicate and the offline Sample provider.
+ * The built-in providers: fal, Replicate, Civitai and the offline Sample provider.
  * `extraFactories` lets a caller add more (each is called with a context for its own id).
- * NOTE (pending): Civitai is not here yet. When ./civitai.ts lands, import
- * `createCivitaiProvider` and add `registry.register(createCivitaiProvider, ctxFor('civitai'))`
- * next to the others; until then a caller can pass it in `extraFactories`.
  */
 export function createBuiltinRegistry(
   ctxFor: (providerId: string) => ProviderContext,
@@ -48,6 +46,7 @@ export function createBuiltinRegistry(
   const registry = new ProviderRegistry({ ctxFor, schemaCache: opts.schemaCache });
   registry.register(createFalProvider, ctxFor('fal'));
   registry.register(createReplicateProvider, ctxFor('replicate'));
+  registry.register(createCivitaiProvider, ctxFor('civitai'));
   registry.register(createSampleProvider, ctxFor('sample'));
   for (const f of opts.extraFactories ?? []) registry.register(f);
   return registry;

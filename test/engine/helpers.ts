@@ -8,6 +8,7 @@ import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import type { ProjectDb } from '../../src/storage/types.ts';
 
 export const FAL_KEY = 'fal-test-key-0123456789abcdef';
+export const CIVITAI_KEY = 'civitai-test-token-0123456789abcdef';
 
 /** A virtual clock: sleeping advances it and yields, so polling costs no real time. */
 export function fastContext(extra: Partial<ProviderContext> = {}): ProviderContext {
@@ -37,12 +38,18 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function rig(opts: { falBaseUrl?: string; dir?: string; engine?: Partial<EngineOptions> } = {}): Promise<Rig> {
+export async function rig(opts: { falBaseUrl?: string; civitaiBaseUrl?: string; dir?: string; engine?: Partial<EngineOptions> } = {}): Promise<Rig> {
   const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-engine-')), 'project');
   if (!opts.dir) await createProject(dir, 'Engine test');
   const db = await openProjectDb(dir, { saveDelayMs: 10 });
   const shared = fastContext();
-  const registry = createBuiltinRegistry((id) => (id === 'fal' ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.falBaseUrl } : shared));
+  const registry = createBuiltinRegistry((id) =>
+    id === 'fal'
+      ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.falBaseUrl }
+      : id === 'civitai'
+        ? { ...shared, getKey: async () => CIVITAI_KEY, baseUrl: opts.civitaiBaseUrl }
+        : shared,
+  );
   const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine });
   return {
     dir,
