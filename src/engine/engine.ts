@@ -349,7 +349,7 @@ export class Engine {
 
   /** Download (or take) each artifact, check it, and store it as a product. */
   private async storeOutputs(job: JobRecord, result: JobResult, signal: AbortSignal): Promise<void> {
-    if (result.artifacts.length === 0) throw new ProviderError('bad_output', job.provider, `${job.provider} reported success but returned no output.`);
+    if (result.artifacts.length === 0) throw new ProviderError('bad_output', job.provider, `${job.provider} reported success but returned no output. Retry the job; if it happens again, open the log.`);
     const info = this.modelInfo(job.provider, job.model);
     const ids: string[] = [];
     for (const [i, artifact] of result.artifacts.entries()) {
@@ -358,7 +358,7 @@ export class Engine {
       if (await this.opts.db.getProduct(id)) continue; // stored before a restart
       const bytes = await this.fetchArtifact(job.provider, artifact, signal);
       const checked = await checkDownloaded(bytes, artifact.mediaType, { minSide: artifact.kind === 'image' ? MIN_OUTPUT_SIDE : 1 }).catch((e: unknown) => {
-        throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message}`) : e;
+        throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message} Retry the job; if the output is broken again, open the log and report the model.`) : e;
       });
       const product = this.productRecord(job, result, info, id, i, checked, artifact);
       const file = path.join(this.opts.projectDir, ...product.file.split('/'));
@@ -439,23 +439,23 @@ export class Engine {
   /** The artifact's bytes: in memory already, or downloaded with a size cap. */
   private async fetchArtifact(providerId: string, a: Artifact, signal: AbortSignal): Promise<Uint8Array> {
     if (a.data) {
-      if (a.data.length > this.downloadLimit) throw new ProviderError('bad_output', providerId, `The output is ${a.data.length} bytes, over the ${this.downloadLimit}-byte limit.`);
+      if (a.data.length > this.downloadLimit) throw new ProviderError('bad_output', providerId, `The output is ${a.data.length} bytes, over the ${this.downloadLimit}-byte limit: raise artFactory.downloads.maxMegabytes to accept it.`);
       return a.data;
     }
-    if (!a.url) throw new ProviderError('bad_output', providerId, 'The provider returned an output without a URL.');
+    if (!a.url) throw new ProviderError('bad_output', providerId, 'The provider returned an output without a URL. Open the log and report the model.');
     // Refuse file:, relative and plain-http URLs before anything is fetched (the fetch rewrites overrides).
     assertSafeUrl(a.url, providerId, { allowLoopbackHttp: this.opts.allowLoopbackHttp });
     const res = await this.opts.providers.downloadFetch(providerId)(a.url, { signal });
-    if (!res.ok) throw new ProviderError('bad_output', providerId, `Downloading the output failed with HTTP ${res.status}.`, { status: res.status });
+    if (!res.ok) throw new ProviderError('bad_output', providerId, `Downloading the output failed with HTTP ${res.status}. Retry the job (provider outputs expire after a while).`, { status: res.status });
     const declared = Number(res.headers.get('content-length') ?? NaN);
     const limitText = `${Math.round(this.downloadLimit / 1024 / 1024)} MB`;
     if (Number.isFinite(declared) && declared > this.downloadLimit) {
       await res.body?.cancel().catch(() => undefined);
-      throw new ProviderError('bad_output', providerId, `The output is ${Math.round(declared / 1024 / 1024)} MB, over the ${limitText} limit (artFactory.downloads.maxMegabytes).`);
+      throw new ProviderError('bad_output', providerId, `The output is ${Math.round(declared / 1024 / 1024)} MB, over the ${limitText} limit: raise artFactory.downloads.maxMegabytes to accept it.`);
     }
     const chunks: Uint8Array[] = [];
     let total = 0;
-    if (!res.body) throw new ProviderError('bad_output', providerId, 'The download had no body.');
+    if (!res.body) throw new ProviderError('bad_output', providerId, 'The download had no body. Retry the job.');
     const reader = res.body.getReader();
     try {
       for (;;) {
@@ -464,7 +464,7 @@ export class Engine {
         total += value.length;
         if (total > this.downloadLimit) {
           await reader.cancel().catch(() => undefined);
-          throw new ProviderError('bad_output', providerId, `The output is larger than the ${limitText} limit (artFactory.downloads.maxMegabytes).`);
+          throw new ProviderError('bad_output', providerId, `The output is larger than the ${limitText} limit: raise artFactory.downloads.maxMegabytes to accept it.`);
         }
         chunks.push(value);
       }
@@ -472,7 +472,7 @@ export class Engine {
       if (isProviderError(e)) throw e;
       throw new ProviderError('bad_output', providerId, `The download broke off after ${total} bytes (${e instanceof Error ? e.message : String(e)}). Retry the job.`);
     }
-    if (Number.isFinite(declared) && total !== declared) throw new ProviderError('bad_output', providerId, `The download is truncated: ${total} of ${declared} bytes.`);
+    if (Number.isFinite(declared) && total !== declared) throw new ProviderError('bad_output', providerId, `The download is truncated: ${total} of ${declared} bytes. Retry the job.`);
     return Buffer.concat(chunks);
   }
 

@@ -209,7 +209,7 @@ export class FalProvider implements Provider {
       return new ProviderError('bad_response', PROVIDER, `${NAME} sent a malformed response to ${what} (not valid JSON). Retry later; if it persists, open the log.`);
     }
     if (e instanceof z.ZodError) {
-      return new ProviderError('bad_response', PROVIDER, `${NAME} sent an unexpected response to ${what} (${e.issues[0]?.path.join('.') || 'shape'}: ${e.issues[0]?.message ?? 'invalid'}).`);
+      return new ProviderError('bad_response', PROVIDER, `${NAME} sent an unexpected response to ${what} (${e.issues[0]?.path.join('.') || 'shape'}: ${e.issues[0]?.message ?? 'invalid'}). Retry later; if it persists, open the log.`);
     }
     const msg = e instanceof Error ? e.message : String(e);
     return new ProviderError('bad_response', PROVIDER, `${NAME}: ${what} failed: ${redact(msg, [key])}`);
@@ -367,7 +367,7 @@ export class FalProvider implements Provider {
     if (out.image) add(out.image, 'image');
     if (out.video) add(out.video, 'video');
     for (const a of [out.audio, out.audio_file, out.audio_url]) if (a) add(a, 'audio');
-    if (artifacts.length === 0) throw new ProviderError('bad_output', PROVIDER, `The ${NAME} run finished without any output file.`);
+    if (artifacts.length === 0) throw new ProviderError('bad_output', PROVIDER, `The ${NAME} run finished without any output file. Retry the job; if it happens again, open the log and report the model.`);
     const timings: Record<string, number> = {};
     for (const [k, v] of Object.entries(out.timings ?? {})) if (typeof v === 'number' && Number.isFinite(v)) timings[k] = v;
     return {

@@ -190,7 +190,7 @@ export class ReplicateProvider implements Provider {
     if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return new ProviderError('canceled', PROVIDER, `${NAME}: ${what} was canceled.`);
     if (e instanceof SyntaxError) return new ProviderError('bad_response', PROVIDER, `${NAME} sent a malformed response to ${what} (not valid JSON). Retry later; if it persists, open the log.`);
     if (e instanceof z.ZodError) {
-      return new ProviderError('bad_response', PROVIDER, `${NAME} sent an unexpected response to ${what} (${e.issues[0]?.path.join('.') || 'shape'}: ${e.issues[0]?.message ?? 'invalid'}).`);
+      return new ProviderError('bad_response', PROVIDER, `${NAME} sent an unexpected response to ${what} (${e.issues[0]?.path.join('.') || 'shape'}: ${e.issues[0]?.message ?? 'invalid'}). Retry later; if it persists, open the log.`);
     }
     return new ProviderError('bad_response', PROVIDER, `${NAME}: ${what} failed: ${redact(e instanceof Error ? e.message : String(e), [key])}`);
   }
@@ -292,7 +292,7 @@ export class ReplicateProvider implements Provider {
     const fallback: MediaKind = REPLICATE_MODELS.find((m) => m.id === ref.model)?.capabilities.includes('video') ? 'video' : 'image';
     const artifacts: Artifact[] = collectUrls(p.output).map((u) => artifactFromUrl(u, fallback));
     if (artifacts.length === 0) {
-      throw new ProviderError('bad_output', PROVIDER, `The ${NAME} prediction succeeded without any output file${(p as { data_removed?: unknown }).data_removed ? ' (its data was already removed: Replicate deletes outputs after about an hour)' : ''}.`);
+      throw new ProviderError('bad_output', PROVIDER, `The ${NAME} prediction succeeded without any output file${(p as { data_removed?: unknown }).data_removed ? ' (its data was already removed: Replicate deletes outputs after about an hour)' : ''}. Retry the job; if it happens again, open the log and report the model.`);
     }
     const timings: Record<string, number> = {};
     for (const [k, v] of Object.entries(p.metrics ?? {})) if (typeof v === 'number' && Number.isFinite(v) && /time$/.test(k)) timings[k] = v;
