@@ -6,7 +6,8 @@
 // - captures every byte received (`captured`: method, url, headers, body) so a test can prove
 //   no secret appears outside the Authorization header (`findSecretLeaks`),
 // - runs scripted faults before the fake's own handler (`addFault`): a status with body and
-//   headers, a malformed JSON body, a dropped connection, a delay, for N matching requests,
+//   headers, a malformed JSON body, raw bytes (an HTML error page), a dropped connection, a
+//   delay, for N matching requests (`clearFaults` drops what is left of an endless storm),
 // - serves stored downloads (`files`), optionally truncated (connection cut after part of the
 //   declared length) or oversized,
 // - makes real PNG bytes with sharp (`pngBytes`).
@@ -51,6 +52,8 @@ export interface Fault {
   drop?: boolean;
   /** Answer after this many ms (real time; keep it small). */
   delayMs?: number;
+  /** Answer these bytes as they are (e.g. an HTML error page from a proxy), with `status` (default 200). */
+  raw?: { body: string | Uint8Array; contentType: string };
 }
 
 export interface StoredFile {
@@ -67,6 +70,8 @@ export interface FakeServer {
   addFault(f: Fault): void;
   /** Faults not yet used up. */
   pendingFaults(): number;
+  /** Drop the faults not yet used up (e.g. an endless storm, between test cases). */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -133,6 +138,12 @@ export async function startFakeServer(handler: FakeHandler, routeOf: (req: FakeR
         res.socket?.destroy();
         return;
       }
+      if (f.raw) {
+        const body = typeof f.raw.body === 'string' ? Buffer.from(f.raw.body) : Buffer.from(f.raw.body);
+        res.writeHead(f.status ?? 200, { 'content-type': f.raw.contentType, 'content-length': body.length, ...f.headers });
+        res.end(body);
+        return;
+      }
       if (f.malformed) {
         res.writeHead(f.status ?? 200, { 'content-type': 'application/json', ...f.headers });
         res.end('{"oops');
@@ -158,6 +169,9 @@ export async function startFakeServer(handler: FakeHandler, routeOf: (req: FakeR
     files,
     addFault: (f) => faults.push({ ...f }),
     pendingFaults: () => faults.length,
+    clearFaults: () => {
+      faults.length = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
