@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const storage = await benchStorage(sizes);
   console.log('\nStorage (targets: no main-thread stall over 50 ms)');
   console.table(storage.map(({ betterSqlite3Ratio: _r, ...row }) => row));
-  console.log(`better-sqlite3 comparison: ${storage[0]?.betterSqlite3Ratio}`);
+  for (const r of storage) console.log(`better-sqlite3 at ${r.products.toLocaleString()}: ${r.betterSqlite3Ratio}`);
   const gallery = await benchGallery();
   console.log('\nGallery in headless Chromium (targets: first paint < 300 ms at 10,000, search < 100 ms, no frame > 50 ms)');
   console.table(gallery);
