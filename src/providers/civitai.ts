@@ -544,7 +544,7 @@ export class CivitaiProvider implements Provider {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ProviderError('bad_response', PROVIDER, `${NAME} sent an unexpected answer to ${what} (${issue?.path.join('.') || 'shape'}: ${issue?.message ?? 'invalid'}).`, { maybeAccepted: isCreate });
+      throw new ProviderError('bad_response', PROVIDER, `${NAME} sent an unexpected answer to ${what} (${issue?.path.join('.') || 'shape'}: ${issue?.message ?? 'invalid'}). Retry later; if it persists, open the log.`, { maybeAccepted: isCreate });
     }
     return parsed.data;
   }
