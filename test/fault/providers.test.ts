@@ -1,5 +1,5 @@
 // Provider faults, through the engine with the REAL @fal-ai/client and replicate clients against
-// their fakes: 429 storms (with and without Retry-After), 5xx bursts, jobs that never finish,
+// their fakes (and our Civitai client against its fake): 429 storms (with and without Retry-After), 5xx bursts, jobs that never finish,
 // connections reset mid-download or mid-poll, malformed JSON, HTML error pages (as API answers
 // and as outputs, labelled image/png and text/html), and every corrupt PNG of PngSuite and every
 // file of bad_images offered as a download. Each job must end in a terminal state of the
@@ -13,10 +13,12 @@ import type { JobRecord } from '../../src/storage/types.ts';
 import type { Fault, FakeServer } from '../fakes/common.ts';
 import { fileUrl, pngBytes } from '../fakes/common.ts';
 import { BAD_IMAGES, FaultReport, PNGSUITE, diffSnapshots, fixtureFiles, guardUnhandled, sha256, snapshot, tempFiles } from './helpers.ts';
-import { CIVITAI_FAKE, providerRig, type ProviderRig } from './rig.ts';
+import { providerRig, type ProviderRig } from './rig.ts';
 
-const FAL = 'fal-ai/flux/dev';
-const REP = 'black-forest-labs/flux-schnell';
+const MODELS = { fal: 'fal-ai/flux/dev', replicate: 'black-forest-labs/flux-schnell', civitai: 'urn:air:sdxl:checkpoint:civitai:101055@128078' } as const;
+type ProviderId = keyof typeof MODELS;
+/** Small images keep the Civitai cases fast (its checkpoints default to 1024×1024). */
+const EXTRA_INPUT: Record<ProviderId, Record<string, unknown>> = { fal: {}, replicate: {}, civitai: { width: 64, height: 64 } };
 
 /** Words that tell the user what to do next. */
 const ACTION = /retry|try again|wait|lower the|check|fix|free some space|raise|open the log|report|top up|set a valid key/i;
@@ -39,7 +41,7 @@ type Expect = { state: 'succeeded' } | { state: 'failed'; kind: string; message?
 
 interface Case {
   name: string;
-  provider: 'fal' | 'replicate';
+  provider: ProviderId;
   input?: Record<string, unknown>;
   /** Faults for this case (cleared afterwards, so an endless storm never leaks into the next). */
   faults?: Fault[];
@@ -52,13 +54,13 @@ interface Case {
 async function runCase(c: Case, category: string): Promise<JobRecord> {
   const counts = report.category(category);
   counts.injected++;
-  const fake: FakeServer = c.provider === 'fal' ? r.fal : r.replicate;
+  const fake: FakeServer = r[c.provider];
   const products = path.join(r.dir, 'products');
   const before = await snapshot(products);
   for (const f of c.faults ?? []) fake.addFault(f);
   try {
     await c.setup?.();
-    const job = await r.run(c.provider, c.provider === 'fal' ? FAL : REP, { prompt: `fault: ${c.name}`, ...c.input });
+    const job = await r.run(c.provider, MODELS[c.provider], { prompt: `fault: ${c.name}`, ...EXTRA_INPUT[c.provider], ...c.input });
     const where = `${c.provider}: ${c.name}`;
     assert.equal(job.state, c.expect.state, `${where}: ${JSON.stringify(job.error)}`);
     const changes = diffSnapshots(before, await snapshot(products));
@@ -176,12 +178,19 @@ test('malformed JSON and HTML error pages from the API fail as bad_response or p
 });
 
 /** Offer `bytes` as the job's only output, on the provider's file host. */
-function offer(provider: 'fal' | 'replicate', name: string, bytes: Uint8Array, servedAs: string, claimed = 'image/png'): () => void {
+function offer(provider: ProviderId, name: string, bytes: Uint8Array, servedAs: string, claimed = 'image/png'): () => void {
   const safe = name.replace(/[^\w.-]/g, '_');
   if (provider === 'fal') {
     return () => {
       r.fal.files.set(`/v3.fal.media/files/offered/${safe}`, { bytes, contentType: servedAs });
       r.fal.nextJob({ output: { images: [{ url: fileUrl('v3.fal.media', `/files/offered/${safe}`), content_type: claimed }] } });
+    };
+  }
+  if (provider === 'civitai') {
+    return () => {
+      r.civitai.files.set(`/orchestration.civitai.com/v2/consumer/blobs/${safe}`, { bytes, contentType: servedAs });
+      const url = `${fileUrl('orchestration.civitai.com', `/v2/consumer/blobs/${safe}`)}?sig=abc&exp=2099-01-01T00:00:00Z`;
+      r.civitai.nextJob({ output: { images: [{ type: 'image', id: safe, available: true, url, urlExpiresAt: '2099-01-01T00:00:00Z', width: 64, height: 64 }] } });
     };
   }
   return () => {
@@ -194,7 +203,7 @@ test('outputs that are HTML error pages, labelled image/png or text/html, fail a
   const page = Buffer.from('<html><head><title>Error</title></head><body>AccessDenied: Request has expired</body></html>');
   const xml = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code></Error>');
   const cases: Case[] = [];
-  for (const provider of ['fal', 'replicate'] as const) {
+  for (const provider of ['fal', 'replicate', 'civitai'] as const) {
     cases.push(
       { name: 'an HTML page served as image/png', provider, setup: offer(provider, 'page-as-png.png', page, 'image/png'), expect: { state: 'failed', kind: 'bad_output', message: /HTML page/ } },
       { name: 'an HTML page served as text/html', provider, setup: offer(provider, 'page-as-html.png', page, 'text/html'), expect: { state: 'failed', kind: 'bad_output', message: /HTML page/ } },
@@ -210,7 +219,7 @@ test('every corrupt PngSuite file (x*.png) and every bad_images file offered as 
   if (!corrupt || !bad) return t.skip(`fixtures missing under ${path.dirname(PNGSUITE)} or ${BAD_IMAGES}`);
   assert.ok(corrupt.length >= 10, `${corrupt.length} corrupt PngSuite files`);
   const outcomes: string[] = [];
-  for (const provider of ['fal', 'replicate'] as const) {
+  for (const provider of ['fal', 'replicate', 'civitai'] as const) {
     for (const file of [...corrupt, ...bad]) {
       const name = path.basename(file);
       const bytes = await fs.readFile(file);
@@ -233,12 +242,35 @@ test('every corrupt PngSuite file (x*.png) and every bad_images file offered as 
   console.log(`# outcomes:\n${outcomes.map((o) => `#   ${o}`).join('\n')}`);
 });
 
-test('Civitai faults run when its fake exists', (t) => {
-  if (!existsSync(CIVITAI_FAKE)) {
-    report.category('Civitai').notes = { skipped: 'test/fakes/civitai.ts does not exist yet' };
-    return t.skip('test/fakes/civitai.ts does not exist yet: Civitai provider faults are not covered');
-  }
-  // Present but not wired here yet: say so rather than pass silently.
-  report.category('Civitai').notes = { skipped: 'test/fakes/civitai.ts exists; add its cases to this file' };
-  t.todo('Civitai fake exists: add its cases');
+test('Civitai: 429 storms, 5xx bursts, a workflow that never ends or expires, resets, malformed and HTML answers', { timeout: 300_000 }, async () => {
+  const good = await pngBytes(64, 64, [120, 30, 200]);
+  const page = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+  const blob = (name: string, truncateAt?: number) => () => {
+    r.civitai.files.set(`/orchestration.civitai.com/v2/consumer/blobs/${name}.png`, { bytes: good, contentType: 'image/png', truncateAt });
+    const url = `${fileUrl('orchestration.civitai.com', `/v2/consumer/blobs/${name}.png`)}?sig=abc&exp=2099-01-01T00:00:00Z`;
+    r.civitai.nextJob({ output: { images: [{ type: 'image', id: name, available: true, url, urlExpiresAt: '2099-01-01T00:00:00Z', width: 64, height: 64 }] } });
+  };
+  const download = (req: { host: string; path: string }) => req.host === 'orchestration.civitai.com' && req.path.includes('/blobs/');
+  const problem = { type: 'https://tools.ietf.org/html/rfc9110#section-15.6.1', title: 'Internal Server Error', status: 500 };
+  const cases: Case[] = [
+    { name: 'submit: 50 × 429', provider: 'civitai', faults: [{ route: 'submit', status: 429, times: 50 }], expect: { state: 'failed', kind: 'rate_limited' } },
+    { name: 'submit: 3 × 429, Retry-After 1', provider: 'civitai', faults: [{ route: 'submit', status: 429, headers: { 'retry-after': '1' }, times: 3 }], expect: { state: 'succeeded' } },
+    { name: 'get: 8 × 429', provider: 'civitai', faults: [{ route: 'get', status: 429, times: 8 }], expect: { state: 'succeeded' } },
+    { name: 'get: 4 × 503', provider: 'civitai', faults: [{ route: 'get', status: 503, body: problem, times: 4 }], expect: { state: 'succeeded' } },
+    { name: 'get: 60 × 500', provider: 'civitai', faults: [{ route: 'get', status: 500, body: problem, times: 60 }], expect: { state: 'failed', kind: 'provider_down' } },
+    { name: 'submit: 500 once (may have been accepted)', provider: 'civitai', faults: [{ route: 'submit', status: 500, body: problem }], expect: { state: 'failed', kind: 'provider_down' } },
+    { name: 'a workflow that stays processing', provider: 'civitai', setup: () => r.civitai.nextJob({ sequence: Array.from({ length: 400 }, () => 'processing') }), expect: { state: 'failed', kind: 'timeout', message: /timeoutMinutes/ } },
+    { name: 'a workflow that expires', provider: 'civitai', setup: () => r.civitai.nextJob({ end: 'expired' }), expect: { state: 'failed', kind: 'failed', message: /expire/ } },
+    { name: 'a workflow that fails', provider: 'civitai', setup: () => r.civitai.nextJob({ end: 'failed', reason: 'no_provider_available' }), expect: { state: 'failed', kind: 'failed' } },
+    { name: 'download cut after 100 bytes', provider: 'civitai', setup: blob('cut100', 100), expect: { state: 'failed', kind: 'bad_output' } },
+    { name: 'download dropped once', provider: 'civitai', setup: blob('drop1'), faults: [{ when: download, drop: true }], expect: { state: 'succeeded' } },
+    { name: 'download dropped every time', provider: 'civitai', setup: blob('dropall'), faults: [{ when: download, drop: true, times: 50 }], expect: { state: 'failed', kind: 'network' } },
+    { name: 'get dropped every time', provider: 'civitai', faults: [{ route: 'get', drop: true, times: 60 }], expect: { state: 'failed', kind: 'network' } },
+    { name: 'submit answers {"oops', provider: 'civitai', faults: [{ route: 'submit', malformed: true }], expect: { state: 'failed', kind: 'bad_response' } },
+    { name: 'get answers {"oops', provider: 'civitai', faults: [{ route: 'get', malformed: true, times: 60 }], expect: { state: 'failed', kind: 'bad_response' } },
+    { name: 'get answers a captive-portal HTML page with 200', provider: 'civitai', faults: [{ route: 'get', status: 200, raw: { body: page, contentType: 'text/html' }, times: 60 }], expect: { state: 'failed', kind: 'bad_response' } },
+    { name: 'get answers an nginx 502 page', provider: 'civitai', faults: [{ route: 'get', status: 502, raw: { body: page, contentType: 'text/html' }, times: 60 }], expect: { state: 'failed', kind: 'provider_down' } },
+    { name: 'result of the wrong shape', provider: 'civitai', setup: () => r.civitai.nextJob({ output: { images: 'not a list' } }), expect: { state: 'failed', kind: 'bad_response' } },
+  ];
+  for (const c of cases) await runCase(c, 'Civitai faults');
 });

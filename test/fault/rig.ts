@@ -1,6 +1,6 @@
-// An engine over a real project with the REAL fal and Replicate clients pointed at their fakes
-// (and Civitai's, when its fake exists), on a virtual clock so retries, backoff and deadlines
-// cost no real time. Used by the provider, hostile-input and secrets fault tests.
+// An engine over a real project with the REAL fal and Replicate clients (and our Civitai
+// client) pointed at their fakes, on a virtual clock so retries, backoff and deadlines cost no
+// real time. Used by the provider, hostile-input and secrets fault tests.
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,10 +11,9 @@ import type { Logger, ProviderContext } from '../../src/providers/types.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import type { JobRecord, ProjectDb } from '../../src/storage/types.ts';
 import { fastContext } from '../engine/helpers.ts';
+import { startCivitaiFake, type CivitaiFake } from '../fakes/civitai.ts';
 import { startFalFake, type FalFake } from '../fakes/fal.ts';
 import { startReplicateFake, type ReplicateFake } from '../fakes/replicate.ts';
-
-export const CIVITAI_FAKE = path.join(__dirname, '..', 'fakes', 'civitai.ts');
 
 export interface ProviderRig {
   dir: string;
@@ -23,6 +22,7 @@ export interface ProviderRig {
   registry: ProviderRegistry;
   fal: FalFake;
   replicate: ReplicateFake;
+  civitai: CivitaiFake;
   /** Every line the engine and the adapters logged. */
   logs: string[];
   /** Submit one job and wait (bounded) for its terminal state. */
@@ -30,11 +30,13 @@ export interface ProviderRig {
   close(): Promise<void>;
 }
 
-export async function providerRig(opts: { keys?: { fal?: string; replicate?: string }; engine?: Partial<EngineOptions>; dir?: string } = {}): Promise<ProviderRig> {
+export async function providerRig(opts: { keys?: { fal?: string; replicate?: string; civitai?: string }; engine?: Partial<EngineOptions>; dir?: string } = {}): Promise<ProviderRig> {
   const falKey = opts.keys?.fal ?? 'fal-fault-key-0123456789abcdef';
   const repKey = opts.keys?.replicate ?? 'r8_FaultSuiteToken0123456789abcdefAB';
+  const civKey = opts.keys?.civitai ?? 'civitai-fault-token-0123456789abcdef';
   const fal = await startFalFake({ key: falKey });
   const replicate = await startReplicateFake({ key: repKey });
+  const civitai = await startCivitaiFake({ key: civKey, modelCount: 20 });
   const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-fault-prov-')), 'project');
   if (!existsSync(path.join(dir, 'artfactory.json'))) await createProject(dir, 'Provider faults');
   const db = await openProjectDb(dir, { saveDelayMs: 10 });
@@ -42,7 +44,13 @@ export async function providerRig(opts: { keys?: { fal?: string; replicate?: str
   const log: Logger = { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) };
   const shared = fastContext({ log });
   const ctxFor = (id: string): ProviderContext =>
-    id === 'fal' ? { ...shared, getKey: async () => falKey, baseUrl: fal.baseUrl } : id === 'replicate' ? { ...shared, getKey: async () => repKey, baseUrl: replicate.baseUrl } : shared;
+    id === 'fal'
+      ? { ...shared, getKey: async () => falKey, baseUrl: fal.baseUrl }
+      : id === 'replicate'
+        ? { ...shared, getKey: async () => repKey, baseUrl: replicate.baseUrl }
+        : id === 'civitai'
+          ? { ...shared, getKey: async () => civKey, baseUrl: civitai.baseUrl }
+          : shared;
   const registry = createBuiltinRegistry(ctxFor);
   // A poll a (virtual) second apart and a 2-minute job deadline: a job that never ends times out quickly.
   const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 1000, jobTimeoutMs: 120_000, allowLoopbackHttp: true, makeThumbnails: false, ...opts.engine });
@@ -53,6 +61,7 @@ export async function providerRig(opts: { keys?: { fal?: string; replicate?: str
     registry,
     fal,
     replicate,
+    civitai,
     logs,
     async run(provider, model, input, timeoutMs = 30_000) {
       const [job] = await engine.submit([{ provider, model, input }]);
@@ -71,6 +80,7 @@ export async function providerRig(opts: { keys?: { fal?: string; replicate?: str
       await db.close();
       await fal.close();
       await replicate.close();
+      await civitai.close();
     },
   };
 }
