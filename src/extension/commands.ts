@@ -7,6 +7,7 @@ import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBac
 import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
 import { scaffoldParamFile, writeModelSchema, modelSchemaPath } from '../engine/schemas.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { AIR_EXAMPLE, civitaiAirProblem } from './civitaiBrowse.ts';
 import { registerArchiveCommands, type ArchiveCommandDeps } from './archiveCommands.ts';
 import { describeProviderError, type Generator } from './generate.ts';
 import { isJobEntry, type JobEntry, type JobsView } from './jobsView.ts';
@@ -256,6 +257,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
           [
             { label: 'fal.ai', description: 'an endpoint id, e.g. fal-ai/recraft-v3', id: 'fal' },
             { label: 'Replicate', description: 'owner/name or owner/name:version', id: 'replicate' },
+            { label: 'Civitai', description: 'a checkpoint AIR, e.g. urn:air:sdxl:checkpoint:civitai:101055@128078', id: 'civitai' },
           ],
           { title: 'Add Custom Model' },
         )
@@ -263,8 +265,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (!provider) return;
       const id = await vscode.window.showInputBox({
         title: `Custom ${provider} model`,
-        placeHolder: provider === 'fal' ? 'fal-ai/recraft-v3' : 'stability-ai/sdxl',
-        validateInput: (v) => (/^[\w.-]+\/[\w./-]+(:[\w]+)?$/.test(v.trim()) ? undefined : 'Use owner/name (with a sub-path for fal, or :version for Replicate).'),
+        placeHolder: provider === 'fal' ? 'fal-ai/recraft-v3' : provider === 'civitai' ? AIR_EXAMPLE : 'stability-ai/sdxl',
+        prompt: provider === 'civitai' ? 'Paste a checkpoint AIR, or use "Browse Civitai Models…" to find one.' : undefined,
+        validateInput: (v) => (provider === 'civitai' ? civitaiAirProblem(v.trim()) : /^[\w.-]+\/[\w./-]+(:[\w]+)?$/.test(v.trim()) ? undefined : 'Use owner/name (with a sub-path for fal, or :version for Replicate).'),
       });
       if (!id) return;
       const model = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: reading ${id}…` }, () => registry.addCustomModel(provider, id.trim()));

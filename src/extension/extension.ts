@@ -7,6 +7,7 @@ import type { Provider, ProviderContext, ProviderFactory } from '../providers/ty
 import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
 import { Engine } from '../engine/engine.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
+import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
 import { Generator } from './generate.ts';
 import { JobsView } from './jobsView.ts';
@@ -143,6 +144,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       gallery,
     }),
   );
+  context.subscriptions.push(registerCivitaiBrowse({ registry, log }));
 
   // Pick up unfinished jobs from before a restart, after the window has settled.
   const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);

@@ -41,7 +41,7 @@ export class Generator {
       section = s;
       items.push({ label: m.title, description: `${m.provider} · ${m.id}`, detail: [m.capabilities.join(', '), m.description].filter(Boolean).join(' — '), model: m });
     }
-    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(add) Add a custom model…', description: 'any fal endpoint id or Replicate owner/name[:version]', custom: true });
+    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(add) Add a custom model…', description: 'any fal endpoint id, Replicate owner/name[:version] or Civitai AIR', custom: true });
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Type to search models by name, provider or id', matchOnDescription: true, matchOnDetail: true });
     if (picked?.custom) {
       await vscode.commands.executeCommand('artFactory.addCustomModel');

@@ -1,6 +1,7 @@
 // The set of providers the product knows: built-ins plus those other VS Code extensions
 // register through the API object `activate()` returns, and the user's custom models (any fal
-// endpoint id or Replicate owner/name[:version]) whose schemas are cached in the project.
+// endpoint id, Replicate owner/name[:version] or Civitai checkpoint AIR) whose schemas are
+// cached in the project.
 
 import { ProviderError } from './errors.ts';
 import { createProviderFetch, type FetchFn } from './net.ts';

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { CivitaiProvider, MAX_UNAVAILABLE_POLLS, createCivitaiProvider, parseAir } from '../../src/providers/civitai.ts';
+import { CivitaiProvider, MAX_UNAVAILABLE_POLLS, civitaiInputSchema, createCivitaiProvider, parseAir } from '../../src/providers/civitai.ts';
 import { ProviderError } from '../../src/providers/errors.ts';
 import { createProviderFetch } from '../../src/providers/net.ts';
 import { expandJobs, parseParamFile, validateInput } from '../../src/engine/paramFile.ts';
+import { addLora } from '../../src/engine/civitaiParams.ts';
 import { startCivitaiFake, type CivitaiFake } from '../fakes/civitai.ts';
 import { findSecretLeaks, pngBytes } from '../fakes/common.ts';
 import { CIVITAI_KEY, rig } from '../engine/helpers.ts';
@@ -424,4 +425,20 @@ test('the engine runs a Civitai parameter file end to end: a product on disk wit
   } finally {
     await r.close();
   }
+});
+
+test('Browse Civitai Models adds a LoRA entry to input.loras of a Civitai parameter file, and nowhere else', () => {
+  const file = (input: Record<string, unknown>, provider = 'civitai') => `${JSON.stringify({ provider, model: SDXL, input }, null, 2)}\n`;
+  const once = addLora(file({ prompt: 'x' }), { air: LORA, strength: 1 })!;
+  assert.deepEqual(JSON.parse(once).input, { prompt: 'x', loras: [{ air: LORA, strength: 1 }] });
+  const other = 'urn:air:sdxl:lora:civitai:122359@135867';
+  const twice = addLora(once, { air: other, strength: 1 })!;
+  assert.deepEqual(JSON.parse(twice).input.loras, [{ air: LORA, strength: 1 }, { air: other, strength: 1 }]);
+  assert.match(twice, /\n {4}"loras": \[\n {6}\{/);
+  assert.equal(addLora(twice, { air: LORA, strength: 0.5 }), undefined, 'an AIR already listed');
+  assert.equal(addLora(file({ prompt: 'x' }, 'fal'), { air: LORA, strength: 1 }), undefined, 'another provider');
+  assert.equal(addLora(file({ prompt: 'x', loras: 'no' }), { air: LORA, strength: 1 }), undefined, 'loras that is not a list');
+  assert.equal(addLora('{ "provider": "civitai", ', { air: LORA, strength: 1 }), undefined, 'broken JSON');
+  // The edited file still passes the model's schema.
+  assert.deepEqual(validateInput(parseParamFile(twice), civitaiInputSchema(parseAir(SDXL))), []);
 });
