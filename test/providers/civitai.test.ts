@@ -181,6 +181,14 @@ test('civitai: 400 ProblemDetails field errors become paths relative to the inpu
   });
   // Unknown fields are refused by Civitai (additionalProperties: false).
   await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x', guidance_scale: 3 } }), (e: unknown) => isErr('validation')(e) && (e as ProviderError).fieldErrors?.[0].path[0] === 'guidance_scale');
+  // The fake itself refuses a bad AIR the way Civitai documents it (our adapter never sends one).
+  const raw = await fetch(`${f.baseUrl}/orchestration.civitai.com/v2/consumer/workflows`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ steps: [{ $type: 'textToImage', input: { model: 'not an air', prompt: 'x' } }] }),
+  });
+  assert.equal(raw.status, 400);
+  assert.deepEqual(Object.keys(((await raw.json()) as { errors: object }).errors), ['steps[0].input.model']);
   // A 403 about Buzz is a quota problem.
   f.addFault({ route: 'submit', status: 403, body: { title: 'Forbidden', status: 403, detail: 'Insufficient Buzz to run this workflow.' } });
   await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('quota')(e) && (e as ProviderError).action === 'top-up');
