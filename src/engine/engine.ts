@@ -367,18 +367,21 @@ export class Engine {
       product.bytes = stored.length;
       product.sha256 = createHash('sha256').update(stored).digest('hex');
       await writeFileAtomic(file, stored);
+      if (product.kind === 'video' && artifact.posterUrl) product.poster = await this.storePoster(job, product, artifact.posterUrl, signal);
       try {
         await writeSidecar(this.opts.projectDir, product);
       } catch (e) {
         // A product file without its sidecar is half a product: take it away (the retry writes both).
         await fs.rm(file, { force: true });
+        if (product.poster) await fs.rm(path.join(this.opts.projectDir, ...product.poster.split('/')), { force: true });
         await fs.rm(sidecarPath(this.opts.projectDir, product), { force: true });
         throw e;
       }
       await this.opts.db.putProduct(product);
       this.opts.log.info(`job ${job.id} stored ${product.file} (${Math.round(stored.length / 1024)} KB)`);
       this.emit('product', { ...product });
-      if (this.opts.makeThumbnails !== false && product.kind === 'image') this.thumbnail(product, file);
+      const still = product.kind === 'image' ? file : product.poster ? path.join(this.opts.projectDir, ...product.poster.split('/')) : undefined;
+      if (this.opts.makeThumbnails !== false && still) this.thumbnail(product, still);
     }
     // A product stored before a crash has a sidecar but maybe no row: put it back.
     for (const id of ids) {
@@ -387,6 +390,24 @@ export class Engine {
       if (sidecar) await this.opts.db.putProduct(sidecar);
     }
     job.productIds = ids;
+  }
+
+  /** A video's poster frame, when the provider gives one: checked like any image and stored
+   * beside the video as `<id>.poster.<ext>`. A bad poster never fails the job (the video is
+   * what was asked for); it is logged and left out. */
+  private async storePoster(job: JobRecord, product: ProductRecord, url: string, signal: AbortSignal): Promise<string | undefined> {
+    try {
+      const bytes = await this.fetchArtifact(job.provider, { url, kind: 'image' }, signal);
+      const checked = await checkDownloaded(bytes, undefined, { minSide: MIN_OUTPUT_SIDE });
+      if (checked.kind !== 'image') throw new MediaError('mismatch', `the poster is ${checked.mediaType}, not an image`);
+      const rel = product.file.replace(/\.[^./]+$/, `.poster.${checked.ext}`);
+      await writeFileAtomic(path.join(this.opts.projectDir, ...rel.split('/')), bytes);
+      return rel;
+    } catch (e) {
+      if (signal.aborted) throw e;
+      this.opts.log.warn(`job ${job.id}: the poster frame was not stored (${this.scrub(e instanceof Error ? e.message : String(e))}); the video is kept without one`);
+      return undefined;
+    }
   }
 
   private thumbnail(product: ProductRecord, file: string): void {

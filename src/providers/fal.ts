@@ -7,7 +7,7 @@
 
 import { ApiError, createFalClient, type FalClient } from '@fal-ai/client';
 import { z } from 'zod';
-import { artifactFromFileObject } from './artifacts.ts';
+import { artifactFromFileObject, isHttpUrl } from './artifacts.ts';
 import { ProviderError, isProviderError, redact } from './errors.ts';
 import { createProviderFetch, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
 import { pollUntilTerminal } from './poll.ts';
@@ -365,7 +365,14 @@ export class FalProvider implements Provider {
     };
     for (const img of out.images ?? []) add(img, 'image');
     if (out.image) add(out.image, 'image');
-    if (out.video) add(out.video, 'video');
+    if (out.video) {
+      add(out.video, 'video');
+      // Some video endpoints return a still beside the video ("thumbnail"): the gallery's poster.
+      const still = (out as Record<string, unknown>).thumbnail ?? (out as Record<string, unknown>).poster;
+      const url = typeof still === 'string' ? still : still && typeof still === 'object' ? (still as { url?: unknown }).url : undefined;
+      const video = artifacts.at(-1);
+      if (video?.kind === 'video' && isHttpUrl(url)) video.posterUrl = url;
+    }
     for (const a of [out.audio, out.audio_file, out.audio_url]) if (a) add(a, 'audio');
     if (artifacts.length === 0) throw new ProviderError('bad_output', PROVIDER, `The ${NAME} run finished without any output file. Retry the job; if it happens again, open the log and report the model.`);
     const timings: Record<string, number> = {};

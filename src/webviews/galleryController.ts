@@ -54,12 +54,14 @@ export class GalleryController {
   productTile(project: string, p: ProductRecord): Tile {
     const file = path.join(project, ...p.file.split('/'));
     const thumb = thumbPath(project, p.id);
+    // A still to show: the image itself, or a video's poster frame; the thumbnail once it exists.
+    const still = p.kind === 'image' ? file : p.poster ? path.join(project, ...p.poster.split('/')) : undefined;
     return {
       id: p.id,
       kind: 'product',
       project,
       src: this.o.toUri(file),
-      thumb: p.kind === 'image' ? this.o.toUri(existsSync(thumb) ? thumb : file) : undefined,
+      thumb: still ? this.o.toUri(existsSync(thumb) ? thumb : still) : undefined,
       media: p.kind,
       prompt: (p.prompt ?? '').slice(0, 4000),
       provider: p.provider,

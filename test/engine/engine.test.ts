@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { expandJobs, parseParamFile, validateInput } from '../../src/engine/paramFile.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { pngBytes } from '../fakes/common.ts';
-import { FAL_KEY, listProducts, rig } from './helpers.ts';
+import { FAL_KEY, lines, listProducts, rig } from './helpers.ts';
 
 /** Text chunks by an independent reader (not src/media): keyword → text. */
 function pngText(buf: Buffer): Record<string, string> {
@@ -60,6 +60,40 @@ test('a parameter file runs end to end against the fal fake: product, sidecar, t
     assert.deepEqual(thumbs, [product.id]);
     const thumb = path.join(r.dir, '.artfactory', 'thumbs', `${product.id}-256.webp`);
     assert.equal((await sharp(thumb).metadata()).format, 'webp');
+  } finally {
+    await r.close();
+    await fake.close();
+  }
+});
+
+test("a video gets the provider's still as its poster frame and thumbnail; a bad still never fails the job", async () => {
+  const fake = await startFalFake({ key: FAL_KEY });
+  const r = await rig({ falBaseUrl: fake.baseUrl });
+  try {
+    const thumbs: string[] = [];
+    r.engine.on('thumbnail', (t) => thumbs.push(t.productId));
+    const [job] = await r.engine.submit([{ provider: 'fal', model: 'fal-ai/minimax/video-01', input: { prompt: 'waves at night' } }]);
+    const [done] = await r.engine.waitFor([job.id]);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    const video = (await r.db.getProduct(done.productIds[0]))!;
+    assert.equal(video.kind, 'video');
+    assert.match(video.file, /\.mp4$/);
+    assert.equal(video.poster, video.file.replace(/\.mp4$/, '.poster.png'));
+    assert.equal((await sharp(path.join(r.dir, video.poster!)).metadata()).format, 'png');
+    const sidecar = JSON.parse(await fs.readFile(path.join(r.dir, video.file.replace(/\.mp4$/, '.json')), 'utf8'));
+    assert.equal(sidecar.poster, video.poster);
+    for (let i = 0; i < 200 && thumbs.length === 0; i++) await new Promise((res) => setTimeout(res, 25));
+    assert.deepEqual(thumbs, [video.id], 'the thumbnail is made from the poster');
+
+    // A still that is an error page: the video is kept without a poster, and the log says why.
+    fake.addFault({ when: (req) => req.host === 'v3.fal.media' && req.path.endsWith('/0.png'), status: 200, body: { error: 'not found' } });
+    const [job2] = await r.engine.submit([{ provider: 'fal', model: 'fal-ai/minimax/video-01', input: { prompt: 'rain on glass' } }]);
+    const [done2] = await r.engine.waitFor([job2.id]);
+    assert.equal(done2.state, 'succeeded', JSON.stringify(done2.error));
+    const video2 = (await r.db.getProduct(done2.productIds[0]))!;
+    assert.equal(video2.poster, undefined);
+    assert.equal(fake.pendingFaults(), 0, 'the still was requested');
+    assert.ok(lines.some((l) => l.includes(job2.id) && /poster frame was not stored/.test(l)));
   } finally {
     await r.close();
     await fake.close();

@@ -158,7 +158,12 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
     }
     const seed = typeof job.input.seed === 'number' ? job.input.seed : 1234;
     if (/video/.test(job.endpoint)) {
-      return { video: { url: images[0].url, content_type: 'video/mp4', file_name: 'out.mp4', file_size: 100 }, seed };
+      // An MP4's opening boxes (ftyp, then an empty mdat): enough for magic-byte checks; the
+      // first image doubles as the "thumbnail" some video endpoints return beside the video.
+      const mp4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom\0\0\x02\0isomiso2', 'latin1'), Buffer.from([0, 0, 0, 8]), Buffer.from('mdat')]);
+      holder.server!.files.set(`/v3.fal.media/files/${job.id}/out.mp4`, { bytes: mp4, contentType: 'video/mp4' });
+      const video = { url: fileUrl('v3.fal.media', `/files/${job.id}/out.mp4`), content_type: 'video/mp4', file_name: 'out.mp4', file_size: mp4.length };
+      return { video, thumbnail: { url: images[0].url, content_type: 'image/png' }, seed };
     }
     return { images, seed, timings: { inference: 0.42 }, has_nsfw_concepts: images.map(() => false), prompt };
   }
