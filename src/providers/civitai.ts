@@ -570,7 +570,9 @@ export class CivitaiProvider implements Provider {
       return new ProviderError('auth', PROVIDER, `${NAME} accepted the token but refused ${what} (HTTP 403)${said ? `: ${said}` : ''}. Check that the token's account may generate with these resources, or set another key.`, { status });
     }
     if (status === 404) {
-      return new ProviderError('not_found', PROVIDER, `${NAME} has no such ${what.replace(/^the /, '').replace(/ request$/, '')} (HTTP 404).${said ? ` ${NAME} said: ${said}` : ''} Check the id; a workflow may have been deleted.`, { status });
+      const thing = /model version/.test(what) ? 'model version' : /model/.test(what) ? 'model' : 'workflow';
+      const hint = thing === 'workflow' ? 'It may have been deleted, or belong to another token.' : 'Check the id on civitai.com.';
+      return new ProviderError('not_found', PROVIDER, `${NAME} does not know this ${thing} (HTTP 404)${said ? `: ${said}` : ''}. ${hint}`, { status });
     }
     return mapHttpError(PROVIDER, status, body, headers, [key]);
   }
