@@ -22,6 +22,16 @@ export interface GalleryDeps {
   execute(command: string, ...args: unknown[]): Thenable<unknown>;
   engineFor(dir: string): Promise<Engine | undefined>;
   tileSize(): number;
+  /** Provider, model and input to make each product again: its own, or, when its provider is
+   * not here (an imported image), a model the user picks once, with the parameters carried
+   * over. Undefined when the user backs out. */
+  recipesFor(products: ProductRecord[]): Promise<Recipe[] | undefined>;
+}
+
+export interface Recipe {
+  provider: string;
+  model: string;
+  input: Record<string, unknown>;
 }
 
 export interface Gallery extends vscode.Disposable {
@@ -116,15 +126,15 @@ class GalleryPanel {
         switch (action) {
           case 'reuse': {
             const { project, product } = first;
+            const [recipe] = (await this.deps.recipesFor([product])) ?? [];
+            if (!recipe) return;
             const paramsDir = path.join(project, 'params');
             await fs.mkdir(paramsDir, { recursive: true });
-            const schemaFile = path.join(project, modelSchemaPath(product.provider, product.model));
+            const schemaFile = path.join(project, modelSchemaPath(recipe.provider, recipe.model));
             const hasSchema = await fs.access(schemaFile).then(() => true, () => false);
             const body = {
               ...(hasSchema ? { $schema: path.relative(paramsDir, schemaFile).split(path.sep).join('/') } : {}),
-              provider: product.provider,
-              model: product.model,
-              input: product.input,
+              ...recipe,
             };
             let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
             for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
@@ -133,19 +143,22 @@ class GalleryPanel {
             return 'Opened a new parameter file with the same input.';
           }
           case 'saveTemplate': {
-            const { product } = first;
-            await this.deps.execute('artFactory.saveAsTemplate', { text: `${JSON.stringify({ provider: product.provider, model: product.model, input: product.input }, null, 2)}\n` });
+            const [recipe] = (await this.deps.recipesFor([first.product])) ?? [];
+            if (recipe) await this.deps.execute('artFactory.saveAsTemplate', { text: `${JSON.stringify(recipe, null, 2)}\n` });
             return;
           }
           case 'rerun':
           case 'rerunNewSeed': {
             let n = 0;
-            for (const { project, product } of items) {
+            const recipes = await this.deps.recipesFor(items.map((i) => i.product));
+            if (!recipes) return;
+            for (const [i, { project }] of items.entries()) {
               const engine = await this.deps.engineFor(project);
+              const recipe = recipes[i];
               if (!engine) continue;
-              const input = { ...product.input };
+              const input = { ...recipe.input };
               if (action === 'rerunNewSeed') input.seed = Math.floor(Math.random() * 2 ** 31);
-              await engine.submit([{ provider: product.provider, model: product.model, input }]);
+              await engine.submit([{ provider: recipe.provider, model: recipe.model, input }]);
               n++;
             }
             return `Started ${n} job${n === 1 ? '' : 's'}.`;
@@ -180,6 +193,7 @@ class GalleryPanel {
       const trashDir = path.join(project, '.artfactory', 'trash', product.id);
       await fs.mkdir(trashDir, { recursive: true });
       const files = [path.join(project, ...product.file.split('/')), sidecarPath(project, product), thumbPath(project, product.id), thumbPath(project, product.id).replace('-256.', '-768.')];
+      if (product.poster) files.push(path.join(project, ...product.poster.split('/')));
       for (const f of files) await fs.rename(f, path.join(trashDir, path.basename(f))).catch(() => undefined);
       await (await this.db(project)).deleteProducts([product.id]);
       batch.push({ project, product, trashDir });
