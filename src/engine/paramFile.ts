@@ -2,7 +2,7 @@
 // model's input, and expand count × seeds × sweep axes into jobs. Every problem carries the
 // source range of the field it is about, for the Problems panel.
 import Ajv, { type ErrorObject } from 'ajv';
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import type { JsonSchema } from '../providers/types.ts';
 
@@ -71,6 +71,36 @@ function lineIndex(text: string): (offset: number) => Position {
   };
 }
 
+/** Where brackets first nest deeper than `max`, by a linear scan that skips strings and comments.
+ * jsonc-parser parses recursively: a file nested thousands of levels deep would overflow the
+ * stack before the depth check on its tree could run. */
+function tooDeepAt(text: string, max: number): number | undefined {
+  let level = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === '{' || c === '[') {
+      if (++level > max) return i;
+    } else if (c === '}' || c === ']') {
+      level--;
+    }
+  }
+  return undefined;
+}
+
+/** Numbers JSON can write but not hold (1e400 reads as Infinity and would be sent as null). */
+function nonFiniteNumbers(node: JsonNode, out: JsonNode[] = []): JsonNode[] {
+  if (node.type === 'number' && !Number.isFinite(node.value)) out.push(node);
+  for (const c of node.children ?? []) nonFiniteNumbers(c, out);
+  return out;
+}
+
 function depth(node: JsonNode | undefined, d = 0): number {
   if (!node?.children || d > LIMITS.maxDepth) return d;
   let max = d;
@@ -97,9 +127,13 @@ export function parseParamFile(text: string): ParsedParamFile {
   if (text.length > LIMITS.maxBytes) {
     return { text, diagnostics: [{ message: `The file is ${Math.round(text.length / 1024)} KB; parameter files are limited to ${LIMITS.maxBytes / 1024} KB.`, severity: 'error', path: [], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }] };
   }
+  const pos = lineIndex(text);
+  const deepAt = tooDeepAt(text, LIMITS.maxDepth);
+  if (deepAt !== undefined) {
+    return { text, diagnostics: [{ message: `The file nests deeper than ${LIMITS.maxDepth} levels.`, severity: 'error', path: [], range: { start: pos(deepAt), end: pos(deepAt + 1) } }] };
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  const pos = lineIndex(text);
   const diagnostics: Diagnostic[] = errors.map((e) => ({
     message: `JSON syntax: ${printParseErrorCode(e.error)}`,
     severity: 'error',
@@ -109,6 +143,19 @@ export function parseParamFile(text: string): ParsedParamFile {
   if (errors.length > 0 || !tree) return { text, tree, diagnostics };
   if (depth(tree) > LIMITS.maxDepth) {
     return { text, tree, diagnostics: [diag(text, tree, [], `The file nests deeper than ${LIMITS.maxDepth} levels.`)] };
+  }
+  const huge = nonFiniteNumbers(tree);
+  if (huge.length > 0) {
+    return {
+      text,
+      tree,
+      diagnostics: huge.map((n) => ({
+        message: `${text.slice(n.offset, n.offset + Math.min(n.length, 40))} is too large for a number: use a finite value.`,
+        severity: 'error' as const,
+        path: getNodePath(n),
+        range: { start: pos(n.offset), end: pos(n.offset + n.length) },
+      })),
+    };
   }
   let raw: unknown;
   try {
