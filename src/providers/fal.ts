@@ -356,11 +356,13 @@ export class FalProvider implements Provider {
     if (!parsed.success) throw new ProviderError('bad_response', PROVIDER, `${NAME} returned a result that is not a JSON object. Open the log and report the model id.`);
     const out = parsed.data;
     const artifacts: Artifact[] = [];
+    const refused: string[] = [];
     const add = (o: unknown, kind: Artifact['kind']) => {
       if (typeof o === 'string') o = { url: o };
       if (o && typeof o === 'object') {
         const a = artifactFromFileObject(o as Record<string, unknown>, kind);
         if (a) artifacts.push(a);
+        else if (typeof (o as { url?: unknown }).url === 'string') refused.push((o as { url: string }).url);
       }
     };
     for (const img of out.images ?? []) add(img, 'image');
@@ -374,6 +376,7 @@ export class FalProvider implements Provider {
       if (video?.kind === 'video' && isHttpUrl(url)) video.posterUrl = url;
     }
     for (const a of [out.audio, out.audio_file, out.audio_url]) if (a) add(a, 'audio');
+    if (artifacts.length === 0 && refused.length > 0) throw refusedOutputs(refused);
     if (artifacts.length === 0) throw new ProviderError('bad_output', PROVIDER, `The ${NAME} run finished without any output file. Retry the job; if it happens again, open the log and report the model.`);
     const timings: Record<string, number> = {};
     for (const [k, v] of Object.entries(out.timings ?? {})) if (typeof v === 'number' && Number.isFinite(v)) timings[k] = v;
@@ -425,6 +428,11 @@ export class FalProvider implements Provider {
       throw err;
     }
   }
+}
+
+/** Output URLs that are not https (or a decodable data: URI) are never fetched. */
+function refusedOutputs(urls: string[]): ProviderError {
+  return new ProviderError('bad_output', PROVIDER, `${NAME} returned ${urls.length === 1 ? 'an output URL' : `${urls.length} output URLs`} we refused ("${urls[0].slice(0, 60)}"): only https URLs and data: URIs of media are fetched. Retry the job; if it happens again, open the log and report the model.`);
 }
 
 /** A run that ended badly on fal's side: keep input/key/credit kinds, call the rest 'failed'. */

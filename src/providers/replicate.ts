@@ -291,6 +291,10 @@ export class ReplicateProvider implements Provider {
     }
     const fallback: MediaKind = REPLICATE_MODELS.find((m) => m.id === ref.model)?.capabilities.includes('video') ? 'video' : 'image';
     const artifacts: Artifact[] = collectUrls(p.output).map((u) => artifactFromUrl(u, fallback));
+    const refused = collectStrings(p.output);
+    if (artifacts.length === 0 && refused.length > 0) {
+      throw new ProviderError('bad_output', PROVIDER, `${NAME} returned ${refused.length === 1 ? 'an output' : `${refused.length} outputs`} that ${refused.length === 1 ? 'is' : 'are'} not an https URL ("${refused[0].slice(0, 60)}"), so nothing was fetched. Retry the job; if it happens again, open the log and report the model.`);
+    }
     if (artifacts.length === 0) {
       throw new ProviderError('bad_output', PROVIDER, `The ${NAME} prediction succeeded without any output file${(p as { data_removed?: unknown }).data_removed ? ' (its data was already removed: Replicate deletes outputs after about an hour)' : ''}. Retry the job; if it happens again, open the log and report the model.`);
     }
@@ -333,6 +337,15 @@ function collectUrls(output: unknown, depth = 0): string[] {
   if (isHttpUrl(output)) return [output];
   if (Array.isArray(output)) return output.flatMap((o) => collectUrls(o, depth + 1));
   if (output && typeof output === 'object') return Object.values(output).flatMap((o) => collectUrls(o, depth + 1));
+  return [];
+}
+
+/** Every non-empty string in a prediction's output (to name what was refused). */
+function collectStrings(output: unknown, depth = 0): string[] {
+  if (depth > 4) return [];
+  if (typeof output === 'string') return output.trim() ? [output] : [];
+  if (Array.isArray(output)) return output.flatMap((o) => collectStrings(o, depth + 1));
+  if (output && typeof output === 'object') return Object.values(output).flatMap((o) => collectStrings(o, depth + 1));
   return [];
 }
 
