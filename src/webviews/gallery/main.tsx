@@ -1,5 +1,6 @@
 // The gallery app: a virtualized, keyboard-driven grid over thousands of products, with
 // filters, search as you type, a detail view, compare, and live job tiles.
+import './jitless.ts';
 import { render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
