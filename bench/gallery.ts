@@ -29,7 +29,7 @@ export async function benchGallery(sizes = [100, 10_000]): Promise<GalleryRow[]>
       await g.page.keyboard.type('o');
       await g.page.waitForFunction((b) => document.querySelector('.count')?.textContent !== b, before);
       const searchUpdateMs = Date.now() - t;
-      await g.page.locator('input[type=search]').fill('');
+      await g.page.locator('vscode-textfield.search input').fill('');
       await g.page.waitForFunction((b) => document.querySelector('.count')?.textContent === b, before);
       // Scroll to the end in steps, recording frame times.
       const longest = await g.page.evaluate(`(async () => {

@@ -19,11 +19,13 @@ const ROOT = path.resolve(__dirname, '../..');
 export const CHROMIUM = '/usr/bin/chromium';
 export const SHOTS = path.join(ROOT, 'test-results', 'webview');
 
+// Colours from VS Code's default themes, including the ones vscode-elements read (settings.*,
+// the secondary button's hover); HC themes define no secondary-button background in VS Code.
 export const THEMES: Record<string, Record<string, string>> = {
-  dark: { '--vscode-editor-background': '#1e1e1e', '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#a0a0a0', '--vscode-focusBorder': '#007fd4', '--vscode-input-background': '#3c3c3c', '--vscode-input-foreground': '#cccccc', '--vscode-button-secondaryBackground': '#3a3d41', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-badge-background': '#4d4d4d', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#f48771', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-list-activeSelectionBackground': '#04395e', '--vscode-progressBar-background': '#0e70c0', '--vscode-charts-yellow': '#cca700' },
-  light: { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#5f5f5f', '--vscode-focusBorder': '#005fb8', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-input-border': '#cecece', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b', '--vscode-badge-background': '#cccccc', '--vscode-badge-foreground': '#3b3b3b', '--vscode-errorForeground': '#a1260d', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-list-activeSelectionBackground': '#0060c0', '--vscode-progressBar-background': '#0e70c0', '--vscode-charts-yellow': '#8a6b00' },
-  'high-contrast': { '--vscode-editor-background': '#000000', '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#ffffff', '--vscode-focusBorder': '#f38518', '--vscode-contrastBorder': '#6fc3df', '--vscode-input-background': '#000000', '--vscode-input-foreground': '#ffffff', '--vscode-input-border': '#6fc3df', '--vscode-button-secondaryBackground': '#000000', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-button-border': '#6fc3df', '--vscode-badge-background': '#000000', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#f48771', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-progressBar-background': '#6fc3df', '--vscode-charts-yellow': '#ffff00' },
-  'high-contrast-light': { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#292929', '--vscode-descriptionForeground': '#292929', '--vscode-focusBorder': '#006bbd', '--vscode-contrastBorder': '#0f4a85', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#292929', '--vscode-input-border': '#0f4a85', '--vscode-button-secondaryBackground': '#ffffff', '--vscode-button-secondaryForeground': '#292929', '--vscode-button-border': '#0f4a85', '--vscode-badge-background': '#0f4a85', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#b5200d', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-progressBar-background': '#0f4a85', '--vscode-charts-yellow': '#7a5c00' },
+  dark: { '--vscode-editor-background': '#1e1e1e', '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#a0a0a0', '--vscode-focusBorder': '#007fd4', '--vscode-input-background': '#3c3c3c', '--vscode-input-foreground': '#cccccc', '--vscode-button-secondaryBackground': '#3a3d41', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-badge-background': '#4d4d4d', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#f48771', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-list-activeSelectionBackground': '#04395e', '--vscode-progressBar-background': '#0e70c0', '--vscode-charts-yellow': '#cca700', '--vscode-button-secondaryHoverBackground': '#45494e', '--vscode-settings-textInputBackground': '#3c3c3c', '--vscode-settings-textInputForeground': '#cccccc', '--vscode-settings-dropdownBackground': '#3c3c3c', '--vscode-settings-dropdownForeground': '#f0f0f0', '--vscode-settings-dropdownBorder': '#3c3c3c', '--vscode-settings-dropdownListBorder': '#454545', '--vscode-settings-checkboxBackground': '#3c3c3c', '--vscode-settings-checkboxForeground': '#f0f0f0', '--vscode-settings-checkboxBorder': '#3c3c3c', '--vscode-input-placeholderForeground': '#a6a6a6', '--vscode-list-activeSelectionForeground': '#ffffff', '--vscode-list-hoverBackground': '#2a2d2e' },
+  light: { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#5f5f5f', '--vscode-focusBorder': '#005fb8', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-input-border': '#cecece', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b', '--vscode-badge-background': '#cccccc', '--vscode-badge-foreground': '#3b3b3b', '--vscode-errorForeground': '#a1260d', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-list-activeSelectionBackground': '#0060c0', '--vscode-progressBar-background': '#0e70c0', '--vscode-charts-yellow': '#8a6b00', '--vscode-button-secondaryHoverBackground': '#cccccc', '--vscode-settings-textInputBackground': '#ffffff', '--vscode-settings-textInputForeground': '#3b3b3b', '--vscode-settings-textInputBorder': '#cecece', '--vscode-settings-dropdownBackground': '#ffffff', '--vscode-settings-dropdownForeground': '#3b3b3b', '--vscode-settings-dropdownBorder': '#cecece', '--vscode-settings-dropdownListBorder': '#c8c8c8', '--vscode-settings-checkboxBackground': '#f8f8f8', '--vscode-settings-checkboxForeground': '#3b3b3b', '--vscode-settings-checkboxBorder': '#cecece', '--vscode-input-placeholderForeground': '#767676', '--vscode-list-activeSelectionForeground': '#ffffff', '--vscode-list-hoverBackground': '#f2f2f2', '--vscode-list-hoverForeground': '#3b3b3b' },
+  'high-contrast': { '--vscode-editor-background': '#000000', '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#ffffff', '--vscode-focusBorder': '#f38518', '--vscode-contrastBorder': '#6fc3df', '--vscode-input-background': '#000000', '--vscode-input-foreground': '#ffffff', '--vscode-input-border': '#6fc3df', '--vscode-button-secondaryBackground': '#000000', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-button-border': '#6fc3df', '--vscode-badge-background': '#000000', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#f48771', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-progressBar-background': '#6fc3df', '--vscode-charts-yellow': '#ffff00', '--vscode-settings-textInputBackground': '#000000', '--vscode-settings-textInputForeground': '#ffffff', '--vscode-settings-textInputBorder': '#6fc3df', '--vscode-settings-dropdownBackground': '#000000', '--vscode-settings-dropdownForeground': '#ffffff', '--vscode-settings-dropdownBorder': '#6fc3df', '--vscode-settings-dropdownListBorder': '#6fc3df', '--vscode-settings-checkboxBackground': '#000000', '--vscode-settings-checkboxForeground': '#ffffff', '--vscode-settings-checkboxBorder': '#6fc3df', '--vscode-input-placeholderForeground': '#b3b3b3' },
+  'high-contrast-light': { '--vscode-editor-background': '#ffffff', '--vscode-foreground': '#292929', '--vscode-descriptionForeground': '#292929', '--vscode-focusBorder': '#006bbd', '--vscode-contrastBorder': '#0f4a85', '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#292929', '--vscode-input-border': '#0f4a85', '--vscode-button-secondaryBackground': '#ffffff', '--vscode-button-secondaryForeground': '#292929', '--vscode-button-border': '#0f4a85', '--vscode-badge-background': '#0f4a85', '--vscode-badge-foreground': '#ffffff', '--vscode-errorForeground': '#b5200d', '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-progressBar-background': '#0f4a85', '--vscode-charts-yellow': '#7a5c00', '--vscode-settings-textInputBackground': '#ffffff', '--vscode-settings-textInputForeground': '#292929', '--vscode-settings-textInputBorder': '#0f4a85', '--vscode-settings-dropdownBackground': '#ffffff', '--vscode-settings-dropdownForeground': '#292929', '--vscode-settings-dropdownBorder': '#0f4a85', '--vscode-settings-dropdownListBorder': '#0f4a85', '--vscode-settings-checkboxBackground': '#ffffff', '--vscode-settings-checkboxForeground': '#292929', '--vscode-settings-checkboxBorder': '#0f4a85', '--vscode-input-placeholderForeground': '#5e5e5e' },
 };
 
 const WORDS = ['fox', 'lighthouse', 'ocean', 'forest', 'neon', 'city', 'portrait', 'dragon', 'glass', 'desert', 'storm', 'garden'];
@@ -51,6 +53,9 @@ export interface GalleryRig {
   dir: string;
   controller: GalleryController;
   received: unknown[];
+  /** CSP violations reported in the page (securitypolicyviolation events) and console warnings/errors. */
+  cspViolations(): Promise<string[]>;
+  console: string[];
   open(filter?: Filter): Promise<number>;
   theme(name: keyof typeof THEMES): Promise<void>;
   shot(name: string): Promise<void>;
@@ -103,7 +108,23 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     void controller.handle(m);
   });
   // A string, not a function: the test transpiler's helpers do not exist in the page.
+  const consoleMessages: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') consoleMessages.push(m.text());
+  });
+  // Like VS Code, which sets its theme's variables on the webview's <html> before the page's
+  // scripts run (dark until theme() switches), so no control is ever seen unthemed.
   await page.addInitScript(`
+    const theme = (vars) => {
+      const style = document.documentElement.style;
+      for (const k of [...style]) if (k.startsWith('--vscode-')) style.removeProperty(k);
+      for (const [k, v] of Object.entries(vars)) style.setProperty(k, v);
+    };
+    window.__setTheme = theme;
+    if (document.documentElement) theme(${JSON.stringify(THEMES.dark)});
+    else new MutationObserver((_, o) => { if (document.documentElement) { o.disconnect(); theme(${JSON.stringify(THEMES.dark)}); } }).observe(document, { childList: true });
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI), true);
     window.acquireVsCodeApi = () => ({
       postMessage: (m) => window.__host(m),
       getState: () => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null'),
@@ -112,7 +133,8 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   `);
   await fs.mkdir(SHOTS, { recursive: true });
   return {
-    page, browser, db, dir, controller, received,
+    page, browser, db, dir, controller, received, console: consoleMessages,
+    cspViolations: () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations),
     /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
     async open(filter: Filter = { status: 'all', sort: 'newest' }) {
       const started = Date.now();
@@ -123,9 +145,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       return Date.now() - started;
     },
     async theme(name) {
-      await page.evaluate((vars) => {
-        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
-      }, THEMES[name]);
+      await page.evaluate((vars) => (window as unknown as { __setTheme(v: Record<string, string>): void }).__setTheme(vars), THEMES[name]);
     },
     async shot(name) {
       await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });

@@ -5,6 +5,20 @@ import { render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { onHostMessage, request, saveState, vscode } from './rpc.ts';
+// The controls are vscode-elements (Lit web components), imported one by one so the bundle
+// carries only these; the virtualized grid's tiles stay plain DOM.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-divider/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
+import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-textarea/vscode-textarea.js';
+import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
+import type { ComponentChildren, JSX } from 'preact';
 import './gallery.css';
 
 const GAP = 8;
@@ -40,6 +54,29 @@ function readInitial(): InitialState {
 function label(t: Tile): string {
   if (t.kind === 'job') return `${t.state === 'failed' ? 'Failed' : 'Generating'}: ${t.prompt || t.model}`;
   return t.prompt || `${t.provider} ${t.model}`;
+}
+
+/** The value of the vscode-element an event was dispatched on (Preact listens on the host). */
+const valueOf = (e: Event) => (e.currentTarget as VscodeSingleSelect | VscodeTextfield | VscodeTextarea).value;
+
+/**
+ * A secondary vscode-button. It reflects `disabled` but sets no ARIA state, so `aria-disabled`
+ * is set here for screen readers (and for tools that ask the accessibility tree).
+ */
+function Button({ disabled, children, ...rest }: JSX.HTMLAttributes<HTMLElement> & { disabled?: boolean; children?: ComponentChildren }) {
+  return (
+    <vscode-button secondary {...rest} disabled={!!disabled} aria-disabled={disabled ? 'true' : undefined}>
+      {children}
+    </vscode-button>
+  );
+}
+
+function Select({ label, value, onChange, children }: { label: string; value: string; onChange: (v: string) => void; children: ComponentChildren }) {
+  return (
+    <vscode-single-select label={label} value={value} onChange={(e) => onChange(valueOf(e))}>
+      {children}
+    </vscode-single-select>
+  );
 }
 
 function Stars({ value, onRate, size = 'small' }: { value: number; onRate?: (n: number) => void; size?: string }) {
@@ -118,9 +155,7 @@ function Help({ onClose }: { onClose: () => void }) {
             ))}
           </tbody>
         </table>
-        <button type="button" onClick={onClose}>
-          Close
-        </button>
+        <Button onClick={onClose}>Close</Button>
       </div>
     </div>
   );
@@ -151,9 +186,9 @@ function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () =
       <div class="panel detail">
         <header>
           <h2 id="detail-title">{d ? d.tile.prompt || d.tile.model : 'Loading…'}</h2>
-          <button type="button" onClick={onClose} aria-label="Close detail">
+          <Button onClick={onClose} aria-label="Close detail">
             ✕
-          </button>
+          </Button>
         </header>
         {error && <p class="error">{error}</p>}
         {d && rec && (
@@ -167,13 +202,11 @@ function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () =
             </div>
             <aside>
               <div class="actions">
-                <button type="button" aria-pressed={d.tile.favorite} onClick={() => update({ favorite: !d.tile.favorite })}>
+                <Button aria-pressed={d.tile.favorite ? 'true' : 'false'} onClick={() => update({ favorite: !d.tile.favorite })}>
                   {d.tile.favorite ? '♥ Favourite' : '♡ Favourite'}
-                </button>
+                </Button>
                 <Stars value={d.tile.rating} onRate={(n) => update({ rating: n })} size="large" />
-                <button type="button" onClick={() => setFit(!fit)}>
-                  {fit ? 'Zoom 100%' : 'Fit'}
-                </button>
+                <Button onClick={() => setFit(!fit)}>{fit ? 'Zoom 100%' : 'Fit'}</Button>
               </div>
               <div class="actions">
                 {(
@@ -188,18 +221,19 @@ function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () =
                     ['delete', 'Delete'],
                   ] as [Action, string][]
                 ).map(([a, text]) => (
-                  <button type="button" key={a} class={a === 'delete' ? 'danger' : ''} onClick={() => onAction(a, [id])}>
+                  <Button key={a} class={a === 'delete' ? 'danger' : undefined} onClick={() => onAction(a, [id])}>
                     {text}
-                  </button>
+                  </Button>
                 ))}
               </div>
+              <vscode-divider />
               <label>
                 Tags (comma separated)
-                <input type="text" value={d.tile.tags.join(', ')} onChange={(e) => update({ tags: (e.target as HTMLInputElement).value.split(',').map((s) => s.trim()).filter(Boolean) })} />
+                <vscode-textfield label="Tags (comma separated)" value={d.tile.tags.join(', ')} onChange={(e) => update({ tags: valueOf(e).split(',').map((s) => s.trim()).filter(Boolean) })} />
               </label>
               <label>
                 Notes
-                <textarea rows={3} value={String(rec.notes ?? '')} onBlur={(e) => update({ notes: (e.target as HTMLTextAreaElement).value })} />
+                <vscode-textarea label="Notes" rows={3} value={String(rec.notes ?? '')} onChange={(e) => update({ notes: valueOf(e) })} />
               </label>
               <dl>
                 <dt>Provider</dt>
@@ -256,9 +290,9 @@ function Compare({ ids, onClose }: { ids: string[]; onClose: () => void }) {
       <div class="panel compare">
         <header>
           <h2 id="compare-title">Compare {ids.length} products</h2>
-          <button type="button" onClick={onClose} aria-label="Close compare">
+          <Button onClick={onClose} aria-label="Close compare">
             ✕
-          </button>
+          </Button>
         </header>
         <div class="compare-images" style={{ gridTemplateColumns: `repeat(${Math.max(1, items.length)}, 1fr)` }}>
           {items.map((d) => (
@@ -314,7 +348,7 @@ function App({ init }: { init: InitialState }) {
   const [announce, setAnnounce] = useState('');
   const [undo, setUndo] = useState<string[] | undefined>();
   const gridRef = useRef<HTMLDivElement>(null);
-  const searchRef = useRef<HTMLInputElement>(null);
+  const searchRef = useRef<VscodeTextfield>(null);
   const [viewport, setViewport] = useState({ top: 0, width: 800, height: 600 });
 
   const cols = Math.max(1, Math.floor((viewport.width - GAP) / (tileSize + GAP)));
@@ -631,14 +665,14 @@ function App({ init }: { init: InitialState }) {
   return (
     <div class="app">
       <div class="toolbar" role="search">
-        <input
+        <vscode-textfield
           ref={searchRef}
           type="search"
           class="search"
           placeholder="Search prompts  ( / )"
-          aria-label="Search prompts"
+          label="Search prompts"
           value={filter.text ?? ''}
-          onInput={(e) => set({ text: (e.target as HTMLInputElement).value })}
+          onInput={(e) => set({ text: valueOf(e) })}
           onKeyDown={(e) => {
             if (e.key === 'Escape' || e.key === 'Enter' || e.key === 'ArrowDown') {
               e.preventDefault();
@@ -646,61 +680,58 @@ function App({ init }: { init: InitialState }) {
             }
           }}
         />
-        <select aria-label="Sort" value={filter.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value as Filter['sort'] })}>
-          <option value="newest">Newest first</option>
-          <option value="oldest">Oldest first</option>
-          <option value="rating">By rating</option>
-          <option value="model">By model</option>
-        </select>
-        <select aria-label="Status" value={filter.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value as Filter['status'] })}>
-          <option value="all">Everything</option>
-          <option value="products">Products only</option>
-          <option value="running">Running jobs</option>
-          <option value="failed">Failed jobs</option>
-        </select>
-        <select aria-label="Provider" value={filter.provider?.[0] ?? ''} onChange={(e) => set({ provider: (e.target as HTMLSelectElement).value ? [(e.target as HTMLSelectElement).value] : undefined })}>
-          <option value="">All providers</option>
+        <Select label="Sort" value={filter.sort} onChange={(v) => set({ sort: v as Filter['sort'] })}>
+          <vscode-option value="newest">Newest first</vscode-option>
+          <vscode-option value="oldest">Oldest first</vscode-option>
+          <vscode-option value="rating">By rating</vscode-option>
+          <vscode-option value="model">By model</vscode-option>
+        </Select>
+        <Select label="Status" value={filter.status} onChange={(v) => set({ status: v as Filter['status'] })}>
+          <vscode-option value="all">Everything</vscode-option>
+          <vscode-option value="products">Products only</vscode-option>
+          <vscode-option value="running">Running jobs</vscode-option>
+          <vscode-option value="failed">Failed jobs</vscode-option>
+        </Select>
+        <Select label="Provider" value={filter.provider?.[0] ?? ''} onChange={(v) => set({ provider: v ? [v] : undefined })}>
+          <vscode-option value="">All providers</vscode-option>
           {facets.providers.map((p) => (
-            <option key={p} value={p}>
+            <vscode-option key={p} value={p}>
               {p}
-            </option>
+            </vscode-option>
           ))}
-        </select>
-        <select aria-label="Model" value={filter.model?.[0] ?? ''} onChange={(e) => set({ model: (e.target as HTMLSelectElement).value ? [(e.target as HTMLSelectElement).value] : undefined })}>
-          <option value="">All models</option>
+        </Select>
+        <Select label="Model" value={filter.model?.[0] ?? ''} onChange={(v) => set({ model: v ? [v] : undefined })}>
+          <vscode-option value="">All models</vscode-option>
           {facets.models.map((m) => (
-            <option key={m} value={m}>
+            <vscode-option key={m} value={m}>
               {m}
-            </option>
+            </vscode-option>
           ))}
-        </select>
-        <select aria-label="Tag" value={filter.tags?.[0] ?? ''} onChange={(e) => set({ tags: (e.target as HTMLSelectElement).value ? [(e.target as HTMLSelectElement).value] : undefined })}>
-          <option value="">Any tag</option>
+        </Select>
+        <Select label="Tag" value={filter.tags?.[0] ?? ''} onChange={(v) => set({ tags: v ? [v] : undefined })}>
+          <vscode-option value="">Any tag</vscode-option>
           {facets.tags.map((t) => (
-            <option key={t} value={t}>
+            <vscode-option key={t} value={t}>
               {t}
-            </option>
+            </vscode-option>
           ))}
-        </select>
-        <select aria-label="Minimum rating" value={String(filter.minRating ?? 0)} onChange={(e) => set({ minRating: Number((e.target as HTMLSelectElement).value) || undefined })}>
-          <option value="0">Any rating</option>
+        </Select>
+        <Select label="Minimum rating" value={String(filter.minRating ?? 0)} onChange={(v) => set({ minRating: Number(v) || undefined })}>
+          <vscode-option value="0">Any rating</vscode-option>
           {[1, 2, 3, 4, 5].map((n) => (
-            <option key={n} value={String(n)}>
+            <vscode-option key={n} value={String(n)}>
               {'★'.repeat(n)} and up
-            </option>
+            </vscode-option>
           ))}
-        </select>
-        <label class="check">
-          <input type="checkbox" checked={!!filter.favorite} onChange={(e) => set({ favorite: (e.target as HTMLInputElement).checked || undefined })} />
-          Favourites
-        </label>
+        </Select>
+        <vscode-checkbox label="Favourites" checked={!!filter.favorite} onChange={(e) => set({ favorite: (e.currentTarget as VscodeCheckbox).checked || undefined })} />
         <label class="date">
           From
-          <input type="date" value={filter.from?.slice(0, 10) ?? ''} onChange={(e) => set({ from: (e.target as HTMLInputElement).value || undefined })} />
+          <vscode-textfield type="date" label="From" value={filter.from?.slice(0, 10) ?? ''} onChange={(e) => set({ from: valueOf(e) || undefined })} />
         </label>
         <label class="date">
           To
-          <input type="date" value={filter.to?.slice(0, 10) ?? ''} onChange={(e) => set({ to: (e.target as HTMLInputElement).value || undefined })} />
+          <vscode-textfield type="date" label="To" value={filter.to?.slice(0, 10) ?? ''} onChange={(e) => set({ to: valueOf(e) || undefined })} />
         </label>
         <label class="size">
           Tile size
@@ -712,34 +743,34 @@ function App({ init }: { init: InitialState }) {
         </span>
         {selected.size > 0 && (
           <span class="bulk" role="group" aria-label="Selected products">
-            <button type="button" onClick={() => void update([...selected], { favorite: true })}>
+            <Button aria-label="Favourite the selected products" onClick={() => void update([...selected], { favorite: true })}>
               ♥
-            </button>
-            <button type="button" onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
+            </Button>
+            <Button onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
               Compare
-            </button>
-            <button type="button" aria-label={`Export the ${selectedProducts().length} selected products…`} onClick={() => void act('export', selectedProducts())} disabled={selectedProducts().length === 0}>
+            </Button>
+            <Button aria-label={`Export the ${selectedProducts().length} selected products…`} onClick={() => void act('export', selectedProducts())} disabled={selectedProducts().length === 0}>
               Export…
-            </button>
-            <button type="button" aria-label={`Make a contact sheet of the ${selectedProducts().length} selected products…`} onClick={() => void act('contactSheet', selectedProducts())} disabled={selectedProducts().length < 2}>
+            </Button>
+            <Button aria-label={`Make a contact sheet of the ${selectedProducts().length} selected products…`} onClick={() => void act('contactSheet', selectedProducts())} disabled={selectedProducts().length < 2}>
               Contact Sheet
-            </button>
-            <button type="button" class="danger" onClick={() => void act('delete', [...selected])}>
+            </Button>
+            <Button class="danger" onClick={() => void act('delete', [...selected])}>
               Delete
-            </button>
+            </Button>
           </span>
         )}
         {undo && (
-          <button type="button" onClick={() => {
+          <Button onClick={() => {
               void act('undoDelete', undo);
               setUndo(undefined);
             }}>
             Undo delete
-          </button>
+          </Button>
         )}
-        <button type="button" aria-label="Keyboard shortcuts" onClick={() => setView({ kind: 'help' })}>
+        <Button aria-label="Keyboard shortcuts" onClick={() => setView({ kind: 'help' })}>
           ?
-        </button>
+        </Button>
       </div>
       <div
         ref={gridRef}
