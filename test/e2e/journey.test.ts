@@ -249,17 +249,17 @@ step('4–5. ▶ Generate from the CodeLens; the gallery shows the products; rat
   } finally {
     await db.close();
   }
-  await frame.locator('input[type=search]').fill('lighthouse');
+  await frame.locator('vscode-textfield.search input').fill('lighthouse');
   await frame.locator('.count', { hasText: '2 items' }).waitFor();
-  await frame.locator('input[type=search]').fill('nomatchword');
+  await frame.locator('vscode-textfield.search input').fill('nomatchword');
   await frame.locator('.count', { hasText: '0 items' }).waitFor();
-  await frame.locator('input[type=search]').fill('lighthouse');
+  await frame.locator('vscode-textfield.search input').fill('lighthouse');
   await frame.locator('.count', { hasText: '2 items' }).waitFor();
   await frame.locator('[role=grid]').focus();
   await frame.locator('[role=grid]').press('Enter');
   await frame.locator('pre.json').waitFor();
   await cs.shot('11-detail');
-  await frame.locator('button', { hasText: 'Reuse Parameters' }).click();
+  await frame.locator('vscode-button', { hasText: 'Reuse Parameters' }).click();
   const reusedName = await until('a reused parameter file', async () => (await fs.readdir(path.join(project, 'params'))).find((f) => f.startsWith('reuse-')));
   const reused = JSON.parse(await fs.readFile(path.join(project, 'params', reusedName), 'utf8'));
   assert.equal(reused.input.prompt, 'a lighthouse at dusk, journey');
@@ -289,7 +289,7 @@ step('6. a window reload while a slow fal job runs: the job resumes, its product
   // The gallery tab was restored by its serializer; bring it to the front.
   await cs.command('Art Factory: Open Gallery');
   const frame = await webviewFrame(page, '[role=gridcell] img');
-  await frame.locator('input[type=search]').fill('harbour');
+  await frame.locator('vscode-textfield.search input').fill('harbour');
   await frame.locator('.count', { hasText: /^\s*1 item\s*$/ }).waitFor({ timeout: 30_000 });
   await frame.locator('[role=gridcell] img[alt*="harbour"]').first().waitFor({ timeout: 30_000 });
   await cs.shot('14-after-reload');
