@@ -376,7 +376,7 @@ export class FalProvider implements Provider {
       if (video?.kind === 'video' && isHttpUrl(url)) video.posterUrl = url;
     }
     for (const a of [out.audio, out.audio_file, out.audio_url]) if (a) add(a, 'audio');
-    if (artifacts.length === 0 && refused.length > 0) throw refusedOutputs(refused);
+    if (artifacts.length === 0 && refused.length > 0) throw refusedOutputs(refused, key);
     if (artifacts.length === 0) throw new ProviderError('bad_output', PROVIDER, `The ${NAME} run finished without any output file. Retry the job; if it happens again, open the log and report the model.`);
     const timings: Record<string, number> = {};
     for (const [k, v] of Object.entries(out.timings ?? {})) if (typeof v === 'number' && Number.isFinite(v)) timings[k] = v;
@@ -431,8 +431,8 @@ export class FalProvider implements Provider {
 }
 
 /** Output URLs that are not https (or a decodable data: URI) are never fetched. */
-function refusedOutputs(urls: string[]): ProviderError {
-  return new ProviderError('bad_output', PROVIDER, `${NAME} returned ${urls.length === 1 ? 'an output URL' : `${urls.length} output URLs`} we refused ("${urls[0].slice(0, 60)}"): only https URLs and data: URIs of media are fetched. Retry the job; if it happens again, open the log and report the model.`);
+function refusedOutputs(urls: string[], key: string): ProviderError {
+  return new ProviderError('bad_output', PROVIDER, `${NAME} returned ${urls.length === 1 ? 'an output URL' : `${urls.length} output URLs`} we refused ("${redact(urls[0], [key]).slice(0, 60)}"): only https URLs and data: URIs of media are fetched. Retry the job; if it happens again, open the log and report the model.`);
 }
 
 /** A run that ended badly on fal's side: keep input/key/credit kinds, call the rest 'failed'. */

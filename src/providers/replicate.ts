@@ -293,7 +293,8 @@ export class ReplicateProvider implements Provider {
     const artifacts: Artifact[] = collectUrls(p.output).map((u) => artifactFromUrl(u, fallback));
     const refused = collectStrings(p.output);
     if (artifacts.length === 0 && refused.length > 0) {
-      throw new ProviderError('bad_output', PROVIDER, `${NAME} returned ${refused.length === 1 ? 'an output' : `${refused.length} outputs`} that ${refused.length === 1 ? 'is' : 'are'} not an https URL ("${refused[0].slice(0, 60)}"), so nothing was fetched. Retry the job; if it happens again, open the log and report the model.`);
+      const shown = redact(refused[0], [await this.ctx.getKey()]).slice(0, 60);
+      throw new ProviderError('bad_output', PROVIDER, `${NAME} returned ${refused.length === 1 ? 'an output' : `${refused.length} outputs`} that ${refused.length === 1 ? 'is' : 'are'} not an https URL ("${shown}"), so nothing was fetched. Retry the job; if it happens again, open the log and report the model.`);
     }
     if (artifacts.length === 0) {
       throw new ProviderError('bad_output', PROVIDER, `The ${NAME} prediction succeeded without any output file${(p as { data_removed?: unknown }).data_removed ? ' (its data was already removed: Replicate deletes outputs after about an hour)' : ''}. Retry the job; if it happens again, open the log and report the model.`);
