@@ -41,6 +41,8 @@ bash scripts/code-server.sh install
 echo "== tests"
 files=(test/**/*.test.ts)
 mkdir -p test-results
+# The fault suite writes one report per test file here; stale ones must not be merged.
+rm -rf test-results/fault test-results/fault-summary.json
 status=0
 node --import tsx --test \
   --test-reporter=spec --test-reporter-destination=stdout \
@@ -50,4 +52,6 @@ passed=$(sed -n 's/^# pass //p' test-results/tests.tap | tail -1)
 failed=$(sed -n 's/^# fail //p' test-results/tests.tap | tail -1)
 skipped=$(sed -n 's/^# skipped //p' test-results/tests.tap | tail -1)
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+# Faults injected / survived / products lost, and the latest benchmark results if any.
+node scripts/fault-summary.mjs || true
 exit "$status"
