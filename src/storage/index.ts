@@ -28,50 +28,92 @@ export function dbPath(projectDir: string): string {
   return path.join(projectDir, '.artfactory', 'index.db');
 }
 
-type Outgoing = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type Outgoing = WorkerRequest extends infer R ? (R extends { id: number; db: number } ? Omit<R, 'id' | 'db'> : never) : never;
 
-/** Start the worker: the bundled db-worker.js beside the bundle, or the .ts source through
+/** Start a worker: the bundled db-worker.js beside the bundle, or the .ts source through
  * tsx's require hook (tests, the CLI from source). */
-function startWorker(workerPath?: string): Worker {
-  const bundled = path.join(__dirname, 'db-worker.js');
-  const file = workerPath ?? (!__filename.endsWith('.ts') && existsSync(bundled) ? bundled : path.join(__dirname, 'worker.ts'));
+function startWorker(file: string): Worker {
   if (!file.endsWith('.ts')) return new Worker(file);
   const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`;
   return new Worker(code, { eval: true });
 }
 
-class WorkerDb implements ProjectDb {
+/** The one worker thread that hosts every database this process opens (per worker file). It
+ * starts with the first database and stops when the last one closes. */
+class SharedWorker {
+  private static readonly running = new Map<string, SharedWorker>();
   private nextId = 1;
+  private nextDb = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
-  private closed = false;
+  private readonly users = new Set<number>();
+  private failed?: Error;
 
-  constructor(
-    readonly path: string,
-    private readonly worker: Worker,
-  ) {
-    worker.on('message', (m: WorkerReply) => {
+  static for(workerPath?: string): SharedWorker {
+    const bundled = path.join(__dirname, 'db-worker.js');
+    const file = workerPath ?? (!__filename.endsWith('.ts') && existsSync(bundled) ? bundled : path.join(__dirname, 'worker.ts'));
+    let shared = SharedWorker.running.get(file);
+    if (!shared) SharedWorker.running.set(file, (shared = new SharedWorker(file)));
+    return shared;
+  }
+
+  private readonly worker: Worker;
+
+  private constructor(private readonly file: string) {
+    this.worker = startWorker(file);
+    this.worker.unref(); // an open database never keeps a process alive on its own
+    this.worker.on('message', (m: WorkerReply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
       if (m.ok) w.resolve(m.value);
       else w.reject(new StorageError((m.error.kind as StorageErrorKind) ?? 'closed', m.error.message, m.error.backups));
     });
-    const fail = (e: unknown) => {
-      for (const w of this.waiting.values()) w.reject(e instanceof Error ? e : new Error(String(e)));
+    const fail = (e: Error) => {
+      this.failed ??= e;
+      for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
-      this.closed = true;
+      if (SharedWorker.running.get(this.file) === this) SharedWorker.running.delete(this.file);
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new StorageError('closed', `The database worker stopped (exit ${code}).`)));
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new StorageError('closed', `The database worker stopped (exit ${code}).`)));
   }
 
-  send(msg: Outgoing): Promise<unknown> {
-    if (this.closed) return Promise.reject(new StorageError('closed', 'The project database is closed.'));
+  /** A number for a new database, counted as a user until `release`. */
+  attach(): number {
+    const db = this.nextDb++;
+    this.users.add(db);
+    return db;
+  }
+
+  async release(db: number): Promise<void> {
+    this.users.delete(db);
+    if (this.users.size > 0) return;
+    if (SharedWorker.running.get(this.file) === this) SharedWorker.running.delete(this.file);
+    await this.worker.terminate();
+  }
+
+  send(db: number, msg: Outgoing): Promise<unknown> {
+    if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ ...msg, id });
+      this.worker.postMessage({ ...msg, id, db });
     });
+  }
+}
+
+class WorkerDb implements ProjectDb {
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly shared: SharedWorker,
+    private readonly db: number,
+  ) {}
+
+  send(msg: Outgoing): Promise<unknown> {
+    if (this.closed) return Promise.reject(new StorageError('closed', 'The project database is closed.'));
+    return this.shared.send(this.db, msg);
   }
 
   private call<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -103,7 +145,7 @@ class WorkerDb implements ProjectDb {
       await this.send({ op: 'close' });
     } finally {
       this.closed = true;
-      await this.worker.terminate();
+      await this.shared.release(this.db);
     }
   }
 }
@@ -118,14 +160,14 @@ export async function openProjectDb(projectDir: string, opts: OpenOptions = {}):
   } catch (e) {
     throw new StorageError('not-writable', `${path.dirname(file)} is not writable (${(e as NodeJS.ErrnoException).code ?? String(e)}). Check the folder's permissions.`);
   }
-  const worker = startWorker(opts.workerPath);
-  worker.unref(); // an open database never keeps a process alive on its own
-  const db = new WorkerDb(file, worker);
+  const shared = SharedWorker.for(opts.workerPath);
+  const handle = shared.attach();
+  const db = new WorkerDb(file, shared, handle);
   const args: OpenArgs = { dbPath: file, wasmPath: opts.wasmPath, backups: opts.backups ?? 5, saveDelayMs: opts.saveDelayMs };
   try {
     await db.send({ op: 'open', args });
   } catch (e) {
-    await worker.terminate();
+    await shared.release(handle);
     throw e;
   }
   return db;

@@ -1,5 +1,7 @@
-// The database worker: owns one project's sql.js database, so neither queries nor saves
-// (db.export() of a large database takes hundreds of milliseconds) block the caller's thread.
+// The database worker: owns the project databases of one process (sql.js), so neither
+// queries nor saves (db.export() of a large database takes hundreds of milliseconds) block the
+// caller's thread. One worker hosts every project's database: a worker with its own copy of
+// sql.js costs about 16 MB, which dozens of projects in one window would multiply.
 //
 // Saves are atomic (temp file, fsync, rename, fsync dir) and coalesced. Another process (a
 // second VS Code window) may save the same file: saves happen under a lock file, and when
@@ -21,11 +23,12 @@ export interface OpenArgs {
   saveDelayMs?: number;
 }
 
+/** `db` names one open database in the worker (the client numbers them). */
 export type WorkerRequest =
-  | { id: number; op: 'open'; args: OpenArgs }
-  | { id: number; op: 'call'; method: string; args: unknown[] }
-  | { id: number; op: 'flush' }
-  | { id: number; op: 'close' };
+  | { id: number; db: number; op: 'open'; args: OpenArgs }
+  | { id: number; db: number; op: 'call'; method: string; args: unknown[] }
+  | { id: number; db: number; op: 'flush' }
+  | { id: number; db: number; op: 'close' };
 
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; kind?: string; backups?: string[] } };
 
@@ -46,13 +49,6 @@ class StoreError extends Error {
 }
 
 let SQL: SqlJsStatic | undefined;
-let repo: Repo | undefined;
-let args: OpenArgs | undefined;
-/** Identity of the file we loaded or last wrote (a rename gives every save a new inode). */
-let loaded: { ino: number; size: number; mtimeMs: number } | undefined;
-let pending: { method: string; args: unknown[] }[] = [];
-let saveTimer: NodeJS.Timeout | undefined;
-let saving: Promise<void> | undefined;
 
 function identity(st: Stats | undefined) {
   return st ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : undefined;
@@ -120,64 +116,6 @@ async function backup(dbPath: string, keep: number): Promise<void> {
   for (const old of (await listBackups(dbPath)).slice(keep)) await fs.rm(old, { force: true });
 }
 
-async function open(a: OpenArgs): Promise<void> {
-  args = a;
-  SQL ??= await initSqlJs(a.wasmPath ? { locateFile: () => a.wasmPath! } : undefined);
-  await fs.mkdir(path.dirname(a.dbPath), { recursive: true });
-  // A save killed mid-write leaves index.db.tmp-PID, a whole copy of the database.
-  await removeStaleTemps(path.dirname(a.dbPath));
-  const st = statOrUndefined(a.dbPath);
-  let db: Database;
-  if (st) {
-    db = await openBytes(readFileSync(a.dbPath), a.dbPath);
-    await backup(a.dbPath, a.backups);
-  } else {
-    db = new SQL.Database();
-    migrate(db);
-  }
-  repo = new Repo(db);
-  loaded = identity(st);
-}
-
-function lockPath(): string {
-  return `${args!.dbPath}.lock`;
-}
-
-async function acquireLock(): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(lockPath(), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
-      writeSync(fd, `${process.pid} ${Date.now()}`);
-      closeSync(fd);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        // Created but not written (a full disk): close it and take it away again.
-        if (fd !== undefined) {
-          closeSync(fd);
-          rmSync(lockPath(), { force: true });
-        }
-        if (isDiskFull(e)) throw new StoreError('disk-full', diskFullMessage(`the project database could not be saved (${(e as NodeJS.ErrnoException).code}); what was saved before is intact`));
-        throw new StoreError('not-writable', `Cannot write in ${path.dirname(lockPath())}: ${(e as Error).message}`);
-      }
-    }
-    // Someone holds it: take it over when its owner is gone or it is old.
-    try {
-      const [pid] = readFileSync(lockPath(), 'utf8').split(' ').map(Number);
-      const age = Date.now() - statSync(lockPath()).mtimeMs;
-      // A lock without a readable pid was left by a process killed between create and write.
-      const orphaned = pid ? !pidAlive(pid) : age > LOCK_UNREADABLE_MS;
-      if (orphaned || age > LOCK_STALE_MS) await fs.rm(lockPath(), { force: true });
-    } catch {
-      // it vanished meanwhile: try again
-    }
-    if (Date.now() - started > LOCK_TIMEOUT_MS) throw new StoreError('locked', 'Another window has held the project database lock for too long. Close other windows on this project and try again.');
-    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-  }
-}
-
 function writeAtomic(file: string, data: Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
@@ -205,96 +143,180 @@ function writeAtomic(file: string, data: Uint8Array): void {
   }
 }
 
-async function save(): Promise<void> {
-  if (!repo || !args) return;
-  if (pending.length === 0 && loaded) return;
-  await acquireLock();
-  try {
-    const onDisk = identity(statOrUndefined(args.dbPath));
-    if (onDisk && !sameFile(onDisk, loaded)) {
-      // Another process saved since we loaded: take its file and replay our writes on top.
-      const db = await openBytes(readFileSync(args.dbPath), args.dbPath);
-      repo.db.close();
-      repo = new Repo(db);
-      for (const op of pending) call(op.method, op.args, false);
+/** One open project database: its sql.js copy, unsaved writes, and the save machinery. */
+class Store {
+  private repo: Repo | undefined;
+  private args: OpenArgs | undefined;
+  /** Identity of the file we loaded or last wrote (a rename gives every save a new inode). */
+  private loaded: { ino: number; size: number; mtimeMs: number } | undefined;
+  private pending: { method: string; args: unknown[] }[] = [];
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> | undefined;
+
+  async open(a: OpenArgs): Promise<void> {
+    this.args = a;
+    SQL ??= await initSqlJs(a.wasmPath ? { locateFile: () => a.wasmPath! } : undefined);
+    await fs.mkdir(path.dirname(a.dbPath), { recursive: true });
+    // A save killed mid-write leaves index.db.tmp-PID, a whole copy of the database.
+    await removeStaleTemps(path.dirname(a.dbPath));
+    const st = statOrUndefined(a.dbPath);
+    let db: Database;
+    if (st) {
+      db = await openBytes(readFileSync(a.dbPath), a.dbPath);
+      await backup(a.dbPath, a.backups);
+    } else {
+      db = new SQL.Database();
+      migrate(db);
     }
-    const count = pending.length;
-    const data = repo.db.export();
-    writeAtomic(args.dbPath, data);
-    loaded = identity(statOrUndefined(args.dbPath));
-    pending = pending.slice(count);
-  } finally {
-    await fs.rm(lockPath(), { force: true });
+    this.repo = new Repo(db);
+    this.loaded = identity(st);
+  }
+
+  private lockPath(): string {
+    return `${this.args!.dbPath}.lock`;
+  }
+
+  private async acquireLock(): Promise<void> {
+    const lockPath = this.lockPath();
+    const started = Date.now();
+    for (;;) {
+      let fd: number | undefined;
+      try {
+        fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+        writeSync(fd, `${process.pid} ${Date.now()}`);
+        closeSync(fd);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          // Created but not written (a full disk): close it and take it away again.
+          if (fd !== undefined) {
+            closeSync(fd);
+            rmSync(lockPath, { force: true });
+          }
+          if (isDiskFull(e)) throw new StoreError('disk-full', diskFullMessage(`the project database could not be saved (${(e as NodeJS.ErrnoException).code}); what was saved before is intact`));
+          throw new StoreError('not-writable', `Cannot write in ${path.dirname(lockPath)}: ${(e as Error).message}`);
+        }
+      }
+      // Someone holds it: take it over when its owner is gone or it is old.
+      try {
+        const [pid] = readFileSync(lockPath, 'utf8').split(' ').map(Number);
+        const age = Date.now() - statSync(lockPath).mtimeMs;
+        // A lock without a readable pid was left by a process killed between create and write.
+        const orphaned = pid ? !pidAlive(pid) : age > LOCK_UNREADABLE_MS;
+        if (orphaned || age > LOCK_STALE_MS) await fs.rm(lockPath, { force: true });
+      } catch {
+        // it vanished meanwhile: try again
+      }
+      if (Date.now() - started > LOCK_TIMEOUT_MS) throw new StoreError('locked', 'Another window has held the project database lock for too long. Close other windows on this project and try again.');
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    }
+  }
+
+  /** Take the file another process saved and replay our unsaved writes on top. */
+  private async reload(onDisk: ReturnType<typeof identity>): Promise<void> {
+    const db = await openBytes(readFileSync(this.args!.dbPath), this.args!.dbPath);
+    this.repo!.db.close();
+    this.repo = new Repo(db);
+    this.loaded = onDisk;
+    for (const op of this.pending) this.call(op.method, op.args, false);
+  }
+
+  private async save(): Promise<void> {
+    const { repo, args } = this;
+    if (!repo || !args) return;
+    if (this.pending.length === 0 && this.loaded) return;
+    await this.acquireLock();
+    try {
+      const onDisk = identity(statOrUndefined(args.dbPath));
+      // Another process saved since we loaded: take its file and replay our writes on top.
+      if (onDisk && !sameFile(onDisk, this.loaded)) await this.reload(onDisk);
+      const count = this.pending.length;
+      const data = this.repo!.db.export();
+      writeAtomic(args.dbPath, data);
+      this.loaded = identity(statOrUndefined(args.dbPath));
+      this.pending = this.pending.slice(count);
+    } finally {
+      await fs.rm(this.lockPath(), { force: true });
+    }
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      void this.flush().catch(() => undefined);
+    }, this.args?.saveDelayMs ?? 150);
+  }
+
+  /** One save at a time; a flush waits for the running one and then saves what is left. */
+  async flush(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    while (this.saving) await this.saving.catch(() => undefined);
+    this.saving = this.save().finally(() => {
+      this.saving = undefined;
+    });
+    await this.saving;
+    if (this.pending.length > 0) this.scheduleSave();
+  }
+
+  call(method: string, a: unknown[], record = true): unknown {
+    const repo = this.repo;
+    if (!repo) throw new StoreError('closed', 'The database is not open.');
+    if (!WRITES.has(method) && !READS.has(method)) throw new StoreError('bad-request', `Unknown database method ${method}.`);
+    const fn = (repo as unknown as Record<string, (...x: unknown[]) => unknown>)[method];
+    const value = fn.apply(repo, a);
+    if (record && WRITES.has(method)) {
+      this.pending.push({ method, args: a });
+      this.scheduleSave();
+    }
+    return value;
+  }
+
+  /** Before a read: when another process (a second window, the command line) saved the file
+   * since we loaded it, take its version and replay our unsaved writes on top, so readers see
+   * both. A stat per read is cheap; the reload happens only when the file really changed. */
+  async refreshFromDisk(): Promise<void> {
+    if (!this.repo || !this.args) return;
+    const onDisk = identity(statOrUndefined(this.args.dbPath));
+    if (onDisk && !sameFile(onDisk, this.loaded)) await this.reload(onDisk);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.repo?.db.close();
+    this.repo = undefined;
   }
 }
 
-function scheduleSave(): void {
-  if (saveTimer) return;
-  saveTimer = setTimeout(() => {
-    saveTimer = undefined;
-    void flush().catch(() => undefined);
-  }, args?.saveDelayMs ?? 150);
-}
-
-/** One save at a time; a flush waits for the running one and then saves what is left. */
-async function flush(): Promise<void> {
-  clearTimeout(saveTimer);
-  saveTimer = undefined;
-  while (saving) await saving.catch(() => undefined);
-  saving = save().finally(() => {
-    saving = undefined;
-  });
-  await saving;
-  if (pending.length > 0) scheduleSave();
-}
-
-function call(method: string, a: unknown[], record = true): unknown {
-  if (!repo) throw new StoreError('closed', 'The database is not open.');
-  if (!WRITES.has(method) && !READS.has(method)) throw new StoreError('bad-request', `Unknown database method ${method}.`);
-  const fn = (repo as unknown as Record<string, (...x: unknown[]) => unknown>)[method];
-  const value = fn.apply(repo, a);
-  if (record && WRITES.has(method)) {
-    pending.push({ method, args: a });
-    scheduleSave();
-  }
-  return value;
-}
-
-/** Before a read: when another process (a second window, the command line) saved the file
- * since we loaded it, take its version and replay our unsaved writes on top, so readers see
- * both. A stat per read is cheap; the reload happens only when the file really changed. */
-async function refreshFromDisk(): Promise<void> {
-  if (!repo || !args) return;
-  const onDisk = identity(statOrUndefined(args.dbPath));
-  if (!onDisk || sameFile(onDisk, loaded)) return;
-  const db = await openBytes(readFileSync(args.dbPath), args.dbPath);
-  repo.db.close();
-  repo = new Repo(db);
-  loaded = onDisk;
-  for (const op of pending) call(op.method, op.args, false);
-}
+const stores = new Map<number, Store>();
 
 async function handle(msg: WorkerRequest): Promise<unknown> {
+  if (msg.op === 'open') {
+    const store = new Store();
+    await store.open(msg.args);
+    stores.set(msg.db, store);
+    return undefined;
+  }
+  const store = stores.get(msg.db);
+  if (!store) throw new StoreError('closed', 'The database is not open.');
   switch (msg.op) {
-    case 'open':
-      return open(msg.args);
     case 'call':
-      if (READS.has(msg.method)) await refreshFromDisk();
-      return call(msg.method, msg.args);
+      if (READS.has(msg.method)) await store.refreshFromDisk();
+      return store.call(msg.method, msg.args);
     case 'flush':
-      return flush();
+      return store.flush();
     case 'close':
-      await flush();
-      repo?.db.close();
-      repo = undefined;
-      return undefined;
+      stores.delete(msg.db);
+      return store.close();
   }
 }
 
-// Messages are handled one after another, so a write never interleaves with a reload.
-let queue: Promise<unknown> = Promise.resolve();
+// Each database's messages are handled one after another, so a write never interleaves with
+// a reload; different databases do not wait for each other's lock or save.
+const queues = new Map<number, Promise<unknown>>();
 parentPort?.on('message', (msg: WorkerRequest) => {
-  queue = queue.then(async () => {
+  const queue = (queues.get(msg.db) ?? Promise.resolve()).then(async () => {
     try {
       const value = await handle(msg);
       parentPort!.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply);
@@ -303,4 +325,6 @@ parentPort?.on('message', (msg: WorkerRequest) => {
       parentPort!.postMessage({ id: msg.id, ok: false, error: err } satisfies WorkerReply);
     }
   });
+  queues.set(msg.db, queue);
+  if (msg.op === 'close') void queue.then(() => queues.get(msg.db) === queue && queues.delete(msg.db));
 });

@@ -129,3 +129,24 @@ test('a window reading the project sees what another window saved, and keeps its
     await b.close();
   }
 });
+
+test('every project database of a process lives in one worker thread, which stops with the last close', { skip: process.platform !== 'linux' && 'counts threads through /proc (Linux only)' }, async () => {
+  const threads = async () => (await fs.readdir('/proc/self/task')).length;
+  const base = await tempProject();
+  const dirs = Array.from({ length: 12 }, (_, i) => path.join(base, `p${i}`));
+  const before = await threads();
+  const first = await openProjectDb(dirs[0]);
+  const withOne = await threads();
+  const rest = await Promise.all(dirs.slice(1).map((d) => openProjectDb(d)));
+  const withAll = await threads();
+  try {
+    assert.ok(withOne > before, 'the first database starts a worker');
+    assert.ok(withAll - withOne <= 1, `twelve databases, ${withAll - before} threads more than none (one worker: ${withOne - before})`);
+    await first.putProduct(product(1));
+    assert.equal(await rest[3].countProducts(), 0, 'each database is its own');
+  } finally {
+    for (const db of [first, ...rest]) await db.close();
+  }
+  for (let i = 0; i < 50 && (await threads()) > before; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await threads(), before, 'the worker stops after the last close');
+});
