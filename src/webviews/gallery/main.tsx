@@ -110,7 +110,14 @@ function TileView({ t, index, selected, focused, size, onClick, onOpen }: { t: T
       onDblClick={() => onOpen(index)}
     >
       {t.kind === 'product' && t.thumb ? (
-        <img src={t.thumb} alt={t.prompt || `${t.model} output`} loading="lazy" decoding="async" draggable={false} />
+        <>
+          <img src={t.thumb} alt={`${t.media === 'video' ? 'Video: ' : ''}${t.prompt || `${t.model} output`}`} loading="lazy" decoding="async" draggable={false} />
+          {t.media === 'video' && (
+            <span class="media-badge" aria-hidden="true">
+              ▶
+            </span>
+          )}
+        </>
       ) : t.kind === 'product' ? (
         <div class="placeholder">{t.media}</div>
       ) : (
@@ -195,7 +202,7 @@ function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () =
           <div class="detail-body">
             <div class={`media ${fit ? 'fit' : 'zoom'}`}>
               {d.tile.media === 'video' ? (
-                <video src={d.tile.src} controls aria-label={d.tile.prompt} />
+                <video src={d.tile.src} poster={d.tile.thumb} controls aria-label={d.tile.prompt || 'video'} />
               ) : (
                 <img src={d.tile.src} alt={d.tile.prompt || 'product'} onClick={() => setFit(!fit)} />
               )}
