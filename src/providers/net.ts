@@ -319,9 +319,13 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A Retry-After longer than this is not waited for: the call fails with rate_limited. */
   maxRetryAfterMs: number;
+  /** One attempt with no answer in this time is given up (a hung server must not hold a job
+   * for Node's own 5-minute timeouts per attempt). For an API call it covers the whole
+   * response; for a download only the wait for its headers, since a large file takes long. */
+  attemptTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000, attemptTimeoutMs: 60_000 };
 
 export interface ProviderFetchOptions {
   retry?: Partial<RetryPolicy>;
@@ -437,19 +441,27 @@ export function createProviderFetch(
         throw canceled(provider);
       }
       let res: Response;
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), policy.attemptTimeoutMs);
+      timer.unref?.();
       try {
-        res = await fetchFollowingRedirects(url, requestInit);
+        res = await fetchFollowingRedirects(url, { ...requestInit, signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal });
+        if (k === 'download') clearTimeout(timer);
       } catch (e) {
+        clearTimeout(timer);
         if (e instanceof ProviderError) throw e;
-        if (signal?.aborted || isAbortError(e)) throw canceled(provider);
+        if (signal?.aborted) throw canceled(provider);
+        const timedOut = deadline.signal.aborted;
+        if (!timedOut && isAbortError(e)) throw canceled(provider);
         const codes = errorCodes(e);
         const notSent = codes.some((c) => NOT_SENT_CODES.has(c));
         const retryable = k !== 'create' || notSent;
+        const why = timedOut ? `no answer within ${Math.round(policy.attemptTimeoutMs / 1000)} s` : describeNetworkError(e);
         // No `cause`: the SDKs walk the cause chain for transport codes and would retry again.
         const err = new ProviderError(
           'network',
           provider,
-          `Could not reach ${name} (${describeNetworkError(e)}). Check the network connection${baseUrl ? ` and the base URL setting (${baseUrl})` : ''}, then retry.`,
+          `Could not reach ${name} (${why}). Check the network connection${baseUrl ? ` and the base URL setting (${baseUrl})` : ''}, then retry.`,
           { maybeAccepted: !notSent && k === 'create' },
         );
         if (!retryable || attempt >= policy.maxAttempts) throw err;
@@ -464,6 +476,7 @@ export function createProviderFetch(
         return replay(res, await readCapped(res));
       }
       const text = await readCapped(res);
+      clearTimeout(timer);
       const err = mapHttpError(provider, res.status, parseMaybeJson(text), res.headers, opts.secrets);
       if (!retryableStatus) {
         // A 5xx to a submission: it may have been accepted, so it is not resent.

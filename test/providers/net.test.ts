@@ -190,3 +190,27 @@ test('provider fetch follows redirects through the rewrite, drops the key across
     await assert.rejects(f('https://api.example.com/file:'), (e: unknown) => e instanceof ProviderError && e.kind === 'insecure');
   } finally { await s.close(); }
 });
+
+test('an attempt with no answer is given up after attemptTimeoutMs: a call is retried, a submission is not resent', async () => {
+  let n = 0;
+  const s = await server(() => {
+    n++; // never answers
+  });
+  try {
+    const sleeps: number[] = [];
+    const call = createProviderFetch('fal', ctxWith(s.url, sleeps), 'call', { retry: { maxAttempts: 3, attemptTimeoutMs: 150 } });
+    await assert.rejects(call('https://queue.fal.run/x'), (e: unknown) => e instanceof ProviderError && e.kind === 'network' && /no answer within/.test(e.message));
+    assert.equal(n, 3, 'each attempt timed out and the call was tried again');
+    n = 0;
+    const create = createProviderFetch('fal', ctxWith(s.url, []), 'create', { retry: { attemptTimeoutMs: 150 } });
+    await assert.rejects(create('https://queue.fal.run/x', { method: 'POST', body: '{}' }), (e: unknown) => e instanceof ProviderError && e.kind === 'network' && e.maybeAccepted === true);
+    assert.equal(n, 1, 'a submission that may have arrived is not sent again');
+    // The user's cancel is still a cancel, not a timeout.
+    const ac = new AbortController();
+    const pending = call('https://queue.fal.run/x', { signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    await assert.rejects(pending, (e: unknown) => e instanceof ProviderError && e.kind === 'canceled');
+  } finally {
+    await s.close();
+  }
+});
