@@ -165,6 +165,8 @@ export class Engine {
     let n = 0;
     for (const j of open) {
       if (this.running.has(j.id)) continue;
+      // Whatever it stored before the crash is kept, even if the job fails this time.
+      await this.restoreRows(j);
       this.opts.log.info(`job ${j.id} resumed (${j.state}${j.requestId ? `, request ${j.requestId.slice(0, 24)}` : ''})`);
       this.start(j);
       n++;
@@ -217,7 +219,12 @@ export class Engine {
       }
       if (!last) throw new ProviderError('bad_response', job.provider, 'The job ended without a status.');
       if (last.state === 'canceled') return this.finishCanceled(job);
-      if (last.state === 'failed') return this.finishFailed(job, last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`));
+      if (last.state === 'failed') {
+        const err = last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`);
+        // Past our deadline the provider may still be running (and billing) it: stop it there.
+        if (err.kind === 'timeout') await provider.cancel(ref).catch((e: unknown) => this.opts.log.warn(`job ${job.id}: could not cancel the timed-out job at ${job.provider}: ${this.scrub(e instanceof Error ? e.message : String(e))}`));
+        return this.finishFailed(job, err);
+      }
       const result = await provider.result(ref, signal);
       await this.storeOutputs(job, result, signal);
       job.state = 'succeeded';
@@ -383,13 +390,23 @@ export class Engine {
       const still = product.kind === 'image' ? file : product.poster ? path.join(this.opts.projectDir, ...product.poster.split('/')) : undefined;
       if (this.opts.makeThumbnails !== false && still) this.thumbnail(product, still);
     }
-    // A product stored before a crash has a sidecar but maybe no row: put it back.
-    for (const id of ids) {
-      if (await this.opts.db.getProduct(id)) continue;
-      const sidecar = await readSidecar(path.join(this.opts.projectDir, 'products', ...this.dayPath(job), `${id}.json`)).catch(() => undefined);
-      if (sidecar) await this.opts.db.putProduct(sidecar);
-    }
+    await this.restoreRows(job);
     job.productIds = ids;
+  }
+
+  /** A product stored just before a crash has its file and sidecar but maybe no row: put the
+   * row back from the sidecar (products of a job are named `<job id>-<index>`). */
+  private async restoreRows(job: JobRecord): Promise<void> {
+    const dir = path.join(this.opts.projectDir, 'products', ...this.dayPath(job));
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(`${job.id}-`) || !/^[\w-]+-\d+\.json$/.test(name) || (await this.opts.db.getProduct(name.slice(0, -5)))) continue;
+      const sidecar = await readSidecar(path.join(dir, name)).catch(() => undefined);
+      if (sidecar?.jobId === job.id) {
+        await this.opts.db.putProduct(sidecar);
+        this.opts.log.info(`job ${job.id}: ${sidecar.file} was stored before a restart; its index row is back`);
+      }
+    }
   }
 
   /** A video's poster frame, when the provider gives one: checked like any image and stored

@@ -46,3 +46,26 @@ test('a process killed while jobs run: after a restart every job completes, noth
     await fake.close();
   }
 });
+
+test('a product stored just before a crash (file and sidecar, no row) keeps its row even when the resumed job then fails', async () => {
+  const fake = await startFalFake({ key: FAL_KEY });
+  const r = await rig({ falBaseUrl: fake.baseUrl });
+  try {
+    // A finished run, then the state a crash between sidecar and row would leave: row gone, job open again.
+    const [job] = await r.engine.submit([{ provider: 'fal', model: 'fal-ai/flux/dev', input: { prompt: 'kept after a crash', num_images: 2 } }]);
+    const [done] = await r.engine.waitFor([job.id]);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    await r.db.deleteProducts([done.productIds[1]]);
+    await r.db.putJob({ ...done, state: 'running', productIds: [], finishedAt: undefined });
+    // The provider has forgotten the request by now: the resumed job fails.
+    fake.jobs.delete(done.requestId!);
+    assert.equal(await r.engine.resume(), 1);
+    const [again] = await r.engine.waitFor([job.id]);
+    assert.equal(again.state, 'failed');
+    assert.ok(await r.db.getProduct(done.productIds[1]), 'the stored product is back in the index');
+    assert.equal(await r.db.countProducts(), 2);
+  } finally {
+    await r.close();
+    await fake.close();
+  }
+});

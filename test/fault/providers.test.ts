@@ -128,7 +128,11 @@ test('jobs that never finish end at the job timeout (timeout, saying how to rais
     { name: 'never leaves processing', provider: 'replicate', setup: () => r.replicate.nextJob({ processingSteps: 1e9 }), expect: { state: 'failed', kind: 'timeout', message: /timeoutMinutes/ } },
     { name: 'aborted (its deadline passed before it ran)', provider: 'replicate', setup: () => r.replicate.nextJob({ end: 'aborted' }), expect: { state: 'failed', kind: 'failed', message: /aborted/ } },
   ];
+  const cancels = { fal: r.fal.cancels.length, replicate: r.replicate.cancels.length };
   for (const c of cases) await runCase(c, 'jobs that never finish');
+  // A job past our deadline may still run (and bill) at the provider: it is canceled there.
+  assert.equal(r.fal.cancels.length - cancels.fal, 2, 'both timed-out fal jobs were canceled at fal');
+  assert.equal(r.replicate.cancels.length - cancels.replicate, 1, 'the timed-out Replicate prediction was canceled');
 });
 
 test('connections reset mid-download and mid-poll: retried when they recover, a clear failure when not, never a partial product', { timeout: 300_000 }, async () => {
