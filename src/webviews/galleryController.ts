@@ -150,6 +150,23 @@ export class GalleryController {
     }
   }
 
+  /** The filters' choices as the webview last got them; grown as products with new ones come. */
+  private known?: Facets;
+
+  /** A product with a provider, model or tag the filters do not list yet: send the longer lists. */
+  private noteFacets(p: ProductRecord): void {
+    const k = this.known;
+    if (!k) return;
+    const fresh = { providers: !k.providers.includes(p.provider), models: !k.models.includes(p.model), tags: p.tags.filter((t) => !k.tags.includes(t)) };
+    if (!fresh.providers && !fresh.models && fresh.tags.length === 0) return;
+    this.known = {
+      providers: fresh.providers ? [...k.providers, p.provider].sort() : k.providers,
+      models: fresh.models ? [...k.models, p.model].sort() : k.models,
+      tags: [...k.tags, ...fresh.tags],
+    };
+    this.o.post({ type: 'facets', facets: this.known });
+  }
+
   async facets(): Promise<Facets> {
     const merged = { providers: new Set<string>(), models: new Set<string>(), tags: new Set<string>() };
     for (const p of this.projects()) {
@@ -158,7 +175,8 @@ export class GalleryController {
       f.models.forEach((x) => merged.models.add(x));
       f.tags.forEach((x) => merged.tags.add(x));
     }
-    return { providers: [...merged.providers].sort(), models: [...merged.models].sort(), tags: [...merged.tags] };
+    this.known = { providers: [...merged.providers].sort(), models: [...merged.models].sort(), tags: [...merged.tags] };
+    return this.known;
   }
 
   async initialState(filter: Filter, tileSize: number, title: string): Promise<InitialState> {
@@ -225,6 +243,7 @@ export class GalleryController {
           const db = await this.project(found.project)!.db();
           const updated = await db.updateProduct(id, patch);
           if (updated) tiles.push(this.productTile(found.project, updated));
+          if (updated) this.noteFacets(updated);
         }
         this.o.post({ type: 'productsChanged', tiles });
         return tiles.length;
@@ -254,6 +273,7 @@ export class GalleryController {
   onProduct(project: string, product: ProductRecord): void {
     if (!this.project(project)) return;
     this.o.post({ type: 'productAdded', tile: this.productTile(project, product), replaces: product.outputIndex === 0 ? product.jobId : undefined });
+    this.noteFacets(product);
   }
 
   /** The thumbnail is ready: swap the tile's image to it. */

@@ -99,6 +99,7 @@ export const HostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('productsChanged'), tiles: z.array(Tile).max(1000) }),
   z.object({ type: z.literal('productsDeleted'), ids: z.array(id).max(1000) }),
   z.object({ type: z.literal('reset') }),
+  z.object({ type: z.literal('facets'), facets: Facets }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 

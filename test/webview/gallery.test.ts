@@ -204,13 +204,16 @@ test('a running job shows as a placeholder tile and turns into its product when 
   g.controller.onJob(g.dir, job);
   await g.page.waitForSelector('#tile-JLIVE [role=progressbar]');
   await g.shot('07-running-job');
-  const product = { ...fakeProduct(20_000), id: 'PLIVE', jobId: 'JLIVE', prompt: 'live aurora', createdAt: now };
+  const product = { ...fakeProduct(20_000), id: 'PLIVE', jobId: 'JLIVE', prompt: 'live aurora', model: 'live/new-model', tags: ['aurora'], createdAt: now };
   await g.db.putProduct(product);
   g.controller.onJob(g.dir, { ...job, state: 'succeeded', progress: 1 });
   g.controller.onProduct(g.dir, product);
   await g.page.waitForSelector('#tile-PLIVE img');
   assert.equal(await g.page.locator('#tile-JLIVE').count(), 0);
   assert.match((await g.page.locator('[role=status]').textContent()) ?? '', /Finished: live aurora/);
+  // Its new model and tag join the filters' choices without reopening the panel.
+  const options = (label: string) => Array.from(document.querySelectorAll(`vscode-single-select[label="${label}"] vscode-option`)).map((o) => (o as HTMLElement & { value: string }).value);
+  await g.page.waitForFunction(`(${options.toString()})('Model').includes('live/new-model') && (${options.toString()})('Tag').includes('aurora')`);
 });
 
 test('hostile messages are dropped on both sides and nothing breaks', async () => {

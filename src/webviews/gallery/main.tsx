@@ -344,7 +344,7 @@ function App({ init }: { init: InitialState }) {
   const [tileSize, setTileSize] = useState(init.tileSize);
   const [tiles, setTiles] = useState<Tile[]>(init.page.tiles);
   const [total, setTotal] = useState(init.page.total);
-  const [facets] = useState<Facets>(init.facets);
+  const [facets, setFacets] = useState<Facets>(init.facets);
   const next = useRef<string | undefined>(init.page.next);
   const loading = useRef(false);
   const queryId = useRef(0);
@@ -469,6 +469,8 @@ function App({ init }: { init: InitialState }) {
           setSelected(new Set());
         } else if (m.type === 'reset') {
           void refetch(filter);
+        } else if (m.type === 'facets') {
+          setFacets(m.facets);
         }
       }),
     [filter, refetch],
