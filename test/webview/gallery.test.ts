@@ -47,6 +47,38 @@ test('first paint shows the injected first page of 10,000 products; the DOM hold
   await g.shot('01-first-paint');
 });
 
+test('tiles that fly past do not load their images; once the grid is still, the visible ones do', async () => {
+  const thumbs = new Set<string>();
+  const onRequest = (r: { url(): string }) => {
+    if (r.url().includes('/thumb/')) thumbs.add(r.url());
+  };
+  g.page.on('request', onRequest);
+  try {
+    // A fling: a screen and a half per frame across 3,000 products.
+    const stops = await g.page.evaluate(async () => {
+      const grid = document.querySelector('[role=grid]') as HTMLElement;
+      let n = 0;
+      for (let y = 0; y < grid.scrollHeight * 0.3; y += grid.clientHeight * 1.5, n++) {
+        grid.scrollTop = y;
+        await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+      }
+      return n;
+    });
+    const duringFling = thumbs.size;
+    // Still: the tiles in view show their images.
+    await g.page.waitForFunction(() => {
+      const grid = (document.querySelector('[role=grid]') as HTMLElement).getBoundingClientRect();
+      const inView = Array.from(document.querySelectorAll('.tile.product')).filter((t) => t.getBoundingClientRect().top < grid.bottom && t.getBoundingClientRect().bottom > grid.top);
+      return inView.length > 0 && inView.every((t) => (t.querySelector('img') as HTMLImageElement | null)?.complete);
+    });
+    assert.ok(stops > 40, `${stops} screens flown past`);
+    assert.ok(duringFling < 100, `${duringFling} thumbnails requested while flying past ${stops * 35}+ tiles`);
+  } finally {
+    g.page.off('request', onRequest);
+    await g.page.evaluate(() => document.querySelector('[role=grid]')!.scrollTo({ top: 0 }));
+  }
+});
+
 test('keyboard: arrows, End (scrolls to the last of 10,000), Home, rating, favourite, selection, detail', async () => {
   const grid = g.page.locator('[role=grid]');
   await grid.focus();

@@ -1,7 +1,7 @@
 // The gallery app: a virtualized, keyboard-driven grid over thousands of products, with
 // filters, search as you type, a detail view, compare, and live job tiles.
 import './jitless.ts';
-import { render } from 'preact';
+import { Component, render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { onHostMessage, request, saveState, vscode } from './rpc.ts';
@@ -23,6 +23,8 @@ import './gallery.css';
 
 const GAP = 8;
 const PAGE = 200;
+/** How long the grid must be still before tiles that flew in load their images. */
+const SETTLE_MS = 120;
 const KEYS: [string, string][] = [
   ['← → ↑ ↓', 'Move between tiles'],
   ['Home / End', 'First / last tile'],
@@ -97,7 +99,39 @@ function Stars({ value, onRate, size = 'small' }: { value: number; onRate?: (n: 
   );
 }
 
-function TileView({ t, index, selected, focused, size, onClick, onOpen }: { t: Tile; index: number; selected: boolean; focused: boolean; size: number; onClick: (e: MouseEvent, i: number) => void; onOpen: (i: number) => void }) {
+interface TileProps {
+  t: Tile;
+  index: number;
+  selected: boolean;
+  focused: boolean;
+  size: number;
+  /** False while the grid flies past (a fling, End, a dragged scrollbar): decoding images that
+   * are gone a frame later is what makes fast scrolling stutter, so new tiles wait. */
+  loadImage: boolean;
+  onClick: (e: MouseEvent, i: number) => void;
+  onOpen: (i: number) => void;
+}
+
+/** One tile. Scrolling re-renders the grid on every frame; a tile whose data did not change is
+ * skipped (its handlers read the newest props when they run, so they are never stale). */
+class TileView extends Component<TileProps> {
+  override shouldComponentUpdate(n: TileProps): boolean {
+    const p = this.props;
+    return n.t !== p.t || n.index !== p.index || n.selected !== p.selected || n.focused !== p.focused || n.size !== p.size || (n.loadImage && !this.imageShown);
+  }
+
+  /** Once a tile shows its image it keeps it, however fast the grid moves afterwards. */
+  private imageShown = false;
+  private readonly click = (e: MouseEvent) => this.props.onClick(e, this.props.index);
+  private readonly open = () => this.props.onOpen(this.props.index);
+
+  override render({ t, selected, focused, size, loadImage }: TileProps) {
+    this.imageShown ||= loadImage;
+    return <TileBody t={t} selected={selected} focused={focused} size={size} showImage={this.imageShown} onClick={this.click} onDblClick={this.open} />;
+  }
+}
+
+function TileBody({ t, selected, focused, size, showImage, onClick, onDblClick }: { t: Tile; selected: boolean; focused: boolean; size: number; showImage: boolean; onClick: (e: MouseEvent) => void; onDblClick: () => void }) {
   return (
     <div
       id={`tile-${t.id}`}
@@ -106,12 +140,14 @@ function TileView({ t, index, selected, focused, size, onClick, onOpen }: { t: T
       aria-label={`${label(t)}${t.favorite ? ', favourite' : ''}${t.rating ? `, ${t.rating} stars` : ''}`}
       class={`tile ${t.kind} ${selected ? 'selected' : ''} ${focused ? 'focused' : ''} ${t.state === 'failed' ? 'failed' : ''}`}
       style={{ width: `${size}px`, height: `${size}px` }}
-      onClick={(e) => onClick(e as unknown as MouseEvent, index)}
-      onDblClick={() => onOpen(index)}
+      onClick={(e) => onClick(e as unknown as MouseEvent)}
+      onDblClick={onDblClick}
     >
-      {t.kind === 'product' && t.thumb ? (
+      {t.kind === 'product' && t.thumb && !showImage ? (
+        <div class="placeholder" />
+      ) : t.kind === 'product' && t.thumb ? (
         <>
-          <img src={t.thumb} alt={`${t.media === 'video' ? 'Video: ' : ''}${t.prompt || `${t.model} output`}`} loading="lazy" decoding="async" draggable={false} />
+          <img src={t.thumb} alt={`${t.media === 'video' ? 'Video: ' : ''}${t.prompt || `${t.model} output`}`} decoding="async" draggable={false} />
           {t.media === 'video' && (
             <span class="media-badge" aria-hidden="true">
               ▶
@@ -357,6 +393,21 @@ function App({ init }: { init: InitialState }) {
   const gridRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<VscodeTextfield>(null);
   const [viewport, setViewport] = useState({ top: 0, width: 800, height: 600 });
+  // Moving more than half a screen between two scroll events is flying past: new tiles wait
+  // for their images until the grid has been still (or slow) for a moment.
+  const [flying, setFlying] = useState(false);
+  const settle = useRef<ReturnType<typeof setTimeout>>();
+  const onGridScroll = (el: HTMLDivElement) => {
+    const top = el.scrollTop;
+    setViewport((v) => {
+      if (Math.abs(top - v.top) > v.height / 2) {
+        setFlying(true);
+        clearTimeout(settle.current);
+        settle.current = setTimeout(() => setFlying(false), SETTLE_MS);
+      }
+      return { ...v, top };
+    });
+  };
 
   const cols = Math.max(1, Math.floor((viewport.width - GAP) / (tileSize + GAP)));
   const rowH = tileSize + GAP;
@@ -397,7 +448,8 @@ function App({ init }: { init: InitialState }) {
       // The injected page matches the injected filter; a restored filter needs its own page.
       if (JSON.stringify(filter) === JSON.stringify(init.filter)) return;
     }
-    const t = setTimeout(() => void refetch(filter), filter.text ? 40 : 0);
+    // Every keystroke asks at once (a query takes milliseconds); an older reply is ignored.
+    const t = setTimeout(() => void refetch(filter), 0);
     return () => clearTimeout(t);
   }, [filter]);
 
@@ -655,7 +707,7 @@ function App({ init }: { init: InitialState }) {
       const t = tiles[i];
       cells.push(
         t ? (
-          <TileView key={t.id} t={t} index={i} size={tileSize} selected={selected.has(t.id)} focused={i === focus} onClick={onTileClick} onOpen={(k) => tiles[k]?.kind === 'product' && setView({ kind: 'detail', id: tiles[k].id })} />
+          <TileView key={t.id} t={t} index={i} size={tileSize} selected={selected.has(t.id)} focused={i === focus} loadImage={!flying} onClick={onTileClick} onOpen={(k) => tiles[k]?.kind === 'product' && setView({ kind: 'detail', id: tiles[k].id })} />
         ) : (
           <div key={`s${i}`} role="gridcell" class="tile skeleton" style={{ width: `${tileSize}px`, height: `${tileSize}px` }} aria-label="Loading" />
         ),
@@ -792,7 +844,7 @@ function App({ init }: { init: InitialState }) {
         aria-multiselectable="true"
         aria-activedescendant={focusedTile ? `tile-${focusedTile.id}` : undefined}
         onKeyDown={onKey as unknown as (e: Event) => void}
-        onScroll={(e) => setViewport((v) => ({ ...v, top: (e.target as HTMLDivElement).scrollTop }))}
+        onScroll={(e) => onGridScroll(e.target as HTMLDivElement)}
       >
         <div class="spacer" style={{ height: `${rowCount * rowH + GAP}px` }}>
           {rows}
