@@ -9,6 +9,7 @@ import { exportProducts, type ExportFormat } from '../archive/export.ts';
 import { describeSkips, importImages, IMPORT_EXTENSIONS } from '../archive/import.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
 import type { ProductQuery, ProductRecord } from '../storage/types.ts';
+import { registerSafeCommand } from './command.ts';
 import type { OutputLog } from './log.ts';
 import type { ProjectManager, ProjectSession } from './projects.ts';
 import type { ProjectsView } from './projectsView.ts';
@@ -29,23 +30,10 @@ const SelectionArg = z.object({
 
 const EXPORT_LIMIT = 10_000;
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposable[] {
   const { projects, log } = d;
 
-  const cmd = (id: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        await body(...args);
-      } catch (e) {
-        log.error(`${id}: ${message(e)}`);
-        const choice = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(message(e))}`, 'Show Log');
-        if (choice === 'Show Log') log.show();
-      }
-    });
+  const cmd = (id: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable => registerSafeCommand(id, log, body);
 
   /** Products from the gallery's selection (undefined when the argument is not one); ids that
    * no longer exist, or projects no longer open, are dropped. */

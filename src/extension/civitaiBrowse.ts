@@ -9,6 +9,7 @@ import { AIR_EXAMPLE, isCivitaiProvider, parseCheckpointAir, type CivitaiModel, 
 import { isProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { describeProviderError } from './generate.ts';
+import { registerSafeCommand } from './command.ts';
 import type { OutputLog } from './log.ts';
 
 export { AIR_EXAMPLE };
@@ -137,8 +138,12 @@ async function pickVersion(model: CivitaiModel): Promise<CivitaiModelVersionSumm
 
 export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: OutputLog }): vscode.Disposable {
   const { registry, log } = deps;
-  return vscode.commands.registerCommand('artFactory.browseCivitai', async () => {
-    try {
+  // Offline, the site API's error gets a browsing-specific hint.
+  const describe = (e: unknown) => (isProviderError(e) && e.kind === 'network' ? { message: browseError(e), actions: ['Retry'] } : describeProviderError(e));
+  return registerSafeCommand(
+    'artFactory.browseCivitai',
+    log,
+    async () => {
       const provider = registry.get('civitai');
       if (!isCivitaiProvider(provider)) {
         void vscode.window.showErrorMessage('Art Factory: the Civitai provider is not available.');
@@ -187,11 +192,7 @@ export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: O
       }
       await vscode.env.clipboard.writeText(JSON.stringify(entry));
       void vscode.window.showInformationMessage(`Art Factory: copied a LoRA entry for ${model.name} ${summary.name}. Paste it into "input.loras" of a Civitai parameter file.${hint}`);
-    } catch (e) {
-      log.error(`artFactory.browseCivitai: ${e instanceof Error ? e.message : String(e)}`);
-      const { message } = describeProviderError(e);
-      const choice = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(isProviderError(e) && e.kind === 'network' ? browseError(e) : message)}`, 'Show Log');
-      if (choice) log.show();
-    }
-  });
+    },
+    describe,
+  );
 }

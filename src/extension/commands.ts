@@ -9,6 +9,7 @@ import { scaffoldParamFile, writeModelSchema, modelSchemaPath } from '../engine/
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { AIR_EXAMPLE, civitaiAirProblem } from './civitaiBrowse.ts';
 import { registerArchiveCommands, type ArchiveCommandDeps } from './archiveCommands.ts';
+import { registerSafeCommand } from './command.ts';
 import { describeProviderError, type Generator } from './generate.ts';
 import { isJobEntry, type JobEntry, type JobsView } from './jobsView.ts';
 import type { OutputLog } from './log.ts';
@@ -42,28 +43,11 @@ async function freshPath(dir: string, base: string, ext: string): Promise<string
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const { projects, registry, keys, log } = d;
   const globalTemplates = (): string => settings.globalTemplatesFolder() || path.join(d.context.globalStorageUri.fsPath, 'templates');
 
-  /** Run a command body; an unexpected error becomes an actionable message, never a silent failure. */
-  const cmd = (id: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        await body(...args);
-      } catch (e) {
-        log.error(`${id}: ${message(e)}`);
-        const { message: text, actions } = describeProviderError(e);
-        const choice = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(text)}`, ...actions, ...(actions.includes('Show Log') ? [] : ['Show Log']));
-        if (choice === 'Set API Key') await vscode.commands.executeCommand('artFactory.setApiKey');
-        if (choice === 'Show Log') log.show();
-        if (choice === 'Retry') await vscode.commands.executeCommand(id, ...args);
-      }
-    });
+  const cmd = (id: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable => registerSafeCommand(id, log, body);
 
   const sessionArg = (arg: unknown): ProjectSession | undefined =>
     arg && typeof arg === 'object' && 'dir' in arg && 'folder' in arg ? (arg as ProjectSession) : undefined;
