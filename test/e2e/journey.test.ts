@@ -225,6 +225,9 @@ step("3. New Parameter File: completion offers the model's fields; an invalid va
 
 step('4–5. ▶ Generate from the CodeLens; the gallery shows the products; rate, favourite, search, detail, Reuse Parameters', 240_000, async () => {
   const { page } = cs;
+  // A tidy window for the screenshots: step 3's toasts and Problems panel out of the way.
+  await cs.command('Notifications: Clear All Notifications');
+  await cs.command('View: Hide Panel');
   await openFile('sample.art.json');
   const lens = page.locator('.codelens-decoration a', { hasText: 'Generate' });
   await lens.waitFor({ timeout: 60_000 });
@@ -235,6 +238,7 @@ step('4–5. ▶ Generate from the CodeLens; the gallery shows the products; rat
   await cs.shot('09-progress');
   await until('two products on disk', async () => (await productsOnDisk()).length >= 2, 60_000);
   assert.equal((await productsOnDisk()).length, 2);
+  await cs.command('Notifications: Clear All Notifications');
   await cs.command('Art Factory: Open Gallery');
   const frame = await webviewFrame(page, '[role=gridcell] img');
   assert.equal(await frame.locator('[role=gridcell]').count(), 2);
@@ -258,6 +262,7 @@ step('4–5. ▶ Generate from the CodeLens; the gallery shows the products; rat
   await frame.locator('[role=grid]').focus();
   await frame.locator('[role=grid]').press('Enter');
   await frame.locator('pre.json').waitFor();
+  await frame.waitForFunction(() => Array.from(document.querySelectorAll('.media img')).some((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
   await cs.shot('11-detail');
   await frame.locator('vscode-button', { hasText: 'Reuse Parameters' }).click();
   const reusedName = await until('a reused parameter file', async () => (await fs.readdir(path.join(project, 'params'))).find((f) => f.startsWith('reuse-')));
