@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { expandJobs, parseParamFile, validateInput } from '../../src/engine/paramFile.ts';
 import { GalleryController } from '../../src/webviews/galleryController.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { pngBytes } from '../fakes/common.ts';
+import { pngTexts } from '../readers.ts';
 import { FAL_KEY, lines, listProducts, rig } from './helpers.ts';
-
-/** Text chunks by an independent reader (not src/media): keyword → text. */
-function pngText(buf: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let at = 8; at < buf.length; ) {
-    const len = buf.readUInt32BE(at);
-    const type = buf.toString('latin1', at + 4, at + 8);
-    const data = buf.subarray(at + 8, at + 8 + len);
-    const nul = data.indexOf(0);
-    if (type === 'tEXt') out[data.toString('latin1', 0, nul)] = data.toString('latin1', nul + 1);
-    if (type === 'iTXt') {
-      const rest = data.subarray(nul + 1);
-      let p = rest.indexOf(0, 2) + 1;
-      p = rest.indexOf(0, p) + 1;
-      out[data.toString('latin1', 0, nul)] = (rest[0] === 1 ? inflateSync(rest.subarray(p)) : rest.subarray(p)).toString('utf8');
-    }
-    at += 12 + len;
-  }
-  return out;
-}
 
 test('a parameter file runs end to end against the fal fake: product, sidecar, thumbnails, row, embedded parameters', async () => {
   const fake = await startFalFake({ key: FAL_KEY });
@@ -53,7 +33,7 @@ test('a parameter file runs end to end against the fal fake: product, sidecar, t
     assert.equal(bytes.length, product.bytes);
     const sidecar = JSON.parse(await fs.readFile(path.join(r.dir, product.file.replace(/\.png$/, '.json')), 'utf8'));
     assert.deepEqual(sidecar.input, product.input);
-    const chunks = pngText(bytes);
+    const chunks = pngTexts(bytes);
     assert.equal(chunks.parameters.split('\n')[0], 'a lighthouse at dusk');
     assert.match(chunks.parameters.split('\n')[1], /^Steps: 28, CFG scale: 3\.5, Seed: 42, Size: 64x64, Model: fal-ai\/flux\/dev$/);
     assert.equal(JSON.parse(chunks.artfactory).id, product.id);

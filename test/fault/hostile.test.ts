@@ -19,6 +19,7 @@ import { main as cli } from '../../src/cli/main.ts';
 import { createSchemaCache } from '../../src/engine/schemas.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import type { ProjectDb } from '../../src/storage/types.ts';
+import { rng } from '../../src/providers/sample.ts';
 import { GalleryController } from '../../src/webviews/galleryController.ts';
 import type { HostMessage } from '../../src/webviews/protocol.ts';
 import { fileUrl, pngBytes } from '../fakes/common.ts';
@@ -40,18 +41,6 @@ function assertPrototypeClean(): void {
   const probe = {} as Record<string, unknown>;
   for (const k of PROTO_KEYS) assert.equal(probe[k], undefined, `Object.prototype.${k} was polluted`);
   assert.equal(typeof Object.prototype.toString, 'function');
-}
-
-/** Deterministic random source (mulberry32), so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HOSTILE_IDS = ['../../etc/passwd', '..\\..\\windows\\system32', '/etc/shadow', 'C:\\Windows\\win.ini', 'file:///etc/passwd', '%2e%2e%2f%2e%2e%2fetc', '\u0000', 'a'.repeat(101), '', '__proto__', 'constructor', 'prototype', '<img src=x onerror=alert(1)>', "' OR 1=1 --", 'P00000001/../../../x', '\\\\server\\share', 'NOPE-does-not-exist'];
