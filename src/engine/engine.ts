@@ -18,7 +18,7 @@ import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts'
 import { embedParameters } from '../media/a1111.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
-import { sidecarPath, writeSidecar, readSidecar } from '../storage/index.ts';
+import { projectFile, readSidecar, sidecarPath, thumbsDir, writeSidecar } from '../storage/index.ts';
 import { removeStaleTemps, writeFileAtomic } from '../storage/atomic.ts';
 import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
@@ -160,7 +160,7 @@ export class Engine {
   async resume(): Promise<number> {
     const open = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
     // A process killed while storing a product or a thumbnail left a temp file next to it.
-    const dirs = new Set([path.join(this.opts.projectDir, '.artfactory', 'thumbs'), ...open.map((j) => path.join(this.opts.projectDir, 'products', ...this.dayPath(j)))]);
+    const dirs = new Set([thumbsDir(this.opts.projectDir), ...open.map((j) => path.join(this.opts.projectDir, 'products', ...this.dayPath(j)))]);
     for (const dir of dirs) await removeStaleTemps(dir);
     let n = 0;
     for (const j of open) {
@@ -368,7 +368,7 @@ export class Engine {
         throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message} Retry the job; if the output is broken again, open the log and report the model.`) : e;
       });
       const product = this.productRecord(job, result, info, id, i, checked, artifact);
-      const file = path.join(this.opts.projectDir, ...product.file.split('/'));
+      const file = projectFile(this.opts.projectDir, product.file);
       let stored = bytes;
       if (checked.mediaType === 'image/png') stored = embedParameters(bytes, { ...product, input: job.input }, JSON.stringify({ ...product, bytes: undefined, sha256: undefined }));
       product.bytes = stored.length;
@@ -380,27 +380,28 @@ export class Engine {
       } catch (e) {
         // A product file without its sidecar is half a product: take it away (the retry writes both).
         await fs.rm(file, { force: true });
-        if (product.poster) await fs.rm(path.join(this.opts.projectDir, ...product.poster.split('/')), { force: true });
+        if (product.poster) await fs.rm(projectFile(this.opts.projectDir, product.poster), { force: true });
         await fs.rm(sidecarPath(this.opts.projectDir, product), { force: true });
         throw e;
       }
       await this.opts.db.putProduct(product);
       this.opts.log.info(`job ${job.id} stored ${product.file} (${Math.round(stored.length / 1024)} KB)`);
       this.emit('product', { ...product });
-      const still = product.kind === 'image' ? file : product.poster ? path.join(this.opts.projectDir, ...product.poster.split('/')) : undefined;
+      const still = product.kind === 'image' ? file : product.poster ? projectFile(this.opts.projectDir, product.poster) : undefined;
       if (this.opts.makeThumbnails !== false && still) this.thumbnail(product, still);
     }
-    await this.restoreRows(job);
+    await this.restoreRows(job, ids);
     job.productIds = ids;
   }
 
   /** A product stored just before a crash has its file and sidecar but maybe no row: put the
-   * row back from the sidecar (products of a job are named `<job id>-<index>`). */
-  private async restoreRows(job: JobRecord): Promise<void> {
+   * row back from the sidecar. Products of a job are named `<job id>-<index>`: the ids, when
+   * known, or else whatever the job's day folder holds under its id (on resume). */
+  private async restoreRows(job: JobRecord, ids?: string[]): Promise<void> {
     const dir = path.join(this.opts.projectDir, 'products', ...this.dayPath(job));
-    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const names = ids ? ids.map((id) => `${id}.json`) : (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${job.id}-`) && /-\d+\.json$/.test(n));
     for (const name of names) {
-      if (!name.startsWith(`${job.id}-`) || !/^[\w-]+-\d+\.json$/.test(name) || (await this.opts.db.getProduct(name.slice(0, -5)))) continue;
+      if (await this.opts.db.getProduct(name.slice(0, -5))) continue;
       const sidecar = await readSidecar(path.join(dir, name)).catch(() => undefined);
       if (sidecar?.jobId === job.id) {
         await this.opts.db.putProduct(sidecar);
@@ -418,7 +419,7 @@ export class Engine {
       const checked = await checkDownloaded(bytes, undefined, { minSide: MIN_OUTPUT_SIDE });
       if (checked.kind !== 'image') throw new MediaError('mismatch', `the poster is ${checked.mediaType}, not an image`);
       const rel = product.file.replace(/\.[^./]+$/, `.poster.${checked.ext}`);
-      await writeFileAtomic(path.join(this.opts.projectDir, ...rel.split('/')), bytes);
+      await writeFileAtomic(projectFile(this.opts.projectDir, rel), bytes);
       return rel;
     } catch (e) {
       if (signal.aborted) throw e;
@@ -428,7 +429,7 @@ export class Engine {
   }
 
   private thumbnail(product: ProductRecord, file: string): void {
-    makeThumbnails(file, path.join(this.opts.projectDir, '.artfactory', 'thumbs'), product.id)
+    makeThumbnails(file, thumbsDir(this.opts.projectDir), product.id)
       .then((t) => this.emit('thumbnail', { productId: product.id, ...t }))
       .catch((e: unknown) => this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`));
   }

@@ -7,9 +7,10 @@ import * as vscode from 'vscode';
 import type { Engine } from '../engine/engine.ts';
 import { modelSchemaPath } from '../engine/schemas.ts';
 import type { Logger } from '../providers/types.ts';
-import { readSidecar, sidecarPath } from '../storage/index.ts';
+import { thumbnailPaths } from '../media/thumbnails.ts';
+import { projectFile, readSidecar, sidecarPath, thumbsDir } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
-import { GalleryController, thumbPath, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
+import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
 import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
 
@@ -88,7 +89,7 @@ class GalleryPanel {
     this.controller = this.makeController();
     const projects = this.deps.projects().filter((p) => scope === 'all' || p.dir === scope);
     const roots = [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.context.extensionUri, 'media')];
-    for (const p of projects) roots.push(vscode.Uri.file(path.join(p.dir, '.artfactory', 'thumbs')), vscode.Uri.file(path.join(p.dir, 'products')));
+    for (const p of projects) roots.push(vscode.Uri.file(thumbsDir(p.dir)), vscode.Uri.file(path.join(p.dir, 'products')));
     this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
     const title = scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
     this.panel.title = `Gallery: ${title}`;
@@ -167,10 +168,10 @@ class GalleryPanel {
             await vscode.env.clipboard.writeText(items.map((i) => i.product.prompt ?? '').join('\n\n'));
             return 'Prompt copied.';
           case 'reveal':
-            await this.deps.execute('revealFileInOS', vscode.Uri.file(path.join(first.project, ...first.product.file.split('/'))));
+            await this.deps.execute('revealFileInOS', vscode.Uri.file(projectFile(first.project, first.product.file)));
             return;
           case 'openFile':
-            await this.deps.execute('vscode.open', vscode.Uri.file(path.join(first.project, ...first.product.file.split('/'))));
+            await this.deps.execute('vscode.open', vscode.Uri.file(projectFile(first.project, first.product.file)));
             return;
           case 'delete':
             return this.delete(items);
@@ -192,8 +193,9 @@ class GalleryPanel {
     for (const { project, product } of items) {
       const trashDir = path.join(project, '.artfactory', 'trash', product.id);
       await fs.mkdir(trashDir, { recursive: true });
-      const files = [path.join(project, ...product.file.split('/')), sidecarPath(project, product), thumbPath(project, product.id), thumbPath(project, product.id).replace('-256.', '-768.')];
-      if (product.poster) files.push(path.join(project, ...product.poster.split('/')));
+      const thumbs = thumbnailPaths(thumbsDir(project), product.id);
+      const files = [projectFile(project, product.file), sidecarPath(project, product), thumbs.small, thumbs.large];
+      if (product.poster) files.push(projectFile(project, product.poster));
       for (const f of files) await fs.rename(f, path.join(trashDir, path.basename(f))).catch(() => undefined);
       await (await this.db(project)).deleteProducts([product.id]);
       batch.push({ project, product, trashDir });
@@ -207,9 +209,9 @@ class GalleryPanel {
     const batch = this.lastDeleted;
     this.lastDeleted = [];
     for (const d of batch) {
-      const mediaDir = path.dirname(path.join(d.project, ...d.product.file.split('/')));
+      const mediaDir = path.dirname(projectFile(d.project, d.product.file));
       for (const name of await fs.readdir(d.trashDir).catch(() => [] as string[])) {
-        const dest = name.endsWith('.webp') ? path.join(d.project, '.artfactory', 'thumbs', name) : path.join(mediaDir, name);
+        const dest = name.endsWith('.webp') ? path.join(thumbsDir(d.project), name) : path.join(mediaDir, name);
         await fs.rename(path.join(d.trashDir, name), dest);
       }
       await fs.rm(d.trashDir, { recursive: true, force: true });

@@ -8,6 +8,17 @@ import type { ProjectManifest } from './types.ts';
 
 export const MANIFEST = 'artfactory.json';
 
+/** The absolute path of a project-relative path as records keep it (`products/2026/01/02/x.png`,
+ * forward slashes on every platform). */
+export function projectFile(projectDir: string, rel: string): string {
+  return path.join(projectDir, ...rel.split('/'));
+}
+
+/** Where a project's (rebuildable) thumbnails live. */
+export function thumbsDir(projectDir: string): string {
+  return path.join(projectDir, '.artfactory', 'thumbs');
+}
+
 const ManifestSchema = z.object({
   name: z.string().min(1).max(200),
   version: z.literal(1),

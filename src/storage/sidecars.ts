@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.ts';
+import { projectFile } from './project.ts';
 import type { ProductRecord } from './types.ts';
 
 const SidecarSchema = z
@@ -29,7 +30,7 @@ const SidecarSchema = z
 
 /** The sidecar's path: the product file with `.json` in place of its extension. */
 export function sidecarPath(projectDir: string, record: Pick<ProductRecord, 'file'>): string {
-  return path.join(projectDir, ...record.file.replace(/\.[^./]+$/, '.json').split('/'));
+  return projectFile(projectDir, record.file.replace(/\.[^./]+$/, '.json'));
 }
 
 export async function writeSidecar(projectDir: string, record: ProductRecord): Promise<string> {

@@ -1,8 +1,9 @@
 // The host side of the gallery, free of `vscode`: validates every message from the webview,
 // answers requests from the project databases, and turns engine events into live updates.
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Logger } from '../providers/types.ts';
+import { thumbnailPaths } from '../media/thumbnails.ts';
+import { projectFile, thumbsDir } from '../storage/project.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { DEFAULT_FILTER, Filter, Requests, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
 
@@ -30,9 +31,6 @@ export interface ControllerOptions {
 
 const ACTIVE = new Set(['queued', 'submitted', 'running']);
 
-export function thumbPath(projectDir: string, productId: string): string {
-  return path.join(projectDir, '.artfactory', 'thumbs', `${productId}-256.webp`);
-}
 
 export class GalleryController {
   /** Jobs still running (or failed) in this scope, shown as placeholder tiles. */
@@ -52,10 +50,10 @@ export class GalleryController {
   }
 
   productTile(project: string, p: ProductRecord): Tile {
-    const file = path.join(project, ...p.file.split('/'));
-    const thumb = thumbPath(project, p.id);
+    const file = projectFile(project, p.file);
+    const thumb = thumbnailPaths(thumbsDir(project), p.id).small;
     // A still to show: the image itself, or a video's poster frame; the thumbnail once it exists.
-    const still = p.kind === 'image' ? file : p.poster ? path.join(project, ...p.poster.split('/')) : undefined;
+    const still = p.kind === 'image' ? file : p.poster ? projectFile(project, p.poster) : undefined;
     return {
       id: p.id,
       kind: 'product',
@@ -231,7 +229,7 @@ export class GalleryController {
       case 'getProduct': {
         const found = await this.find((params as { id: string }).id);
         if (!found) throw new Error('That product no longer exists.');
-        const detail: ProductDetail = { tile: this.productTile(found.project, found.product), record: found.product as unknown as Record<string, unknown>, path: path.join(found.project, ...found.product.file.split('/')) };
+        const detail: ProductDetail = { tile: this.productTile(found.project, found.product), record: found.product as unknown as Record<string, unknown>, path: projectFile(found.project, found.product.file) };
         return detail;
       }
       case 'update': {
