@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { safeFileName } from '../../src/engine/templates.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import { startFalFake, type FalFake } from '../fakes/fal.ts';
+import { walkFiles } from '../files.ts';
 import { startCodeServer, webviewFrame, type CodeServer } from './harness.ts';
 
 const KEY = 'fal-e2e-key-0123456789abcdef';
@@ -19,16 +20,7 @@ let base: string;
 let project: string;
 
 async function productsOnDisk(): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith('.png')) out.push(p);
-    }
-  }
-  await walk(path.join(project, 'products'));
-  return out.sort();
+  return (await walkFiles(path.join(project, 'products'))).filter((f) => f.endsWith('.png'));
 }
 
 /** Polls `probe` every 250 ms until it returns a truthy value. */

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
+import { walkFiles } from '../files.ts';
 import { createBuiltinRegistry } from '../../src/providers/index.ts';
 import type { Logger, ProviderContext } from '../../src/providers/types.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
@@ -64,15 +65,7 @@ export async function rig(opts: { falBaseUrl?: string; civitaiBaseUrl?: string; 
   };
 }
 
+/** Files under the project's products/, as `products/…` paths. */
 export async function listProducts(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.push(path.relative(dir, p));
-    }
-  }
-  await walk(path.join(dir, 'products'));
-  return out.sort();
+  return (await walkFiles(path.join(dir, 'products'))).map((f) => `products/${f}`);
 }

@@ -2,6 +2,7 @@
 // project on disk (raw sql.js, file hashes, temp-file scans) and a guard that turns an
 // unhandled rejection or exception into a test failure.
 import { createHash } from 'node:crypto';
+import { walkFiles } from '../files.ts';
 import { existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
@@ -76,19 +77,7 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Every file under `dir`, as paths relative to it (forward slashes), sorted. */
-export async function walkFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.push(path.relative(dir, p).split(path.sep).join('/'));
-    }
-  }
-  await walk(dir);
-  return out.sort();
-}
+export { walkFiles };
 
 /** Temp files our atomic writers use (`*.tmp-PID` and `*.tmp-PID-RANDOM`). */
 export const TEMP_FILE = /\.tmp-\d+(-[a-z0-9]+)?$/;
