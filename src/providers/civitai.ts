@@ -19,10 +19,10 @@
 // - site API docs (site/reference/models.md, model-versions.md, site/guide/air.md, pagination).
 
 import { z } from 'zod';
-import { mediaTypeFromUrl } from './artifacts.ts';
+import { artifactFromUrl } from './artifacts.ts';
 import { ProviderError, redact, type FieldError } from './errors.ts';
-import { createProviderFetch, fieldErrorsFrom, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
-import { pollUntilTerminal } from './poll.ts';
+import { bodyMessage, createProviderFetch, fieldErrorsFrom, mapHttpError, parseMaybeJson, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
+import { isTerminal, pollUntilTerminal } from './poll.ts';
 import type {
   Artifact,
   JobRef,
@@ -134,6 +134,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** parseAir with its field errors collected in `errors` instead of thrown. */
+function collectAir(text: unknown, path: (string | number)[], errors: FieldError[]): Air | undefined {
+  try {
+    return parseAir(text, path);
+  } catch (e) {
+    errors.push(...((e as ProviderError).fieldErrors ?? []));
+    return undefined;
+  }
+}
+
 export interface BuiltInput {
   /** The `input` of the textToImage step, exactly as sent. */
   input: Record<string, unknown>;
@@ -160,12 +170,7 @@ export function buildTextToImageInput(model: string, input: Record<string, unkno
     if (!isPlainObject(input.additionalNetworks)) errors.push({ path: ['additionalNetworks'], message: 'must be an object of AIR → {strength, triggerWord}' });
     else {
       for (const [air, params] of Object.entries(input.additionalNetworks)) {
-        try {
-          parseAir(air, ['additionalNetworks', air]);
-        } catch (e) {
-          errors.push(...((e as ProviderError).fieldErrors ?? []));
-          continue;
-        }
+        if (!collectAir(air, ['additionalNetworks', air], errors)) continue;
         if (!isPlainObject(params)) errors.push({ path: ['additionalNetworks', air], message: 'must be an object like {"strength": 0.8}' });
         else networks[air] = params;
       }
@@ -179,13 +184,8 @@ export function buildTextToImageInput(model: string, input: Record<string, unkno
           errors.push({ path: ['loras', i], message: 'must be an object like {"air": "urn:air:…", "strength": 0.8}' });
           return;
         }
-        let air: Air;
-        try {
-          air = parseAir(entry.air, ['loras', i, 'air']);
-        } catch (e) {
-          errors.push(...((e as ProviderError).fieldErrors ?? []));
-          return;
-        }
+        const air = collectAir(entry.air, ['loras', i, 'air'], errors);
+        if (!air) return;
         if (air.type === 'checkpoint') errors.push({ path: ['loras', i, 'air'], message: 'a checkpoint cannot be a LoRA; it belongs in "model"' });
         const strength = entry.strength ?? 1;
         if (typeof strength !== 'number' || !Number.isFinite(strength)) errors.push({ path: ['loras', i, 'strength'], message: 'must be a number' });
@@ -295,28 +295,27 @@ const CHECKPOINT_INFO = {
   imageFields: ['sourceImage'],
 } satisfies Partial<ModelInfo>;
 
+/** A copy whose arrays the caller may change: the catalog's entries share CHECKPOINT_INFO's. */
+function copyInfo(m: ModelInfo): ModelInfo {
+  return { ...m, capabilities: [...m.capabilities], imageFields: m.imageFields && [...m.imageFields] };
+}
+
 /** Well-known checkpoints with AIRs from Civitai's own docs and code. */
 export const CIVITAI_MODELS: ModelInfo[] = [
   {
     ...CHECKPOINT_INFO,
-    capabilities: [...CHECKPOINT_INFO.capabilities],
-    imageFields: [...CHECKPOINT_INFO.imageFields],
     id: 'urn:air:sdxl:checkpoint:civitai:101055@128078',
     title: 'SDXL 1.0 (VAE fix)',
     description: 'Stability AI\'s SDXL base checkpoint on Civitai (the AIR Civitai\'s docs use); 1024×1024 native.',
   },
   {
     ...CHECKPOINT_INFO,
-    capabilities: [...CHECKPOINT_INFO.capabilities],
-    imageFields: [...CHECKPOINT_INFO.imageFields],
     id: 'urn:air:sd1:checkpoint:civitai:4384@128713',
     title: 'DreamShaper 8 (SD 1.5)',
     description: 'The default checkpoint of Civitai\'s textToImage API; 512×512 native.',
   },
   {
     ...CHECKPOINT_INFO,
-    capabilities: [...CHECKPOINT_INFO.capabilities],
-    imageFields: [...CHECKPOINT_INFO.imageFields],
     id: 'urn:air:flux1:checkpoint:civitai:618692@691639',
     title: 'FLUX.1 [dev] on Civitai',
     description: 'Black Forest Labs\' FLUX.1 [dev] as Civitai hosts it (Civitai\'s own generator uses this AIR).',
@@ -481,6 +480,11 @@ export interface CivitaiProviderOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+interface WatchState {
+  status?: string;
+  unavailablePolls: number;
+}
+
 interface CallOptions {
   method?: 'GET' | 'POST' | 'PUT';
   body?: unknown;
@@ -495,9 +499,10 @@ export class CivitaiProvider implements Provider {
   readonly id = PROVIDER;
   readonly displayName = NAME;
   readonly needsKey = true;
-  /** Polls so far of succeeded workflows whose images were not all available yet. */
-  private readonly unavailablePolls = new Map<string, number>();
-  private readonly lastStatus = new Map<string, string>();
+  /** Per workflow being watched: the status last logged, and the polls so far of a succeeded
+   * workflow whose images were not all available yet. Dropped when the workflow ends; bounded
+   * for watches abandoned midway. */
+  private readonly watched = new Map<string, WatchState>();
 
   constructor(
     private readonly ctx: ProviderContext,
@@ -505,7 +510,7 @@ export class CivitaiProvider implements Provider {
   ) {}
 
   listModels(): ModelInfo[] {
-    return CIVITAI_MODELS.map((m) => ({ ...m, capabilities: [...m.capabilities], imageFields: m.imageFields ? [...m.imageFields] : undefined }));
+    return CIVITAI_MODELS.map(copyInfo);
   }
 
   private async key(): Promise<string> {
@@ -549,20 +554,12 @@ export class CivitaiProvider implements Provider {
     return parsed.data;
   }
 
-  /** A final 4xx (429/5xx were retried and thrown inside the provider fetch already). */
+  /** A final 4xx (429/5xx were retried and thrown inside the provider fetch already): Civitai's
+   * own wording for 403 and 404; the rest as for every provider, with field paths made relative
+   * to the input. */
   private httpError(status: number, text: string, headers: Headers, key: string | undefined, what: string, loraIndex?: Map<string, number>): ProviderError {
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text) as unknown;
-    } catch {
-      /* plain text */
-    }
-    const said = redact(problemText(body), [key]);
-    if (status === 400 || status === 422) {
-      const fieldErrors = civitaiFieldErrors(body, loraIndex).map((f) => ({ path: f.path, message: redact(f.message, [key]) }));
-      const where = fieldErrors.length ? ` ${fieldErrors.map((f) => `${f.path.join('.') || 'input'}: ${f.message}`).join('; ')}` : said ? ` ${NAME} said: ${said}` : '';
-      return new ProviderError('validation', PROVIDER, `${NAME} refused the input (HTTP ${status}). Fix the parameters and try again.${where}`, { status, fieldErrors });
-    }
+    const body = parseMaybeJson(text);
+    const said = redact(bodyMessage(body), [key]);
     if (status === 403) {
       if (/buzz|fund|balance|credit/i.test(text)) {
         return new ProviderError('quota', PROVIDER, `${NAME} refused the request for lack of Buzz (HTTP 403). Top up your Buzz on civitai.com, then retry.${said ? ` ${NAME} said: ${said}` : ''}`, { status });
@@ -574,16 +571,16 @@ export class CivitaiProvider implements Provider {
       const hint = thing === 'workflow' ? 'It may have been deleted, or belong to another token.' : 'Check the id on civitai.com.';
       return new ProviderError('not_found', PROVIDER, `${NAME} does not know this ${thing} (HTTP 404)${said ? `: ${said}` : ''}. ${hint}`, { status });
     }
-    return mapHttpError(PROVIDER, status, body, headers, [key]);
+    return mapHttpError(PROVIDER, status, body, headers, [key], civitaiFieldErrors(body, loraIndex));
   }
 
   // ----- models and schemas -------------------------------------------------------------------
 
   async describeModel(model: string, signal?: AbortSignal): Promise<ModelInfo> {
     const builtin = CIVITAI_MODELS.find((m) => m.id === model);
-    if (builtin) return { ...builtin, capabilities: [...builtin.capabilities] };
+    if (builtin) return copyInfo(builtin);
     const air = parseCheckpointAir(model);
-    const info: ModelInfo = { ...CHECKPOINT_INFO, capabilities: [...CHECKPOINT_INFO.capabilities], imageFields: [...CHECKPOINT_INFO.imageFields], id: model, title: model, custom: true };
+    const info = copyInfo({ ...CHECKPOINT_INFO, id: model, title: model, custom: true });
     if (air.source !== 'civitai' || !air.version) return { ...info, description: `${air.ecosystem} ${air.type} from ${air.source}.` };
     const v = await this.getModelVersion(Number(air.version), signal);
     const type = v.model?.type;
@@ -622,39 +619,51 @@ export class CivitaiProvider implements Provider {
   async status(ref: JobRef, signal?: AbortSignal): Promise<StatusUpdate> {
     const wf = await this.workflow(ref.requestId, 'the status request', signal);
     const key = await this.ctx.getKey();
+    const seen = this.watchState(wf.id);
     const logs: string[] = [];
-    if (this.lastStatus.get(wf.id) !== wf.status) {
-      if (this.lastStatus.size >= 200) this.lastStatus.delete(this.lastStatus.keys().next().value!);
-      this.lastStatus.set(wf.id, wf.status);
+    if (seen.status !== wf.status) {
+      seen.status = wf.status;
       logs.push(`workflow ${wf.id}: ${wf.status}`);
     }
+    const update = this.update(wf, key, seen, logs);
+    if (isTerminal(update)) this.watched.delete(wf.id);
+    return logs.length ? { ...update, logs } : update;
+  }
+
+  private watchState(id: string): WatchState {
+    let s = this.watched.get(id);
+    if (!s) {
+      if (this.watched.size >= 200) this.watched.delete(this.watched.keys().next().value!);
+      this.watched.set(id, (s = { unavailablePolls: 0 }));
+    }
+    return s;
+  }
+
+  private update(wf: Workflow, key: string | undefined, seen: WatchState, logs: string[]): StatusUpdate {
     const base = { providerStatus: wf.status };
-    const withLogs = (u: StatusUpdate): StatusUpdate => (logs.length ? { ...u, logs } : u);
     switch (wf.status) {
       case 'unassigned':
       case 'preparing':
       case 'scheduled':
-        return withLogs({ ...base, state: 'submitted', queuePosition: queuePositionOf(wf) });
+        return { ...base, state: 'submitted', queuePosition: queuePositionOf(wf) };
       case 'processing':
-        return withLogs({ ...base, state: 'running', progress: progressOf(wf) });
+        return { ...base, state: 'running', progress: progressOf(wf) };
       case 'succeeded':
-        return withLogs(this.succeeded(wf, key, logs));
+        return this.succeeded(wf, key, seen, logs);
       case 'failed':
-        this.forget(wf.id);
-        return withLogs({ ...base, state: 'failed', error: failedError(wf, key) });
-      case 'expired':
-        this.forget(wf.id);
-        return withLogs({
+        return { ...base, state: 'failed', error: failedError(wf, key) };
+      case 'expired': {
+        const why = reasonsOf(wf, key);
+        return {
           ...base,
           state: 'failed',
-          error: new ProviderError('failed', PROVIDER, `${NAME} let the workflow expire before it finished (status "expired"${reasonsOf(wf, key) ? `: ${reasonsOf(wf, key)}` : ''}). Nothing more will happen to it: retry the job, perhaps with a smaller size or quantity.`),
-        });
+          error: new ProviderError('failed', PROVIDER, `${NAME} let the workflow expire before it finished (status "expired"${why ? `: ${why}` : ''}). Nothing more will happen to it: retry the job, perhaps with a smaller size or quantity.`),
+        };
+      }
       case 'canceled':
-        this.forget(wf.id);
-        return withLogs({ ...base, state: 'canceled', error: new ProviderError('canceled', PROVIDER, `The ${NAME} workflow was canceled.`) });
+        return { ...base, state: 'canceled', error: new ProviderError('canceled', PROVIDER, `The ${NAME} workflow was canceled.`) };
       default:
-        this.forget(wf.id);
-        return withLogs({ ...base, state: 'failed', error: new ProviderError('bad_response', PROVIDER, `${NAME} reported an unknown workflow status "${wf.status.slice(0, 40)}".`) });
+        return { ...base, state: 'failed', error: new ProviderError('bad_response', PROVIDER, `${NAME} reported an unknown workflow status "${wf.status.slice(0, 40)}".`) };
     }
   }
 
@@ -664,21 +673,18 @@ export class CivitaiProvider implements Provider {
    * available, or fail when none is (bad_output). Images with a `blockedReason` were withheld by
    * Civitai's moderation and never become available.
    */
-  private succeeded(wf: Workflow, key: string | undefined, logs: string[]): StatusUpdate {
+  private succeeded(wf: Workflow, key: string | undefined, seen: WatchState, logs: string[]): StatusUpdate {
     const images = imagesOf(wf);
-    const pending = images.filter((i) => !i.blockedReason && !(i.available && i.url));
-    const ready = images.filter((i) => !i.blockedReason && i.available && i.url);
-    const polls = this.unavailablePolls.get(wf.id) ?? 0;
-    if (pending.length > 0 && polls < MAX_UNAVAILABLE_POLLS) {
-      if (polls === 0) logs.push(`workflow ${wf.id}: succeeded; waiting for ${pending.length} of ${images.length} image${images.length === 1 ? '' : 's'} to become available`);
-      if (this.unavailablePolls.size >= 200) this.unavailablePolls.delete(this.unavailablePolls.keys().next().value!);
-      this.unavailablePolls.set(wf.id, polls + 1);
+    const ready = images.filter(isReady);
+    const pending = images.filter((i) => !i.blockedReason && !isReady(i));
+    if (pending.length > 0 && seen.unavailablePolls < MAX_UNAVAILABLE_POLLS) {
+      if (seen.unavailablePolls === 0) logs.push(`workflow ${wf.id}: succeeded; waiting for ${pending.length} of ${images.length} image${images.length === 1 ? '' : 's'} to become available`);
+      seen.unavailablePolls++;
       return { providerStatus: 'succeeded', state: 'running', progress: 1 };
     }
-    this.forget(wf.id);
     if (ready.length === 0) {
       const blocked = images.find((i) => i.blockedReason);
-      if (blocked) return { providerStatus: 'succeeded', state: 'failed', error: blockedError(redact(blocked.blockedReason ?? '', [key])) };
+      if (blocked) return { providerStatus: 'succeeded', state: 'failed', error: blockedError(blocked.blockedReason, key) };
       return {
         providerStatus: 'succeeded',
         state: 'failed',
@@ -687,10 +693,6 @@ export class CivitaiProvider implements Provider {
     }
     if (pending.length > 0) logs.push(`workflow ${wf.id}: ${pending.length} image${pending.length === 1 ? '' : 's'} never became available; keeping the ${ready.length} that did`);
     return { providerStatus: 'succeeded', state: 'succeeded', progress: 1 };
-  }
-
-  private forget(id: string): void {
-    this.unavailablePolls.delete(id);
   }
 
   watch(ref: JobRef, opts: WatchOptions = {}): AsyncIterable<StatusUpdate> {
@@ -707,18 +709,10 @@ export class CivitaiProvider implements Provider {
       throw new ProviderError('failed', PROVIDER, `The ${NAME} workflow has not succeeded (status ${wf.status.slice(0, 40)}).`);
     }
     const images = imagesOf(wf);
-    const artifacts: Artifact[] = images
-      .filter((i) => !i.blockedReason && i.available && i.url)
-      .map((i) => ({
-        url: i.url!,
-        mediaType: mediaTypeFromUrl(i.url!),
-        kind: 'image' as const,
-        width: typeof i.width === 'number' && i.width > 0 ? i.width : undefined,
-        height: typeof i.height === 'number' && i.height > 0 ? i.height : undefined,
-      }));
+    const artifacts: Artifact[] = images.filter(isReady).map((i) => ({ ...artifactFromUrl(i.url), width: positive(i.width), height: positive(i.height) }));
     if (artifacts.length === 0) {
       const blocked = images.find((i) => i.blockedReason);
-      if (blocked) throw blockedError(redact(blocked.blockedReason ?? '', [key]));
+      if (blocked) throw blockedError(blocked.blockedReason, key);
       throw new ProviderError('bad_output', PROVIDER, `The ${NAME} workflow succeeded but has no available image to download. Retry the job.`);
     }
     const input = wf.steps?.[0]?.input ?? {};
@@ -813,6 +807,15 @@ function imagesOf(wf: Workflow): CivitaiBlob[] {
   return (wf.steps ?? []).flatMap((s) => s.output?.images ?? []);
 }
 
+/** Downloadable: available, with a URL, and not withheld by moderation. */
+function isReady(i: CivitaiBlob): i is CivitaiBlob & { url: string } {
+  return !i.blockedReason && i.available && !!i.url;
+}
+
+function positive(n: number | null | undefined): number | undefined {
+  return typeof n === 'number' && n > 0 ? n : undefined;
+}
+
 function queuePositionOf(wf: Workflow): number | undefined {
   let best: number | undefined;
   for (const j of (wf.steps ?? []).flatMap((s) => s.jobs ?? [])) {
@@ -841,14 +844,15 @@ function reasonsOf(wf: Workflow, key: string | undefined): string {
   return redact([...texts].join('; '), [key]).slice(0, 400);
 }
 
-function blockedError(reason: string): ProviderError {
-  return new ProviderError('failed', PROVIDER, `${NAME}'s moderation blocked the generation${reason ? ` (${reason.slice(0, 200)})` : ''}. Change the prompt or input image; retrying the same input will not help.`);
+function blockedError(blockedReason: string | null | undefined, key: string | undefined): ProviderError {
+  const reason = redact(blockedReason ?? '', [key]).slice(0, 200);
+  return new ProviderError('failed', PROVIDER, `${NAME}'s moderation blocked the generation${reason ? ` (${reason})` : ''}. Change the prompt or input image; retrying the same input will not help.`);
 }
 
 function failedError(wf: Workflow, key: string | undefined): ProviderError {
   const jobs = (wf.steps ?? []).flatMap((s) => s.jobs ?? []);
   const blocked = jobs.find((j) => j.reason === 'blocked') ?? imagesOf(wf).find((i) => i.blockedReason);
-  if (blocked) return blockedError(redact(blocked.blockedReason ?? '', [key]));
+  if (blocked) return blockedError(blocked.blockedReason, key);
   if (jobs.some((j) => j.reason === 'no_provider_available')) {
     return new ProviderError('failed', PROVIDER, `The ${NAME} workflow failed: no Civitai worker can run it with these inputs (no_provider_available). Try another size or checkpoint, or retry later.`);
   }
@@ -880,52 +884,14 @@ function costOf(wf: Workflow): { amount: number; currency: string } | undefined 
   return { amount, currency: 'Buzz' };
 }
 
-function problemText(body: unknown): string {
-  if (typeof body === 'string') return body.trim().slice(0, 300);
-  if (!isPlainObject(body)) return '';
-  for (const k of ['detail', 'title', 'error', 'message']) {
-    const v = body[k];
-    if (typeof v === 'string' && v.trim()) return v.trim().slice(0, 300);
-  }
-  return '';
-}
-
-/** `steps[0].input.resolution` → ['resolution']; `$.steps[0].input.loras` → ['loras']. */
-export function civitaiFieldPath(raw: string): (string | number)[] {
-  const tokens: (string | number)[] = [];
-  for (const part of raw.replace(/^\$\.?/, '').split('.')) {
-    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
-    if (!m) {
-      tokens.push(part);
-      continue;
-    }
-    if (m[1]) tokens.push(m[1]);
-    for (const idx of m[2].match(/\d+/g) ?? []) tokens.push(Number(idx));
-  }
-  if (/^steps$/i.test(String(tokens[0])) && typeof tokens[1] === 'number' && /^input$/i.test(String(tokens[2]))) return tokens.slice(3);
-  return tokens;
-}
-
-/** ValidationProblemDetails `errors` ({path: [messages]}), or an array form, relative to the input. */
-export function civitaiFieldErrors(body: unknown, loraIndex?: Map<string, number>): FieldError[] {
-  if (!isPlainObject(body)) return [];
-  const out: FieldError[] = [];
-  if (isPlainObject(body.errors)) {
-    for (const [rawPath, messages] of Object.entries(body.errors)) {
-      let path = civitaiFieldPath(rawPath);
-      // An additional network that came from `loras` points back at its entry there.
-      if (path[0] === 'additionalNetworks' && path.length >= 2 && loraIndex) {
-        const air = path.slice(1).join('.');
-        const i = loraIndex.get(air);
-        if (i !== undefined) path = ['loras', i, 'air'];
-      }
-      const list = Array.isArray(messages) ? messages : [messages];
-      for (const m of list) out.push({ path, message: typeof m === 'string' ? m.slice(0, 300) : 'invalid value' });
-    }
-  } else if (Array.isArray(body.errors)) {
-    out.push(...fieldErrorsFrom(body).map((f) => ({ ...f, path: f.path.length ? civitaiFieldPath(f.path.join('.')) : f.path })));
-  }
-  return out;
+/** Civitai's field paths start at the workflow (`steps[0].input.width`); ours at the input. A
+ * network that came from `loras` points back at its entry there. */
+function civitaiFieldErrors(body: unknown, loraIndex?: Map<string, number>): FieldError[] {
+  return fieldErrorsFrom(body).map(({ path, message }) => {
+    const rel = /^steps$/i.test(String(path[0])) && typeof path[1] === 'number' && /^input$/i.test(String(path[2])) ? path.slice(3) : path;
+    const lora = rel[0] === 'additionalNetworks' && rel.length >= 2 ? loraIndex?.get(rel.slice(1).join('.')) : undefined;
+    return { path: lora === undefined ? rel : ['loras', lora, 'air'], message };
+  });
 }
 
 export function isCivitaiProvider(p: Provider | undefined): p is CivitaiProvider {

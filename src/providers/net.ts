@@ -219,7 +219,8 @@ function retryAfterFromBody(text: string): number | undefined {
   return m ? Math.round(Number(m[1]) * 1000) : undefined;
 }
 
-function bodyMessage(body: unknown): string {
+/** The human-readable message of an error body (`detail`, `message`, `error`, `title`), capped. */
+export function bodyMessage(body: unknown): string {
   if (typeof body === 'string') return body.trim().slice(0, 500);
   const r = asRecord(body);
   if (!r) return '';
@@ -232,8 +233,25 @@ function bodyMessage(body: unknown): string {
   return '';
 }
 
+/** `$.steps[0].input.width` → ['steps', 0, 'input', 'width']. */
+function jsonPathTokens(raw: string): (string | number)[] {
+  const tokens: (string | number)[] = [];
+  for (const part of raw.replace(/^\$\.?/, '').split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) {
+      tokens.push(part);
+      continue;
+    }
+    if (m[1]) tokens.push(m[1]);
+    for (const idx of m[2].match(/\d+/g) ?? []) tokens.push(Number(idx));
+  }
+  return tokens;
+}
+
 /** Field errors from fal/FastAPI (`detail: [{loc, msg}]`), Replicate (`invalid_fields: [{field,
- * description}]`) and zod-ish (`errors: [{path, message}]`) bodies. Paths are relative to the input. */
+ * description}]`), zod-ish (`errors: [{path, message}]`) and ValidationProblemDetails (`errors:
+ * {"steps[0].input.width": ["…"]}`, Civitai) bodies. Paths are relative to the input, except a
+ * ValidationProblemDetails path, which is kept as the provider wrote it. */
 export function fieldErrorsFrom(body: unknown): FieldError[] {
   const r = asRecord(body);
   if (!r) return [];
@@ -271,12 +289,26 @@ export function fieldErrorsFrom(body: unknown): FieldError[] {
       const path = Array.isArray(e.path) ? e.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number') : [];
       out.push({ path, message: typeof e.message === 'string' ? e.message : 'invalid value' });
     }
+  } else {
+    // ValidationProblemDetails: a map of JSON path → messages.
+    for (const [raw, messages] of Object.entries(asRecord(r.errors) ?? {})) {
+      const path = jsonPathTokens(raw);
+      for (const m of Array.isArray(messages) ? messages : [messages]) out.push({ path, message: typeof m === 'string' ? m.slice(0, 300) : 'invalid value' });
+    }
   }
   return out;
 }
 
-/** A typed, actionable error for an HTTP failure. Provider text passes through redact(). */
-export function mapHttpError(provider: string, status: number, body: unknown, headers?: Headers, secrets: (string | undefined)[] = []): ProviderError {
+/** A typed, actionable error for an HTTP failure. Provider text passes through redact().
+ * `fieldErrors`: for a 400/422, the adapter's own reading of the body (default fieldErrorsFrom). */
+export function mapHttpError(
+  provider: string,
+  status: number,
+  body: unknown,
+  headers?: Headers,
+  secrets: (string | undefined)[] = [],
+  fieldErrors?: FieldError[],
+): ProviderError {
   const name = providerDisplayName(provider);
   const said = redact(bodyMessage(body), secrets);
   const suffix = said ? ` ${name} said: ${said}` : '';
@@ -294,9 +326,9 @@ export function mapHttpError(provider: string, status: number, body: unknown, he
     return new ProviderError('not_found', provider, `${name} does not know this model or request (HTTP 404). Check the model id.${suffix}`, { status });
   }
   if (status === 400 || status === 422) {
-    const fieldErrors = fieldErrorsFrom(body).map((f) => ({ path: f.path, message: redact(f.message, secrets) }));
-    const where = fieldErrors.length ? ` ${fieldErrors.map((f) => `${f.path.join('.') || 'input'}: ${f.message}`).join('; ')}` : suffix;
-    return new ProviderError('validation', provider, `${name} refused the input (HTTP ${status}). Fix the parameters and try again.${where}`, { status, fieldErrors });
+    const fields = (fieldErrors ?? fieldErrorsFrom(body)).map((f) => ({ path: f.path, message: redact(f.message, secrets) }));
+    const where = fields.length ? ` ${fields.map((f) => `${f.path.join('.') || 'input'}: ${f.message}`).join('; ')}` : suffix;
+    return new ProviderError('validation', provider, `${name} refused the input (HTTP ${status}). Fix the parameters and try again.${where}`, { status, fieldErrors: fields });
   }
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(headers?.get('retry-after')) ?? retryAfterFromBody(text);
@@ -346,7 +378,8 @@ export function errorBodyText(res: Response): string | undefined {
   return errorBodies.get(res);
 }
 
-function parseMaybeJson(text: string): unknown {
+/** The JSON of a body, or the text itself when it is not JSON. */
+export function parseMaybeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
