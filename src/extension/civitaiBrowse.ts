@@ -49,9 +49,10 @@ function toItem(m: CivitaiModel): ModelItem {
   };
 }
 
-function browseError(e: unknown): string {
-  if (isProviderError(e) && e.kind === 'network') return 'Could not reach civitai.com. Browsing needs a network connection: check it, then press Enter to retry.';
-  return describeProviderError(e).message;
+/** As any provider error, but offline the site API's error gets a browsing-specific hint. */
+function describeBrowseError(e: unknown): { message: string; actions: string[] } {
+  if (isProviderError(e) && e.kind === 'network') return { message: 'Could not reach civitai.com. Browsing needs a network connection: check it, then press Enter to retry.', actions: ['Retry'] };
+  return describeProviderError(e);
 }
 
 /** The search quick pick; resolves with the picked model, or undefined when dismissed. */
@@ -88,7 +89,7 @@ function pickModel(provider: CivitaiProvider, log: OutputLog): Promise<CivitaiMo
       } catch (e) {
         if (ac.signal.aborted) return;
         log.warn(`civitai: browsing failed: ${e instanceof Error ? e.message : String(e)}`);
-        qp.items = [...(append ? items : []), { label: `$(error) ${browseError(e)}`, alwaysShow: true, action: 'retry' }];
+        qp.items = [...(append ? items : []), { label: `$(error) ${describeBrowseError(e).message}`, alwaysShow: true, action: 'retry' }];
       } finally {
         if (inflight === ac) qp.busy = false;
       }
@@ -138,8 +139,6 @@ async function pickVersion(model: CivitaiModel): Promise<CivitaiModelVersionSumm
 
 export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: OutputLog }): vscode.Disposable {
   const { registry, log } = deps;
-  // Offline, the site API's error gets a browsing-specific hint.
-  const describe = (e: unknown) => (isProviderError(e) && e.kind === 'network' ? { message: browseError(e), actions: ['Retry'] } : describeProviderError(e));
   return registerSafeCommand(
     'artFactory.browseCivitai',
     log,
@@ -164,7 +163,6 @@ export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: O
         void vscode.window.showErrorMessage(`Art Factory: Civitai gave no AIR for ${model.name} ${summary.name}, so it cannot be used for generation.`);
         return;
       }
-      const words = (version.trainedWords ?? []).filter(Boolean);
       if (model.type === 'Checkpoint') {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: adding ${model.name}…` }, () => registry.addCustomModel('civitai', air));
         log.info(`civitai: added ${air} (${model.name} ${summary.name})`);
@@ -172,6 +170,7 @@ export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: O
         return;
       }
       const entry = { air, strength: 1 };
+      const words = (version.trainedWords ?? []).filter(Boolean);
       const hint = words.length ? ` Its trained words: ${words.join(', ')} (add them to the prompt).` : '';
       const editor = vscode.window.activeTextEditor;
       const doc = editor?.document;
@@ -193,6 +192,6 @@ export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: O
       await vscode.env.clipboard.writeText(JSON.stringify(entry));
       void vscode.window.showInformationMessage(`Art Factory: copied a LoRA entry for ${model.name} ${summary.name}. Paste it into "input.loras" of a Civitai parameter file.${hint}`);
     },
-    describe,
+    describeBrowseError,
   );
 }
