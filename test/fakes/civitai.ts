@@ -183,6 +183,22 @@ function makeCatalog(count: number): FakeModel[] {
   return out;
 }
 
+function versionView(m: FakeModel, v: FakeModelVersion): Record<string, unknown> {
+  return {
+    id: v.id,
+    name: v.name,
+    baseModel: v.baseModel,
+    baseModelType: 'Standard',
+    publishedAt: m.createdAt,
+    supportsGeneration: true,
+    trainedWords: v.trainedWords,
+    stats: { downloadCount: m.downloads, thumbsUpCount: 1, thumbsDownCount: 0 },
+    files: [{ id: v.id + 7, name: `${m.name.replace(/\W+/g, '_')}.safetensors`, type: 'Model', sizeKB: 2048, hashes: { AutoV2: 'ABCDEF0123' }, downloadUrl: `https://civitai.com/api/download/models/${v.id}`, primary: true, metadata: { format: 'SafeTensor' } }],
+    images: [{ url: `https://image.civitai.com/xG1nkqKTMzGDvpLrqFT7WA/${v.id}/width=450/${v.id}.jpeg`, nsfwLevel: 1, width: 832, height: 1216, hash: 'U00000fQfQfQ', type: 'image' }],
+    downloadUrl: `https://civitai.com/api/download/models/${v.id}`,
+  };
+}
+
 function modelView(m: FakeModel): Record<string, unknown> {
   return {
     id: m.id,
@@ -202,19 +218,7 @@ function modelView(m: FakeModel): Record<string, unknown> {
     stats: { downloadCount: m.downloads, thumbsUpCount: Math.round(m.rating * 100), thumbsDownCount: 1, commentCount: 0, tippedAmountCount: 0 },
     creator: { username: m.creator, image: null },
     tags: m.tags,
-    modelVersions: m.versions.map((v) => ({
-      id: v.id,
-      name: v.name,
-      baseModel: v.baseModel,
-      baseModelType: 'Standard',
-      publishedAt: m.createdAt,
-      supportsGeneration: true,
-      trainedWords: v.trainedWords,
-      stats: { downloadCount: m.downloads, thumbsUpCount: 1, thumbsDownCount: 0 },
-      files: [{ id: v.id + 7, name: `${m.name.replace(/\W+/g, '_')}.safetensors`, type: 'Model', sizeKB: 2048, hashes: { AutoV2: 'ABCDEF0123' }, downloadUrl: `https://civitai.com/api/download/models/${v.id}`, primary: true, metadata: { format: 'SafeTensor' } }],
-      images: [{ url: `https://image.civitai.com/xG1nkqKTMzGDvpLrqFT7WA/${v.id}/width=450/${v.id}.jpeg`, nsfwLevel: 1, width: 832, height: 1216, hash: 'U00000fQfQfQ', type: 'image' }],
-      downloadUrl: `https://civitai.com/api/download/models/${v.id}`,
-    })),
+    modelVersions: m.versions.map((v) => versionView(m, v)),
   };
 }
 
@@ -399,8 +403,7 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       const m = models.find((x) => x.versions.some((v) => v.id === id));
       const v = m?.versions.find((x) => x.id === id);
       if (!m || !v) return sendJson(res, 404, { error: `Model not found` });
-      const mv = (modelView(m).modelVersions as Record<string, unknown>[]).find((x) => x.id === id)!;
-      return sendJson(res, 200, { ...mv, modelId: m.id, description: null, air: v.air, status: 'Published', availability: 'Public', model: { name: m.name, type: m.type, nsfw: m.nsfw, poi: false, minor: false } });
+      return sendJson(res, 200, { ...versionView(m, v), modelId: m.id, description: null, air: v.air, status: 'Published', availability: 'Public', model: { name: m.name, type: m.type, nsfw: m.nsfw, poi: false, minor: false } });
     }
     // Orchestration: bearer token required.
     if (req.headers.authorization !== `Bearer ${key}`) return problem(res, 401, 'Unauthorized', { detail: 'A valid bearer token is required.' });
@@ -415,9 +418,9 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       const body = req.json as Record<string, unknown>;
       const input = (body.steps as { input: Record<string, unknown> }[])[0].input;
       const id = `wf_${randomBytes(10).toString('hex').toUpperCase()}`;
-      const w: CivitaiFakeWorkflow = { id, body, input, plan: { ...defaultPlan, ...next }, gets: 0, status: 'unassigned', createdAt: now(), images: [], unavailableLeft: 0 };
-      w.unavailableLeft = w.plan.unavailableGets;
+      const plan = { ...defaultPlan, ...next };
       next = undefined;
+      const w: CivitaiFakeWorkflow = { id, body, input, plan, gets: 0, status: 'unassigned', createdAt: now(), images: [], unavailableLeft: plan.unavailableGets };
       workflows.set(id, w);
       return sendJson(res, 200, view(w));
     }

@@ -33,8 +33,9 @@ after(async () => {
   await Promise.all(fakes.map((f) => f.close()));
 });
 
-function isErr(kind: ProviderError['kind']) {
-  return (e: unknown) => e instanceof ProviderError && e.kind === kind;
+/** A ProviderError of this kind (and, when given, meeting `also`). */
+function isErr(kind: ProviderError['kind'], also: (e: ProviderError) => boolean = () => true) {
+  return (e: unknown) => e instanceof ProviderError && e.kind === kind && also(e);
 }
 const posts = (f: CivitaiFake) => f.captured.filter((c) => c.method === 'POST').length;
 
@@ -132,11 +133,11 @@ test('civitai: a wrong token ends in auth (never echoed); testConnection uses Qu
   const f = await fake();
   const bad = createCivitaiProvider(testCtx(f.baseUrl, 'civitai-wrong-token-zzzzzzzz'));
   await assert.rejects(bad.submit({ model: SDXL, input: { prompt: 'x' } }), isErr('auth'));
-  await assert.rejects(bad.testConnection(), (e: unknown) => isErr('auth')(e) && (e as ProviderError).status === 401 && !(e as Error).message.includes('civitai-wrong') && (e as ProviderError).action === 'set-key');
+  await assert.rejects(bad.testConnection(), isErr('auth', (e) => e.status === 401 && !e.message.includes('civitai-wrong') && e.action === 'set-key'));
   await createCivitaiProvider(testCtx(f.baseUrl, KEY)).testConnection();
   assert.ok(f.captured.some((c) => c.url === '/orchestration.civitai.com/v2/consumer/workflows?take=1' && c.headers.authorization === `Bearer ${KEY}`), 'testConnection calls QueryWorkflows with the token');
   const before = f.captured.length;
-  await assert.rejects(createCivitaiProvider(testCtx(f.baseUrl, undefined)).submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('auth')(e) && /CIVITAI_API_TOKEN/.test((e as Error).message));
+  await assert.rejects(createCivitaiProvider(testCtx(f.baseUrl, undefined)).submit({ model: SDXL, input: { prompt: 'x' } }), isErr('auth', (e) => /CIVITAI_API_TOKEN/.test(e.message)));
   assert.equal(f.captured.length, before);
 });
 
@@ -151,7 +152,7 @@ test('civitai: bad AIRs are validation errors on "model" before anything is sent
       return true;
     });
   }
-  await assert.rejects(p.submit({ model: LORA, input: { prompt: 'x' } }), (e: unknown) => isErr('validation')(e) && /input\.loras/.test((e as Error).message));
+  await assert.rejects(p.submit({ model: LORA, input: { prompt: 'x' } }), isErr('validation', (e) => /input\.loras/.test(e.message)));
   await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x', loras: [{ air: 'not-an-air' }, { air: SDXL }, { air: LORA, strength: 'strong' }], model: SDXL } }), (e: unknown) => {
     assert.ok(e instanceof ProviderError && e.kind === 'validation', 'a validation error');
     assert.deepEqual(e.fieldErrors?.map((x) => x.path), [['model'], ['loras', 0, 'air'], ['loras', 1, 'air'], ['loras', 2, 'strength']]);
@@ -180,7 +181,7 @@ test('civitai: 400 ProblemDetails field errors become paths relative to the inpu
     return true;
   });
   // Unknown fields are refused by Civitai (additionalProperties: false).
-  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x', guidance_scale: 3 } }), (e: unknown) => isErr('validation')(e) && (e as ProviderError).fieldErrors?.[0].path[0] === 'guidance_scale');
+  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x', guidance_scale: 3 } }), isErr('validation', (e) => e.fieldErrors?.[0].path[0] === 'guidance_scale'));
   // The fake itself refuses a bad AIR the way Civitai documents it (our adapter never sends one).
   const raw = await fetch(`${f.baseUrl}/orchestration.civitai.com/v2/consumer/workflows`, {
     method: 'POST',
@@ -191,7 +192,7 @@ test('civitai: 400 ProblemDetails field errors become paths relative to the inpu
   assert.deepEqual(Object.keys(((await raw.json()) as { errors: object }).errors), ['steps[0].input.model']);
   // A 403 about Buzz is a quota problem.
   f.addFault({ route: 'submit', status: 403, body: { title: 'Forbidden', status: 403, detail: 'Insufficient Buzz to run this workflow.' } });
-  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('quota')(e) && (e as ProviderError).action === 'top-up');
+  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), isErr('quota', (e) => e.action === 'top-up'));
 });
 
 test('civitai: 429 honours Retry-After (seconds and HTTP dates on the injected clock); endless throttling ends rate_limited', async () => {
@@ -212,7 +213,7 @@ test('civitai: 429 honours Retry-After (seconds and HTTP dates on the injected c
   const ctx2 = testCtx(f.baseUrl, KEY, { limits });
   f.addFault({ route: 'submit', status: 429, headers: { 'retry-after': '1' }, times: Infinity });
   const before = posts(f);
-  await assert.rejects(new CivitaiProvider(ctx2, { retry: { maxAttempts: 3 } }).submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('rate_limited')(e) && (e as ProviderError).retryAfterMs === 1000 && (e as ProviderError).action === 'wait');
+  await assert.rejects(new CivitaiProvider(ctx2, { retry: { maxAttempts: 3 } }).submit({ model: SDXL, input: { prompt: 'x' } }), isErr('rate_limited', (e) => e.retryAfterMs === 1000 && e.action === 'wait'));
   assert.equal(posts(f) - before, 3);
   assert.deepEqual(ctx2.sleeps, [1000, 1000]);
 });
@@ -227,11 +228,11 @@ test('civitai: 5xx on a poll is retried with backoff, then provider_down; a 5xx 
   assert.deepEqual(ctx.sleeps, [250, 500]);
   f.addFault({ route: 'get', status: 500, body: { title: 'Internal Server Error', status: 500 }, times: Infinity });
   const before = f.captured.length;
-  await assert.rejects(p.status({ model: SDXL, requestId: sub.requestId }), (e: unknown) => isErr('provider_down')(e) && (e as ProviderError).action === 'retry');
+  await assert.rejects(p.status({ model: SDXL, requestId: sub.requestId }), isErr('provider_down', (e) => e.action === 'retry'));
   assert.equal(f.captured.length - before, 5);
   f.addFault({ route: 'submit', status: 503 });
   const n = posts(f);
-  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('provider_down')(e) && (e as ProviderError).maybeAccepted === true && /dashboard/.test((e as Error).message));
+  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), isErr('provider_down', (e) => e.maybeAccepted === true && /dashboard/.test(e.message)));
   assert.equal(posts(f) - n, 1);
 });
 
@@ -242,14 +243,14 @@ test('civitai: malformed JSON → bad_response; a dropped connection → network
   f.addFault({ route: 'get', malformed: true });
   await assert.rejects(p.status({ model: SDXL, requestId: sub.requestId }), isErr('bad_response'));
   f.addFault({ route: 'get', status: 200, body: { status: 'processing' } });
-  await assert.rejects(p.status({ model: SDXL, requestId: sub.requestId }), (e: unknown) => isErr('bad_response')(e) && /id/.test((e as Error).message));
+  await assert.rejects(p.status({ model: SDXL, requestId: sub.requestId }), isErr('bad_response', (e) => /id/.test(e.message)));
   f.addFault({ route: 'submit', malformed: true });
-  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('bad_response')(e) && (e as ProviderError).maybeAccepted === true);
+  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), isErr('bad_response', (e) => e.maybeAccepted === true));
   f.addFault({ route: 'get', drop: true, times: Infinity });
   await assert.rejects(p.status({ model: SDXL, requestId: sub.requestId }), isErr('network'));
   f.addFault({ route: 'submit', drop: true });
   const n = posts(f);
-  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), (e: unknown) => isErr('network')(e) && (e as ProviderError).maybeAccepted === true);
+  await assert.rejects(p.submit({ model: SDXL, input: { prompt: 'x' } }), isErr('network', (e) => e.maybeAccepted === true));
   assert.equal(posts(f) - n, 1);
 });
 
