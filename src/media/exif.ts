@@ -125,8 +125,8 @@ export function parseTiffText(input: Uint8Array): ExifText {
       const uc = exif.get(TAG_USER_COMMENT);
       if (uc) out.userComment = decodeUserComment(uc.bytes, le) || undefined;
       out.makerNote = ascii(exif.get(TAG_MAKER_NOTE));
-      // Some writers put these in IFD0 instead.
     }
+    // Some writers put these in IFD0 instead.
     if (!out.userComment) {
       const uc0 = ifd0.get(TAG_USER_COMMENT);
       if (uc0) out.userComment = decodeUserComment(uc0.bytes, le) || undefined;

@@ -202,6 +202,7 @@ function applyDream(m: ImageMetadata, dream: string): void {
 
 /** The Fooocus scheme's JSON (meta_parser.py FooocusMetadataParser.to_string). */
 function applyFooocusJson(m: ImageMetadata, j: Obj): void {
+  m.tool = 'fooocus';
   m.prompt = str(j.prompt, MAX_PROMPT) ?? (Array.isArray(j.full_prompt) ? j.full_prompt.filter((x) => typeof x === 'string').join(', ').slice(0, MAX_PROMPT) || undefined : undefined);
   m.negativePrompt = str(j.negative_prompt, MAX_PROMPT);
   setSeed(m, j.seed);
@@ -498,26 +499,30 @@ export function readImageMetadata(bytes: Uint8Array): ImageMetadata {
   return m;
 }
 
+/** InvokeAI's JSON chunks, newest format first (1.x `Dream` is a command line, read apart). */
+const INVOKE_JSON: [string, (m: ImageMetadata, j: Obj) => void][] = [
+  ['invokeai_metadata', applyInvokeMetadata],
+  ['sd-metadata', applySdMetadata],
+];
+
+/** Fooocus's JSON scheme: a prompt and a field of its own. */
+function isFooocusJson(j: Json | undefined): j is Obj {
+  return isObj(j) && ('prompt' in j || 'full_prompt' in j) && ('base_model' in j || 'guidance_scale' in j || 'performance' in j);
+}
+
 function detect(m: ImageMetadata, t: Map<string, string>): void {
   const parameters = t.get('parameters');
   const scheme = (t.get('fooocus_scheme') ?? t.get('exif:MakerNote'))?.trim().toLowerCase();
   const fooocusSoftware = /^Fooocus/i.test(t.get('exif:Software') ?? '') || /Version: "?Fooocus/i.test(parameters ?? t.get('exif:UserComment') ?? '');
 
   // InvokeAI, newest format first.
-  const invoke = t.get('invokeai_metadata');
-  if (invoke !== undefined) {
+  for (const [key, apply] of INVOKE_JSON) {
+    const text = t.get(key);
+    if (text === undefined) continue;
     m.tool = 'invokeai';
-    const j = parseJson(invoke);
-    if (isObj(j)) applyInvokeMetadata(m, j);
-    else m.warnings.push('The invokeai_metadata chunk is not valid JSON; it is kept as raw text.');
-    return;
-  }
-  const sd = t.get('sd-metadata');
-  if (sd !== undefined) {
-    m.tool = 'invokeai';
-    const j = parseJson(sd);
-    if (isObj(j)) applySdMetadata(m, j);
-    else m.warnings.push('The sd-metadata chunk is not valid JSON; it is kept as raw text.');
+    const j = parseJson(text);
+    if (isObj(j)) apply(m, j);
+    else m.warnings.push(`The ${key} chunk is not valid JSON; it is kept as raw text.`);
     return;
   }
   const dream = t.get('Dream');
@@ -531,11 +536,7 @@ function detect(m: ImageMetadata, t: Map<string, string>): void {
   const fooocusText = parameters ?? t.get('exif:UserComment');
   if (fooocusText !== undefined && (scheme === 'fooocus' || scheme === 'a1111' || fooocusSoftware)) {
     const j = parseJson(fooocusText);
-    if (isObj(j)) {
-      m.tool = 'fooocus';
-      applyFooocusJson(m, j);
-      return;
-    }
+    if (isObj(j)) return applyFooocusJson(m, j);
     if (scheme === 'a1111' || fooocusSoftware || looksLikeA1111(fooocusText)) {
       m.tool = 'fooocus';
       applyA1111(m, fooocusText);
@@ -568,11 +569,7 @@ function detect(m: ImageMetadata, t: Map<string, string>): void {
   // A JSON `parameters` without a scheme: Fooocus's own fallback treats a dict as its scheme.
   if (parameters !== undefined) {
     const j = parseJson(parameters);
-    if (isObj(j) && ('prompt' in j || 'full_prompt' in j) && ('base_model' in j || 'guidance_scale' in j || 'performance' in j)) {
-      m.tool = 'fooocus';
-      applyFooocusJson(m, j);
-      return;
-    }
+    if (isFooocusJson(j)) return applyFooocusJson(m, j);
     if (j !== undefined && typeof j !== 'string') {
       m.warnings.push('The parameters chunk holds JSON of a tool we do not know; it is kept as raw text.');
       return;
@@ -586,11 +583,7 @@ function detect(m: ImageMetadata, t: Map<string, string>): void {
   const comment = t.get('exif:UserComment');
   if (comment !== undefined) {
     const j = parseJson(comment);
-    if (isObj(j) && ('prompt' in j || 'full_prompt' in j) && ('base_model' in j || 'guidance_scale' in j)) {
-      m.tool = 'fooocus';
-      applyFooocusJson(m, j);
-      return;
-    }
+    if (isFooocusJson(j)) return applyFooocusJson(m, j);
     if (looksLikeA1111(comment)) {
       m.tool = 'a1111';
       applyA1111(m, comment);
@@ -598,14 +591,7 @@ function detect(m: ImageMetadata, t: Map<string, string>): void {
     }
   }
   // Older Fooocus wrote its JSON into the JPEG comment.
-  const com = t.get('jpeg:COM') ?? t.get('Comment') ?? t.get('comment');
-  if (com !== undefined) {
-    const j = parseJson(com);
-    if (isObj(j) && 'prompt' in j && ('base_model' in j || 'guidance_scale' in j)) {
-      m.tool = 'fooocus';
-      applyFooocusJson(m, j);
-      return;
-    }
-  }
+  const com = parseJson(t.get('jpeg:COM') ?? t.get('Comment') ?? t.get('comment'));
+  if (isFooocusJson(com)) return applyFooocusJson(m, com);
   if (Object.keys(m.raw).length) m.warnings.push('The image has metadata, but not from a tool we read; it is kept as raw text.');
 }
