@@ -13,10 +13,11 @@ import { createHash } from 'node:crypto';
 import { promises as fs, type Dir, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { readImageMetadata, type ImageMetadata } from '../media/imageMetadata.ts';
-import { checkDownloaded, MediaError, sniffMedia } from '../media/sniff.ts';
+import { checkDownloaded, MediaError, sniffMedia, type CheckedMedia } from '../media/sniff.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
-import { writeSidecar } from '../storage/sidecars.ts';
+import { productDayDir, projectFile, thumbsDir } from '../storage/project.ts';
+import { sidecarPath, writeSidecar } from '../storage/sidecars.ts';
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 
 /** Extensions a folder walk considers; explicitly chosen files are tried whatever their name. */
@@ -102,8 +103,8 @@ async function* walkSources(sources: string[], projectDir: string, onSkip: (s: I
       onSkip({ file: src, kind: 'unreadable', reason: `The file could not be found or read (${(e as NodeJS.ErrnoException).code ?? String(e)}).` });
       continue;
     }
-    if (stat.isDirectory()) yield* walk(src, 0);
-    else if (insideProject(src)) onSkip({ file: src, kind: 'inside-project', reason: 'This file is already part of the project (under products/ or .artfactory/).' });
+    if (insideProject(src)) onSkip({ file: src, kind: 'inside-project', reason: `This ${stat.isDirectory() ? 'folder' : 'file'} is already part of the project (under products/ or .artfactory/).` });
+    else if (stat.isDirectory()) yield* walk(src, 0);
     else yield src;
   }
 }
@@ -111,8 +112,7 @@ async function* walkSources(sources: string[], projectDir: string, onSkip: (s: I
 /** How many files an import of `sources` will look at (a walk that only counts). */
 export async function countImportCandidates(sources: string[], projectDir: string, signal?: AbortSignal): Promise<number> {
   let n = 0;
-  for await (const file of walkSources(sources, projectDir, () => undefined)) {
-    void file;
+  for await (const _ of walkSources(sources, projectDir, () => undefined)) {
     if (signal?.aborted) break;
     n++;
   }
@@ -121,10 +121,6 @@ export async function countImportCandidates(sources: string[], projectDir: strin
 
 export function importedProductId(sha256: string): string {
   return `imp-${sha256.slice(0, 32)}`;
-}
-
-function dayPath(d: Date): string[] {
-  return [String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0')];
 }
 
 /** The product's input: what the tool's metadata said, in the names our providers use. */
@@ -149,7 +145,8 @@ function inputFrom(meta: ImageMetadata): Record<string, unknown> {
 
 function skipFor(e: unknown, file: string): ImportSkip {
   if (e instanceof MediaError) {
-    const reason = e.message.replace(/^The download is/, 'The file is').replace(/^The download/, 'The file').replace(' (an error page from the provider?)', '');
+    // checkDownloaded speaks of downloads; only its empty-file message can reach here with that word.
+    const reason = e.message.replace(/^The download/, 'The file');
     const kind: SkipKind = e.kind === 'empty' ? 'empty' : e.kind === 'truncated' ? 'truncated' : e.kind === 'unknown-format' ? 'unsupported' : 'corrupt';
     return { file, kind, reason };
   }
@@ -165,15 +162,11 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   };
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_BYTES;
   const now = opts.now ?? (() => new Date());
-  const thumbsDir = path.join(projectDir, '.artfactory', 'thumbs');
   const total = opts.onProgress ? await countImportCandidates(sources, projectDir, opts.signal) : 0;
   let done = 0;
 
   for await (const file of walkSources(sources, projectDir, skip)) {
-    if (opts.signal?.aborted) {
-      report.canceled = true;
-      break;
-    }
+    if (opts.signal?.aborted) break;
     try {
       await importOne(file);
     } finally {
@@ -181,7 +174,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
       opts.onProgress?.({ done, total: Math.max(total, done), file });
     }
   }
-  if (opts.signal?.aborted) report.canceled = true;
+  report.canceled = opts.signal?.aborted === true;
   await db.flush();
   return report;
 
@@ -204,17 +197,18 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
       return skip({ file, kind: 'unsupported', reason: text ? 'The file is text (HTML, JSON or similar), not an image.' : 'Not an image format Art Factory imports (PNG, JPEG, WebP, GIF, AVIF).' });
     }
     if (sniffed.kind !== 'image') return skip({ file, kind: 'unsupported', reason: `This is ${sniffed.kind === 'video' ? 'a video' : 'an audio file'} (${sniffed.mediaType}); only images are imported.` });
-    let checked: Awaited<ReturnType<typeof checkDownloaded>>;
-    try {
-      checked = await checkDownloaded(bytes, undefined, { minSide: 1 });
-    } catch (e) {
-      return skip(skipFor(e, file));
-    }
+    // A duplicate is found by its hash before the (far slower) full decode: its bytes were checked when it was imported.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const id = importedProductId(sha256);
     if (await db.getProduct(id)) {
       report.duplicates.push({ file, productId: id });
       return;
+    }
+    let checked: CheckedMedia;
+    try {
+      checked = await checkDownloaded(bytes, undefined, { minSide: 1 });
+    } catch (e) {
+      return skip(skipFor(e, file));
     }
     const meta = readImageMetadata(bytes);
     const when = now();
@@ -226,7 +220,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
       kind: 'image',
       mediaType: checked.mediaType,
       // Our own path: never the source's name.
-      file: ['products', ...dayPath(when), `${id}.${checked.ext}`].join('/'),
+      file: `${productDayDir(when)}/${id}.${checked.ext}`,
       width: checked.width,
       height: checked.height,
       bytes: bytes.length,
@@ -251,9 +245,15 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
         ...(meta.warnings.length ? { warnings: meta.warnings.slice(0, 20) } : {}),
       },
     };
-    const dest = path.join(projectDir, ...product.file.split('/'));
+    const dest = projectFile(projectDir, product.file);
     await writeFileAtomic(dest, bytes);
-    await writeSidecar(projectDir, product);
+    try {
+      await writeSidecar(projectDir, product);
+    } catch (e) {
+      // A file without its sidecar is half a product (as in the engine): take it away, then stop.
+      for (const f of [dest, sidecarPath(projectDir, product)]) await fs.rm(f, { force: true }).catch(() => undefined);
+      throw e;
+    }
     await db.putProduct(product);
     report.imported++;
     report.importedIds.push(id);
@@ -262,7 +262,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     opts.onProduct?.(product);
     if (opts.makeThumbnails !== false) {
       try {
-        await makeThumbnails(dest, thumbsDir, id);
+        await makeThumbnails(dest, thumbsDir(projectDir), id);
         opts.onThumbnail?.(id);
       } catch {
         // A thumbnail is rebuildable; the gallery falls back to the file.

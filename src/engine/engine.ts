@@ -18,7 +18,7 @@ import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts'
 import { embedParameters } from '../media/a1111.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
-import { projectFile, readSidecar, sidecarPath, thumbsDir, writeSidecar } from '../storage/index.ts';
+import { productDayDir, projectFile, readSidecar, sidecarPath, thumbsDir, writeSidecar } from '../storage/index.ts';
 import { removeStaleTemps, writeFileAtomic } from '../storage/atomic.ts';
 import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
@@ -160,7 +160,7 @@ export class Engine {
   async resume(): Promise<number> {
     const open = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
     // A process killed while storing a product or a thumbnail left a temp file next to it.
-    const dirs = new Set([thumbsDir(this.opts.projectDir), ...open.map((j) => path.join(this.opts.projectDir, 'products', ...this.dayPath(j)))]);
+    const dirs = new Set([thumbsDir(this.opts.projectDir), ...open.map((j) => projectFile(this.opts.projectDir, productDayDir(j.createdAt)))]);
     for (const dir of dirs) await removeStaleTemps(dir);
     let n = 0;
     for (const j of open) {
@@ -398,7 +398,7 @@ export class Engine {
    * row back from the sidecar. Products of a job are named `<job id>-<index>`: the ids, when
    * known, or else whatever the job's day folder holds under its id (on resume). */
   private async restoreRows(job: JobRecord, ids?: string[]): Promise<void> {
-    const dir = path.join(this.opts.projectDir, 'products', ...this.dayPath(job));
+    const dir = projectFile(this.opts.projectDir, productDayDir(job.createdAt));
     const names = ids ? ids.map((id) => `${id}.json`) : (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${job.id}-`) && /-\d+\.json$/.test(n));
     for (const name of names) {
       if (await this.opts.db.getProduct(name.slice(0, -5))) continue;
@@ -434,11 +434,6 @@ export class Engine {
       .catch((e: unknown) => this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  private dayPath(job: JobRecord): string[] {
-    const d = new Date(job.createdAt);
-    return [String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0')];
-  }
-
   private productRecord(job: JobRecord, result: JobResult, info: ModelInfo | undefined, id: string, index: number, checked: { mediaType: string; ext: string; kind: 'image' | 'video' | 'audio'; width?: number; height?: number }, artifact: Artifact): ProductRecord {
     const promptField = info?.promptField ?? 'prompt';
     const seedField = info?.seedField ?? 'seed';
@@ -453,7 +448,7 @@ export class Engine {
       kind: checked.kind,
       mediaType: checked.mediaType,
       // Our own path: never a provider-given name.
-      file: ['products', ...this.dayPath(job), `${id}.${checked.ext}`].join('/'),
+      file: `${productDayDir(job.createdAt)}/${id}.${checked.ext}`,
       width: checked.width ?? artifact.width,
       height: checked.height ?? artifact.height,
       bytes: 0,

@@ -10,7 +10,7 @@ import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
 export { StorageError } from './errors.ts';
-export { createProject, isProject, projectFile, readManifest, renameProject, thumbsDir, MANIFEST } from './project.ts';
+export { createProject, isProject, productDayDir, projectFile, readManifest, renameProject, thumbsDir, MANIFEST } from './project.ts';
 export { readSidecar, sidecarPath, walkSidecars, writeSidecar } from './sidecars.ts';
 export { newId } from './ids.ts';
 

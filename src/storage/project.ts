@@ -14,6 +14,13 @@ export function projectFile(projectDir: string, rel: string): string {
   return path.join(projectDir, ...rel.split('/'));
 }
 
+/** The day folder of a product made at `when` (UTC): `products/YYYY/MM/DD`, project-relative
+ * like `ProductRecord.file`. Generated and imported products are stored alike. */
+export function productDayDir(when: Date | string): string {
+  const d = new Date(when);
+  return ['products', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0')].join('/');
+}
+
 /** Where a project's (rebuildable) thumbnails live. */
 export function thumbsDir(projectDir: string): string {
   return path.join(projectDir, '.artfactory', 'thumbs');

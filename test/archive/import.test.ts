@@ -35,6 +35,11 @@ async function project(): Promise<{ dir: string; db: ProjectDb; src: string }> {
   return { dir, db, src };
 }
 
+/** The stored records of an import's products. */
+async function importedProducts(db: ProjectDb, report: { importedIds: string[] }) {
+  return (await Promise.all(report.importedIds.map((id) => db.getProduct(id)))).filter((p) => p !== undefined);
+}
+
 // ---- the metadata readers, on bytes built the way each tool writes them ----
 
 test('A1111 / Forge: the parameters text chunk, as tEXt, iTXt and zTXt', async () => {
@@ -252,7 +257,8 @@ test('import: products under our own path, sidecar, row, thumbnails, provider "i
     assert.ok(existsSync(path.join(dir, '.artfactory', 'thumbs', `${p.id}-256.webp`)));
     assert.equal(p.input.tool, p.imported?.tool);
   }
-  const a = (await Promise.all(report.importedIds.map((id) => db.getProduct(id)))).find((p) => p?.imported?.tool === 'a1111')!;
+  const stored = await importedProducts(db, report);
+  const a = stored.find((p) => p.imported?.tool === 'a1111')!;
   assert.equal(a.model, 'sd_xl_base_1.0');
   assert.equal(a.seed, 3021544718);
   assert.equal(a.prompt, 'masterpiece, a lighthouse at dusk, <lora:film:0.7>');
@@ -260,7 +266,7 @@ test('import: products under our own path, sidecar, row, thumbnails, provider "i
   assert.equal(a.imported?.fileName, '..%2F evil name ☃.png');
   const found = await db.queryProducts({ text: 'lighthouse' });
   assert.equal(found.total, 1, 'imported prompts are searchable');
-  const c = (await Promise.all(report.importedIds.map((id) => db.getProduct(id)))).find((p) => p?.imported?.tool === 'comfyui')!;
+  const c = stored.find((p) => p.imported?.tool === 'comfyui')!;
   assert.deepEqual([c.width, c.height], [30, 20], 'size from the decoded image');
   assert.equal(c.model, 'v1-5-pruned-emaonly');
 });
@@ -310,6 +316,23 @@ test('import: corrupt files are skipped with a reason while the rest import; non
   for (const s of r.skipped) assert.doesNotMatch(s.reason, /download|provider/i, 'reasons speak of files, not downloads');
 });
 
+test('import: an image whose sidecar cannot be written is taken away again; a folder of the project is not imported', async () => {
+  const { dir, db, src } = await project();
+  const png = await F.plainPng(20, 20);
+  await fs.writeFile(path.join(src, 'a.png'), png);
+  const id = importedProductId(createHash('sha256').update(png).digest('hex'));
+  // A folder where the sidecar should go makes writing it fail.
+  const day = path.join(dir, 'products', '2026', '03', '04');
+  await fs.mkdir(path.join(day, `${id}.json`), { recursive: true });
+  await assert.rejects(importImages(dir, db, [src], { now: () => new Date('2026-03-04T05:06:07Z'), makeThumbnails: false }));
+  assert.deepEqual(await fs.readdir(day), [`${id}.json`], 'no image is left without its sidecar');
+  assert.equal(await db.getProduct(id), undefined);
+
+  const r = await importImages(dir, db, [path.join(dir, 'products')]);
+  assert.deepEqual(r.skipped.map((s) => s.kind), ['inside-project']);
+  assert.match(r.skipped[0].reason, /folder is already part of the project/);
+});
+
 test('import: progress counts up to the total, and cancel stops between files keeping what was imported', async () => {
   const { dir, db, src } = await project();
   for (let i = 0; i < 12; i++) {
@@ -354,8 +377,8 @@ test('import: PngSuite — every valid file imports, every x*.png is skipped wit
   assert.equal(r.imported, hashes.size);
   assert.equal(r.duplicates.length, files.length - corrupt.length - hashes.size);
   assert.equal(await db.countProducts(), r.imported);
-  const withText = (await Promise.all(r.importedIds.map((id) => db.getProduct(id)))).filter((p) => p?.imported?.raw);
-  assert.ok(withText.length === 0 || withText.every((p) => p!.imported!.tool === 'unknown'), 'PngSuite Title/Author chunks are not generation metadata');
+  const withText = (await importedProducts(db, r)).filter((p) => p.imported?.raw);
+  assert.ok(withText.length === 0 || withText.every((p) => p.imported!.tool === 'unknown'), 'PngSuite Title/Author chunks are not generation metadata');
   console.log(`# PngSuite: ${r.imported} imported, ${r.duplicates.length} duplicates, ${r.skipped.length} skipped in ${Date.now() - started} ms`);
 });
 
@@ -365,7 +388,7 @@ test('import: bad_images — the empty file is skipped, 1×1 images import, text
   const skipped = Object.fromEntries(r.skipped.map((s) => [path.basename(s.file), s.kind]));
   assert.deepEqual(skipped, { 'empty_file.png': 'empty' });
   assert.equal(r.imported + r.duplicates.length, (await fs.readdir(BAD)).length - 1);
-  const duck = (await Promise.all(r.importedIds.map((id) => db.getProduct(id)))).find((p) => p?.imported?.fileName === 'text_after_idat.png');
+  const duck = (await importedProducts(db, r)).find((p) => p.imported?.fileName === 'text_after_idat.png');
   assert.ok(duck, 'text_after_idat.png imported');
   assert.equal(duck.imported?.tool, 'a1111');
   assert.equal(duck.prompt, 'photo of a duck');
