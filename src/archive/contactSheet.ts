@@ -8,6 +8,8 @@
 // products, at most `maxSide` pixels a side and MAX_PIXELS in all (cells shrink to fit).
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { thumbnailPaths, THUMB_SIZES } from '../media/thumbnails.ts';
+import { projectFile, thumbsDir } from '../storage/project.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 
 export interface SheetItem {
@@ -119,12 +121,9 @@ export function sweepAxes(products: ProductRecord[], varying = varyingFields(pro
 /** The products of one Generate (jobs sharing `batchId`), in submission order. */
 export async function batchProducts(db: ProjectDb, batchId: string): Promise<ProductRecord[]> {
   const jobs = (await db.listJobs({ limit: 100_000 })).filter((j) => j.batchId === batchId).reverse();
-  const out: ProductRecord[] = [];
-  for (const j of jobs) for (const id of j.productIds) {
-    const p = await db.getProduct(id);
-    if (p) out.push(p);
-  }
-  return out;
+  // Asked together: the worker queues them, so the round trips overlap instead of adding up.
+  const products = await Promise.all(jobs.flatMap((j) => j.productIds).map((id) => db.getProduct(id)));
+  return products.filter((p): p is ProductRecord => p !== undefined);
 }
 
 export interface BatchSummary {
@@ -294,10 +293,10 @@ async function tile(sharp: typeof import('sharp'), item: SheetItem, cell: number
   if (p.kind !== 'image') return undefined;
   const rel = p.file.split('/');
   if (rel[0] !== 'products' || rel.includes('..')) return undefined;
-  const thumb = path.join(item.projectDir, '.artfactory', 'thumbs', `${path.basename(p.id)}-768.webp`);
-  const source = cell <= 768 && existsSync(thumb) ? thumb : path.join(item.projectDir, ...rel);
+  const thumb = thumbnailPaths(thumbsDir(item.projectDir), path.basename(p.id)).large;
+  const source = cell <= THUMB_SIZES.large && existsSync(thumb) ? thumb : projectFile(item.projectDir, p.file);
   try {
-    return await sharp(source, { failOn: 'none', limitInputPixels: 268_402_689 })
+    return await sharp(source, { failOn: 'none' })
       .rotate()
       .resize(cell, cell, { fit: 'contain', background: BG })
       .flatten({ background: BG })

@@ -12,6 +12,9 @@ import { a1111FromRecord, embedParameters, formatA1111Parameters } from '../medi
 import { embedUserComment } from '../media/exif.ts';
 import { sniffMedia } from '../media/sniff.ts';
 import { safeFileName } from '../engine/templates.ts';
+import { writeFileAtomic } from '../storage/atomic.ts';
+import { isDiskFull } from '../storage/errors.ts';
+import { projectFile } from '../storage/project.ts';
 import type { ProductRecord } from '../storage/types.ts';
 
 export type ExportFormat = 'original' | 'png' | 'jpeg' | 'webp';
@@ -38,7 +41,6 @@ export interface ExportReport {
   canceled: boolean;
 }
 
-const MAX_PIXELS = 268_402_689;
 const EXT: Record<Exclude<ExportFormat, 'original'>, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
 /** The record as embedded in exported files: machine-specific and private fields left out. */
@@ -51,7 +53,7 @@ function shareableRecord(p: ProductRecord): Record<string, unknown> {
 
 /** The A1111 text for a product (what Civitai and A1111's PNG Info read). */
 export function parametersText(p: ProductRecord): string {
-  return formatA1111Parameters(a1111FromRecord({ ...p, input: p.input }));
+  return formatA1111Parameters(a1111FromRecord(p));
 }
 
 /** A file name from the product: a few prompt words and its id. Never a path. */
@@ -63,17 +65,10 @@ export function exportBaseName(p: ProductRecord): string {
 }
 
 /** Write `data` as `dir/base.ext`, or `base-2.ext`, … — never replacing a file, never leaving a
- * partial one: a temp file is written and synced, then linked (or copied exclusively) in. */
+ * partial one: a temp file is written atomically, then linked (or copied exclusively) in. */
 export async function writeNoClobber(dir: string, base: string, ext: string, data: Uint8Array): Promise<string> {
-  await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${base}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-  const fh = await fs.open(tmp, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFileAtomic(tmp, data);
   try {
     for (let i = 1; i < 10_000; i++) {
       const dest = path.join(dir, `${base}${i === 1 ? '' : `-${i}`}.${ext}`);
@@ -102,7 +97,7 @@ export async function writeNoClobber(dir: string, base: string, ext: string, dat
 /** The exported bytes of one product in the chosen format and size, with its parameters. */
 export async function convertProduct(source: string, product: ProductRecord, format: Exclude<ExportFormat, 'original'>, opts: { maxSide?: number; quality?: number } = {}): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   const { default: sharp } = await import('sharp');
-  let img = sharp(source, { failOn: 'none', limitInputPixels: MAX_PIXELS }).rotate();
+  let img = sharp(source, { failOn: 'none' }).rotate();
   if (opts.maxSide && opts.maxSide > 0) img = img.resize(Math.round(opts.maxSide), Math.round(opts.maxSide), { fit: 'inside', withoutEnlargement: true });
   const quality = Math.max(1, Math.min(100, Math.round(opts.quality ?? 90)));
   const out =
@@ -111,9 +106,8 @@ export async function convertProduct(source: string, product: ProductRecord, for
       : format === 'jpeg'
         ? await img.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true }).toBuffer()
         : await img.webp({ quality }).toBuffer();
-  const text = parametersText(product);
-  if (format === 'png') return { bytes: embedParameters(out, { ...product, input: product.input }, JSON.stringify(shareableRecord(product))), truncated: false };
-  return embedUserComment(out, text);
+  if (format === 'png') return { bytes: embedParameters(out, product, JSON.stringify(shareableRecord(product))), truncated: false };
+  return embedUserComment(out, parametersText(product));
 }
 
 /** Export products into `targetDir`. One that fails (a missing file, say) is reported and the
@@ -128,25 +122,34 @@ export async function exportProducts(items: ExportItem[], targetDir: string, opt
     try {
       const rel = product.file.split('/');
       if (rel[0] !== 'products' || rel.includes('..')) throw new Error('The product record points outside products/.');
-      const source = path.join(projectDir, ...rel);
+      const source = projectFile(projectDir, product.file);
       const base = exportBaseName(product);
-      const isImage = product.kind === 'image' && sniffMedia(await readHead(source))?.kind === 'image';
-      if (opts.format === 'original' || !isImage) {
-        const ext = path.extname(product.file).slice(1).replace(/[^\w]/g, '') || 'bin';
-        const file = await writeNoClobber(targetDir, base, ext, await fs.readFile(source));
-        report.written.push({ productId: product.id, file, note: opts.format !== 'original' ? `${product.kind} copied unchanged (only images are converted)` : undefined });
-      } else {
+      // Only what really is an image is converted (the head is read only then); the rest is copied.
+      if (opts.format !== 'original' && product.kind === 'image' && sniffMedia(await readHead(source))?.kind === 'image') {
         const { bytes, truncated } = await convertProduct(source, product, opts.format, opts);
         const file = await writeNoClobber(targetDir, base, EXT[opts.format], bytes);
         report.written.push({ productId: product.id, file, note: truncated ? 'the parameters were too long for EXIF and were shortened' : undefined });
+      } else {
+        const ext = path.extname(product.file).slice(1).replace(/[^\w]/g, '') || 'bin';
+        const file = await writeNoClobber(targetDir, base, ext, await fs.readFile(source));
+        report.written.push({ productId: product.id, file, note: opts.format !== 'original' ? `${product.kind} copied unchanged (only images are converted)` : undefined });
       }
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      report.failed.push({ productId: product.id, reason: code === 'ENOENT' ? `Its file ${product.file} is missing.` : e instanceof Error ? e.message : String(e) });
+      report.failed.push({ productId: product.id, reason: failureReason(e, product, targetDir) });
     }
     opts.onProgress?.(i + 1, items.length);
   }
   return report;
+}
+
+/** Why one product could not be exported, in words (a full or read-only target is named as such). */
+function failureReason(e: unknown, product: ProductRecord, targetDir: string): string {
+  const err = e as NodeJS.ErrnoException;
+  const inTarget = typeof err.path === 'string' && path.resolve(err.path).startsWith(path.resolve(targetDir) + path.sep);
+  if (err.code === 'ENOENT' && !inTarget) return `Its file ${product.file} is missing.`;
+  if (isDiskFull(e)) return `The disk is full: there is no room for it in ${targetDir}.`;
+  if (inTarget && (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS')) return `${targetDir} cannot be written to (${err.code}); choose another folder.`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 async function readHead(file: string): Promise<Uint8Array> {

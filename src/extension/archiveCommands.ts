@@ -4,14 +4,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { batchProducts, makeContactSheet, recentBatches, type SheetItem } from '../archive/contactSheet.ts';
+import { batchProducts, makeContactSheet, recentBatches, type ContactSheet, type SheetItem } from '../archive/contactSheet.ts';
 import { exportProducts, type ExportFormat } from '../archive/export.ts';
 import { describeSkips, importImages, IMPORT_EXTENSIONS } from '../archive/import.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
+import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { ProductQuery, ProductRecord } from '../storage/types.ts';
 import { registerSafeCommand } from './command.ts';
+import { describeProviderError } from './generate.ts';
 import type { OutputLog } from './log.ts';
-import type { ProjectManager, ProjectSession } from './projects.ts';
+import type { ProjectManager } from './projects.ts';
 import type { ProjectsView } from './projectsView.ts';
 
 export interface ArchiveCommandDeps {
@@ -33,24 +35,29 @@ const EXPORT_LIMIT = 10_000;
 export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposable[] {
   const { projects, log } = d;
 
-  const cmd = (id: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable => registerSafeCommand(id, log, body);
+  /** A full disk is said as such (`stopped` tells what it stopped), not as a bare ENOSPC. */
+  const cmd = (id: string, stopped: string, body: (...args: unknown[]) => Promise<unknown>): vscode.Disposable =>
+    registerSafeCommand(id, log, body, (e) => (isDiskFull(e) ? { message: diskFullMessage(stopped), actions: ['Retry'] } : describeProviderError(e)));
 
   /** Products from the gallery's selection (undefined when the argument is not one); ids that
    * no longer exist, or projects no longer open, are dropped. */
   const fromSelection = async (arg: unknown): Promise<SheetItem[] | undefined> => {
     const parsed = SelectionArg.safeParse(arg);
     if (!parsed.success) return undefined;
-    const out: SheetItem[] = [];
-    for (const { project, productId } of parsed.data.items) {
-      const s = projects.get(project);
-      const product = s ? await (await s.db()).getProduct(productId) : undefined;
-      if (s && product) out.push({ projectDir: s.dir, product });
-    }
-    return out;
+    // Asked together (the round trips to the database worker overlap), in the selection's order.
+    const found = await Promise.all(
+      parsed.data.items.map(async ({ project, productId }) => {
+        const s = projects.get(project);
+        const product = s ? await (await s.db()).getProduct(productId) : undefined;
+        return s && product ? { projectDir: s.dir, product } : undefined;
+      }),
+    );
+    return found.filter((i): i is SheetItem => i !== undefined);
   };
 
-  /** From the palette: which products? Favourites, top rated, a recent Generate, or all. */
-  const chooseProducts = async (verb: string): Promise<{ items: SheetItem[]; title?: string } | undefined> => {
+  /** From the palette: which products? Favourites, top rated, a recent Generate, or all.
+   * `leftOut` counts the matches beyond EXPORT_LIMIT. */
+  const chooseProducts = async (verb: string): Promise<{ items: SheetItem[]; title?: string; leftOut: number } | undefined> => {
     const s = await projects.pick(`${verb} from which project?`);
     if (!s) return undefined;
     const db = await s.db();
@@ -71,6 +78,7 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
     const pick = await vscode.window.showQuickPick(picks, { title: `${verb}: which products of "${s.name}"?`, matchOnDescription: true });
     if (!pick) return undefined;
     let products: ProductRecord[] = [];
+    let leftOut = 0;
     if (pick.batchId) products = await batchProducts(db, pick.batchId);
     else {
       let after: string | undefined;
@@ -78,16 +86,17 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
         const page = await db.queryProducts({ ...pick.query, sort: 'oldest', after, limit: 500 });
         products.push(...page.items);
         after = page.next;
+        leftOut = after ? page.total - products.length : 0;
       } while (after && products.length < EXPORT_LIMIT);
     }
     if (products.length === 0) {
       void vscode.window.showInformationMessage(`Art Factory: no products match "${pick.label.replace(/\$\([\w-]+\)\s*/, '')}" in ${s.name}.`);
       return undefined;
     }
-    return { items: products.map((product) => ({ projectDir: s.dir, product })), title: pick.batchId ? `${pick.label.replace(/\$\([\w-]+\)\s*/, '')} — ${pick.detail ?? ''}` : undefined };
+    return { items: products.map((product) => ({ projectDir: s.dir, product })), title: pick.batchId ? `${pick.label.replace(/\$\([\w-]+\)\s*/, '')} — ${pick.detail ?? ''}` : undefined, leftOut };
   };
 
-  const importCmd = cmd('artFactory.importImages', async (arg: unknown, all: unknown) => {
+  const importCmd = cmd('artFactory.importImages', 'the import stopped (the images imported so far are kept)', async (arg: unknown, all: unknown) => {
     // From the Explorer: the clicked resource(s), into the project they are in; from the palette: ask.
     const uris = (Array.isArray(all) ? all : [arg]).filter((u): u is vscode.Uri => u instanceof vscode.Uri);
     await projects.ready();
@@ -136,6 +145,10 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
     );
     d.projectsView.recount(session.dir);
     const skipped = report.skipped.length + report.moreSkipped;
+    if (!report.canceled && report.imported + report.duplicates.length + skipped === 0) {
+      void vscode.window.showInformationMessage(`Art Factory: no images found to import (${IMPORT_EXTENSIONS.join(', ')}; hidden folders are not searched).`);
+      return;
+    }
     for (const line of describeSkips(report)) log.warn(`import skipped ${line}`);
     const tools = Object.entries(report.byTool).map(([t, n]) => `${n} ${t}`).join(', ');
     log.info(`import into ${session.name}: ${report.imported} imported (${tools || 'none'}), ${report.duplicates.length} already there, ${skipped} skipped${report.canceled ? ', canceled' : ''}`);
@@ -148,9 +161,11 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
     if (choice === 'Open Gallery') await vscode.commands.executeCommand('artFactory.openGallery', session);
   });
 
-  const exportCmd = cmd('artFactory.exportProducts', async (arg: unknown) => {
+  const exportCmd = cmd('artFactory.exportProducts', 'the export stopped', async (arg: unknown) => {
     // From the gallery: its selection; from the palette: ask which products.
-    const chosen = (await fromSelection(arg)) ?? (await chooseProducts('Export Products'))?.items;
+    const fromGallery = await fromSelection(arg);
+    const asked = fromGallery ? undefined : await chooseProducts('Export Products');
+    const chosen = fromGallery ?? asked?.items;
     if (!chosen) return;
     if (chosen.length === 0) throw new Error('Those products no longer exist.');
     const n = chosen.length;
@@ -195,13 +210,15 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
     );
     for (const f of report.failed) log.warn(`export ${f.productId}: ${f.reason}`);
     for (const w of report.written) if (w.note) log.info(`export ${w.productId}: ${w.note}`);
-    const text = `Art Factory: exported ${report.written.length} of ${n}${report.canceled ? ' (canceled)' : ''} to ${target[0].fsPath}.${report.failed.length ? ` ${report.failed.length} failed.` : ''}`;
-    const choice = await (report.failed.length ? vscode.window.showWarningMessage(text, 'Show Log', 'Reveal') : vscode.window.showInformationMessage(text, 'Reveal'));
+    const notAsked = asked?.leftOut ? ` ${asked.leftOut} more matched; an export takes at most ${EXPORT_LIMIT.toLocaleString('en')} at a time.` : '';
+    const text = `Art Factory: exported ${report.written.length} of ${n}${report.canceled ? ' (canceled)' : ''} to ${target[0].fsPath}.${report.failed.length ? ` ${report.failed.length} failed.` : ''}${notAsked}`;
+    const reveal = report.written.length ? ['Reveal'] : [];
+    const choice = await (report.failed.length ? vscode.window.showWarningMessage(text, 'Show Log', ...reveal) : vscode.window.showInformationMessage(text, ...reveal));
     if (choice === 'Show Log') log.show();
     if (choice === 'Reveal' && report.written[0]) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(report.written[0].file));
   });
 
-  const sheetCmd = cmd('artFactory.makeContactSheet', async (arg: unknown) => {
+  const sheetCmd = cmd('artFactory.makeContactSheet', 'the contact sheet could not be saved', async (arg: unknown) => {
     const fromGallery = await fromSelection(arg);
     const chosen = fromGallery ? { items: fromGallery, title: undefined } : await chooseProducts('Make Contact Sheet');
     if (!chosen) return;
@@ -214,23 +231,31 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
       { title: `Contact sheet of ${chosen.items.length} products: format` },
     );
     if (!format) return;
-    const session: ProjectSession | undefined = projects.get(chosen.items[0].projectDir);
     const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
     const target = await vscode.window.showSaveDialog({
       title: 'Save the contact sheet as',
-      defaultUri: vscode.Uri.file(path.join(session?.dir ?? path.dirname(chosen.items[0].projectDir), `contact-sheet-${stamp}.${format.format === 'png' ? 'png' : 'jpg'}`)),
+      defaultUri: vscode.Uri.file(path.join(chosen.items[0].projectDir, `contact-sheet-${stamp}.${format.format === 'png' ? 'png' : 'jpg'}`)),
       filters: format.format === 'png' ? { 'PNG image': ['png'] } : { 'JPEG image': ['jpg', 'jpeg'] },
     });
     if (!target) return;
-    const sheet = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Art Factory: making the contact sheet', cancellable: true },
-      (progress, token) => {
-        const ac = new AbortController();
+    const ac = new AbortController();
+    let sheet: ContactSheet;
+    try {
+      sheet = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Art Factory: making the contact sheet', cancellable: true }, (progress, token) => {
         token.onCancellationRequested(() => ac.abort());
         return makeContactSheet(chosen.items, { format: format.format, title: chosen.title, signal: ac.signal, onProgress: (done, total) => progress.report({ increment: 100 / total, message: `${done} of ${total}` }) });
-      },
-    );
-    await writeFileAtomic(target.fsPath, sheet.bytes);
+      });
+    } catch (e) {
+      if (ac.signal.aborted) return; // canceled by the user: nothing to report
+      throw e;
+    }
+    try {
+      await writeFileAtomic(target.fsPath, sheet.bytes);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new Error(`${path.dirname(target.fsPath)} cannot be written to (${code}): save the contact sheet somewhere else.`);
+      throw e;
+    }
     const layout = sheet.axes ? `rows by ${sheet.axes.rows}, columns by ${sheet.axes.columns}` : 'a grid';
     const more = sheet.leftOut ? ` The first ${sheet.included} are shown; ${sheet.leftOut} were left out (a sheet holds at most ${sheet.included}).` : '';
     const choice = await vscode.window.showInformationMessage(`Art Factory: contact sheet of ${sheet.included} (${layout}, ${sheet.width}×${sheet.height}) saved.${more}`, 'Open', 'Reveal');
