@@ -5,7 +5,7 @@ import type { Logger } from '../providers/types.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';
 import { projectFile, thumbsDir } from '../storage/project.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
-import { DEFAULT_FILTER, Filter, Requests, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
+import { DEFAULT_FILTER, Filter, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
 
 export interface GalleryProject {
   dir: string;
@@ -105,8 +105,8 @@ export class GalleryController {
       if (f.status === 'running' && !running) continue;
       if (f.status === 'failed' && job.state !== 'failed') continue;
       if (f.status === 'all' && !running) continue;
-      if (f.provider?.length && !f.provider.includes(job.provider)) continue;
-      out.push(this.jobTile(project, job));
+      const tile = this.jobTile(project, job);
+      if (tileMatches(tile, f)) out.push(tile);
     }
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }

@@ -115,3 +115,25 @@ export const InitialState = z.object({
 export type InitialState = z.infer<typeof InitialState>;
 
 export const DEFAULT_FILTER: Filter = { status: 'all', sort: 'newest' };
+
+/** Prompt words as the full-text index sees them (letters and digits, lower-cased). */
+function words(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** Whether a tile that arrives live (a new product, a job's update) belongs in a grid showing
+ * `f`: the rules the database query applies — provider, model, favourite, rating, tags, dates,
+ * and the search words (each a word of the prompt, the last one a prefix, as typed). */
+export function tileMatches(t: Tile, f: Filter): boolean {
+  if (f.provider?.length && !f.provider.includes(t.provider)) return false;
+  if (f.model?.length && !f.model.includes(t.model)) return false;
+  if (f.favorite && !t.favorite) return false;
+  if (f.minRating && t.rating < f.minRating) return false;
+  if (f.tags?.some((tag) => !t.tags.includes(tag))) return false;
+  if (f.from && t.createdAt < f.from) return false;
+  if (f.to && t.createdAt > (f.to.length <= 10 ? `${f.to}T23:59:59.999Z` : f.to)) return false;
+  if (!f.text) return true;
+  const want = words(f.text).slice(0, 16);
+  const have = words(t.prompt);
+  return want.length > 0 && want.every((w, i) => (i === want.length - 1 ? have.some((h) => h.startsWith(w)) : have.includes(w)));
+}

@@ -248,6 +248,20 @@ test('a running job shows as a placeholder tile and turns into its product when 
   await g.page.waitForFunction(`(${options.toString()})('Model').includes('live/new-model') && (${options.toString()})('Tag').includes('aurora')`);
 });
 
+test('with a search active, a product that arrives live shows only when it matches', async () => {
+  const search = g.page.locator('vscode-textfield.search input');
+  await search.fill('zebra');
+  await g.page.waitForFunction(() => /^\s*0 items/.test(document.querySelector('.count')?.textContent ?? ''));
+  const now = new Date(Date.UTC(2027, 0, 2)).toISOString();
+  g.controller.onProduct(g.dir, { ...fakeProduct(20_001), id: 'POTHER', jobId: 'JOTHER', prompt: 'a red fox', createdAt: now });
+  g.controller.onProduct(g.dir, { ...fakeProduct(20_002), id: 'PZEBRA', jobId: 'JZEBRA', prompt: 'zebras crossing', createdAt: now });
+  await g.page.waitForSelector('#tile-PZEBRA');
+  assert.equal(await g.page.locator('#tile-POTHER').count(), 0, 'a product the search does not match stays out of the grid');
+  assert.match((await g.page.locator('.count').textContent()) ?? '', /^\s*1 item/);
+  await search.fill('');
+  await g.page.waitForFunction(() => /10,0\d\d items/.test(document.querySelector('.count')?.textContent ?? ''));
+});
+
 test('hostile messages are dropped on both sides and nothing breaks', async () => {
   const before = g.controller.dropped;
   const junk: unknown[] = [null, 42, 'x', [], { type: 'request' }, { type: 'request', id: 1, method: 'drop tables', params: {} }, { type: 'request', id: 2, method: 'update', params: { ids: ['../../etc'], patch: { rating: 9 } } }, { type: 'request', id: 3, method: 'action', params: { ids: ['a'], action: 'rm -rf' } }, { type: 'request', id: 4, method: 'query', params: { filter: { sort: 'newest', status: 'all', evil: 1 } } }];

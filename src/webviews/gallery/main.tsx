@@ -3,7 +3,7 @@
 import './jitless.ts';
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { DEFAULT_FILTER, Filter, InitialState, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { onHostMessage, request, saveState, vscode } from './rpc.ts';
 // The controls are vscode-elements (Lit web components), imported one by one so the bundle
 // carries only these; the virtualized grid's tiles stay plain DOM.
@@ -491,7 +491,7 @@ function App({ init }: { init: InitialState }) {
               copy[i] = m.tile;
               return copy;
             }
-            if (active && m.tile.state !== 'failed' && (filter.status === 'all' || filter.status === 'running')) {
+            if (active && m.tile.state !== 'failed' && (filter.status === 'all' || filter.status === 'running') && tileMatches(m.tile, filter)) {
               setTotal((n) => n + 1);
               return [m.tile, ...ts];
             }
@@ -501,6 +501,12 @@ function App({ init }: { init: InitialState }) {
         } else if (m.type === 'productAdded') {
           setTiles((ts) => {
             const i = m.replaces ? ts.findIndex((t) => t.id === m.replaces) : -1;
+            if (!tileMatches(m.tile, filter)) {
+              // Not what the grid shows (another search, provider, …): its job tile just goes.
+              if (i < 0) return ts;
+              setTotal((n) => n - 1);
+              return ts.filter((_, k) => k !== i);
+            }
             if (i >= 0) {
               const copy = [...ts];
               copy[i] = m.tile;
