@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { safeFileName } from '../../src/engine/templates.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import { startFalFake, type FalFake } from '../fakes/fal.ts';
+import { A1111_TEXT, plainPng, pngWithText } from '../archive/metadataFixtures.ts';
 import { walkFiles } from '../files.ts';
 import { startCodeServer, webviewFrame, type CodeServer } from './harness.ts';
 
@@ -304,6 +305,57 @@ step('6. a window reload while a slow fal job runs: the job resumes, its product
   }
 });
 
+step('Generate… from the palette: a model picked by typing, a prompt, a count; the product lands', 180_000, async () => {
+  const { page } = cs;
+  const before = (await productsOnDisk()).length;
+  await cs.command('Art Factory: Generate…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('gradient shapes');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sample: Gradient Shapes' }).first().click();
+  await page.locator('.quick-input-widget', { hasText: 'Describe the image' }).waitFor({ timeout: 30_000 });
+  await input.fill('a quiet fox in the snow, palette');
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget', { hasText: 'How many?' }).waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: '1' }).first().click();
+  await until('the product on disk', async () => (await productsOnDisk()).length === before + 1, 60_000);
+  await cs.shot('15-generate-from-palette');
+  const db = await openProjectDb(project);
+  try {
+    assert.equal((await db.queryProducts({ text: 'fox palette' })).total, 1, 'the product carries the typed prompt');
+  } finally {
+    await db.close();
+  }
+});
+
+step('Import Images… from the palette: a folder of other tools\' images; A1111 parameters are read, a broken file is skipped with a reason', 180_000, async () => {
+  const { page } = cs;
+  const incoming = path.join(base, 'incoming');
+  await fs.mkdir(path.join(incoming, 'sub'), { recursive: true });
+  await fs.writeFile(path.join(incoming, 'sub', 'duck.png'), await pngWithText([{ keyword: 'parameters', text: A1111_TEXT }], await plainPng(64, 48)));
+  await fs.writeFile(path.join(incoming, 'broken.png'), '<html>not an image</html>');
+  await cs.command('Art Factory: Import Images…');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'A Folder…' }).first().click();
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget', { hasText: 'Import every image in a folder' }).waitFor({ timeout: 30_000 });
+  // Type the path only once the dialog has shown its starting folder (it would overwrite it).
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 30_000 });
+  await input.fill(`${incoming}/`);
+  // The dialog lists the folder it navigated to (its subfolder) before it accepts it.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sub' }).first().waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-widget .monaco-button', { hasText: 'Import' }).click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
+  assert.ok(await notified('1 imported, 1 skipped', '16-import'), 'the summary counts what was imported and skipped');
+  const db = await openProjectDb(project);
+  try {
+    const imported = (await db.queryProducts({ provider: ['import'] })).items;
+    assert.equal(imported.length, 1);
+    assert.equal(imported[0].prompt, A1111_TEXT.split('\n')[0], "the prompt comes from the image's A1111 parameters");
+  } finally {
+    await db.close();
+  }
+});
+
 step('7. New Project asks a name and a folder, creates the layout and adds it to the workspace', 240_000, async () => {
   const { page } = cs;
   await cs.command('Art Factory: New Project…');
@@ -313,8 +365,9 @@ step('7. New Project asks a name and a folder, creates the layout and adds it to
   await page.keyboard.press('Enter');
   // code-server's folder picker is VS Code's simple file dialog: a path in the quick input.
   await page.locator('.quick-input-widget', { hasText: 'Where should "Moodboards" live?' }).waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 30_000 });
   await input.fill(`${base}/`);
-  await cs.shot('15-new-project-folder');
+  await cs.shot('17-new-project-folder');
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Create Project Here' }).click();
   const dir = path.join(base, safeFileName('Moodboards'));
   await until('the project folder with its manifest', () => existsSync(path.join(dir, 'artfactory.json')), 60_000);
@@ -328,5 +381,5 @@ step('7. New Project asks a name and a folder, creates the layout and adds it to
   // It becomes the active project: the Projects view lists it.
   await cs.command('Art Factory: Focus on Projects View');
   await page.locator('.pane-body .monaco-list-row', { hasText: 'Moodboards' }).first().waitFor({ timeout: 30_000 });
-  await cs.shot('16-new-project');
+  await cs.shot('18-new-project');
 });
