@@ -120,6 +120,11 @@ export interface Provider {
   cancel(ref: JobRef): Promise<void>;
   /** Upload an input file; returns a URL (or data: URI) the provider accepts as input. */
   upload(data: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<string>;
+  /** How long a URL that `upload()` returned stays usable, in ms, as the provider documents it.
+   * The engine reuses an upload of the same bytes (by sha256) within this time, less a margin.
+   * Absent: every use uploads again (a `data:` URI never expires, so providers that inline
+   * may say `Infinity`). */
+  readonly uploadTtlMs?: number;
   /** A cheap authenticated call, for "Test Connection". Throws ProviderError('auth') on a bad key. */
   testConnection(signal?: AbortSignal): Promise<void>;
 }

@@ -52,6 +52,20 @@ export interface ProductRecord {
   outputIndex: number;
   /** Set for images imported from other tools (provider "import"). */
   imported?: ImportInfo;
+  /** Lineage: the images this product was made from (image-to-image, upscale, image-to-video). */
+  inputs?: ProductInput[];
+}
+
+/** One image input of a product, as recorded in its sidecar (so it survives Rebuild Index). */
+export interface ProductInput {
+  /** The input field, with an index for list fields: `image_url`, `image_urls.1`. */
+  field: string;
+  /** sha256 of the bytes that were sent. */
+  sha256: string;
+  /** The product it came from (`product:<id>` in the parameter file), else null. */
+  product: string | null;
+  /** The path as the parameter file wrote it, else null (a URL or a product). */
+  path: string | null;
 }
 
 export interface ImportInfo {
