@@ -10,7 +10,7 @@ import { translateInput } from '../engine/reuse.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
-import { Generator } from './generate.ts';
+import { describeProviderError, Generator } from './generate.ts';
 import { JobsView } from './jobsView.ts';
 import { OutputLog } from './log.ts';
 import { ParamFiles } from './paramFiles.ts';
@@ -125,7 +125,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     activeProject: () => projects.active()?.dir,
     log,
     execute: (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args),
-    engineFor: async (dir: string) => projects.get(dir)?.engine(),
     tileSize: () => vscode.workspace.getConfiguration('artFactory').get<number>('gallery.tileSize', 180),
     recipesFor: async (products) => {
       const foreign = products.find((p) => !registry.get(p.provider));
@@ -137,6 +136,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       return products.map((p) =>
         registry.get(p.provider) ? { provider: p.provider, model: p.model, input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
+    },
+    check: (recipes) => generator.checkSpecs(recipes),
+    run: async (dir, recipes, title) => {
+      const session = projects.get(dir);
+      if (!session) throw new Error('That project is no longer open.');
+      // Not awaited: the notification follows the jobs and reports how they end.
+      const start = (): void =>
+        void generator.run(session, recipes, { title }).catch(async (e: unknown) => {
+          const { message, actions } = describeProviderError(e);
+          log.error(`${title}: ${message}`);
+          const b = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(message)}`, ...actions);
+          if (b === 'Retry') start();
+          if (b === 'Set API Key') await vscode.commands.executeCommand('artFactory.setApiKey', recipes[0]?.provider);
+          if (b === 'Show Log') log.show();
+        });
+      start();
     },
   });
   galleryRef.current = gallery;

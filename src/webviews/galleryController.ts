@@ -1,6 +1,7 @@
 // The host side of the gallery, free of `vscode`: validates every message from the webview,
 // answers requests from the project databases, and turns engine events into live updates.
 import { existsSync } from 'node:fs';
+import { jobStatusText } from '../providers/jobStatus.ts';
 import type { Logger } from '../providers/types.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';
 import { projectFile, thumbsDir } from '../storage/project.ts';
@@ -27,6 +28,8 @@ export interface ControllerOptions {
   actions: HostActions;
   post: (msg: HostMessage) => void;
   log: Logger;
+  /** The user changed the tile size or fit: remembered for the next gallery. */
+  onViewChanged?: (view: { tileSize: number; fit: boolean }) => void;
 }
 
 const ACTIVE = new Set(['queued', 'submitted', 'running']);
@@ -36,6 +39,8 @@ export class GalleryController {
   /** Jobs still running (or failed) in this scope, shown as placeholder tiles. */
   private readonly jobs = new Map<string, { project: string; job: JobRecord }>();
   private filter: Filter = DEFAULT_FILTER;
+  /** The products the last Delete removed, which Undo brings back. */
+  private undoable: string[] = [];
   dropped = 0;
 
   constructor(private readonly o: ControllerOptions) {}
@@ -70,6 +75,7 @@ export class GalleryController {
       createdAt: p.createdAt,
       width: p.width,
       height: p.height,
+      name: p.imported?.fileName.slice(0, 300),
     };
   }
 
@@ -88,6 +94,7 @@ export class GalleryController {
       tags: [],
       createdAt: j.createdAt,
       state: j.state,
+      status: jobStatusText(j),
       progress: j.progress === undefined ? undefined : Math.max(0, Math.min(1, j.progress)),
       error: j.error?.message.slice(0, 2000),
     };
@@ -111,14 +118,17 @@ export class GalleryController {
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** A page of tiles. In "all projects" scope each project pages on its own cursor. */
-  async query(f: Filter, after: string | undefined, limit: number): Promise<Page> {
+  /** A page of tiles. In "all projects" scope each project pages on its own cursor. A first
+   * page also says where `focus` is in the results and which of `keep` they hold, so the grid
+   * keeps its focus and selection on the same products across a new filter or sort. */
+  async query(f: Filter, after: string | undefined, limit: number, find: { focus?: string; keep?: string[] } = {}): Promise<Page> {
     this.filter = f;
     const jobTiles = after ? [] : this.jobTiles(f);
     if (f.status === 'running' || f.status === 'failed') {
       if (f.status === 'failed' && !after) await this.loadFailedJobs();
       const tiles = this.jobTiles(f);
-      return { tiles, total: tiles.length };
+      const at = find.focus ? tiles.findIndex((t) => t.id === find.focus) : -1;
+      return { tiles, total: tiles.length, focusAt: at >= 0 ? at : undefined, kept: find.keep && tiles.filter((t) => find.keep!.includes(t.id)).map((t) => t.id) };
     }
     const projects = this.projects();
     const cursors: Record<string, string | undefined> = after ? (JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as Record<string, string>) : {};
@@ -138,7 +148,31 @@ export class GalleryController {
       const key = (t: Tile): string => (f.sort === 'model' ? t.model : f.sort === 'rating' ? String(9 - t.rating) : t.createdAt);
       tiles.sort((a, b) => (a.kind !== b.kind ? (a.kind === 'job' ? -1 : 1) : f.sort === 'oldest' ? key(a).localeCompare(key(b)) : f.sort === 'newest' ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
     }
-    return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined };
+    const located = after ? {} : await this.locate(f, jobTiles, find);
+    return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined, ...located };
+  }
+
+  /** Where `focus` is in the results of `f` (job tiles first, then each project's products
+   * before it), and which of `keep` the results hold. */
+  private async locate(f: Filter, jobTiles: Tile[], find: { focus?: string; keep?: string[] }): Promise<Pick<Page, 'focusAt' | 'kept'>> {
+    const q = this.toQuery(f, undefined, 1);
+    const out: Pick<Page, 'focusAt' | 'kept'> = {};
+    if (find.keep?.length) {
+      const kept = jobTiles.filter((t) => find.keep!.includes(t.id)).map((t) => t.id);
+      for (const p of this.projects()) kept.push(...(await (await p.db()).productsMatching(q, find.keep)));
+      out.kept = kept;
+    }
+    if (find.focus) {
+      const job = jobTiles.findIndex((t) => t.id === find.focus);
+      const found = job >= 0 ? undefined : await this.find(find.focus);
+      if (job >= 0) out.focusAt = job;
+      else if (found && (await (await this.project(found.project)!.db()).productsMatching(q, [found.product.id])).length) {
+        let at = jobTiles.length;
+        for (const p of this.projects()) at += await (await p.db()).countBefore(q, found.product);
+        out.focusAt = at;
+      }
+    }
+    return out;
   }
 
   private async loadFailedJobs(): Promise<void> {
@@ -177,11 +211,11 @@ export class GalleryController {
     return this.known;
   }
 
-  async initialState(filter: Filter, tileSize: number, title: string): Promise<InitialState> {
+  async initialState(filter: Filter, view: { tileSize: number; fit: boolean }, title: string): Promise<InitialState> {
     const parsed = Filter.safeParse(filter);
     const f = parsed.success ? parsed.data : DEFAULT_FILTER;
     const [page, facets] = await Promise.all([this.query(f, undefined, 200), this.facets()]);
-    return { scope: this.o.scope, title, filter: f, tileSize, page, facets };
+    return { scope: this.o.scope, title, filter: f, tileSize: view.tileSize, fit: view.fit, page, facets };
   }
 
   /** Find a product by id in the scope's projects. */
@@ -202,7 +236,15 @@ export class GalleryController {
       return;
     }
     const m = msg.data;
-    if (m.type !== 'request') return;
+    if (m.type === 'ready') {
+      // A new or recreated webview: what Undo would restore is the host's to say.
+      this.o.post({ type: 'undoable', ids: this.undoable });
+      return;
+    }
+    if (m.type === 'stateChanged') {
+      this.o.onViewChanged?.({ tileSize: m.tileSize, fit: m.fit ?? false });
+      return;
+    }
     const params = Requests[m.method].safeParse(m.params);
     if (!params.success) {
       this.dropped++;
@@ -223,9 +265,11 @@ export class GalleryController {
   private async dispatch(method: string, params: unknown): Promise<unknown> {
     switch (method) {
       case 'query': {
-        const q = params as { filter: Filter; after?: string; limit: number };
-        return this.query(q.filter, q.after, q.limit);
+        const q = params as { filter: Filter; after?: string; limit: number; focus?: string; keep?: string[] };
+        return this.query(q.filter, q.after, q.limit, { focus: q.focus, keep: q.keep });
       }
+      case 'facets':
+        return this.facets();
       case 'getProduct': {
         const found = await this.find((params as { id: string }).id);
         if (!found) throw new Error('That product no longer exists.');
@@ -251,8 +295,17 @@ export class GalleryController {
         const items = (await Promise.all(ids.map((id) => this.find(id)))).filter((x): x is { project: string; product: ProductRecord } => !!x);
         if (action !== 'undoDelete' && items.length === 0) throw new Error('Those products no longer exist.');
         const note = await this.o.actions.run(action, action === 'undoDelete' ? ids.map((id) => ({ project: '', product: { id } as ProductRecord })) : items);
-        if (action === 'delete') this.o.post({ type: 'productsDeleted', ids: items.map((i) => i.product.id) });
-        if (action === 'undoDelete') this.o.post({ type: 'reset' });
+        if (action === 'delete') {
+          this.undoable = items.map((i) => i.product.id);
+          this.o.post({ type: 'productsDeleted', ids: this.undoable });
+          this.o.post({ type: 'undoable', ids: this.undoable });
+        }
+        if (action === 'undoDelete') {
+          const restored = this.undoable;
+          this.undoable = [];
+          this.o.post({ type: 'reset', focus: restored[0] });
+          this.o.post({ type: 'undoable', ids: [] });
+        }
         return note ?? null;
       }
     }

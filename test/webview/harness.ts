@@ -138,7 +138,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
     async open(filter: Filter = { status: 'all', sort: 'newest' }) {
       const started = Date.now();
-      const state = await controller.initialState(filter, 160, 'Gallery test');
+      const state = await controller.initialState(filter, { tileSize: 160, fit: false }, 'Gallery test');
       currentHtml = galleryHtml({ cspSource: origin, scriptUri: `${origin}/dist/gallery.js`, styleUri: `${origin}/dist/gallery.css`, state });
       await page.goto(`${origin}/gallery`);
       await page.waitForSelector('[role=gridcell]', { timeout: 30_000 }).catch(() => page.waitForSelector('.empty'));
