@@ -16,6 +16,8 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
   path: (string | number)[];
   range: { start: Position; end: Position };
+  /** A JSON syntax error: VS Code's JSON language service reports these itself. */
+  syntax?: true;
 }
 
 /** Limits that keep a hostile or mistaken file from exhausting memory or the provider. */
@@ -139,6 +141,7 @@ export function parseParamFile(text: string): ParsedParamFile {
     severity: 'error',
     path: [],
     range: { start: pos(e.offset), end: pos(e.offset + Math.max(1, e.length)) },
+    syntax: true,
   }));
   if (errors.length > 0 || !tree) return { text, tree, diagnostics };
   if (depth(tree) > LIMITS.maxDepth) {

@@ -1,5 +1,6 @@
 // Activation: wire the core (providers, storage, engine) to VS Code. Nothing heavy happens
 // here: the database (sql.js, in a worker) and sharp load when a project is first used.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
@@ -7,7 +8,8 @@ import type { Provider, ProviderContext, ProviderFactory } from '../providers/ty
 import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
 import { Engine } from '../engine/engine.ts';
 import { translateInput } from '../engine/reuse.ts';
-import { createSchemaCache } from '../engine/schemas.ts';
+import { parseParamFile } from '../engine/paramFile.ts';
+import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
 import { describeProviderError, Generator } from './generate.ts';
@@ -100,6 +102,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   jobsViewRef.current = jobsView;
   context.subscriptions.push(projectsView, jobsView);
 
+  /** A parameter file's `$schema` reference for a model, its schema file made in the project
+   * first when it has none (every file we write or ship names one). */
+  const schemaRef = (dir: string, providerId: string, model: string, fromDir: string): Promise<string> =>
+    ensureModelSchema(dir, providerId, model, fromDir, () => registry.inputSchema(providerId, model, undefined, createSchemaCache(dir)));
+  /** A file whose `$schema` names the project's schema of its model, which is not there yet (the
+   * demo, a copied project, a file from git): make it, so completion works. */
+  const ensureSchemaOf = async (file: string, text: string): Promise<void> => {
+    const project = projects.forUri(vscode.Uri.file(file));
+    const ref = schemaRefOf(text);
+    const value = ref ? parseParamFile(text).value : undefined;
+    if (!project || !ref || !value) return;
+    const named = path.resolve(path.dirname(file), ref) === path.join(project.dir, modelSchemaPath(value.provider, value.model));
+    if (named && !hasModelSchema(project.dir, value.provider, value.model)) await schemaRef(project.dir, value.provider, value.model, path.dirname(file));
+  };
+
   // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
   const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
     const project = projects.forUri(doc.uri);
@@ -111,7 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     const schema = await provider.getInputSchema(model);
     await cache?.set(providerId, model, schema);
     return schema;
-  });
+  }, ensureSchemaOf);
   context.subscriptions.push(paramFiles);
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
@@ -138,6 +155,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       );
     },
     check: (recipes) => generator.checkSpecs(recipes),
+    schemaRef,
     run: async (dir, recipes, title) => {
       const session = projects.get(dir);
       if (!session) throw new Error('That project is no longer open.');
@@ -169,6 +187,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       log,
       openGallery: (p) => gallery.open(p === 'all' ? 'all' : p?.dir),
       gallery,
+      schemaRef,
     }),
   );
   context.subscriptions.push(registerCivitaiBrowse({ registry, log }));
@@ -176,7 +195,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   // Pick up unfinished jobs from before a restart, after the window has settled.
   const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
   context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
-  void projects.rescan();
+  // Schemas the projects' parameter files name but do not have yet, made before they are opened.
+  void projects.rescan().then(() => ensureProjectSchemas(projects, ensureSchemaOf, log));
 
   return {
     version: 1,
@@ -185,6 +205,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       return new vscode.Disposable(() => d.dispose());
     },
   };
+}
+
+/** Every parameter file of every project: its named schema made if missing (in the background). */
+async function ensureProjectSchemas(projects: ProjectManager, ensure: (file: string, text: string) => Promise<void>, log: OutputLog): Promise<void> {
+  for (const s of projects.all()) {
+    const files = await vscode.workspace.findFiles(new vscode.RelativePattern(s.folder, '**/*.art.json'), '**/{node_modules,.artfactory}/**', 500);
+    for (const f of files) {
+      await fs
+        .readFile(f.fsPath, 'utf8')
+        .then((text) => ensure(f.fsPath, text))
+        .catch((e: unknown) => log.warn(`${f.fsPath}: could not make the schema it names: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
 }
 
 /** Open the engine of every project with unfinished jobs; the engine resumes them. */

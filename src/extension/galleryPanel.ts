@@ -4,7 +4,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { modelSchemaPath } from '../engine/schemas.ts';
 import type { Logger } from '../providers/types.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';
 import { projectFile, readSidecar, sidecarPath, thumbsDir } from '../storage/index.ts';
@@ -30,6 +29,8 @@ export interface GalleryDeps {
   /** A parameter file's checks (the model's schema) for recipes: the first problem of each
    * recipe that has one, by index. */
   check(recipes: Recipe[]): Promise<{ index: number; problem: string }[]>;
+  /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
+  schemaRef(dir: string, provider: string, model: string, fromDir: string): Promise<string>;
   /** Start recipes in a project like a Generate: progress with cancel, and a notification when
    * they finish or fail. */
   run(project: string, recipes: Recipe[], title: string): Promise<void>;
@@ -169,17 +170,12 @@ class GalleryPanel {
     };
   }
 
-  /** A new parameter file in the project's params/ with the recipe (and the model's $schema
-   * when the project has it), opened beside the gallery. */
+  /** A new parameter file in the project's params/ with the recipe and its model's $schema,
+   * opened beside the gallery. */
   private async openAsParamFile(project: string, product: ProductRecord, recipe: Recipe): Promise<void> {
     const paramsDir = path.join(project, 'params');
     await fs.mkdir(paramsDir, { recursive: true });
-    const schemaFile = path.join(project, modelSchemaPath(recipe.provider, recipe.model));
-    const hasSchema = await fs.access(schemaFile).then(() => true, () => false);
-    const body = {
-      ...(hasSchema ? { $schema: path.relative(paramsDir, schemaFile).split(path.sep).join('/') } : {}),
-      ...recipe,
-    };
+    const body = { $schema: await this.deps.schemaRef(project, recipe.provider, recipe.model, paramsDir), ...recipe };
     let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
     for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
     await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });

@@ -89,11 +89,10 @@ export class Generator {
       { location: vscode.ProgressLocation.Window, title: 'Art Factory: checking parameter file' },
       () => this.paramFiles.check(doc, true),
     );
-    const errors = problems.filter((p) => p.severity === 'error');
-    if (!parsed.value || errors.length > 0) {
-      const first = errors[0];
+    const { count, first } = this.paramFiles.errorsShown(uri, problems);
+    if (!parsed.value || count > 0) {
       const choice = await vscode.window.showErrorMessage(
-        `Art Factory: ${path.basename(uri.fsPath)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}${first ? `; the first: ${problemClause(first)}` : ''}. Nothing was sent.`,
+        `Art Factory: ${path.basename(uri.fsPath)} has ${count} problem${count === 1 ? '' : 's'}${first ? `; the first: ${first}` : ''}. Nothing was sent.`,
         'Show Problems',
       );
       if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');

@@ -5,6 +5,7 @@ import { jobStatusText } from '../providers/jobStatus.ts';
 import type { Logger } from '../providers/types.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';
 import { projectFile, thumbsDir } from '../storage/project.ts';
+import { writeSidecar } from '../storage/sidecars.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { DEFAULT_FILTER, Filter, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
 
@@ -278,17 +279,11 @@ export class GalleryController {
       }
       case 'update': {
         const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };
-        const tiles: Tile[] = [];
-        for (const id of ids) {
-          const found = await this.find(id);
-          if (!found) continue;
-          const db = await this.project(found.project)!.db();
-          const updated = await db.updateProduct(id, patch);
-          if (updated) tiles.push(this.productTile(found.project, updated));
-          if (updated) this.noteFacets(updated);
-        }
-        this.o.post({ type: 'productsChanged', tiles });
-        return tiles.length;
+        // One at a time, in the order the keys were pressed: `f` then `4` must not end with the
+        // tile (or the sidecar) showing the older of two records.
+        const done = this.updating.then(() => this.update(ids, patch));
+        this.updating = done.catch(() => undefined);
+        return done;
       }
       case 'action': {
         const { ids, action } = params as { ids: string[]; action: Action };
@@ -310,6 +305,26 @@ export class GalleryController {
       }
     }
     throw new Error(`Unknown method ${method}`);
+  }
+
+  private updating: Promise<unknown> = Promise.resolve();
+
+  private async update(ids: string[], patch: Record<string, unknown>): Promise<number> {
+    const tiles: Tile[] = [];
+    for (const id of ids) {
+      const found = await this.find(id);
+      if (!found) continue;
+      const db = await this.project(found.project)!.db();
+      const updated = await db.updateProduct(id, patch);
+      if (!updated) continue;
+      // The sidecar is the durable record (Rebuild Index, backups, an undone delete read it):
+      // a rating or a tag lives there too, not only in the index.
+      await writeSidecar(found.project, updated);
+      tiles.push(this.productTile(found.project, updated));
+      this.noteFacets(updated);
+    }
+    this.o.post({ type: 'productsChanged', tiles });
+    return tiles.length;
   }
 
   /** A job changed on the host: update its placeholder tile within the same tick. */

@@ -194,6 +194,8 @@ step('6: Delete and Ctrl+Z with the keyboard only: the focused product goes and 
   await press('Control+z');
   await until('the product restored', async () => (await productIds()).includes(target), 20_000);
   await showsTheTruth(frame, 'after Ctrl+Z');
+  assert.equal((await inDb()).products.find((p) => p.id === target)?.rating, 5, 'it comes back with the rating it was given (step 5)');
+  assert.equal(await focusedId(frame), target, 'and with the focus');
 });
 
 step('7: after a window reload the gallery shows the truth, keys work at once, and the Jobs view lists the history in our words', 300_000, async () => {

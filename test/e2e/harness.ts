@@ -103,7 +103,9 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
     openFile: async (name) => {
       await page.keyboard.press('Control+P');
       await page.locator('.quick-input-widget input').fill(name);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+      // The row Enter opens: until the list is filtered, a recently opened editor (the
+      // gallery) may still be first.
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor();
       await page.keyboard.press('Enter');
       await page.locator('.tab.active', { hasText: name }).waitFor();
     },

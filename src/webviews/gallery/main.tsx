@@ -426,6 +426,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   const scrollAfterPage = useRef<{ top?: number } | undefined>(saved ? { top: saved.scrollTop } : undefined);
   const [view, setView] = useState<{ kind: 'grid' } | { kind: 'detail' } | { kind: 'compare'; ids: string[] } | { kind: 'help' }>({ kind: 'grid' });
   const [announce, setAnnounce] = useState('');
+  const [filtersOpen, setFiltersOpen] = useState(false);
   /** What Undo restores, as the host says (it holds the deleted products until the panel closes). */
   const [undo, setUndo] = useState<string[] | undefined>();
   const gridRef = useRef<HTMLDivElement>(null);
@@ -513,7 +514,8 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   // What VS Code restores when it recreates the webview: the filter, the view, the focused and
   // selected products at once, and the scroll position at most every 200 ms while scrolling.
   const snapshot = (): SavedState => ({ scope: init.scope, filter, tileSize, fit, focusId: tiles[focus]?.id, selected: [...grid.selected].slice(0, 1000), scrollTop: viewport.top });
-  useEffect(() => saveState(snapshot()), [filter, tileSize, fit, grid.selected, tiles[focus]?.id]);
+  // (In the render's own task: VS Code may hide the panel right after a key.)
+  useLayoutEffect(() => saveState(snapshot()), [filter, tileSize, fit, grid.selected, tiles[focus]?.id]);
   useEffect(() => {
     const t = setTimeout(() => saveState(snapshot()), 200);
     return () => clearTimeout(t);
@@ -779,6 +781,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   }
 
   const set = (patch: Partial<Filter>) => dispatch({ type: 'filter', filter: { ...filter, ...patch } });
+  const activeFilters = [filter.provider?.length, filter.model?.length, filter.tags?.length, filter.minRating, filter.favorite, filter.from, filter.to].filter(Boolean).length;
   const focusedTile = tiles[focus];
 
   return (
@@ -817,6 +820,11 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
           <vscode-option value="running">Running jobs</vscode-option>
           <vscode-option value="failed">Failed jobs</vscode-option>
         </Select>
+        {/* In a narrow panel (a half-width split) the filters fold behind this button. */}
+        <Button class="filters-toggle" aria-expanded={filtersOpen ? 'true' : 'false'} aria-controls="filters" onClick={() => setFiltersOpen(!filtersOpen)}>
+          Filters{activeFilters ? ` (${activeFilters})` : ''}
+        </Button>
+        <div id="filters" class={`filters ${filtersOpen ? 'open' : ''}`}>
         <Select label="Provider" value={filter.provider?.[0] ?? ''} onChange={(v) => set({ provider: v ? [v] : undefined })}>
           <vscode-option value="">All providers</vscode-option>
           {facets.providers.map((p) => (
@@ -858,6 +866,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
           To
           <vscode-textfield type="date" label="To" value={filter.to?.slice(0, 10) ?? ''} onChange={(e) => set({ to: valueOf(e) || undefined })} />
         </label>
+        </div>
         <label class="size">
           Tile size
           <input type="range" min={96} max={400} step={8} value={tileSize} onInput={(e) => setTileSize(Number((e.target as HTMLInputElement).value))} />
