@@ -5,12 +5,14 @@
 // project's database: the gallery must show the truth, and every key must land on the product
 // the user sees focused.
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
+import { importImages } from '../../src/archive/import.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
+import { plainPng } from '../archive/metadataFixtures.ts';
 import type { JobRecord, ProductRecord } from '../../src/storage/types.ts';
 import { startCodeServer, until, webviewFrame, type CodeServer } from './harness.ts';
 
@@ -60,11 +62,19 @@ async function showsTheTruth(frame: Frame, what: string): Promise<string[]> {
   return want;
 }
 
-/** Runs the open parameter file and waits until `n` more products are in the database. */
+/** Everything the progress notifications said while generating. */
+const progressSeen = new Set<string>();
+
+/** Runs the open parameter file and waits until `n` more products are in the database,
+ * noting what the progress notification says meanwhile. */
 async function generateHere(n: number): Promise<void> {
   const before = (await productIds()).length;
   await cs.command('Art Factory: Generate from This File');
-  await until(`${n} new products`, async () => (await productIds()).length === before + n, 60_000);
+  await until(`${n} new products`, async () => {
+    const toasts = await cs.page.locator('.notifications-toasts .notification-toast', { hasText: 'pair.art.json' }).allTextContents();
+    for (const t of toasts) progressSeen.add(t);
+    return (await productIds()).length === before + n;
+  }, 60_000);
 }
 
 /** Keys go to whatever has the focus, as when a user types: no click first. */
@@ -89,6 +99,17 @@ before(async () => {
     path.join(project, 'params', 'pair.art.json'),
     `${JSON.stringify({ provider: 'sample', model: 'sample/gradient', input: { prompt: 'a pair of herons', width: 256, height: 256, duration_ms: 600 }, count: 2 }, null, 2)}\n`,
   );
+  // An image from another tool, with no metadata: imported before the window opens, the oldest.
+  const incoming = path.join(base, 'incoming', 'harbour at dawn.png');
+  await fs.mkdir(path.dirname(incoming), { recursive: true });
+  await fs.writeFile(incoming, await plainPng(64, 48));
+  await fs.utimes(incoming, new Date('2020-05-01T08:00:00Z'), new Date('2020-05-01T08:00:00Z'));
+  const db = await openProjectDb(project);
+  try {
+    assert.equal((await importImages(project, db, [incoming])).imported, 1);
+  } finally {
+    await db.close();
+  }
   cs = await startCodeServer({ workspace: project });
 });
 
@@ -125,9 +146,12 @@ step('2: hidden behind a parameter file while it generates, the gallery comes ba
   const labels = await frame.locator('[role=gridcell].product').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   assert.equal(labels.filter((l) => l.includes('favourite')).length, 1, labels.join(' | '));
   assert.equal(labels.filter((l) => l.includes('3 stars')).length, 1, labels.join(' | '));
-  // A product that arrives now, live, joins the truth rather than a stale list.
-  assert.equal(ids.length, 4);
+  assert.equal(ids.length, 5, 'four made here, one imported');
   await cs.shot('gallery-02-back-by-tab');
+  // The progress said where the jobs were in our words, never the provider's.
+  const said = [...progressSeen].join(' | ');
+  assert.match(said, /done/, said);
+  assert.doesNotMatch(said, /IN_PROGRESS|IN_QUEUE|COMPLETED|queue position/, said);
 });
 
 step('3: hidden again, it comes back by Open Gallery, keys working at once', 240_000, async () => {
@@ -220,4 +244,58 @@ step('7: after a window reload the gallery shows the truth, keys work at once, a
   assert.match(text, /Done/, text);
   assert.ok(jobs.length >= 5, `${jobs.length} jobs in the database`);
   await cs.shot('gallery-07-after-reload');
+});
+
+step('8: an imported image is called by its file name; Re-run checks it like a parameter file, sends nothing and says why, and offers the file to fix it', 240_000, async () => {
+  const { page } = cs;
+  const imported = (await inDb()).products.find((p) => p.provider === 'import')!;
+  const jobsBefore = (await inDb()).jobs.length;
+  const frame = await gallery();
+  await frame.locator('[role=grid]').focus();
+  await press('End');
+  assert.equal(await focusedId(frame), imported.id, 'the oldest: last');
+  assert.equal(await frame.locator(`#tile-${imported.id} img`).getAttribute('alt'), 'harbour at dawn.png');
+  await press('Enter');
+  await frame.locator('#detail-title', { hasText: 'harbour at dawn.png' }).waitFor();
+  await frame.locator('vscode-button', { hasText: 'Re-run (same seed)' }).click();
+  // Its tool is not a provider here: pick a model to make it with.
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('gradient shapes');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sample: Gradient Shapes' }).first().click();
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'was not sent' });
+  await toast.waitFor({ timeout: 30_000 });
+  await cs.shot('gallery-08-rerun-refused');
+  assert.match((await toast.textContent()) ?? '', /Re-run of "harbour at dawn\.png" with sample\/gradient was not sent: Missing required field "prompt"\. Nothing was sent\./);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await inDb()).jobs.length, jobsBefore, 'no job was made');
+  await toast.locator('.monaco-button', { hasText: 'Open as Parameter File' }).click();
+  const name = `reuse-${imported.id}.art.json`;
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  const file = JSON.parse(await fs.readFile(path.join(project, 'params', name), 'utf8')) as { $schema: string; model: string };
+  assert.equal(file.model, 'sample/gradient');
+  assert.ok(existsSync(path.resolve(project, 'params', file.$schema)), `its $schema (${file.$schema}) is there`);
+  // The missing prompt is in Problems, once, and the CodeLens counts the same.
+  await page.locator('.codelens-decoration', { hasText: '1 problem to fix before generating' }).first().waitFor({ timeout: 30_000 });
+  await cs.command('View: Focus Problems');
+  await page.locator('.markers-panel .monaco-list-row', { hasText: 'Missing required field "prompt"' }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: 'prompt' }).count(), 1, 'listed once');
+  await cs.shot('gallery-08-fix-it-here');
+  // A JSON syntax error (the comma after "$schema" taken away): listed once, by VS Code's JSON
+  // service, and the CodeLens counts what Problems lists.
+  await page.keyboard.press('Control+P');
+  await input.fill(':2');
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  await page.keyboard.press('End');
+  await page.keyboard.press('Backspace');
+  await page.locator('.markers-panel .monaco-list-row', { hasText: /comma/i }).first().waitFor({ timeout: 30_000 });
+  await new Promise((r) => setTimeout(r, 1500)); // our own check runs 300 ms after typing
+  const rows = await page.locator('.markers-panel .monaco-list-row').allTextContents();
+  await cs.shot('gallery-08-syntax-once');
+  assert.equal(rows.filter((r) => /JSON syntax/.test(r)).length, 0, `ours is not listed as well: ${rows.join(' | ')}`);
+  const errors = await page.locator('.markers-panel .monaco-list-row .codicon-error').count();
+  assert.ok(errors >= 1, rows.join(' | '));
+  await page.locator('.codelens-decoration', { hasText: `${errors} problem${errors === 1 ? '' : 's'} to fix before generating` }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Control+Z');
 });
