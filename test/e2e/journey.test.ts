@@ -171,6 +171,8 @@ step("3. New Parameter File: completion offers the model's fields; an invalid va
   await cs.shot('07-problems');
   assert.match((await problem.textContent()) ?? '', /"num_images" must be <= 4/, 'the problem names the field and the allowed maximum');
   assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: 'image_size' }).count(), 0, "the scaffold's own defaults are valid");
+  // Once: the $schema gives completion, not a second (warning) copy of our problem.
+  assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: /num_images|maximum/ }).count(), 1, 'the problem is listed once');
   await page.keyboard.press('Control+S');
   const submitsBefore = fake.jobs.size;
   await cs.command('Art Factory: Generate from This File');

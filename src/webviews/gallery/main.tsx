@@ -509,7 +509,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
     return () => clearTimeout(t);
   }, [filter]);
 
-  useEffect(() => viewChanged(filter, tileSize, fit), [filter, tileSize, fit]);
+  useEffect(() => viewChanged(filter, tileSize, fit), [tileSize, fit]);
 
   // What VS Code restores when it recreates the webview: the filter, the view, the focused and
   // selected products at once, and the scroll position at most every 200 ms while scrolling.
