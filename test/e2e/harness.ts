@@ -92,12 +92,18 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
       await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
     },
     command: async (title) => {
-      await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ timeout: 30_000 });
+      // Right after start-up the palette may answer before the extension's commands are known
+      // (or before a `when` clause holds): close it and ask again.
+      for (let attempt = 1; ; attempt++) {
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible' });
+        await input.fill(`>${title}`);
+        if (await row.waitFor({ timeout: 5_000 }).then(() => true, () => attempt >= 6)) break;
+        await page.keyboard.press('Escape');
+      }
+      await row.waitFor({ timeout: 5_000 });
       await page.keyboard.press('Enter');
     },
     openFile: async (name) => {
@@ -107,7 +113,7 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
       // gallery) may still be first.
       await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor();
       await page.keyboard.press('Enter');
-      await page.locator('.tab.active', { hasText: name }).waitFor();
+      await page.locator('.editor-group-container.active .tab.active', { hasText: name }).waitFor();
     },
     notified: async (text, shot) => {
       const inToasts = () => page.evaluate((t) => Array.from(document.querySelectorAll('.notifications-toasts')).some((e) => e.textContent?.includes(t)), text);
