@@ -30,7 +30,11 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses = this.lensChanged.event;
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>) {
+  constructor(
+    private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>,
+    /** Problems of image inputs (files and products), each at its field. */
+    private readonly imageProblems: (doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined) => Promise<ParamDiagnostic[]> = async () => [],
+  ) {
     super();
     this.register(vscode.languages.registerCodeLensProvider(SELECTOR, this));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
@@ -60,6 +64,7 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     if (parsed.value && !problems.some((p) => p.severity === 'error')) {
       const schema = await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch);
       if (schema) problems = problems.concat(validateInput(parsed, schema));
+      problems = problems.concat(await this.imageProblems(doc, parsed, schema));
     }
     this.diagnostics.set(doc.uri, problems.map(toVsDiagnostic));
     this.lensChanged.fire();
