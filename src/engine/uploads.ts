@@ -47,12 +47,14 @@ export class UploadCache {
         if (signal?.aborted || !(isProviderError(e) && e.kind === 'canceled') && !(e instanceof Error && e.name === 'AbortError')) throw e;
       }
     }
-    const cached = await this.db.getUpload(provider.id, image.sha256);
-    if (cached && cached.expiresAt - reuseMarginMs(ttl) > this.now()) return cached.url;
-    const started = this.upload(provider, image, signal).then(async (url) => {
+    // Set before the first await, so callers that come meanwhile wait for this one.
+    const started = (async () => {
+      const cached = await this.db.getUpload(provider.id, image.sha256);
+      if (cached && cached.expiresAt - reuseMarginMs(ttl) > this.now()) return cached.url;
+      const url = await this.upload(provider, image, signal);
       if (!url.startsWith('data:')) await this.db.putUpload({ provider: provider.id, sha256: image.sha256, url, expiresAt: Math.min(Number.MAX_SAFE_INTEGER, this.now() + ttl) });
       return url;
-    });
+    })();
     this.inflight.set(key, started);
     try {
       return await started;
