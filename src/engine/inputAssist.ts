@@ -85,7 +85,7 @@ export function productMarkdown(p: ProductRecord, imageUri?: string): string {
   const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
   const lines = [`**${esc(oneLine(p.prompt || `${p.model} output`, 300))}**`, ''];
   lines.push(`${p.width && p.height ? `${p.width} × ${p.height} · ` : ''}${esc(p.provider)} · ${esc(p.model)} · ${esc(new Date(p.createdAt).toLocaleString())}`);
-  if (imageUri) lines.push('', `![${esc(oneLine(p.prompt ?? p.id, 60))}](${imageUri.replace(/[()\s]/g, encodeURIComponent)}|width=192)`);
+  if (imageUri) lines.push('', `![${esc(oneLine(p.prompt ?? p.id, 60))}](${imageUri.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}|width=192)`);
   return lines.join('\n');
 }
 
