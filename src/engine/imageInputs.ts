@@ -356,3 +356,28 @@ export function rebaseImagePaths(input: Record<string, unknown>, lineage: Produc
   }
   return out;
 }
+
+const URL_FORMATS = new Set(['uri', 'uri-reference', 'url', 'iri', 'data-url', 'binary']);
+export const IMAGE_FIELD_HINT = 'Also takes a path (relative to this file, or absolute) or product:<id> (a product of this project): Art Factory checks it and uploads it.';
+
+/** The model's schema as the editor should check it: image fields drop their URL `format`
+ * (VS Code would flag "./photo.png" as "not a URI") and say what else they take. */
+export function acceptImageReferences(schema: JsonSchema, fields: string[]): JsonSchema {
+  const props = schema.properties as Record<string, JsonSchema> | undefined;
+  if (!props || !fields.some((f) => props[f])) return schema;
+  const relax = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(relax);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) if (!(k === 'format' && typeof v === 'string' && URL_FORMATS.has(v))) out[k] = relax(v);
+    return out;
+  };
+  const next: Record<string, JsonSchema> = { ...props };
+  for (const f of fields) {
+    if (!props[f]) continue;
+    const p = relax(props[f]) as JsonSchema;
+    p.description = `${typeof p.description === 'string' && p.description ? `${p.description} ` : ''}${IMAGE_FIELD_HINT}`;
+    next[f] = p;
+  }
+  return { ...schema, properties: next };
+}

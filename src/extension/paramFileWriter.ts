@@ -31,7 +31,7 @@ export async function createParamFile(
   opts: { adjust?: (file: Record<string, unknown>, schema: JsonSchema) => Promise<boolean>; baseName?: string; beside?: boolean } = {},
 ): Promise<string | undefined> {
   const schema = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: reading the schema of ${model.id}…` }, () => provider.getInputSchema(model.id));
-  await writeModelSchema(projectDir, model.provider, model.id, schema);
+  await writeModelSchema(projectDir, model.provider, model.id, schema, model);
   const paramsDir = path.join(projectDir, 'params');
   const schemaRel = path.relative(paramsDir, path.join(projectDir, modelSchemaPath(model.provider, model.id))).split(path.sep).join('/');
   let text = scaffoldParamFile(model, schema, schemaRel);

@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ImageSource, imageFieldsOf, imageValueKind, paramFileImageRefs, rebaseImagePaths, setImageInput } from '../../src/engine/imageInputs.ts';
+import { acceptImageReferences, IMAGE_FIELD_HINT, ImageSource, imageFieldsOf, imageValueKind, paramFileImageRefs, rebaseImagePaths, setImageInput } from '../../src/engine/imageInputs.ts';
 import { expandJobs, parseParamFile } from '../../src/engine/paramFile.ts';
+import { modelSchemaPath, writeModelSchema } from '../../src/engine/schemas.ts';
 import { openProjectDb, rebuildIndex } from '../../src/storage/index.ts';
 import type { ProductRecord } from '../../src/storage/types.ts';
 import { startFalFake } from '../fakes/fal.ts';
@@ -261,4 +262,30 @@ test('Use as Input fills a field: one product, a list field with several, or a s
     { field: 'mask', sha256: 'x', product: null, path: '/abs/m.png' },
   ], '/p/params/deep', '/p/params');
   assert.deepEqual(rebased, { image_url: './deep/in/a.png', image_urls: ['./deep/b.png', 'product:P1'], mask: '/abs/m.png' });
+});
+
+test("the editor's schema lets image fields take paths and products: no URL format, a hint; other fields and the validation schema unchanged", async () => {
+  const r = await rig();
+  try {
+    const input = {
+      type: 'object',
+      properties: {
+        image: { type: 'string', format: 'uri', description: 'Input image' },
+        image_urls: { type: 'array', items: { type: 'string', format: 'uri' } },
+        first_frame_image: { anyOf: [{ type: 'string', format: 'uri' }, { type: 'null' }] },
+        webhook: { type: 'string', format: 'uri' },
+      },
+    };
+    await writeModelSchema(r.dir, 'replicate', 'owner/model', input, { imageFields: ['first_frame_image'] });
+    const written = JSON.parse(await fs.readFile(path.join(r.dir, modelSchemaPath('replicate', 'owner/model')), 'utf8'));
+    const props = written.properties.input.properties;
+    assert.deepEqual(props.image, { type: 'string', description: `Input image ${IMAGE_FIELD_HINT}` });
+    assert.deepEqual(props.image_urls.items, { type: 'string' });
+    assert.deepEqual(props.first_frame_image.anyOf, [{ type: 'string' }, { type: 'null' }]);
+    assert.deepEqual(props.webhook, { type: 'string', format: 'uri' }, 'not an image field');
+    assert.equal(input.properties.image.format, 'uri', 'the model schema itself is not changed');
+    assert.equal(acceptImageReferences({ type: 'object' }, ['image']).properties, undefined);
+  } finally {
+    await r.close();
+  }
 });
