@@ -41,6 +41,12 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this.register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
+    // An image that appears, changes or goes may fix or break an image field of an open file.
+    const images = this.register(vscode.workspace.createFileSystemWatcher('**/*.{png,jpg,jpeg,webp,gif,avif,PNG,JPG,JPEG,WEBP,GIF,AVIF}'));
+    const recheck = () => vscode.workspace.textDocuments.forEach((d) => this.schedule(d));
+    this.register(images.onDidCreate(recheck));
+    this.register(images.onDidChange(recheck));
+    this.register(images.onDidDelete(recheck));
     for (const d of vscode.workspace.textDocuments) this.schedule(d);
   }
 
