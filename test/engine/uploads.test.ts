@@ -12,6 +12,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { expandJobs, parseParamFile } from '../../src/engine/paramFile.ts';
 import { createSchemaCache } from '../../src/engine/schemas.ts';
 import { reuseMarginMs, UploadCache } from '../../src/engine/uploads.ts';
+import { createCivitaiProvider } from '../../src/providers/civitai.ts';
 import { createFalProvider } from '../../src/providers/fal.ts';
 import { ProviderRegistry } from '../../src/providers/registry.ts';
 import { createReplicateProvider } from '../../src/providers/replicate.ts';
@@ -21,9 +22,10 @@ import { createProject, openProjectDb, writeSidecar } from '../../src/storage/in
 import type { JobRecord, ProductRecord, ProjectDb } from '../../src/storage/types.ts';
 import { productLineage } from '../../src/webviews/lineage.ts';
 import { pngBytes } from '../fakes/common.ts';
+import { startCivitaiFake } from '../fakes/civitai.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { startReplicateFake } from '../fakes/replicate.ts';
-import { FAL_KEY, fastContext, log } from './helpers.ts';
+import { CIVITAI_KEY, FAL_KEY, fastContext, log } from './helpers.ts';
 
 const REPLICATE_KEY = 'r8_UploadTestToken0123456789abcdefXYZ';
 const DAY = 24 * 60 * 60 * 1000;
@@ -46,16 +48,22 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(opts: { fal?: string; replicate?: string; dir?: string } = {}): Promise<Setup> {
+async function setup(opts: { fal?: string; replicate?: string; civitai?: string; dir?: string } = {}): Promise<Setup> {
   const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-uploads-')), 'p');
   if (!opts.dir) await createProject(dir, 'Uploads');
   const shared = fastContext();
   // Generous limits: the 12 jobs of a sweep really start together.
   const limits = { concurrency: 12, createsPerMinute: 10_000, callsPerMinute: 100_000 };
   const ctxFor = (id: string): ProviderContext =>
-    id === 'fal' ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.fal, limits } : id === 'replicate' ? { ...shared, getKey: async () => REPLICATE_KEY, baseUrl: opts.replicate, limits } : shared;
+    id === 'fal'
+      ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.fal, limits }
+      : id === 'replicate'
+        ? { ...shared, getKey: async () => REPLICATE_KEY, baseUrl: opts.replicate, limits }
+        : id === 'civitai'
+          ? { ...shared, getKey: async () => CIVITAI_KEY, baseUrl: opts.civitai }
+          : shared;
   const registry = new ProviderRegistry({ ctxFor });
-  const factories: [string, ProviderFactory][] = [['fal', createFalProvider], ['replicate', createReplicateProvider], ['sample', createSampleProvider]];
+  const factories: [string, ProviderFactory][] = [['fal', createFalProvider], ['replicate', createReplicateProvider], ['civitai', createCivitaiProvider], ['sample', createSampleProvider]];
   for (const [id, f] of factories) registry.register(withDocumentedTtl(f(ctxFor(id))));
   const db = await openProjectDb(dir, { saveDelayMs: 10 });
   const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, makeThumbnails: false });
@@ -253,5 +261,27 @@ test('image-to-video: a product animated on fal and on Replicate (minimax/video-
     await s.close();
     await fal.close();
     await rep.close();
+  }
+});
+
+test('Civitai takes the image inline: sourceImage from a product reaches the workflow as a data: URI of its bytes; the job notes it shortened', async () => {
+  const civ = await startCivitaiFake({ key: CIVITAI_KEY });
+  const s = await setup({ civitai: civ.baseUrl });
+  try {
+    const bytes = await pngBytes(64, 64, [90, 40, 200]);
+    const src = await storeImage(s, 'PCIVSRC1', bytes, 'purple square');
+    const [job] = await s.engine.submit([{ provider: 'civitai', model: 'urn:air:sdxl:checkpoint:civitai:101055@128078', input: { prompt: 'repaint it', width: 64, height: 64, sourceImage: `product:${src.id}`, sourceImageDenoiseStrenght: 0.6 } }]);
+    const [done] = await s.engine.waitFor([job.id]);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    const body = JSON.parse(civ.captured.find((c) => c.method === 'POST' && c.url.includes('/workflows'))!.body.toString()) as { steps: { input: { sourceImage: string } }[] };
+    const sent = body.steps[0].input.sourceImage;
+    assert.ok(sent.startsWith('data:image/png;base64,'));
+    assert.deepEqual(Buffer.from(sent.slice('data:image/png;base64,'.length), 'base64'), Buffer.from(bytes));
+    assert.match(done.sentInputs!.sourceImage, /^data:image\/png \(\d+ bytes inline, sha256 [0-9a-f]{16}…\)$/);
+    assert.deepEqual((await s.db.getProduct(done.productIds[0]))!.inputs, [{ field: 'sourceImage', sha256: sha(bytes), product: src.id, path: null }]);
+    assert.equal(await s.db.getUpload('civitai', sha(bytes)), undefined, 'inline images are not kept in the upload cache');
+  } finally {
+    await s.close();
+    await civ.close();
   }
 });
