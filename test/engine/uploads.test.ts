@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { Engine } from '../../src/engine/engine.ts';
 import { expandJobs, parseParamFile } from '../../src/engine/paramFile.ts';
 import { createSchemaCache } from '../../src/engine/schemas.ts';
 import { reuseMarginMs, UploadCache } from '../../src/engine/uploads.ts';
@@ -17,17 +15,16 @@ import { createFalProvider } from '../../src/providers/fal.ts';
 import { ProviderRegistry } from '../../src/providers/registry.ts';
 import { createReplicateProvider } from '../../src/providers/replicate.ts';
 import { createSampleProvider } from '../../src/providers/sample.ts';
-import type { Provider, ProviderContext, ProviderFactory } from '../../src/providers/types.ts';
-import { createProject, openProjectDb, writeSidecar } from '../../src/storage/index.ts';
-import type { JobRecord, ProductRecord, ProjectDb } from '../../src/storage/types.ts';
+import type { Provider, ProviderFactory } from '../../src/providers/types.ts';
+import { writeSidecar } from '../../src/storage/index.ts';
+import type { JobRecord, ProductRecord } from '../../src/storage/types.ts';
 import { productLineage } from '../../src/webviews/lineage.ts';
 import { pngBytes } from '../fakes/common.ts';
 import { startCivitaiFake } from '../fakes/civitai.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { startReplicateFake } from '../fakes/replicate.ts';
-import { CIVITAI_KEY, FAL_KEY, fastContext, log } from './helpers.ts';
+import { CIVITAI_KEY, FAL_KEY, log, REPLICATE_KEY, rig, type Rig } from './helpers.ts';
 
-const REPLICATE_KEY = 'r8_UploadTestToken0123456789abcdefXYZ';
 const DAY = 24 * 60 * 60 * 1000;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom\0\0\x02\0isomiso2', 'latin1'), Buffer.from([0, 0, 0, 8]), Buffer.from('mdat')]);
@@ -40,44 +37,24 @@ function withDocumentedTtl(p: Provider): Provider {
   return new Proxy(p, { get: (t, k) => (k === 'uploadTtlMs' ? DAY : typeof (t as unknown as Record<string | symbol, unknown>)[k] === 'function' ? ((t as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[k]).bind(t) : (t as unknown as Record<string | symbol, unknown>)[k]) });
 }
 
-interface Setup {
-  dir: string;
-  db: ProjectDb;
-  engine: Engine;
-  registry: ProviderRegistry;
-  close(): Promise<void>;
-}
+type Setup = Rig;
 
-async function setup(opts: { fal?: string; replicate?: string; civitai?: string; dir?: string } = {}): Promise<Setup> {
-  const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-uploads-')), 'p');
-  if (!opts.dir) await createProject(dir, 'Uploads');
-  const shared = fastContext();
-  // Generous limits: the 12 jobs of a sweep really start together.
-  const limits = { concurrency: 12, createsPerMinute: 10_000, callsPerMinute: 100_000 };
-  const ctxFor = (id: string): ProviderContext =>
-    id === 'fal'
-      ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.fal, limits }
-      : id === 'replicate'
-        ? { ...shared, getKey: async () => REPLICATE_KEY, baseUrl: opts.replicate, limits }
-        : id === 'civitai'
-          ? { ...shared, getKey: async () => CIVITAI_KEY, baseUrl: opts.civitai }
-          : shared;
-  const registry = new ProviderRegistry({ ctxFor });
-  const factories: [string, ProviderFactory][] = [['fal', createFalProvider], ['replicate', createReplicateProvider], ['civitai', createCivitaiProvider], ['sample', createSampleProvider]];
-  for (const [id, f] of factories) registry.register(withDocumentedTtl(f(ctxFor(id))));
-  const db = await openProjectDb(dir, { saveDelayMs: 10 });
-  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, makeThumbnails: false });
-  return {
-    dir,
-    db,
-    engine,
-    registry,
-    close: async () => {
-      engine.dispose();
-      await engine.idle();
-      await db.close();
+/** The built-in providers (each with its upload lifetime), limits that let a 12-job sweep start at once. */
+function setup(opts: { fal?: string; replicate?: string; civitai?: string; dir?: string } = {}): Promise<Setup> {
+  return rig({
+    dir: opts.dir,
+    falBaseUrl: opts.fal,
+    replicateBaseUrl: opts.replicate,
+    civitaiBaseUrl: opts.civitai,
+    limits: { concurrency: 12, createsPerMinute: 10_000, callsPerMinute: 100_000 },
+    registry: (ctxFor) => {
+      const registry = new ProviderRegistry({ ctxFor });
+      const factories: [string, ProviderFactory][] = [['fal', createFalProvider], ['replicate', createReplicateProvider], ['civitai', createCivitaiProvider], ['sample', createSampleProvider]];
+      for (const [id, f] of factories) registry.register(withDocumentedTtl(f(ctxFor(id))));
+      return registry;
     },
-  };
+    engine: { makeThumbnails: false },
+  });
 }
 
 /** A PNG of random pixels: it does not compress, so it is as large as asked. */
