@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { SchemaCache } from '../providers/registry.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
-import { acceptImageReferences, imageFieldsOf } from './imageInputs.ts';
+import { acceptImageReferences } from './imageFields.ts';
+import { imageFieldsOf } from './imageInputs.ts';
 
 const SCHEMAS_DIR = '.artfactory/schemas';
 

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Engine } from '../engine/engine.ts';
-import { rebaseImagePaths } from '../engine/imageInputs.ts';
+import { rebaseImagePaths } from '../engine/imageFields.ts';
 import { modelSchemaPath } from '../engine/schemas.ts';
 import type { Logger } from '../providers/types.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';

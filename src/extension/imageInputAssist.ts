@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ImageSource, imageFieldsOf, takesList } from '../engine/imageInputs.ts';
+import { takesList } from '../engine/imageFields.ts';
+import { ImageSource, imageFieldsOf } from '../engine/imageInputs.ts';
 import { fileItems, imageSiteAt, insertionFor, nearbyImageFiles, paramFileModel, productItems, productMarkdown, productRefAt, type AssistItem } from '../engine/inputAssist.ts';
 import type { Diagnostic, ParsedParamFile } from '../engine/paramFile.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';

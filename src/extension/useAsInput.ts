@@ -4,7 +4,8 @@
 // products for a list field; a sweep, one job per product, for a single-image field).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { imageFieldRole, imageFieldsOf, setImageInput } from '../engine/imageInputs.ts';
+import { imageFieldRole, setImageInput } from '../engine/imageFields.ts';
+import { imageFieldsOf } from '../engine/imageInputs.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
 import type { ProductRecord } from '../storage/types.ts';
