@@ -819,7 +819,7 @@ function App({ init }: { init: InitialState }) {
             <Button onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
               Compare
             </Button>
-            <Button aria-label={`Use the ${selectedProducts().length} selected products as input…`} onClick={() => void act('useAsInput', selectedProducts())} disabled={selectedProducts().length === 0}>
+            <Button aria-label={`Use as input: the ${selectedProducts().length} selected products…`} onClick={() => void act('useAsInput', selectedProducts())} disabled={selectedProducts().length === 0}>
               Use as Input…
             </Button>
             <Button aria-label={`Export the ${selectedProducts().length} selected products…`} onClick={() => void act('export', selectedProducts())} disabled={selectedProducts().length === 0}>
