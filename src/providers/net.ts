@@ -582,7 +582,7 @@ export function createProviderFetch(
       const text = await readCapped(res);
       clearTimeout(timer);
       const body = parseMaybeJson(text);
-      const own = opts.errorResponse?.(res, body, url);
+      const own = opts.errorResponse?.(res, body, new URL(unrewriteUrl(url.href, baseUrl)));
       const err = own?.error ?? mapHttpError(provider, res.status, body, res.headers, opts.secrets);
       if (!retryableStatus) {
         // A 5xx to a submission: it may have been accepted, so it is not resent.
