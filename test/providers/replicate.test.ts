@@ -11,6 +11,7 @@ import { startReplicateFake, type ReplicateFake } from '../fakes/replicate.ts';
 import { findSecretLeaks, pngBytes } from '../fakes/common.ts';
 import { collect, testCtx } from './helpers.ts';
 import { listProducts, REPLICATE_KEY, rig } from '../engine/helpers.ts';
+import { exactModel } from '../../src/engine/reuse.ts';
 
 const KEY = 'r8_SecretTokenForTests0123456789abcdefXYZ';
 const fakes: ReplicateFake[] = [];
@@ -412,6 +413,15 @@ test('engine + Replicate: a community model runs by version and the product reco
     assert.equal(product.modelVersion, f.versionOf('fofr/lighthouse-video'));
     const sidecar = JSON.parse(await fs.readFile(path.join(r.dir, product.file.replace(/\.png$/, '.json')), 'utf8'));
     assert.equal(sidecar.modelVersion, product.modelVersion);
+    // Re-run (the gallery's recipesFor with exact: true) runs that very version again.
+    const model = exactModel(product, r.registry.get('replicate'));
+    assert.equal(model, `fofr/lighthouse-video:${product.modelVersion}`);
+    const [again] = await r.engine.submit([{ provider: 'replicate', model, input: product.input }]);
+    assert.equal((await r.engine.waitFor([again.id]))[0].state, 'succeeded');
+    assert.equal(f.predictions.get((await r.db.getJob(again.id))!.requestId!)!.version, product.modelVersion);
+    // Nothing to pin: an official model ("hidden"), or a provider without versions to ask for.
+    assert.equal(exactModel({ model: FLUX, modelVersion: undefined }, r.registry.get('replicate')), FLUX);
+    assert.equal(exactModel({ model: 'fal-ai/flux/dev', modelVersion: 'abc' }, r.registry.get('fal')), 'fal-ai/flux/dev');
   } finally {
     await r.close();
     await f.close();
