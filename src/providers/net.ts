@@ -583,7 +583,10 @@ export function createProviderFetch(
       clearTimeout(timer);
       const body = parseMaybeJson(text);
       const own = opts.errorResponse?.(res, body, new URL(unrewriteUrl(url.href, baseUrl)));
-      const err = own?.error ?? mapHttpError(provider, res.status, body, res.headers, opts.secrets);
+      // An adapter's message quotes provider text: scrubbed here like mapHttpError's.
+      const err = own?.error
+        ? new ProviderError(own.error.kind, provider, redact(own.error.message, opts.secrets), { status: own.error.status, retryAfterMs: own.error.retryAfterMs })
+        : mapHttpError(provider, res.status, body, res.headers, opts.secrets);
       if (!retryableStatus) {
         // A 5xx to a submission: it may have been accepted, so it is not resent.
         throw new ProviderError(err.kind, provider, `${err.message} The submission may have gone through; check the provider's dashboard before retrying.`, {
