@@ -212,11 +212,8 @@ export class RateLimiter {
   private static wait(b: Bucket, perMinute: number, t: number): number {
     const rate = perMinute / 60_000; // tokens per ms
     const capacity = Math.max(1, Math.floor(perMinute / 6));
-    if (t > b.updatedAt) {
-      b.tokens = Math.min(capacity, b.tokens + (t - b.updatedAt) * rate);
-      b.updatedAt = t;
-    }
-    if (t < b.updatedAt) return b.updatedAt - t + (b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / rate));
+    b.tokens = Math.min(capacity, b.tokens + Math.max(0, t - b.updatedAt) * rate);
+    b.updatedAt = Math.max(b.updatedAt, t);
     return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / rate);
   }
 
@@ -597,15 +594,16 @@ export function createProviderFetch(
       // An HTTP-date Retry-After is measured against the injected clock.
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now()) ?? (res.status === 429 ? retryAfterFromBody(text) : undefined) ?? err.retryAfterMs;
       const delay = retryAfterMs !== undefined ? retryAfterMs : Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
-      if (res.status === 429) {
+      if (res.status === 429 && k !== 'download') {
         // The whole provider slows down, not only this request (see RateLimiter).
         const before = limiter.ceiling();
         const ceiling = limiter.throttled(Math.min(delay, policy.maxRetryAfterMs));
         if (before === undefined || ceiling < before) log?.warn(`${name} is throttling requests (HTTP 429): every ${name} request now waits ${Math.ceil(Math.min(delay, policy.maxRetryAfterMs) / 1000)} s, then goes at about ${ceiling} a minute, speeding up again slowly`);
       }
-      if (attempt >= (own?.maxAttempts ?? policy.maxAttempts)) throw err;
+      const attempts = own?.maxAttempts ?? policy.maxAttempts;
+      if (attempt >= attempts) throw err;
       if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) throw err;
-      await backoff(attempt, delay, `HTTP ${res.status}`);
+      await backoff(attempt, delay, `HTTP ${res.status}`, attempts);
     }
 
     /** Redirects are followed by hand so every hop is rewritten and checked like the first;
@@ -638,10 +636,10 @@ export function createProviderFetch(
       }
     }
 
-    async function backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
+    async function backoff(attempt: number, retryAfterMs: number | undefined, why: string, attempts = policy.maxAttempts): Promise<void> {
       const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       const delay = retryAfterMs !== undefined ? retryAfterMs : Math.round(random() * cap);
-      log?.warn(`${name}: ${redact(why, opts.secrets)}; retry ${attempt}/${policy.maxAttempts - 1} in ${delay} ms`);
+      log?.warn(`${name}: ${redact(why, opts.secrets)}; retry ${attempt}/${attempts - 1} in ${delay} ms`);
       try {
         await sleep(delay, signal ?? undefined);
       } catch {
