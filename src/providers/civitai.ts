@@ -841,7 +841,7 @@ function isWithheld(i: CivitaiBlob): boolean {
   return !i.blockedReason && i.available && !i.url;
 }
 
-const withheldHint = 'to receive mature images, set "artFactory.providers.civitai.allowMatureContent" to true (Civitai charges them in yellow Buzz), then run the job again';
+const withheldHint = 'to receive mature images, set "artFactory.providers.civitai.allowMatureContent" to true (Civitai charges mature images in yellow Buzz), then run the job again';
 
 /** Why a finished workflow has nothing to download: moderation, mature content held back, or
  * images that never became available. */
