@@ -11,6 +11,7 @@ import type { ProjectDb } from '../../src/storage/types.ts';
 
 export const FAL_KEY = 'fal-test-key-0123456789abcdef';
 export const CIVITAI_KEY = 'civitai-test-token-0123456789abcdef';
+export const REPLICATE_KEY = 'r8_TestToken0123456789abcdefABCDEF';
 
 /** A virtual clock: sleeping advances it and yields, so polling costs no real time. */
 export function fastContext(extra: Partial<ProviderContext> = {}): ProviderContext {
@@ -40,8 +41,6 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export const REPLICATE_KEY = 'r8_EngineTestToken0123456789abcdefXYZ';
-
 export interface RigOptions {
   falBaseUrl?: string;
   civitaiBaseUrl?: string;
@@ -52,19 +51,20 @@ export interface RigOptions {
   registry?: (ctxFor: (id: string) => ProviderContext) => ProviderRegistry;
   dir?: string;
   engine?: Partial<EngineOptions>;
+  context?: Partial<ProviderContext>;
 }
 
 export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-engine-')), 'project');
   if (!opts.dir) await createProject(dir, 'Engine test');
   const db = await openProjectDb(dir, { saveDelayMs: 10 });
-  const shared = fastContext();
+  const shared = fastContext(opts.context);
   const keyed: Record<string, { key: string; baseUrl?: string }> = {
     fal: { key: FAL_KEY, baseUrl: opts.falBaseUrl },
     civitai: { key: CIVITAI_KEY, baseUrl: opts.civitaiBaseUrl },
     replicate: { key: REPLICATE_KEY, baseUrl: opts.replicateBaseUrl },
   };
-  const ctxFor = (id: string): ProviderContext => (keyed[id] ? { ...shared, getKey: async () => keyed[id].key, baseUrl: keyed[id].baseUrl, limits: opts.limits } : shared);
+  const ctxFor = (id: string): ProviderContext => (keyed[id] ? { ...shared, getKey: async () => keyed[id].key, baseUrl: keyed[id].baseUrl, ...(opts.limits ? { limits: opts.limits } : {}) } : shared);
   const registry = opts.registry ? opts.registry(ctxFor) : createBuiltinRegistry(ctxFor);
   const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine });
   return {

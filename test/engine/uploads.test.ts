@@ -10,12 +10,6 @@ import sharp from 'sharp';
 import { expandJobs, parseParamFile } from '../../src/engine/paramFile.ts';
 import { createSchemaCache } from '../../src/engine/schemas.ts';
 import { reuseMarginMs, UploadCache } from '../../src/engine/uploads.ts';
-import { createCivitaiProvider } from '../../src/providers/civitai.ts';
-import { createFalProvider } from '../../src/providers/fal.ts';
-import { ProviderRegistry } from '../../src/providers/registry.ts';
-import { createReplicateProvider } from '../../src/providers/replicate.ts';
-import { createSampleProvider } from '../../src/providers/sample.ts';
-import type { Provider, ProviderFactory } from '../../src/providers/types.ts';
 import { writeSidecar } from '../../src/storage/index.ts';
 import type { JobRecord, ProductRecord } from '../../src/storage/types.ts';
 import { productLineage } from '../../src/webviews/lineage.ts';
@@ -25,21 +19,13 @@ import { startFalFake } from '../fakes/fal.ts';
 import { startReplicateFake } from '../fakes/replicate.ts';
 import { CIVITAI_KEY, FAL_KEY, log, REPLICATE_KEY, rig, type Rig } from './helpers.ts';
 
-const DAY = 24 * 60 * 60 * 1000;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom\0\0\x02\0isomiso2', 'latin1'), Buffer.from([0, 0, 0, 8]), Buffer.from('mdat')]);
 
-/** The adapters document how long their uploads live (`uploadTtlMs`); where an adapter does not
- * (yet) say, the test gives it fal's and Replicate's documented day, so the engine's cache is
- * what is under test. */
-function withDocumentedTtl(p: Provider): Provider {
-  if (p.uploadTtlMs !== undefined) return p;
-  return new Proxy(p, { get: (t, k) => (k === 'uploadTtlMs' ? DAY : typeof (t as unknown as Record<string | symbol, unknown>)[k] === 'function' ? ((t as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[k]).bind(t) : (t as unknown as Record<string | symbol, unknown>)[k]) });
-}
-
 type Setup = Rig;
 
-/** The built-in providers (each with its upload lifetime), limits that let a 12-job sweep start at once. */
+/** The built-in providers (each says how long its uploads live), with limits that let the 12 jobs
+ * of a sweep start at once. */
 function setup(opts: { fal?: string; replicate?: string; civitai?: string; dir?: string } = {}): Promise<Setup> {
   return rig({
     dir: opts.dir,
@@ -47,12 +33,6 @@ function setup(opts: { fal?: string; replicate?: string; civitai?: string; dir?:
     replicateBaseUrl: opts.replicate,
     civitaiBaseUrl: opts.civitai,
     limits: { concurrency: 12, createsPerMinute: 10_000, callsPerMinute: 100_000 },
-    registry: (ctxFor) => {
-      const registry = new ProviderRegistry({ ctxFor });
-      const factories: [string, ProviderFactory][] = [['fal', createFalProvider], ['replicate', createReplicateProvider], ['civitai', createCivitaiProvider], ['sample', createSampleProvider]];
-      for (const [id, f] of factories) registry.register(withDocumentedTtl(f(ctxFor(id))));
-      return registry;
-    },
     engine: { makeThumbnails: false },
   });
 }
