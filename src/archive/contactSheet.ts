@@ -164,7 +164,7 @@ interface Cell {
 /** Render the sheet. Missing or unreadable files get a labelled empty cell, never an error. */
 export async function makeContactSheet(allItems: SheetItem[], opts: ContactSheetOptions = {}): Promise<ContactSheet> {
   if (allItems.length === 0) throw new Error('Nothing to put on a contact sheet: select at least one product.');
-  const sharp = await requireSharp('Contact sheets');
+  const sharp = await requireSharp('Making contact sheets');
   const items = allItems.slice(0, MAX_ITEMS);
   const products = items.map((i) => i.product);
   const varying = varyingFields(products);

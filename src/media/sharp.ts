@@ -30,7 +30,7 @@ export function sharpFix(target: string): string {
 export class SharpUnavailableError extends Error {
   override readonly name = 'SharpUnavailableError';
   constructor(
-    /** What needed sharp, as the start of a sentence: "The Sample provider", "Contact sheets". */
+    /** What needed sharp, as the subject of a sentence: "The Sample provider", "Making contact sheets". */
     readonly what: string,
     readonly problem: SharpProblem,
   ) {

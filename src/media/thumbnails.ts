@@ -13,7 +13,7 @@ export function thumbnailPaths(outDir: string, id: string): { small: string; lar
 /** Writes `<id>-256.webp` and `<id>-768.webp` (long side, never upscaled) atomically. Throws
  * SharpUnavailableError when sharp cannot load. */
 export async function makeThumbnails(srcPath: string, outDir: string, id: string): Promise<{ small: string; large: string }> {
-  const sharp = await requireSharp('Thumbnails');
+  const sharp = await requireSharp('Making thumbnails');
   await fs.mkdir(outDir, { recursive: true });
   const out = thumbnailPaths(outDir, id);
   const source = sharp(srcPath, { failOn: 'none' }).rotate();
