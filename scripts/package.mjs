@@ -1,7 +1,8 @@
 // `npm run package`: the VSIX for this machine, dist/art-factory.vsix (the tests install it).
 // `npm run package -- --target T`: dist/art-factory-T.vsix for a VS Code target (darwin-arm64,
 //   darwin-x64, linux-x64, linux-arm64, win32-x64, …, or universal: sharp's WebAssembly build).
-// `npm run package:all`: the five platform VSIXs and the universal one.
+// `npm run package:all`: the five platform VSIXs. The universal one is not shipped: its cold
+//   start is over 3× slower than native (docs/ARCHITECTURE.md, `npm run bench -- --only sharp`).
 // The bundles are built once; each VSIX then gets exactly its platform's sharp binaries in
 // dist/node_modules (scripts/sharp-runtime.mjs), and this machine's are put back at the end.
 import { execFileSync } from 'node:child_process';
@@ -10,10 +11,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copySharp, ROOT, TARGETS } from './sharp-runtime.mjs';
 
-export const ALL = ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64', 'win32-x64', 'universal'];
+export const ALL = ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64', 'win32-x64'];
 
 const { values } = parseArgs({ options: { target: { type: 'string', multiple: true }, all: { type: 'boolean' } } });
-const targets = values.all ? ALL : (values.target ?? []);
+const targets = [...new Set([...(values.all ? ALL : []), ...(values.target ?? [])])];
 for (const t of targets) if (!TARGETS[t]) throw new Error(`Unknown target "${t}". Use one of: ${Object.keys(TARGETS).join(', ')}.`);
 
 const dist = join(ROOT, 'dist');

@@ -35,7 +35,7 @@ echo "== lint"
 npm run --silent lint
 echo "== build and package (this machine's VSIX, then one per platform and the universal one)"
 npm run --silent package >/dev/null
-npm run --silent package:all >/dev/null
+npm run --silent package:all -- --target universal >/dev/null
 echo "== code-server (cached outside the repo)"
 bash scripts/code-server.sh install
 

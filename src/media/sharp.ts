@@ -24,7 +24,7 @@ export function runtimeTarget(): string {
 
 /** How to get a build that has sharp for `target`. */
 export function sharpFix(target: string): string {
-  return `Install the Art Factory build for ${target}: the Marketplace picks it for you; from a file, install art-factory-${target}.vsix, or art-factory-universal.vsix where there is no build for ${target}.`;
+  return `Install the Art Factory build for ${target}: the Marketplace picks it for you; from a file, install art-factory-${target}.vsix.`;
 }
 
 export class SharpUnavailableError extends Error {

@@ -1,5 +1,5 @@
 // Import, export and contact sheets in a process whose sharp cannot load (its module
-// resolution cannot find the platform package, test/support/hide-sharp-binaries.cjs).
+// resolution cannot find the platform package, test/support/hide-sharp-binaries.mjs).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';

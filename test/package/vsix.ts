@@ -18,7 +18,7 @@ export function vsixPath(target?: Target): string {
 /** The test command packages before it runs the tests; build here only when run alone. */
 export function ensureVsix(target?: Target): string {
   const file = vsixPath(target);
-  if (!existsSync(file)) execFileSync('npm', ['run', '--silent', target ? 'package:all' : 'package'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(file)) execFileSync('npm', ['run', '--silent', 'package', '--', ...(target ? ['--target', target] : [])], { cwd: ROOT, stdio: 'ignore' });
   return file;
 }
 
