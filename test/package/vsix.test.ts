@@ -98,6 +98,12 @@ test('the VSIX for this machine is the one `npm run package` builds, and sharp l
   const names = await readVsix(file, path.join(tmp, 'host'));
   checkCommon(names, 'art-factory.vsix');
   assert.ok(imgPackages(names).includes(`@img/sharp-${HOST}`), `sharp for ${HOST}`);
+  // The Marketplace shows the README without the repository around it: vsce rewrites relative
+  // links and images against package.json's "repository", and images must be https.
+  const readme = readFileSync(path.join(tmp, 'host', 'extension', 'readme.md'), 'utf8');
+  const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  assert.ok(targets.length >= 5, 'the README has its screenshots');
+  assert.deepEqual(targets.filter((t) => !/^https:\/\//.test(t) && !t.startsWith('#')), [], 'every README link and image is absolute https');
   // Load sharp from the unpacked extension as the extension host would, and make a thumbnail.
   const probe = (dir: string) =>
     JSON.parse(
