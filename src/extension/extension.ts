@@ -20,6 +20,7 @@ import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
+import { showWalkthroughOnce } from './walkthrough.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -163,6 +164,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
   context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
   void projects.rescan();
+  context.subscriptions.push(showWalkthroughOnce(context));
 
   return {
     version: 1,
