@@ -7,7 +7,7 @@ import type { OutputLog } from './log.ts';
 export function warnWhenSharpIsMissing(log: OutputLog): vscode.Disposable {
   const sub = onSharpUnavailable((p) => {
     log.warn(p.message);
-    void vscode.window.showWarningMessage(`Art Factory: ${p.message}`, 'Install from VSIX…', 'Show Log').then((choice) => {
+    void vscode.window.showWarningMessage(p.message, 'Install from VSIX…', 'Show Log').then((choice) => {
       if (choice === 'Install from VSIX…') void vscode.commands.executeCommand('workbench.extensions.action.installVSIX');
       if (choice === 'Show Log') log.show();
     });
