@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 const SHOWN = 'artFactory.walkthroughShown';
 export const WALKTHROUGH = 'artFactory.gettingStarted';
 
-export function showWalkthroughOnce(context: vscode.ExtensionContext): vscode.Disposable {
-  if (context.globalState.get(SHOWN) || !vscode.workspace.getConfiguration('workbench.welcomePage').get('walkthroughs.openOnInstall', true)) return new vscode.Disposable(() => undefined);
+export function showWalkthroughOnce(context: vscode.ExtensionContext): { dispose(): void } {
+  if (context.globalState.get(SHOWN) || !vscode.workspace.getConfiguration('workbench.welcomePage').get('walkthroughs.openOnInstall', true)) return { dispose: () => undefined };
   // Editors a window restores or is asked to open (the demo's parameter file) arrive just after
   // activation: wait for them a moment, then open the walkthrough beside the one in front.
   const open = () => {
@@ -20,8 +20,10 @@ export function showWalkthroughOnce(context: vscode.ExtensionContext): vscode.Di
   };
   const sub = vscode.window.onDidChangeActiveTextEditor((e) => e && setTimeout(open, 300));
   const timer = setTimeout(open, 2000);
-  return new vscode.Disposable(() => {
-    clearTimeout(timer);
-    sub.dispose();
-  });
+  return {
+    dispose: () => {
+      clearTimeout(timer);
+      sub.dispose();
+    },
+  };
 }
