@@ -255,6 +255,9 @@ class SampleProvider implements Provider {
     this.canceled.add(ref.requestId);
   }
 
+  /** Uploads are data: URIs, which never expire. */
+  readonly uploadTtlMs = Infinity;
+
   async upload(data: Uint8Array, mediaType: string): Promise<string> {
     return `data:${mediaType};base64,${Buffer.from(data).toString('base64')}`;
   }
