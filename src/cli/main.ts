@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.ts';
 import { expandJobs, parseParamFile, validateInput, type Diagnostic, type ParamFileEnvelope } from '../engine/paramFile.ts';
 import { DEFAULT_MAX_INPUT_BYTES, ImageSource, imageFieldsOf } from '../engine/imageInputs.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
+import { onSharpUnavailable } from '../media/sharp.ts';
 import { redact } from '../providers/errors.ts';
 import { createBuiltinRegistry, envBaseUrl, envContext, envKey } from '../providers/index.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -94,14 +95,14 @@ async function generate(file: string | undefined, opts: { project?: string; json
       say(process.stderr, `${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was sent.`);
       return 2;
     }
-    return await run(dir, file, parsed.value, await openDb(), registry, opts, limitHint);
+    return await runJobs(dir, file, parsed.value, await openDb(), registry, opts, limitHint);
   } finally {
     if (opened) await (await opened.catch(() => undefined))?.close();
   }
 }
 
 /** Submit the file's jobs, wait for them, and print the products. */
-async function run(dir: string, file: string, envelope: ParamFileEnvelope, db: ProjectDb, registry: ProviderRegistry, opts: { json?: boolean; verbose?: boolean }, inputLimitHint: string): Promise<number> {
+async function runJobs(dir: string, file: string, envelope: ParamFileEnvelope, db: ProjectDb, registry: ProviderRegistry, opts: { json?: boolean; verbose?: boolean }, inputLimitHint: string): Promise<number> {
   const log: Logger = opts.verbose
     ? { info: (m) => say(process.stderr, m), warn: (m) => say(process.stderr, `warning: ${m}`), error: (m) => say(process.stderr, `error: ${m}`) }
     : { info: () => undefined, warn: (m) => say(process.stderr, `warning: ${m}`), error: () => undefined };
@@ -153,6 +154,16 @@ async function list(opts: { project?: string; json?: boolean; limit?: string }):
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // One warning for the whole run when sharp cannot load, however many jobs it has.
+  const sharpWarning = onSharpUnavailable((p) => say(process.stderr, `warning: ${p.message}`));
+  try {
+    return await run(argv);
+  } finally {
+    sharpWarning.dispose();
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

@@ -16,6 +16,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
+import { SharpUnavailableError } from '../media/sharp.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
 import { productDayDir, projectFile, readSidecar, sidecarPath, thumbsDir, writeSidecar } from '../storage/index.ts';
@@ -481,7 +482,10 @@ export class Engine {
   private thumbnail(product: ProductRecord, file: string): void {
     makeThumbnails(file, thumbsDir(this.opts.projectDir), product.id)
       .then((t) => this.emit('thumbnail', { productId: product.id, ...t }))
-      .catch((e: unknown) => this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`));
+      .catch((e: unknown) => {
+        // Without sharp the gallery shows the original; that is said once (sharp.ts), not per product.
+        if (!(e instanceof SharpUnavailableError)) this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`);
+      });
   }
 
   private productRecord(job: JobRecord, result: JobResult, info: ModelInfo | undefined, id: string, index: number, checked: { mediaType: string; ext: string; kind: 'image' | 'video' | 'audio'; width?: number; height?: number }, artifact: Artifact): ProductRecord {

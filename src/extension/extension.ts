@@ -22,6 +22,8 @@ import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
 import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
+import { warnWhenSharpIsMissing } from './sharpWarning.ts';
+import { showWalkthroughOnce } from './walkthrough.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -32,7 +34,7 @@ export interface ArtFactoryApi {
 
 export async function activate(context: vscode.ExtensionContext): Promise<ArtFactoryApi> {
   const log = new OutputLog();
-  context.subscriptions.push(log);
+  context.subscriptions.push(log, warnWhenSharpIsMissing(log));
   const keys = new KeyStore(context.secrets, log);
 
   // Settings are read at call time (getters), so a changed base URL or limit applies without a reload.
@@ -175,6 +177,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
   context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
   void projects.rescan();
+  context.subscriptions.push(showWalkthroughOnce(context));
 
   return {
     version: 1,
