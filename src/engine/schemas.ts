@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { SchemaCache } from '../providers/registry.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
+import { acceptImageReferences } from './imageFields.ts';
+import { imageFieldsOf } from './imageInputs.ts';
 
 const SCHEMAS_DIR = '.artfactory/schemas';
 
@@ -61,9 +63,11 @@ export function envelopeSchema(input: JsonSchema = { type: 'object', description
 }
 
 /** Writes the model's full schema into the project; returns its project-relative path. */
-export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema): Promise<string> {
+export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): Promise<string> {
   const rel = modelSchemaPath(provider, model);
-  await writeFileAtomic(path.join(projectDir, rel), JSON.stringify(envelopeSchema(inputSchema, provider, model), null, 2));
+  // Image fields take paths and product: references too; the editor must not flag them.
+  const forEditor = acceptImageReferences(inputSchema, imageFieldsOf(info, inputSchema));
+  await writeFileAtomic(path.join(projectDir, rel), JSON.stringify(envelopeSchema(forEditor, provider, model), null, 2));
   await writeFileAtomic(inputCachePath(projectDir, provider, model), JSON.stringify(inputSchema));
   return rel;
 }

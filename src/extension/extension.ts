@@ -20,6 +20,8 @@ import { ProjectsView } from './projectsView.ts';
 import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
+import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
+import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
 import { showWalkthroughOnce } from './walkthrough.ts';
 
@@ -81,6 +83,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       pollIntervalMs: settings.pollIntervalMs(),
       jobTimeoutMs: settings.jobTimeoutMs(),
       allowLoopbackHttp: settings.allowLoopbackHttp(),
+      inputLimitBytes: settings.inputLimitBytes(),
+      inputLimitHint: INPUT_LIMIT_SETTING,
     });
     engine.on('job', (job) => {
       jobsViewRef.current?.update(session.dir, job);
@@ -107,7 +111,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   context.subscriptions.push(projectsView, jobsView);
 
   // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
-  const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
+  const schemaFor = async (doc: vscode.TextDocument, providerId: string, model: string, allowFetch: boolean) => {
     const project = projects.forUri(doc.uri);
     const cache = project ? createSchemaCache(project.dir) : undefined;
     const cached = await cache?.get(providerId, model);
@@ -117,8 +121,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     const schema = await provider.getInputSchema(model);
     await cache?.set(providerId, model, schema);
     return schema;
-  });
-  context.subscriptions.push(paramFiles);
+  };
+  const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
+  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema));
+  context.subscriptions.push(imageInputs, paramFiles);
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const followActiveProject = () => {
@@ -146,6 +152,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
         registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
     },
+    useAsInput: (items) => useAsInput({ registry, generator }, items),
   });
   galleryRef.current = gallery;
   context.subscriptions.push(gallery);
