@@ -6,7 +6,7 @@
 //   node --import tsx scripts/schemas.ts --check  exit 1 when a file is out of date (a test runs it)
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { envelopeSchema, hintSchema, modelSchemaPath } from '../src/engine/schemas.ts';
+import { envelopeSchema, hintSchema, modelSchemaPath, modelSchemaText } from '../src/engine/schemas.ts';
 import { civitaiInputSchema, parseCheckpointAir } from '../src/providers/civitai.ts';
 import { createSampleProvider } from '../src/providers/sample.ts';
 import type { JsonSchema } from '../src/providers/types.ts';
@@ -27,8 +27,8 @@ export async function shippedSchemas(): Promise<Map<string, string>> {
   for (const name of readdirSync(path.join(DEMO, 'params')).filter((f) => f.endsWith('.art.json'))) {
     const { provider, model } = JSON.parse(readFileSync(path.join(DEMO, 'params', name), 'utf8')) as { provider: string; model: string };
     const input = await offline[provider]?.(model);
-    // The same text writeModelSchema writes in a project.
-    if (input) files.set(path.join(DEMO, modelSchemaPath(provider, model)), JSON.stringify(hintSchema(envelopeSchema(input, provider, model)), null, 2));
+    // The same text the extension writes when it opens the project and finds the file missing.
+    if (input) files.set(path.join(DEMO, modelSchemaPath(provider, model)), modelSchemaText(provider, model, input));
   }
   return files;
 }

@@ -11,11 +11,12 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
-import { assertSafeUrl, effectiveLimits } from '../providers/net.ts';
+import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
+import { SharpUnavailableError } from '../media/sharp.ts';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
 import { productDayDir, projectFile, readSidecar, sidecarPath, thumbsDir, writeSidecar } from '../storage/index.ts';
@@ -23,6 +24,9 @@ import { removeStaleTemps, writeFileAtomic } from '../storage/atomic.ts';
 import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
+import { ImageInputError, ImageSource, imageFieldsOf, resolveImageInputs } from './imageInputs.ts';
+import { createSchemaCache } from './schemas.ts';
+import { UploadCache } from './uploads.ts';
 
 export interface EngineOptions {
   projectDir: string;
@@ -37,6 +41,9 @@ export interface EngineOptions {
   /** Loopback http downloads (only under a test/proxy override). */
   allowLoopbackHttp?: boolean;
   makeThumbnails?: boolean;
+  /** Largest accepted input image, and where the user raises it (for the message). */
+  inputLimitBytes?: number;
+  inputLimitHint?: string;
 }
 
 interface EngineEvents {
@@ -80,8 +87,12 @@ export class Engine {
   private readonly downloadLimit: number;
   private readonly pollIntervalMs: number;
   private readonly jobTimeoutMs: number;
+  private readonly images: ImageSource;
+  readonly uploads: UploadCache;
 
   constructor(private readonly opts: EngineOptions) {
+    this.images = new ImageSource({ projectDir: opts.projectDir, db: async () => opts.db, maxBytes: opts.inputLimitBytes, limitHint: opts.inputLimitHint });
+    this.uploads = new UploadCache(opts.db, opts.log);
     this.downloadLimit = opts.downloadLimitBytes ?? 200 * 1024 * 1024;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 30 * 60 * 1000;
@@ -193,7 +204,8 @@ export class Engine {
     try {
       if (!job.requestId) {
         job.attempts++;
-        const submitted = await provider.submit({ model: job.model, input: job.input, signal });
+        const input = await this.resolveImages(job, provider, signal);
+        const submitted = await provider.submit({ model: job.model, input, signal });
         job.requestId = submitted.requestId;
         job.handle = submitted.handle;
         job.state = 'submitted';
@@ -220,9 +232,10 @@ export class Engine {
       if (!last) throw new ProviderError('bad_response', job.provider, 'The job ended without a status.');
       if (last.state === 'canceled') return this.finishCanceled(job);
       if (last.state === 'failed') {
-        const err = last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`);
-        // Past our deadline the provider may still be running (and billing) it: stop it there.
-        if (err.kind === 'timeout') await provider.cancel(ref).catch((e: unknown) => this.opts.log.warn(`job ${job.id}: could not cancel the timed-out job at ${job.provider}: ${this.scrub(e instanceof Error ? e.message : String(e))}`));
+        let err = last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`);
+        // We stopped watching (deadline, or status checks that kept failing) while the provider
+        // may still be running (and billing) it: stop it there, and say so.
+        if (err.kind === 'timeout' || (last.providerStatus === 'error' && ['network', 'provider_down', 'rate_limited'].includes(err.kind))) err = await this.cancelAbandoned(job, provider, ref, err);
         return this.finishFailed(job, err);
       }
       const result = await provider.result(ref, signal);
@@ -242,6 +255,38 @@ export class Engine {
       return this.finishFailed(job, e);
     } finally {
       slots.release();
+    }
+  }
+
+  /** The input to send: image paths and `product:` references read, checked and uploaded (see
+   * imageInputs.ts). The job keeps its input as written and records lineage and what was sent. */
+  private async resolveImages(job: JobRecord, provider: Provider, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const fields = imageFieldsOf(this.modelInfo(job.provider, job.model), await createSchemaCache(this.opts.projectDir).get(job.provider, job.model));
+    if (fields.length === 0) return job.input;
+    const baseDir = job.sourceFile ? path.dirname(projectFile(this.opts.projectDir, job.sourceFile)) : this.opts.projectDir;
+    try {
+      const r = await resolveImageInputs(job.input, fields, this.images, baseDir, (image) => this.uploads.urlFor(provider, image, signal));
+      job.inputs = r.inputs.length ? r.inputs : undefined;
+      job.sentInputs = Object.keys(r.sent).length ? r.sent : undefined;
+      for (const [field, value] of Object.entries(r.sent)) this.opts.log.info(`job ${job.id} ${field}: ${this.scrub(value)}`);
+      return r.input;
+    } catch (e) {
+      if (!(e instanceof ImageInputError)) throw e;
+      throw new ProviderError('validation', job.provider, `"${e.ref.field}": ${e.message} Nothing was sent.`, { fieldErrors: [{ path: e.ref.at, message: e.message }] });
+    }
+  }
+
+  /** Cancel a job we gave up watching; the error then says whether that worked. */
+  private async cancelAbandoned(job: JobRecord, provider: Provider, ref: JobRef, err: ProviderError): Promise<ProviderError> {
+    const name = providerDisplayName(job.provider);
+    const extra = { status: err.status, retryAfterMs: err.retryAfterMs, fieldErrors: err.fieldErrors };
+    try {
+      await provider.cancel(ref);
+      return new ProviderError(err.kind, err.provider, `${err.message} The job was canceled at ${name}, so it does not keep running unseen.`, extra);
+    } catch (e) {
+      const why = this.scrub(e instanceof Error ? e.message : String(e));
+      this.opts.log.warn(`job ${job.id}: could not cancel the abandoned job at ${job.provider}: ${why}`);
+      return new ProviderError(err.kind, err.provider, `${err.message} Canceling it at ${name} failed too (${why.slice(0, 200)}): check your ${name} dashboard.`, extra);
     }
   }
 
@@ -363,7 +408,13 @@ export class Engine {
       const id = `${job.id}-${i}`;
       ids.push(id);
       if (await this.opts.db.getProduct(id)) continue; // stored before a restart
-      const bytes = await this.fetchArtifact(job.provider, artifact, signal);
+      const bytes = await this.fetchArtifact(job.provider, artifact, signal).catch(async (e: unknown) => {
+        // A 4xx on the download: the adapter may have a fresh URL (Civitai's signed URLs expire
+        // within minutes, so a big batch outlives them) or know the output is gone (Replicate).
+        const provider = this.provider(job.provider);
+        if (!provider.refreshArtifact || !isProviderError(e) || !e.status || e.status < 400 || e.status >= 500) throw e;
+        return this.fetchArtifact(job.provider, await provider.refreshArtifact(this.ref(job), artifact, e.status, signal), signal);
+      });
       const checked = await checkDownloaded(bytes, artifact.mediaType, { minSide: artifact.kind === 'image' ? MIN_OUTPUT_SIDE : 1 }).catch((e: unknown) => {
         throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message} Retry the job; if the output is broken again, open the log and report the model.`) : e;
       });
@@ -431,7 +482,10 @@ export class Engine {
   private thumbnail(product: ProductRecord, file: string): void {
     makeThumbnails(file, thumbsDir(this.opts.projectDir), product.id)
       .then((t) => this.emit('thumbnail', { productId: product.id, ...t }))
-      .catch((e: unknown) => this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`));
+      .catch((e: unknown) => {
+        // Without sharp the gallery shows the original; that is said once (sharp.ts), not per product.
+        if (!(e instanceof SharpUnavailableError)) this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`);
+      });
   }
 
   private productRecord(job: JobRecord, result: JobResult, info: ModelInfo | undefined, id: string, index: number, checked: { mediaType: string; ext: string; kind: 'image' | 'video' | 'audio'; width?: number; height?: number }, artifact: Artifact): ProductRecord {
@@ -467,6 +521,7 @@ export class Engine {
       tags: [],
       notes: '',
       outputIndex: index,
+      ...(job.inputs?.length ? { inputs: job.inputs } : {}),
     };
   }
 

@@ -13,6 +13,8 @@ import { applyEdits, modify, parseTree } from 'jsonc-parser';
 import type { SchemaCache } from '../providers/registry.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
+import { acceptImageReferences } from './imageFields.ts';
+import { imageFieldsOf } from './imageInputs.ts';
 
 const SCHEMAS_DIR = '.artfactory/schemas';
 
@@ -110,11 +112,18 @@ function isSchemaMap(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** The text of a model's schema file: the envelope with the model's input, as a hint schema.
+ * Image fields take paths and product: references too: their descriptions say so. */
+export function modelSchemaText(provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): string {
+  const forEditor = acceptImageReferences(inputSchema, imageFieldsOf(info, inputSchema));
+  return JSON.stringify(hintSchema(envelopeSchema(forEditor, provider, model)), null, 2);
+}
+
 /** Writes the model's schema into the project (a hint schema, see above); returns its
  * project-relative path. */
-export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema): Promise<string> {
+export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): Promise<string> {
   const rel = modelSchemaPath(provider, model);
-  await writeFileAtomic(path.join(projectDir, rel), JSON.stringify(hintSchema(envelopeSchema(inputSchema, provider, model)), null, 2));
+  await writeFileAtomic(path.join(projectDir, rel), modelSchemaText(provider, model, inputSchema, info));
   await writeFileAtomic(inputCachePath(projectDir, provider, model), JSON.stringify(inputSchema));
   return rel;
 }

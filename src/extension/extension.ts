@@ -6,8 +6,9 @@ import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
 import type { Provider, ProviderContext, ProviderFactory } from '../providers/types.ts';
 import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
+import type { ProductRecord } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
-import { translateInput } from '../engine/reuse.ts';
+import { exactModel, translateInput } from '../engine/reuse.ts';
 import { parseParamFile } from '../engine/paramFile.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
@@ -21,6 +22,10 @@ import { ProjectsView } from './projectsView.ts';
 import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
+import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
+import { useAsInput } from './useAsInput.ts';
+import { warnWhenSharpIsMissing } from './sharpWarning.ts';
+import { showWalkthroughOnce } from './walkthrough.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -31,7 +36,7 @@ export interface ArtFactoryApi {
 
 export async function activate(context: vscode.ExtensionContext): Promise<ArtFactoryApi> {
   const log = new OutputLog();
-  context.subscriptions.push(log);
+  context.subscriptions.push(log, warnWhenSharpIsMissing(log));
   const keys = new KeyStore(context.secrets, log);
 
   // Settings are read at call time (getters), so a changed base URL or limit applies without a reload.
@@ -42,6 +47,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     },
     get limits() {
       return providerLimits(id);
+    },
+    get allowMatureContent() {
+      return id === 'civitai' && settings.civitaiAllowMatureContent();
     },
     log,
   });
@@ -77,6 +85,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       pollIntervalMs: settings.pollIntervalMs(),
       jobTimeoutMs: settings.jobTimeoutMs(),
       allowLoopbackHttp: settings.allowLoopbackHttp(),
+      inputLimitBytes: settings.inputLimitBytes(),
+      inputLimitHint: INPUT_LIMIT_SETTING,
     });
     engine.on('job', (job) => {
       jobsViewRef.current?.update(session.dir, job);
@@ -118,7 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   };
 
   // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
-  const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
+  const schemaFor = async (doc: vscode.TextDocument, providerId: string, model: string, allowFetch: boolean) => {
     const project = projects.forUri(doc.uri);
     const cache = project ? createSchemaCache(project.dir) : undefined;
     const cached = await cache?.get(providerId, model);
@@ -128,8 +138,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     const schema = await provider.getInputSchema(model);
     await cache?.set(providerId, model, schema);
     return schema;
-  }, ensureSchemaOf);
-  context.subscriptions.push(paramFiles);
+  };
+  const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
+  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
+  context.subscriptions.push(imageInputs, paramFiles);
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const followActiveProject = () => {
@@ -143,25 +155,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     log,
     execute: (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args),
     tileSize: () => vscode.workspace.getConfiguration('artFactory').get<number>('gallery.tileSize', 180),
-    recipesFor: async (products) => {
+    recipesFor: async (products, opts) => {
+      // Re-run runs the exact version the product recorded (Replicate: owner/name:version).
+      const modelOf = (p: ProductRecord) => (opts?.exact ? exactModel(p, registry.get(p.provider)) : p.model);
       const foreign = products.find((p) => !registry.get(p.provider));
-      if (!foreign) return products.map((p) => ({ provider: p.provider, model: p.model, input: p.input }));
+      if (!foreign) return products.map((p) => ({ provider: p.provider, model: modelOf(p), input: p.input }));
       const tool = typeof foreign.input.tool === 'string' ? foreign.input.tool : foreign.provider;
       const model = await generator.pickModel(`Made by ${tool}: pick a model to make it again with its parameters`);
       if (!model) return undefined;
       const schema = await registry.inputSchema(model.provider, model.id);
       return products.map((p) =>
-        registry.get(p.provider) ? { provider: p.provider, model: p.model, input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
+        registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
     },
     check: (recipes) => generator.checkSpecs(recipes),
     schemaRef,
-    run: async (dir, recipes, title) => {
+    run: async (dir, recipes, title, sourceFile) => {
       const session = projects.get(dir);
       if (!session) throw new Error('That project is no longer open.');
       // Not awaited: the notification follows the jobs and reports how they end.
       const start = (): void =>
-        void generator.run(session, recipes, { title }).catch(async (e: unknown) => {
+        void generator.run(session, recipes, { title, sourceFile }).catch(async (e: unknown) => {
           const { message, actions } = describeProviderError(e);
           log.error(`${title}: ${message}`);
           const b = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(message)}`, ...actions);
@@ -171,6 +185,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
         });
       start();
     },
+    useAsInput: (items) => useAsInput({ registry, generator }, items),
   });
   galleryRef.current = gallery;
   context.subscriptions.push(gallery);
@@ -197,6 +212,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
   // Schemas the projects' parameter files name but do not have yet, made before they are opened.
   void projects.rescan().then(() => ensureProjectSchemas(projects, ensureSchemaOf, log));
+  context.subscriptions.push(showWalkthroughOnce(context));
 
   return {
     version: 1,

@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { rebaseImagePaths } from '../engine/imageFields.ts';
 import type { Logger } from '../providers/types.ts';
 import { thumbnailPaths } from '../media/thumbnails.ts';
 import { projectFile, readSidecar, sidecarPath, thumbsDir } from '../storage/index.ts';
@@ -24,16 +25,19 @@ export interface GalleryDeps {
   tileSize(): number;
   /** Provider, model and input to make each product again: its own, or, when its provider is
    * not here (an imported image), a model the user picks once, with the parameters carried
-   * over. Undefined when the user backs out. */
-  recipesFor(products: ProductRecord[]): Promise<Recipe[] | undefined>;
+   * over. Undefined when the user backs out. `exact`: pin the model version the product
+   * recorded (Re-run), where the provider can. */
+  recipesFor(products: ProductRecord[], opts?: { exact?: boolean }): Promise<Recipe[] | undefined>;
+  /** "Use as Input…": a new parameter file whose image field names these products. */
+  useAsInput(items: { project: string; product: ProductRecord }[]): Promise<string | undefined>;
   /** A parameter file's checks (the model's schema) for recipes: the first problem of each
    * recipe that has one, by index. */
   check(recipes: Recipe[]): Promise<{ index: number; problem: string }[]>;
   /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
   schemaRef(dir: string, provider: string, model: string, fromDir: string): Promise<string>;
   /** Start recipes in a project like a Generate: progress with cancel, and a notification when
-   * they finish or fail. */
-  run(project: string, recipes: Recipe[], title: string): Promise<void>;
+   * they finish or fail. Relative image paths resolve against `sourceFile`, as the first time. */
+  run(project: string, recipes: Recipe[], title: string, sourceFile?: string): Promise<void>;
 }
 
 export interface Recipe {
@@ -147,6 +151,8 @@ class GalleryPanel {
           case 'rerun':
           case 'rerunNewSeed':
             return this.rerun(items, action === 'rerunNewSeed');
+          case 'useAsInput':
+            return this.deps.useAsInput(items);
           case 'copyPrompt':
             await vscode.env.clipboard.writeText(items.map((i) => i.product.prompt ?? '').join('\n\n'));
             return 'Prompt copied.';
@@ -175,7 +181,13 @@ class GalleryPanel {
   private async openAsParamFile(project: string, product: ProductRecord, recipe: Recipe): Promise<void> {
     const paramsDir = path.join(project, 'params');
     await fs.mkdir(paramsDir, { recursive: true });
-    const body = { $schema: await this.deps.schemaRef(project, recipe.provider, recipe.model, paramsDir), ...recipe };
+    // Image paths were relative to the product's own parameter file.
+    const from = product.sourceFile ? path.dirname(projectFile(project, product.sourceFile)) : project;
+    const body = {
+      $schema: await this.deps.schemaRef(project, recipe.provider, recipe.model, paramsDir),
+      ...recipe,
+      input: rebaseImagePaths(recipe.input, product.inputs, from, paramsDir),
+    };
     let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
     for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
     await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });
@@ -185,7 +197,7 @@ class GalleryPanel {
   /** Re-run: the checks a parameter file gets first (nothing is sent when one fails, and the
    * user is told why, with the way to fix it), then one Generate per project, which reports. */
   private async rerun(items: { project: string; product: ProductRecord }[], newSeed: boolean): Promise<string | undefined> {
-    const recipes = await this.deps.recipesFor(items.map((i) => i.product));
+    const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true });
     if (!recipes) return;
     const runs = recipes.map((r) => ({ ...r, input: newSeed ? { ...r.input, seed: Math.floor(Math.random() * 2 ** 31) } : { ...r.input } }));
     const problems = await this.deps.check(runs);
@@ -198,9 +210,16 @@ class GalleryPanel {
         .then((b) => b && this.openAsParamFile(items[index].project, items[index].product, runs[index]));
       return `Not sent: ${problem}.`;
     }
-    const byProject = new Map<string, Recipe[]>();
-    for (const [i, { project }] of items.entries()) byProject.set(project, [...(byProject.get(project) ?? []), runs[i]]);
-    for (const [project, list] of byProject) await this.deps.run(project, list, `Re-run of ${list.length} product${list.length === 1 ? '' : 's'}`);
+    // One Generate per project and parameter file: relative image paths resolve against the
+    // product's parameter file, as the first time.
+    const groups = new Map<string, { project: string; sourceFile?: string; recipes: Recipe[] }>();
+    for (const [i, { project, product }] of items.entries()) {
+      const key = `${project}\0${product.sourceFile ?? ''}`;
+      const group = groups.get(key) ?? { project, sourceFile: product.sourceFile, recipes: [] };
+      group.recipes.push(runs[i]);
+      groups.set(key, group);
+    }
+    for (const g of groups.values()) await this.deps.run(g.project, g.recipes, `Re-run of ${g.recipes.length} product${g.recipes.length === 1 ? '' : 's'}`, g.sourceFile);
     return `Started ${runs.length} job${runs.length === 1 ? '' : 's'}.`;
   }
 

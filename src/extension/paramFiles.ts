@@ -38,6 +38,8 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
 
   constructor(
     private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>,
+    /** Problems of image inputs (files and products), each at its field. */
+    private readonly imageProblems: (doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined) => Promise<ParamDiagnostic[]> = async () => [],
     /** Makes the model's schema file a `$schema` names when the project has none yet. */
     private readonly ensureSchema?: (file: string, text: string) => Promise<void>,
   ) {
@@ -49,6 +51,12 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this.register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
+    // An image that appears, changes or goes may fix or break an image field of an open file.
+    const images = this.register(vscode.workspace.createFileSystemWatcher('**/*.{png,jpg,jpeg,webp,gif,avif,PNG,JPG,JPEG,WEBP,GIF,AVIF}'));
+    const recheck = () => vscode.workspace.textDocuments.forEach((d) => this.schedule(d));
+    this.register(images.onDidCreate(recheck));
+    this.register(images.onDidChange(recheck));
+    this.register(images.onDidDelete(recheck));
     for (const d of vscode.workspace.textDocuments) this.schedule(d);
   }
 
@@ -76,6 +84,7 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     if (parsed.value && !problems.some((p) => p.severity === 'error')) {
       const schema = await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch);
       if (schema) problems = problems.concat(validateInput(parsed, schema));
+      problems = problems.concat(await this.imageProblems(doc, parsed, schema));
     }
     const jsonReportsSyntax = vscode.workspace.getConfiguration('json', doc.uri).get<boolean>('validate.enable', true);
     this.diagnostics.set(doc.uri, problems.filter((p) => !(p.syntax && jsonReportsSyntax)).map(toVsDiagnostic));

@@ -36,10 +36,12 @@ export function providerLimits(provider: string): Partial<RateLimits> {
 
 export const settings = {
   sampleEnabled: (): boolean => cfg().get<boolean>('providers.sample.enabled', true),
+  civitaiAllowMatureContent: (): boolean => cfg().get<boolean>('providers.civitai.allowMatureContent', false),
   jobTimeoutMs: (): number => cfg().get<number>('jobs.timeoutMinutes', 30) * 60_000,
   pollIntervalMs: (): number => cfg().get<number>('jobs.pollIntervalMs', 1000),
   confirmAbove: (): number => cfg().get<number>('generate.confirmAbove', 8),
   downloadLimitBytes: (): number => cfg().get<number>('downloads.maxMegabytes', 200) * 1024 * 1024,
+  inputLimitBytes: (): number => cfg().get<number>('inputs.maxMegabytes', 50) * 1024 * 1024,
   backupCount: (): number => cfg().get<number>('backups.count', 5),
   globalTemplatesFolder: (): string => cfg().get<string>('templates.globalFolder', '').trim(),
   /** Loopback http is allowed only when an override points there. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorKind } from './errors.ts';
 import { walkSidecars } from './sidecars.ts';
-import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, TemplateRecord } from './types.ts';
+import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, TemplateRecord, UploadRecord } from './types.ts';
 import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
@@ -130,6 +130,9 @@ class WorkerDb implements ProjectDb {
   countBefore = (q: ProductQuery, at: ProductKey) => this.call<number>('countBefore', q, at);
   countProducts = () => this.call<number>('countProducts');
   facets = () => this.call<{ providers: string[]; models: string[]; tags: string[] }>('facets');
+  usedIn = (id: string, limit?: number) => this.call<ProductPage>('usedIn', id, limit);
+  getUpload = (provider: string, sha256: string) => this.call<UploadRecord | undefined>('getUpload', provider, sha256);
+  putUpload = (u: UploadRecord) => this.call<void>('putUpload', u);
   putJob = (j: JobRecord) => this.call<void>('putJob', j);
   getJob = (id: string) => this.call<JobRecord | undefined>('getJob', id);
   listJobs = (filter?: { states?: JobState[]; limit?: number }) => this.call<JobRecord[]>('listJobs', filter ?? {});

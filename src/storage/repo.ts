@@ -3,7 +3,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { JobState } from '../providers/types.ts';
 import { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
-import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, TemplateRecord } from './types.ts';
+import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, TemplateRecord, UploadRecord } from './types.ts';
 
 const MAX_LIMIT = 1000;
 
@@ -128,6 +128,10 @@ export class Repo {
     }
     this.db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, p.prompt ?? '', p.negativePrompt ?? '']);
     for (const tag of new Set(p.tags)) this.db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, tag]);
+    this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
+    for (const i of Array.isArray(p.inputs) ? p.inputs : []) {
+      if (i && typeof i.field === 'string') this.db.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
+    }
   }
 
   putProduct(p: ProductRecord): void {
@@ -159,6 +163,7 @@ export class Repo {
         if (!r) continue;
         this.db.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
         this.db.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
+        this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [id]);
         this.db.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
       }
     });
@@ -175,6 +180,16 @@ export class Repo {
       models: col('SELECT DISTINCT model FROM products ORDER BY model'),
       tags: col('SELECT tag FROM product_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT 500'),
     };
+  }
+
+  /** Products with an input from product `id`, newest first (an index lookup per product). */
+  usedIn(id: string, limit = 100): ProductPage {
+    const total = Number(this.all('SELECT COUNT(DISTINCT product_id) AS n FROM product_inputs WHERE source_id = ?', [id])[0].n);
+    const rows = this.all(
+      'SELECT p.json FROM products p WHERE p.id IN (SELECT product_id FROM product_inputs WHERE source_id = ?) ORDER BY p.created_at DESC, p.id DESC LIMIT ?',
+      [id, Math.max(1, Math.min(MAX_LIMIT, limit))],
+    );
+    return { items: rows.map((r) => JSON.parse(String(r.json)) as ProductRecord), total };
   }
 
   /** The WHERE clause of a query's filters (not its page); `none` when nothing can match. */
@@ -288,6 +303,19 @@ export class Repo {
     }
     params.push(Math.max(1, Math.min(100_000, filter.limit ?? 10_000)));
     return this.all(`SELECT json FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, params).map((r) => JSON.parse(String(r.json)) as JobRecord);
+  }
+
+  // the upload cache
+
+  getUpload(provider: string, sha256: string): UploadRecord | undefined {
+    const r = this.all('SELECT url, expires_at FROM uploads WHERE provider = ? AND sha256 = ?', [provider, sha256])[0];
+    return r ? { provider, sha256, url: String(r.url), expiresAt: Number(r.expires_at) } : undefined;
+  }
+
+  putUpload(u: UploadRecord): void {
+    // Expired entries go as new ones come, so the table holds only what may still be used.
+    this.db.run('DELETE FROM uploads WHERE expires_at < ?', [Date.now()]);
+    this.db.run('INSERT OR REPLACE INTO uploads (provider, sha256, url, expires_at) VALUES (?,?,?,?)', [u.provider, u.sha256, u.url, Math.min(u.expiresAt, Number.MAX_SAFE_INTEGER)]);
   }
 
   // templates

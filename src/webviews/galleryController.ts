@@ -7,6 +7,7 @@ import { thumbnailPaths } from '../media/thumbnails.ts';
 import { projectFile, thumbsDir } from '../storage/project.ts';
 import { writeSidecar } from '../storage/sidecars.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
+import { productLineage } from './lineage.ts';
 import { DEFAULT_FILTER, Filter, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
 
 export interface GalleryProject {
@@ -276,6 +277,11 @@ export class GalleryController {
         if (!found) throw new Error('That product no longer exists.');
         const detail: ProductDetail = { tile: this.productTile(found.project, found.product), record: found.product as unknown as Record<string, unknown>, path: projectFile(found.project, found.product.file) };
         return detail;
+      }
+      case 'lineage': {
+        const found = await this.find((params as { id: string }).id);
+        if (!found) throw new Error('That product no longer exists.');
+        return productLineage(await this.project(found.project)!.db(), found.product, (p) => this.productTile(found.project, p));
       }
       case 'update': {
         const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };

@@ -75,7 +75,21 @@ export const ProductDetail = z.object({
 });
 export type ProductDetail = z.infer<typeof ProductDetail>;
 
-export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet'] as const;
+/** Lineage for the detail view: what a product was made from, and what was made from it. */
+export const LineageSource = z.object({
+  /** The input field, `image_url` or `image_urls.1`. */
+  field: z.string().max(200),
+  /** The source product's tile, when it still exists. */
+  tile: Tile.optional(),
+  product: z.string().max(100).nullable(),
+  /** The path as the parameter file wrote it, when the input was a file. */
+  path: z.string().max(4000).nullable(),
+});
+export type LineageSource = z.infer<typeof LineageSource>;
+export const Lineage = z.object({ madeFrom: z.array(LineageSource).max(100), usedIn: z.array(Tile).max(200), usedInTotal: z.number().int().min(0) });
+export type Lineage = z.infer<typeof Lineage>;
+
+export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet', 'useAsInput'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const ids = z.array(id).min(1).max(1000);
@@ -102,6 +116,7 @@ export const Requests = {
     .strict(),
   facets: z.object({}).strict(),
   getProduct: z.object({ id }).strict(),
+  lineage: z.object({ id }).strict(),
   update: z.object({ ids, patch: Patch }).strict(),
   action: z.object({ ids, action: z.enum(ACTIONS) }).strict(),
 };

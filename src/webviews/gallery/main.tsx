@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, u
 import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { focusIndex, initialGrid, reduceGrid, type GridState, type LiveMessage } from './gridState.ts';
 import { isEditable, useUndoKey } from './keys.ts';
+import { Lineage } from './Lineage.tsx';
 import { StatusLine } from './StatusLine.tsx';
 import { onHostMessage, readSaved, request, saveState, viewChanged, vscode, type SavedState } from './rpc.ts';
 // The controls are vscode-elements (Lit web components), imported one by one so the bundle
@@ -213,8 +214,9 @@ function Help({ onClose }: { onClose: () => void }) {
 }
 
 /** A product's detail. It takes the grid's keys: f, 1–5 and 0, Delete, and ← → for the
- * previous and next product (`onStep` moves the grid's focus, which this view follows). */
-function Detail({ id, onClose, onAction, onUpdate, onStep }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onStep: (delta: number) => void }) {
+ * previous and next product (`onStep` moves the grid's focus, which this view follows);
+ * `onOpen` shows another product (one it was made from, or made into). */
+function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onStep: (delta: number) => void; onOpen: (id: string) => void }) {
   const [d, setD] = useState<ProductDetail | undefined>();
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
@@ -285,6 +287,7 @@ function Detail({ id, onClose, onAction, onUpdate, onStep }: { id: string; onClo
                 {(
                   [
                     ['reuse', 'Reuse Parameters'],
+                    ['useAsInput', 'Use as Input…'],
                     ['saveTemplate', 'Save as Template'],
                     ['rerun', 'Re-run (same seed)'],
                     ['rerunNewSeed', 'Re-run (new seed)'],
@@ -299,6 +302,7 @@ function Detail({ id, onClose, onAction, onUpdate, onStep }: { id: string; onClo
                   </Button>
                 ))}
               </div>
+              <Lineage id={id} onOpen={onOpen} />
               <vscode-divider />
               <label>
                 Tags (comma separated)
@@ -424,7 +428,8 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   const arrivedMeanwhile = useRef<LiveMessage[] | undefined>();
   /** After a new first page: where to scroll (a saved position, else to the focus). */
   const scrollAfterPage = useRef<{ top?: number } | undefined>(saved ? { top: saved.scrollTop } : undefined);
-  const [view, setView] = useState<{ kind: 'grid' } | { kind: 'detail' } | { kind: 'compare'; ids: string[] } | { kind: 'help' }>({ kind: 'grid' });
+  // The detail view shows the focused product, or `id` (a product it was made from, or into).
+  const [view, setView] = useState<{ kind: 'grid' } | { kind: 'detail'; id?: string } | { kind: 'compare'; ids: string[] } | { kind: 'help' }>({ kind: 'grid' });
   const [announce, setAnnounce] = useState('');
   const [filtersOpen, setFiltersOpen] = useState(false);
   /** What Undo restores, as the host says (it holds the deleted products until the panel closes). */
@@ -637,6 +642,8 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
     if (!ids.length) return;
     try {
       const note = await request<string | null>('action', { ids, action });
+      // A product opened from another's detail goes: the detail follows the grid's focus again.
+      if (action === 'delete') setView((v) => (v.kind === 'detail' && v.id && ids.includes(v.id) ? { kind: 'detail' } : v));
       if (action === 'delete') setAnnounce(`Deleted ${ids.length} product${ids.length > 1 ? 's' : ''}. Ctrl+Z (Cmd+Z) brings ${ids.length > 1 ? 'them' : 'it'} back.`);
       else if (note) setAnnounce(note);
     } catch (e) {
@@ -653,11 +660,12 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
 
   /** The detail view shows the focused product; ← → step to the previous or next product. */
   const step = (delta: number) => {
+    setView({ kind: 'detail' });
     for (let i = focus + delta; i >= 0 && i < tiles.length; i += delta) {
       if (tiles[i].kind === 'product') return moveTo(i, false);
     }
   };
-  const detailId = view.kind === 'detail' && tiles[focus]?.kind === 'product' ? tiles[focus].id : undefined;
+  const detailId = view.kind !== 'detail' ? undefined : view.id ?? (tiles[focus]?.kind === 'product' ? tiles[focus].id : undefined);
   // The product in the detail view was deleted and nothing is left to show: back to the grid.
   useEffect(() => {
     if (view.kind === 'detail' && !detailId) closeOverlay();
@@ -886,6 +894,9 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
             <Button onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
               Compare
             </Button>
+            <Button aria-label={`Use as input: the ${selectedProducts().length} selected products…`} onClick={() => void act('useAsInput', selectedProducts())} disabled={selectedProducts().length === 0}>
+              Use as Input…
+            </Button>
             <Button aria-label={`Export the ${selectedProducts().length} selected products…`} onClick={() => void act('export', selectedProducts())} disabled={selectedProducts().length === 0}>
               Export…
             </Button>
@@ -929,7 +940,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
         )}
       </div>
       <StatusLine text={announce} onDone={() => setAnnounce('')} />
-      {view.kind === 'detail' && detailId && <Detail id={detailId} onClose={closeOverlay} onAction={act} onUpdate={update} onStep={step} />}
+      {view.kind === 'detail' && detailId && <Detail id={detailId} onClose={closeOverlay} onAction={act} onUpdate={update} onStep={step} onOpen={(pid) => setView({ kind: 'detail', id: pid })} />}
       {view.kind === 'compare' && <Compare ids={view.ids} onClose={closeOverlay} />}
       {view.kind === 'help' && <Help onClose={closeOverlay} />}
     </div>
