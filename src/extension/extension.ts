@@ -211,7 +211,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
   context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
   // Schemas the projects' parameter files name but do not have yet, made before they are opened.
-  void projects.rescan().then(() => ensureProjectSchemas(projects, ensureSchemaOf, log));
+  void projects
+    .rescan()
+    .then(() => ensureProjectSchemas(projects, ensureSchemaOf, log))
+    .catch((e: unknown) => log.warn(`could not make the schemas parameter files name: ${e instanceof Error ? e.message : String(e)}`));
   context.subscriptions.push(showWalkthroughOnce(context));
 
   return {

@@ -77,8 +77,9 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
   async check(doc: vscode.TextDocument, allowFetch: boolean): Promise<CheckedParamFile> {
     const parsed = parseParamFile(doc.getText());
     if (this.ensureSchema && !this.ensured.has(doc.uri.toString())) {
+      // In the background: it may ask the provider, and the check must not wait for that.
       this.ensured.add(doc.uri.toString());
-      await this.ensureSchema(doc.uri.fsPath, doc.getText()).catch(() => undefined);
+      void this.ensureSchema(doc.uri.fsPath, doc.getText()).catch(() => undefined);
     }
     let problems = [...parsed.diagnostics];
     if (parsed.value && !problems.some((p) => p.severity === 'error')) {
