@@ -183,6 +183,17 @@ test('recreated from its creation-time HTML (as VS Code shows a hidden panel aga
   // Keys work at once, on the focused product.
   await press('3');
   await until('the rating saved', async () => (await g.db.getProduct(focused))?.rating === 3);
+  // Hidden before its page ever ran, so nothing was saved: the HTML's old page is painted, and
+  // the current one replaces it at once.
+  g.hidden = true;
+  const later = { ...fakeProduct(30_001), id: 'PHIDDEN2', createdAt: new Date(Date.UTC(2028, 0, 2)).toISOString() };
+  await g.db.putProduct(later);
+  await g.page.evaluate(() => sessionStorage.clear());
+  g.hidden = false;
+  await g.recreate();
+  await g.page.waitForSelector('#tile-PHIDDEN2');
+  assert.deepEqual((await tileIds()).slice(0, 2), ['PHIDDEN2', 'PHIDDEN']);
+  assert.match((await g.page.locator('.count').textContent()) ?? '', new RegExp(`^\\s*${total + 1} items`));
 });
 
 test('the detail view takes the grid keys: f, 1–5, ← → through the products, Delete; unrated stars are outlines', async () => {
@@ -231,14 +242,14 @@ test('c with fewer than two selected says why; Fit shows whole images and is rem
   await g.page.waitForSelector('[role=gridcell] img');
   assert.equal(await objectFit(), 'cover');
   await fit.click();
-  assert.equal(await objectFit(), 'contain');
-  const sent = g.received.filter((m) => (m as { type?: string }).type === 'stateChanged').at(-1) as { fit?: boolean };
-  assert.equal(sent.fit, true, 'the host is told (it remembers it for the next gallery)');
+  await until('whole images', async () => (await objectFit()) === 'contain');
+  // The host is told (it remembers it for the next gallery).
+  await until('the host told', async () => (g.received.filter((m) => (m as { type?: string }).type === 'stateChanged').at(-1) as { fit?: boolean } | undefined)?.fit === true);
   await g.recreate();
   await g.page.waitForSelector('[role=gridcell] img');
   assert.equal(await objectFit(), 'contain', 'kept when the webview is recreated');
   await g.page.locator('vscode-button.fit-toggle').click();
-  assert.equal(await objectFit(), 'cover');
+  await until('filled again', async () => (await objectFit()) === 'cover');
 });
 
 test('an imported image without a prompt is called by its file name; the help keeps keys next to what they do', async () => {

@@ -49,8 +49,8 @@ const KEYS: [string, string][] = [
 
 /** The state the webview starts from. The page in the HTML was read when the panel was
  * created; a webview VS Code recreates (after being hidden, or after a reload) gets the same
- * HTML again, so it restores its own saved state and asks the host for the current page
- * instead. The HTML's page is used only by a new panel (or one shown for another scope). */
+ * HTML again, so it restores its own saved state instead. The HTML's page is painted only by
+ * a new panel (or one shown for another scope), and only until the current one comes. */
 function readInitial(): { init: InitialState; saved?: SavedState } {
   const el = document.getElementById('initial-state');
   const parsed = InitialState.safeParse(el ? JSON.parse(el.textContent || '{}') : {});
@@ -410,7 +410,8 @@ function Compare({ ids, onClose }: { ids: string[]; onClose: () => void }) {
 }
 
 function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
-  // A recreated webview restores what it saved and asks for the page; a new panel uses the HTML's.
+  // A recreated webview restores what it saved; a new panel paints the HTML's page. Both ask
+  // for the current one at once (below).
   const [grid, dispatch] = useReducer(reduceGrid, undefined, () => (saved ? initialGrid(saved.filter, undefined, saved) : initialGrid(init.filter, init.page)));
   const { filter, tiles, total } = grid;
   const focus = focusIndex(grid);
@@ -496,10 +497,12 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
     }
   }, []);
 
-  // A recreated webview catches up: the current page and the filters' choices.
+  // Every webview catches up at once: the current page and the filters' choices. A recreated
+  // one has only its saved state; a new one painted the HTML's page, which may be old already
+  // (VS Code can hide a panel before its page first runs, and then recreates it from that HTML
+  // with nothing saved).
   useEffect(() => {
-    if (!saved) return;
-    void refetch(saved.filter);
+    void refetch(filter);
     void request<Facets>('facets', {}).then(setFacets, () => undefined);
   }, []);
 
