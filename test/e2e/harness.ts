@@ -104,6 +104,7 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
         await input.fill(`>${title}`);
         if (await row.waitFor({ timeout: 5_000 }).then(() => true, () => attempt >= 6)) break;
         await page.keyboard.press('Escape');
+        await input.waitFor({ state: 'hidden' });
       }
       await row.waitFor({ timeout: 5_000 });
       await page.keyboard.press('Enter');
