@@ -114,8 +114,11 @@ before(async () => {
   // The Get Started walkthrough opens by itself on a first start, beside the editor (in
   // code-server even with workbench.welcomePage.walkthroughs.openOnInstall off): close it, so
   // the gallery and the parameter file share one editor group as the steps intend.
-  await until('the walkthrough', async () => (await cs.page.locator('.tab', { hasText: 'Walkthrough' }).count()) > 0, 20_000).catch(() => undefined);
-  await cs.command('View: Close All Editor Groups');
+  const walkthrough = cs.page.locator('.tab', { hasText: 'Walkthrough' });
+  if (await until('the walkthrough', async () => (await walkthrough.count()) > 0, 20_000).then(() => true, () => false)) {
+    await walkthrough.locator('.codicon-close').click();
+    await until('the walkthrough closed', async () => (await walkthrough.count()) === 0, 20_000);
+  }
 });
 
 after(async () => {

@@ -98,13 +98,17 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
       // Right after start-up the palette may answer before the extension's commands are known
       // (or before a `when` clause holds): close it and ask again.
+      // (A palette that closes under us, e.g. when an editor opens by itself, is asked again too.)
       for (let attempt = 1; ; attempt++) {
-        await page.keyboard.press('F1');
-        await input.waitFor({ state: 'visible' });
-        await input.fill(`>${title}`);
-        if (await row.waitFor({ timeout: 5_000 }).then(() => true, () => attempt >= 6)) break;
+        const listed = async () => {
+          await page.keyboard.press('F1');
+          await input.waitFor({ state: 'visible', timeout: 10_000 });
+          await input.fill(`>${title}`, { timeout: 10_000 });
+          await row.waitFor({ timeout: 5_000 });
+        };
+        if (await listed().then(() => true, () => attempt >= 6)) break;
         await page.keyboard.press('Escape');
-        await input.waitFor({ state: 'hidden' });
+        await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
       }
       await row.waitFor({ timeout: 5_000 });
       await page.keyboard.press('Enter');

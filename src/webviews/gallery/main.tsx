@@ -227,7 +227,11 @@ function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen }: { id: strin
     setError('');
     void load();
   }, [load]);
-  useEffect(() => ref.current?.focus(), [d]);
+  // Into the dialog when it shows a product (opened, or stepped to another), and only while the
+  // panel has the keyboard: data that loads late never pulls it back from an editor.
+  useEffect(() => {
+    if (d && document.hasFocus()) ref.current?.focus();
+  }, [d?.tile.id]);
   const rec = d?.record as Record<string, unknown> | undefined;
   const update = async (patch: Record<string, unknown>) => {
     await onUpdate([id], patch);
