@@ -80,7 +80,7 @@ test('a new filter or sort keeps the focus on its product, even past the first p
   assert.equal(focused(s), 'P1');
   // Sorted again: P1 is now 150th, past the first page of 100; P3 left the results.
   const page = { tiles: Array.from({ length: 100 }, (_, i) => tile(1000 + i)), total: 400, next: 'c1', focusAt: 150, kept: ['P1'] };
-  s = run(s, { type: 'filter', filter: { status: 'all', sort: 'rating' } }, { type: 'page', page, append: false });
+  s = run(s, { type: 'filter', filter: { status: 'all', sort: 'rating' } }, { type: 'page', page, append: false, focus: 'P1' });
   assert.equal(s.focusId, 'P1');
   assert.equal(focusIndex(s), 150, 'the focus waits at its place for the page that holds it');
   assert.equal(focused(s), undefined, 'no loaded tile shows the ring meanwhile');
@@ -89,9 +89,20 @@ test('a new filter or sort keeps the focus on its product, even past the first p
   assert.equal(focused(s), 'P1');
   assert.equal(focusIndex(s), 150);
   // A filter the focused product does not meet: the first tile takes the focus.
-  s = run(s, { type: 'page', page: { tiles: [tile(7), tile(8)], total: 2, kept: [] }, append: false });
+  s = run(s, { type: 'page', page: { tiles: [tile(7), tile(8)], total: 2, kept: [] }, append: false, focus: 'P1' });
   assert.equal(focused(s), 'P7');
   assert.equal(s.selected.size, 0);
+});
+
+test('a product focused while a first page was on its way keeps the focus; an undone delete takes it', () => {
+  // Asked with P9 focused; meanwhile P5 was focused (a double-click); P9 is not in the results.
+  let s = run(grid(), { type: 'focus', index: 4 });
+  assert.equal(focused(s), 'P5');
+  s = run(s, { type: 'page', page: { tiles: [tile(6), tile(5), tile(4)], total: 3 }, append: false, focus: 'P9' });
+  assert.equal(focused(s), 'P5', 'the product focused now, which the page holds');
+  // Undo: the restored product takes the focus, though the focused one is in the page too.
+  s = run(s, { type: 'page', page: { tiles: [tile(6), tile(5), tile(4)], total: 3, focusAt: 0 }, append: false, focus: 'P6', moveFocus: true });
+  assert.equal(focused(s), 'P6');
 });
 
 test('End in a grid whose last tile is not loaded: the focus waits there and lands on the tile its page brings', () => {

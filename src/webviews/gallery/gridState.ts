@@ -28,8 +28,9 @@ export type GridAction =
   /** A new filter: the tiles stay until its first page comes. */
   | { type: 'filter'; filter: Filter }
   /** A first page (replacing the tiles) or the next page (appended). `focus`: the product a
-   * first page was asked to find (else the focused one). */
-  | { type: 'page'; page: Page; append: boolean; focus?: string }
+   * first page was asked to find (its `focusAt` is that product's place); `moveFocus`: it takes
+   * the focus even if the focused product is in the page too (an undone delete's product). */
+  | { type: 'page'; page: Page; append: boolean; focus?: string; moveFocus?: boolean }
   | { type: 'live'; msg: LiveMessage }
   /** Keyboard moves and plain clicks: focus a position; `extend` selects from the anchor. */
   | { type: 'focus'; index: number; extend?: boolean; select?: 'only' | 'toggle' }
@@ -166,13 +167,13 @@ export function reduceGrid(s: GridState, a: GridAction): GridState {
         return { ...s, tiles, next: a.page.next, focusId, pendingIndex };
       }
       const { page } = a;
-      // The focused product keeps the focus where the new results hold it (its place, even
-      // past this page, is in focusAt); otherwise the first tile takes it.
-      const want = a.focus ?? s.focusId;
-      const held = want !== undefined && page.focusAt !== undefined;
-      const inPage = held ? page.tiles.findIndex((t) => t.id === want) : -1;
-      const focusId = held ? want : page.tiles[0]?.id;
-      const pendingIndex = held && inPage < 0 ? page.focusAt : undefined;
+      // The focused product keeps the focus where the new results hold it: in this page, or
+      // past it at focusAt, the place of the product the page was asked for (the focus may
+      // have moved while it was on its way). Otherwise the first tile takes it.
+      const current = !a.moveFocus && s.focusId !== undefined && page.tiles.some((t) => t.id === s.focusId) ? s.focusId : undefined;
+      const held = current === undefined && a.focus !== undefined && page.focusAt !== undefined;
+      const focusId = current ?? (held ? a.focus : page.tiles[0]?.id);
+      const pendingIndex = held && !page.tiles.some((t) => t.id === a.focus) ? page.focusAt : undefined;
       // The selection keeps what the new results hold (`kept`; a page without it is one of
       // the same results: everything stays).
       const selected = page.kept ? new Set(page.kept) : s.selected;

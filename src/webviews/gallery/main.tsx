@@ -471,9 +471,10 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
     cursor.current = undefined; // no next page of the old results meanwhile
     arrivedMeanwhile.current = [];
     const s = latest.current;
+    const asked = focusId ?? s.focusId;
     let page: Page;
     try {
-      page = await request<Page>('query', { filter: f, limit: PAGE, focus: focusId ?? s.focusId, keep: s.selected.size ? [...s.selected].slice(0, 1000) : undefined });
+      page = await request<Page>('query', { filter: f, limit: PAGE, focus: asked, keep: s.selected.size ? [...s.selected].slice(0, 1000) : undefined });
     } catch (e) {
       if (mine === queryId.current) setAnnounce((e as Error).message);
       return;
@@ -482,7 +483,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
     const meanwhile = arrivedMeanwhile.current ?? [];
     arrivedMeanwhile.current = undefined;
     cursor.current = page.next;
-    dispatch({ type: 'page', page, append: false, focus: focusId });
+    dispatch({ type: 'page', page, append: false, focus: asked, moveFocus: focusId !== undefined });
     for (const msg of meanwhile) dispatch({ type: 'live', msg });
     scrollAfterPage.current ??= {};
   }, []);
