@@ -148,6 +148,21 @@ export interface ProductPage {
   total: number;
 }
 
+/** A products row exactly as stored (verify reads rows whose JSON does not even parse). */
+export interface RawProductRow {
+  rid: number;
+  id: string;
+  json: string;
+}
+
+/** A row Verify Project moved out of the products, and why. */
+export interface QuarantinedRow {
+  id: string;
+  reason: string;
+  at: string;
+  json: string;
+}
+
 export interface ProjectDb {
   readonly path: string;
   // products
@@ -159,6 +174,13 @@ export interface ProjectDb {
   queryProducts(q: ProductQuery): Promise<ProductPage>;
   countProducts(): Promise<number>;
   facets(): Promise<{ providers: string[]; models: string[]; tags: string[] }>;
+  // verify
+  rawProducts(afterRid: number, limit: number): Promise<RawProductRow[]>;
+  quarantineProducts(entries: { id: string; reason: string }[]): Promise<void>;
+  listQuarantine(): Promise<QuarantinedRow[]>;
+  releaseQuarantine(ids: string[]): Promise<void>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
   // jobs
   putJob(j: JobRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | undefined>;

@@ -1,5 +1,6 @@
 import * as m001 from './001-initial.ts';
 import * as m002 from './002-gallery-indexes.ts';
+import * as m003 from './003-quarantine.ts';
 
 export interface Migration {
   version: number;
@@ -7,5 +8,5 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add a numbered file and list it here. */
-export const MIGRATIONS: Migration[] = [m001, m002];
+export const MIGRATIONS: Migration[] = [m001, m002, m003];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
