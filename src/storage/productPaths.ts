@@ -157,11 +157,13 @@ export class ProjectPaths {
     return { abs, stat };
   }
 
-  /** The same check, synchronously (the gallery builds hundreds of tiles in one go); `cache`
-   * remembers folders already checked within one batch. Undefined when refused or missing. */
+  /** The same check, synchronously (the gallery builds hundreds of tiles in one go): the path
+   * with `stat` when it is a regular file, without when it does not exist, undefined when it is
+   * refused. `cache` remembers folders already checked within one batch. */
   resolveSync(rel: string, area: ProjectArea, cache: Map<string, boolean> = new Map()): Resolved | undefined {
     if (relProblem(rel, area)) return undefined;
     const parts = rel.split('/');
+    const abs = path.join(this.root, ...parts);
     try {
       this.realRootSync ??= realpathSync.native(this.root);
       const dirRel = parts.slice(0, -1).join('/');
@@ -171,11 +173,11 @@ export class ProjectPaths {
         cache.set(dirRel, ok);
       }
       if (!ok) return undefined;
-      const abs = path.join(this.root, ...parts);
       const stat = lstatSync(abs);
       return stat.isFile() ? { abs, stat } : undefined;
-    } catch {
-      return undefined;
+    } catch (e) {
+      // A folder or file that is not there: nothing to refuse, nothing to show.
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { abs } : undefined;
     }
   }
 

@@ -3,7 +3,7 @@
 import './jitless.ts';
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_FILTER, Filter, InitialState, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { DEFAULT_FILTER, Filter, InitialState, READ_ONLY_ACTIONS, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { onHostMessage, request, saveState, vscode } from './rpc.ts';
 // The controls are vscode-elements (Lit web components), imported one by one so the bundle
 // carries only these; the virtualized grid's tiles stay plain DOM.
@@ -204,7 +204,7 @@ function Help({ onClose }: { onClose: () => void }) {
   );
 }
 
-function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void> }) {
+function Detail({ id, onClose, onAction, onUpdate, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; readOnly?: boolean }) {
   const [d, setD] = useState<ProductDetail | undefined>();
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
@@ -263,7 +263,7 @@ function Detail({ id, onClose, onAction, onUpdate }: { id: string; onClose: () =
                     ['openFile', 'Open File'],
                     ['delete', 'Delete'],
                   ] as [Action, string][]
-                ).map(([a, text]) => (
+                ).filter(([a]) => !readOnly || READ_ONLY_ACTIONS.includes(a)).map(([a, text]) => (
                   <Button key={a} class={a === 'delete' ? 'danger' : undefined} onClick={() => onAction(a, [id])}>
                     {text}
                   </Button>
@@ -731,6 +731,7 @@ function App({ init }: { init: InitialState }) {
 
   return (
     <div class="app">
+      {init.readOnly && <p class="banner" role="note">Restricted Mode: {init.readOnly}</p>}
       <div class="toolbar" role="search">
         <vscode-textfield
           ref={searchRef}
@@ -863,7 +864,7 @@ function App({ init }: { init: InitialState }) {
       {view.kind === 'detail' && <Detail id={view.id} onClose={() => {
             setView({ kind: 'grid' });
             gridRef.current?.focus();
-          }} onAction={act} onUpdate={update} />}
+          }} onAction={act} onUpdate={update} readOnly={!!init.readOnly} />}
       {view.kind === 'compare' && <Compare ids={view.ids} onClose={() => {
             setView({ kind: 'grid' });
             gridRef.current?.focus();
