@@ -19,6 +19,8 @@ import { ProjectsView } from './projectsView.ts';
 import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
+import { isTrusted } from './trust.ts';
+import { offerVerifyIfElsewhere, registerVerify, type VerifyDeps } from './verify.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -49,8 +51,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   context.subscriptions.push(registry.onDidChange(() => void context.globalState.update('artFactory.customModels', registry.customModels())));
 
   const openDb = async (dir: string) => {
+    let db;
     try {
-      return await openProjectDb(dir, {
+      db = await openProjectDb(dir, {
         workerPath: path.join(context.extensionPath, 'dist', 'db-worker.js'),
         wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm'),
         backups: settings.backupCount(),
@@ -59,6 +62,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       offerRecovery(dir, e, log);
       throw e;
     }
+    // A database from another folder or machine: offer Verify Project (not awaited: opening goes on).
+    void offerVerifyIfElsewhere(dir, db, verifyDeps).catch((e: unknown) => log.warn(`${dir}: ${e instanceof Error ? e.message : String(e)}`));
+    return db;
   };
 
   const jobsViewRef: { current?: JobsView } = {};
@@ -86,12 +92,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     });
     engine.on('thumbnail', (t) => galleryRef.current?.onThumbnail(session.dir, t.productId));
     await jobsViewRef.current?.load(session.dir);
-    const resumed = await engine.resume();
+    // In Restricted Mode nothing is generated: unfinished jobs wait until the folder is trusted.
+    const resumed = isTrusted() ? await engine.resume() : 0;
     if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
     return engine;
   };
 
   const projects: ProjectManager = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
+  // Used by openDb, which runs only once a project is first used (after activation).
+  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh() };
   current = projects;
   context.subscriptions.push(projects);
   const projectsView = new ProjectsView(projects);
@@ -100,10 +109,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   jobsViewRef.current = jobsView;
   context.subscriptions.push(projectsView, jobsView);
 
-  // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
+  // Schemas fetched from the providers are kept in global storage, keyed by model, and read
+  // before one a project folder holds (which is data from elsewhere; see engine/safeRegex.ts).
+  const schemaCacheOptions = { globalDir: context.globalStorageUri.fsPath };
+  // Live checks use the schema already cached; ▶ Generate may fetch it.
   const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
     const project = projects.forUri(doc.uri);
-    const cache = project ? createSchemaCache(project.dir) : undefined;
+    const cache = project ? createSchemaCache(project.dir, schemaCacheOptions) : undefined;
     const cached = await cache?.get(providerId, model);
     if (cached || !allowFetch) return cached;
     const provider = registry.get(providerId);
@@ -117,7 +129,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const followActiveProject = () => {
     const active = projects.active();
-    registry.setSchemaCache(active ? createSchemaCache(active.dir) : undefined);
+    registry.setSchemaCache(active ? createSchemaCache(active.dir, schemaCacheOptions) : undefined);
   };
   context.subscriptions.push(projects.onDidChange(followActiveProject), vscode.window.onDidChangeActiveTextEditor(followActiveProject));
   const gallery = registerGallery(context, {
@@ -156,11 +168,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       gallery,
     }),
   );
-  context.subscriptions.push(registerCivitaiBrowse({ registry, log }));
+  context.subscriptions.push(registerCivitaiBrowse({ registry, log }), registerVerify(verifyDeps));
 
-  // Pick up unfinished jobs from before a restart, after the window has settled.
-  const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
-  context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
+  // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
+  // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).
+  const resumeTimer = setTimeout(() => void (isTrusted() && resumeUnfinished(projects, log)), 1500);
+  context.subscriptions.push(
+    { dispose: () => clearTimeout(resumeTimer) },
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void resumeUnfinished(projects, log);
+      void gallery.refresh();
+    }),
+  );
   void projects.rescan();
 
   return {
@@ -180,7 +199,8 @@ async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promi
       const db = await s.db();
       const open = await db.listJobs({ states: ['queued', 'submitted', 'running'], limit: 1 });
       const needsDownload = (await db.listJobs({ states: ['succeeded'], limit: 50 })).some((j) => j.productIds.length === 0);
-      if (open.length > 0 || needsDownload) await s.engine();
+      // An engine made while untrusted did not resume; resume() again is harmless (running jobs are skipped).
+      if (open.length > 0 || needsDownload) await (await s.engine()).resume();
     } catch (e) {
       log.error(`${s.name}: could not resume jobs: ${e instanceof Error ? e.message : String(e)}`);
     }
