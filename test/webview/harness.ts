@@ -64,7 +64,7 @@ export interface GalleryRig {
   close(): Promise<void>;
 }
 
-export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord } = {}): Promise<GalleryRig> {
+export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord; readOnly?: string } = {}): Promise<GalleryRig> {
   ensureBuilt();
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-gallery-')), 'p');
   await createProject(dir, 'Gallery test');
@@ -104,6 +104,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     actions: { run: async (action) => `did ${action}` },
     post: (m: HostMessage) => void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined),
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    readOnly: () => opts.readOnly,
   });
   await page.exposeFunction('__host', (m: unknown) => {
     received.push(m);
