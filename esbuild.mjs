@@ -1,11 +1,13 @@
 // One build for everything: the extension host bundle, the database worker, the CLI and
 // the webview apps. `--watch` rebuilds on change; `--production` minifies.
-// sharp is native, so it stays external and is copied (with its platform binaries) into
-// dist/node_modules, which is what the VSIX ships instead of the whole node_modules.
+// sharp is native, so it stays external and is copied (with this machine's binaries) into
+// dist/node_modules, which is what the VSIX ships instead of the whole node_modules;
+// scripts/package.mjs swaps in another platform's for `--target`.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { copySharp } from './scripts/sharp-runtime.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -46,27 +48,10 @@ const builds = [
   },
 ].filter((b) => Object.values(b.entryPoints).every((f) => existsSync(f)));
 
-/** Copy a package and its runtime dependencies (recursively) into dist/node_modules. */
-function copyPackage(name, seen = new Set()) {
-  if (seen.has(name)) return;
-  seen.add(name);
-  // Not require.resolve(`${name}/package.json`): packages with "exports" (sharp) hide it.
-  const pkgJson = (require.resolve.paths(name) ?? []).map((d) => join(d, name, 'package.json')).find((f) => existsSync(f));
-  if (!pkgJson) return; // an optional dependency for another platform
-  const dir = dirname(pkgJson);
-  cpSync(dir, join(out, 'node_modules', name), {
-    recursive: true,
-    filter: (src) => !/[/\\](docs?|test|install)([/\\]|$)|\.(md|map|cc|h|gyp)$|\.d\.ts$/i.test(src.slice(dir.length)),
-  });
-  const pkg = JSON.parse(readFileSync(pkgJson, 'utf8'));
-  for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) copyPackage(dep, seen);
-}
-
 function copyAssets() {
   mkdirSync(out, { recursive: true });
   cpSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(out, 'sql-wasm.wasm'));
-  rmSync(join(out, 'node_modules'), { recursive: true, force: true });
-  copyPackage('sharp');
+  copySharp(out);
 }
 
 copyAssets();

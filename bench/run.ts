@@ -1,26 +1,42 @@
 // `npm run bench`: every benchmark, as tables and JSON in bench/results/. Figures depend on
 // the machine: compare them as ratios on one machine, not across machines.
+// `npm run bench -- --only sharp` (or storage, gallery) runs one of them.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchGallery } from './gallery.ts';
+import { benchSharp } from './sharp.ts';
 import { benchStorage } from './storage.ts';
 
 async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}`;
   const sizes = process.argv.includes('--quick') ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  const runs = (name: string) => !only || only === name;
   console.log(`Machine: ${machine}`);
-  const storage = await benchStorage(sizes);
-  console.log('\nStorage (targets: no main-thread stall over 50 ms)');
-  console.table(storage.map(({ betterSqlite3Ratio: _r, ...row }) => row));
-  for (const r of storage) console.log(`better-sqlite3 at ${r.products.toLocaleString()}: ${r.betterSqlite3Ratio}`);
-  const gallery = await benchGallery();
-  console.log('\nGallery in headless Chromium (targets: first paint < 300 ms at 10,000, search < 100 ms, no frame > 50 ms)');
-  console.table(gallery);
   const out = path.join(__dirname, 'results');
   await fs.mkdir(out, { recursive: true });
-  await fs.writeFile(path.join(out, 'storage.json'), JSON.stringify({ machine, rows: storage }, null, 2));
-  await fs.writeFile(path.join(out, 'gallery.json'), JSON.stringify({ machine, rows: gallery }, null, 2));
+  if (runs('storage')) {
+    const storage = await benchStorage(sizes);
+    console.log('\nStorage (targets: no main-thread stall over 50 ms)');
+    console.table(storage.map(({ betterSqlite3Ratio: _r, ...row }) => row));
+    for (const r of storage) console.log(`better-sqlite3 at ${r.products.toLocaleString()}: ${r.betterSqlite3Ratio}`);
+    await fs.writeFile(path.join(out, 'storage.json'), JSON.stringify({ machine, rows: storage }, null, 2));
+  }
+  if (runs('gallery')) {
+    const gallery = await benchGallery();
+    console.log('\nGallery in headless Chromium (targets: first paint < 300 ms at 10,000, search < 100 ms, no frame > 50 ms)');
+    console.table(gallery);
+    await fs.writeFile(path.join(out, 'gallery.json'), JSON.stringify({ machine, rows: gallery }, null, 2));
+  }
+  if (runs('sharp')) {
+    const s = await benchSharp();
+    console.log('\nsharp: WebAssembly (universal VSIX) against native, decode check + thumbnails per image (medians of 3; cold includes loading sharp)');
+    console.table(s.rows);
+    console.log(`wasm / native, geometric mean: cold ${s.coldRatio}×, warm ${s.warmRatio}×; loading sharp: native ${s.loadMs.native} ms, wasm ${s.loadMs.wasm} ms`);
+    console.log(`VSIX sizes (MB): ${Object.entries(s.vsixMB).map(([t, mb]) => `${t} ${mb}`).join(', ')}`);
+    await fs.writeFile(path.join(out, 'sharp.json'), JSON.stringify({ machine, ...s }, null, 2));
+  }
   console.log(`\nJSON written to ${out}`);
 }
 

@@ -20,12 +20,18 @@ if command -v code >/dev/null 2>&1; then
 fi
 bash scripts/code-server.sh install
 ENTRY=$(bash scripts/code-server.sh path)
-STATE="${ARTFACTORY_CACHE:-$HOME/.cache/art-factory}/demo-code-server"
+STATE="${ARTFACTORY_DEMO_STATE:-${ARTFACTORY_CACHE:-$HOME/.cache/art-factory}/demo-code-server}"
 mkdir -p "$STATE/data/User" "$STATE/extensions"
 [ -f "$STATE/data/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "security.workspace.trust.enabled": false }' > "$STATE/data/User/settings.json"
 node "$ENTRY" --install-extension "$VSIX" --force --user-data-dir "$STATE/data" --extensions-dir "$STATE/extensions" >/dev/null
 PORT="${PORT:-8765}"
+# The folder, and (as `code DIR FILE` does) the parameter file: VS Code for the Web opens the
+# files a URL's `payload` names ("openFile"); the walkthrough opens beside it on first start.
+FILE_URI="vscode-remote://127.0.0.1:$PORT$DEMO/params/sample-lighthouse.art.json"
+PAYLOAD=$(node -e 'process.stdout.write(encodeURIComponent(JSON.stringify([["openFile", process.argv[1]]])))' "$FILE_URI")
+URL="http://127.0.0.1:$PORT/?folder=$(node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$DEMO")&payload=$PAYLOAD"
 echo
-echo "Art Factory demo: open http://127.0.0.1:$PORT/?folder=$DEMO in a browser"
-echo "(Ctrl+C stops it). Open params/sample-lighthouse.art.json and press ▶ Generate."
+echo "Art Factory demo: open this in a browser (Ctrl+C stops it):"
+echo "  $URL"
+echo "Press ▶ Generate above params/sample-lighthouse.art.json."
 exec node "$ENTRY" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --user-data-dir "$STATE/data" --extensions-dir "$STATE/extensions" "$DEMO"

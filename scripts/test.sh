@@ -33,8 +33,9 @@ echo "== typecheck"
 npm run --silent typecheck
 echo "== lint"
 npm run --silent lint
-echo "== build and package"
+echo "== build and package (this machine's VSIX, then one per platform and the universal one)"
 npm run --silent package >/dev/null
+npm run --silent package:all -- --target universal >/dev/null
 echo "== code-server (cached outside the repo)"
 bash scripts/code-server.sh install
 

@@ -6,6 +6,7 @@
 // Images are composited with sharp; all text is one SVG rendered by sharp (librsvg), built
 // from escaped, control-character-free text only. The output is bounded: at most MAX_ITEMS
 // products, at most `maxSide` pixels a side and MAX_PIXELS in all (cells shrink to fit).
+import { requireSharp } from '../media/sharp.ts';
 import { THUMB_SIZES } from '../media/thumbnails.ts';
 import { layoutOf, ProjectPaths } from '../storage/productPaths.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
@@ -161,6 +162,7 @@ interface Cell {
 /** Render the sheet. Missing or unreadable files get a labelled empty cell, never an error. */
 export async function makeContactSheet(allItems: SheetItem[], opts: ContactSheetOptions = {}): Promise<ContactSheet> {
   if (allItems.length === 0) throw new Error('Nothing to put on a contact sheet: select at least one product.');
+  const sharp = await requireSharp('Making contact sheets');
   const items = allItems.slice(0, MAX_ITEMS);
   const products = items.map((i) => i.product);
   const varying = varyingFields(products);
@@ -254,7 +256,6 @@ export async function makeContactSheet(allItems: SheetItem[], opts: ContactSheet
   }
 
   // Images, resized into their cells (the large thumbnail when there is one: faster).
-  const { default: sharp } = await import('sharp');
   const composites: { input: Buffer; left: number; top: number }[] = [];
   const placeholders: string[] = [];
   for (const [i, c] of cells.entries()) {

@@ -10,6 +10,7 @@ import { constants as fsc, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { a1111FromRecord, embedParameters, formatA1111Parameters } from '../media/a1111.ts';
 import { embedUserComment } from '../media/exif.ts';
+import { requireSharp } from '../media/sharp.ts';
 import { sniffMedia } from '../media/sniff.ts';
 import { safeFileName } from '../engine/templates.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
@@ -96,7 +97,7 @@ export async function writeNoClobber(dir: string, base: string, ext: string, dat
 
 /** The exported bytes of one product in the chosen format and size, with its parameters. */
 export async function convertProduct(source: string | Buffer, product: ProductRecord, format: Exclude<ExportFormat, 'original'>, opts: { maxSide?: number; quality?: number } = {}): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const { default: sharp } = await import('sharp');
+  const sharp = await requireSharp('Converting exports to PNG, JPEG or WebP');
   let img = sharp(source, { failOn: 'none' }).rotate();
   if (opts.maxSide && opts.maxSide > 0) img = img.resize(Math.round(opts.maxSide), Math.round(opts.maxSide), { fit: 'inside', withoutEnlargement: true });
   const quality = Math.max(1, Math.min(100, Math.round(opts.quality ?? 90)));
@@ -114,6 +115,8 @@ export async function convertProduct(source: string | Buffer, product: ProductRe
  * rest go on. */
 export async function exportProducts(items: ExportItem[], targetDir: string, opts: ExportOptions): Promise<ExportReport> {
   const report: ExportReport = { written: [], failed: [], canceled: false };
+  // Said once for the whole export, not once per product (originals need no sharp).
+  if (opts.format !== 'original' && items.some((i) => i.product.kind === 'image')) await requireSharp('Converting exports to PNG, JPEG or WebP');
   for (const [i, { projectDir, product }] of items.entries()) {
     if (opts.signal?.aborted) {
       report.canceled = true;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.ts';
 import { expandJobs, parseParamFile, validateInput, type Diagnostic } from '../engine/paramFile.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
+import { onSharpUnavailable } from '../media/sharp.ts';
 import { redact } from '../providers/errors.ts';
 import { createBuiltinRegistry, envBaseUrl, envContext, envKey } from '../providers/index.ts';
 import type { Logger } from '../providers/types.ts';
@@ -159,6 +160,16 @@ async function restore(zip: string | undefined, opts: { to?: string; json?: bool
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // One warning for the whole run when sharp cannot load, however many jobs it has.
+  const sharpWarning = onSharpUnavailable((p) => say(process.stderr, `warning: ${p.message}`));
+  try {
+    return await run(argv);
+  } finally {
+    sharpWarning.dispose();
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

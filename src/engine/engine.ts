@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
-import { assertSafeUrl, effectiveLimits } from '../providers/net.ts';
+import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
+import { SharpUnavailableError } from '../media/sharp.ts';
 import { newId } from '../storage/ids.ts';
 import { isSafeId, productDayDir, ProductStore, projectFile } from '../storage/index.ts';
 import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
@@ -228,9 +229,10 @@ export class Engine {
       if (!last) throw new ProviderError('bad_response', job.provider, 'The job ended without a status.');
       if (last.state === 'canceled') return this.finishCanceled(job);
       if (last.state === 'failed') {
-        const err = last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`);
-        // Past our deadline the provider may still be running (and billing) it: stop it there.
-        if (err.kind === 'timeout') await provider.cancel(ref).catch((e: unknown) => this.opts.log.warn(`job ${job.id}: could not cancel the timed-out job at ${job.provider}: ${this.scrub(e instanceof Error ? e.message : String(e))}`));
+        let err = last.error ?? new ProviderError('failed', job.provider, `The ${job.provider} job failed.`);
+        // We stopped watching (deadline, or status checks that kept failing) while the provider
+        // may still be running (and billing) it: stop it there, and say so.
+        if (err.kind === 'timeout' || (last.providerStatus === 'error' && ['network', 'provider_down', 'rate_limited'].includes(err.kind))) err = await this.cancelAbandoned(job, provider, ref, err);
         return this.finishFailed(job, err);
       }
       const result = await provider.result(ref, signal);
@@ -250,6 +252,20 @@ export class Engine {
       return this.finishFailed(job, e);
     } finally {
       slots.release();
+    }
+  }
+
+  /** Cancel a job we gave up watching; the error then says whether that worked. */
+  private async cancelAbandoned(job: JobRecord, provider: Provider, ref: JobRef, err: ProviderError): Promise<ProviderError> {
+    const name = providerDisplayName(job.provider);
+    const extra = { status: err.status, retryAfterMs: err.retryAfterMs, fieldErrors: err.fieldErrors };
+    try {
+      await provider.cancel(ref);
+      return new ProviderError(err.kind, err.provider, `${err.message} The job was canceled at ${name}, so it does not keep running unseen.`, extra);
+    } catch (e) {
+      const why = this.scrub(e instanceof Error ? e.message : String(e));
+      this.opts.log.warn(`job ${job.id}: could not cancel the abandoned job at ${job.provider}: ${why}`);
+      return new ProviderError(err.kind, err.provider, `${err.message} Canceling it at ${name} failed too (${why.slice(0, 200)}): check your ${name} dashboard.`, extra);
     }
   }
 
@@ -381,7 +397,13 @@ export class Engine {
       const id = `${job.id}-${i}`;
       ids.push(id);
       if (await this.opts.db.getProduct(id)) continue; // stored before a restart
-      const bytes = await this.fetchArtifact(job.provider, artifact, signal);
+      const bytes = await this.fetchArtifact(job.provider, artifact, signal).catch(async (e: unknown) => {
+        // A 4xx on the download: the adapter may have a fresh URL (Civitai's signed URLs expire
+        // within minutes, so a big batch outlives them) or know the output is gone (Replicate).
+        const provider = this.provider(job.provider);
+        if (!provider.refreshArtifact || !isProviderError(e) || !e.status || e.status < 400 || e.status >= 500) throw e;
+        return this.fetchArtifact(job.provider, await provider.refreshArtifact(this.ref(job), artifact, e.status, signal), signal);
+      });
       const checked = await checkDownloaded(bytes, artifact.mediaType, { minSide: artifact.kind === 'image' ? MIN_OUTPUT_SIDE : 1 }).catch((e: unknown) => {
         throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message} Retry the job; if the output is broken again, open the log and report the model.`) : e;
       });
@@ -437,7 +459,10 @@ export class Engine {
     this.store
       .thumbnail(product)
       .then((t) => t && this.emit('thumbnail', { productId: product.id, ...t }))
-      .catch((e: unknown) => this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`));
+      .catch((e: unknown) => {
+        // Without sharp the gallery shows the original; that is said once (sharp.ts), not per product.
+        if (!(e instanceof SharpUnavailableError)) this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`);
+      });
   }
 
   private productRecord(job: JobRecord, result: JobResult, info: ModelInfo | undefined, id: string, index: number, checked: { mediaType: string; ext: string; kind: 'image' | 'video' | 'audio'; width?: number; height?: number }, artifact: Artifact): ProductRecord {

@@ -2,7 +2,14 @@
 // InvokeAI or Fooocus (or made by a provider that is gone) has its prompt, seed, steps, CFG
 // and size under those tools' names. They are carried over to the fields the chosen model
 // has, and only where the value fits the field (type, enum, range); the rest stays behind.
-import type { JsonSchema, ModelInfo } from '../providers/types.ts';
+import type { JsonSchema, ModelInfo, Provider } from '../providers/types.ts';
+import type { ProductRecord } from '../storage/types.ts';
+
+/** The model that makes `product` again exactly (Re-run): the version it recorded pinned, where
+ * its provider can (Replicate `owner/name` → `owner/name:version`); else its model as it was. */
+export function exactModel(product: Pick<ProductRecord, 'model' | 'modelVersion'>, provider: Pick<Provider, 'pinModel'> | undefined): string {
+  return (product.modelVersion && provider?.pinModel?.(product.model, product.modelVersion)) || product.model;
+}
 
 /** Where a tool's parameter may live in a provider's schema, most likely first. */
 const ALIASES: Record<string, string[]> = {

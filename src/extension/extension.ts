@@ -5,8 +5,9 @@ import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
 import type { Provider, ProviderContext, ProviderFactory } from '../providers/types.ts';
 import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
+import type { ProductRecord } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
-import { translateInput } from '../engine/reuse.ts';
+import { exactModel, translateInput } from '../engine/reuse.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
@@ -21,6 +22,8 @@ import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
 import { isTrusted } from './trust.ts';
 import { offerVerifyIfElsewhere, registerVerify, type VerifyDeps } from './verify.ts';
+import { warnWhenSharpIsMissing } from './sharpWarning.ts';
+import { showWalkthroughOnce } from './walkthrough.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -31,7 +34,7 @@ export interface ArtFactoryApi {
 
 export async function activate(context: vscode.ExtensionContext): Promise<ArtFactoryApi> {
   const log = new OutputLog();
-  context.subscriptions.push(log);
+  context.subscriptions.push(log, warnWhenSharpIsMissing(log));
   const keys = new KeyStore(context.secrets, log);
 
   // Settings are read at call time (getters), so a changed base URL or limit applies without a reload.
@@ -42,6 +45,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     },
     get limits() {
       return providerLimits(id);
+    },
+    get allowMatureContent() {
+      return id === 'civitai' && settings.civitaiAllowMatureContent();
     },
     log,
   });
@@ -139,15 +145,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     execute: (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args),
     engineFor: async (dir: string) => projects.get(dir)?.engine(),
     tileSize: () => vscode.workspace.getConfiguration('artFactory').get<number>('gallery.tileSize', 180),
-    recipesFor: async (products) => {
+    recipesFor: async (products, opts) => {
+      // Re-run runs the exact version the product recorded (Replicate: owner/name:version).
+      const modelOf = (p: ProductRecord) => (opts?.exact ? exactModel(p, registry.get(p.provider)) : p.model);
       const foreign = products.find((p) => !registry.get(p.provider));
-      if (!foreign) return products.map((p) => ({ provider: p.provider, model: p.model, input: p.input }));
+      if (!foreign) return products.map((p) => ({ provider: p.provider, model: modelOf(p), input: p.input }));
       const tool = typeof foreign.input.tool === 'string' ? foreign.input.tool : foreign.provider;
       const model = await generator.pickModel(`Made by ${tool}: pick a model to make it again with its parameters`);
       if (!model) return undefined;
       const schema = await registry.inputSchema(model.provider, model.id);
       return products.map((p) =>
-        registry.get(p.provider) ? { provider: p.provider, model: p.model, input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
+        registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
     },
   });
@@ -181,6 +189,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     }),
   );
   void projects.rescan();
+  context.subscriptions.push(showWalkthroughOnce(context));
 
   return {
     version: 1,

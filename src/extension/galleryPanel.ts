@@ -25,8 +25,9 @@ export interface GalleryDeps {
   tileSize(): number;
   /** Provider, model and input to make each product again: its own, or, when its provider is
    * not here (an imported image), a model the user picks once, with the parameters carried
-   * over. Undefined when the user backs out. */
-  recipesFor(products: ProductRecord[]): Promise<Recipe[] | undefined>;
+   * over. Undefined when the user backs out. `exact`: pin the model version the product
+   * recorded (Re-run), where the provider can. */
+  recipesFor(products: ProductRecord[], opts?: { exact?: boolean }): Promise<Recipe[] | undefined>;
 }
 
 export interface Recipe {
@@ -175,7 +176,7 @@ class GalleryPanel {
           case 'rerun':
           case 'rerunNewSeed': {
             let n = 0;
-            const recipes = await this.deps.recipesFor(items.map((i) => i.product));
+            const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true });
             if (!recipes) return;
             for (const [i, { project }] of items.entries()) {
               const engine = await this.deps.engineFor(project);

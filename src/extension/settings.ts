@@ -36,6 +36,7 @@ export function providerLimits(provider: string): Partial<RateLimits> {
 
 export const settings = {
   sampleEnabled: (): boolean => cfg().get<boolean>('providers.sample.enabled', true),
+  civitaiAllowMatureContent: (): boolean => cfg().get<boolean>('providers.civitai.allowMatureContent', false),
   jobTimeoutMs: (): number => cfg().get<number>('jobs.timeoutMinutes', 30) * 60_000,
   pollIntervalMs: (): number => cfg().get<number>('jobs.pollIntervalMs', 1000),
   confirmAbove: (): number => cfg().get<number>('generate.confirmAbove', 8),

@@ -65,11 +65,26 @@ export function pngStructureProblems(bytes: Uint8Array): string[] {
   }
   const problems: string[] = [];
   if (chunks[0]?.type !== 'IHDR') problems.push('The first chunk is not IHDR.');
+  else problems.push(...ihdrProblems(chunks[0].data));
   const last = chunks.at(-1);
   if (last?.type !== 'IEND') problems.push('The file ends without an IEND chunk (truncated).');
   else if (last.offset + 12 < bytes.length) problems.push(`${bytes.length - last.offset - 12} bytes of junk after IEND.`);
   for (const c of chunks) if (!c.crcOk) problems.push(`Chunk ${c.type} at byte ${c.offset} has a wrong CRC.`);
   if (!chunks.some((c) => c.type === 'IDAT')) problems.push('The file has no image data (IDAT).');
+  return problems;
+}
+
+// Bit depths allowed for each colour type (PNG spec, 11.2.2 IHDR).
+const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+
+function ihdrProblems(d: Buffer): string[] {
+  if (d.length !== 13) return [`The IHDR chunk is ${d.length} bytes, not 13.`];
+  const [width, height, depth, colour] = [d.readUInt32BE(0), d.readUInt32BE(4), d[8], d[9]];
+  const problems: string[] = [];
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) problems.push(`The image size ${width}×${height} is invalid.`);
+  if (!DEPTHS[colour]) problems.push(`The colour type ${colour} is invalid.`);
+  else if (!DEPTHS[colour].includes(depth)) problems.push(`The bit depth ${depth} is invalid for colour type ${colour}.`);
+  if (d[10] !== 0 || d[11] !== 0 || d[12] > 1) problems.push('The IHDR compression, filter or interlace method is invalid.');
   return problems;
 }
 

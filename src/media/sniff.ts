@@ -1,6 +1,7 @@
 // What a downloaded file really is, by its magic bytes, and whether it decodes fully.
 // Providers' claims (content type, file name) are never trusted on their own.
-import { pngStructureProblems } from './pngChunks.ts';
+import { imageStructure } from './imageStructure.ts';
+import { loadSharp } from './sharp.ts';
 
 /** For provider outputs: smaller images are placeholders (a blank 1×1 from a refused or
  * failed run), not results. */
@@ -17,6 +18,9 @@ export interface SniffedMedia {
 export interface CheckedMedia extends SniffedMedia {
   width?: number;
   height?: number;
+  /** How a still image was checked: decoded in full by sharp, or (sharp could not load) by its
+   * structure only, which cannot see damage inside the compressed pixels. */
+  checkedBy?: 'decode' | 'structure';
 }
 
 export class MediaError extends Error {
@@ -83,9 +87,13 @@ function claimFits(claimed: string | undefined, sniffed: SniffedMedia): boolean 
   return groups.some((g) => g.includes(c) && g.includes(sniffed.mediaType));
 }
 
+/** Larger images are refused, as sharp's own decompression-bomb guard does. */
+const MAX_PIXELS = 268_402_689;
+
 /**
  * Accepts a download only if its bytes are a known format matching the claim and, for still
- * images, decode completely (truncated or corrupt data is refused). Throws MediaError.
+ * images, decode completely (truncated or corrupt data is refused). Without sharp, a still image
+ * is checked by its structure and size instead. Throws MediaError.
  */
 export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: string, opts: { minSide?: number } = {}): Promise<CheckedMedia> {
   const minSide = opts.minSide ?? 1;
@@ -100,26 +108,31 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
     throw new MediaError('mismatch', `The provider said ${claimedMediaType} but the file is ${sniffed.mediaType}.`);
   }
   if (sniffed.kind !== 'image') return sniffed;
-  if (sniffed.mediaType === 'image/png') {
-    // libpng inside sharp tolerates some damage (a wrong IDAT CRC); a download must be sound.
-    const problems = pngStructureProblems(bytes);
-    if (problems.length > 0) {
-      const truncated = problems.some((p) => /cut short|past the end|without an IEND/.test(p));
-      throw new MediaError(truncated ? 'truncated' : 'corrupt', `The PNG file is ${truncated ? 'truncated' : 'damaged'}: ${problems[0]}`);
-    }
+  const structure = imageStructure(bytes, sniffed.mediaType);
+  const refuse = (problem: string, truncated: boolean) => new MediaError(truncated ? 'truncated' : 'corrupt', `The ${sniffed.ext.toUpperCase()} file is ${truncated ? 'truncated' : 'damaged'}: ${problem}`);
+  // libpng inside sharp tolerates some damage (a wrong IDAT CRC); a download must be sound.
+  if (sniffed.mediaType === 'image/png' && structure?.problems.length) throw refuse(structure.problems[0], structure.truncated);
+  const tooSmall = (width: number, height: number) => new MediaError('empty', `The image is only ${width}×${height} pixels: a blank placeholder, not a result.`);
+  const sharp = await loadSharp();
+  if (!sharp) {
+    // No decoder here: the structure and size are what can be checked (sharp.ts says so once).
+    if (!structure) throw new MediaError('unknown-format', `A ${sniffed.mediaType} file cannot be checked without the image library sharp.`);
+    if (structure.problems.length) throw refuse(structure.problems[0], structure.truncated);
+    const width = structure.width ?? 0;
+    const height = structure.height ?? 0;
+    if (width < minSide || height < minSide) throw tooSmall(width, height);
+    if (width * height > MAX_PIXELS) throw new MediaError('corrupt', `The image is ${width}×${height} pixels, more than the ${MAX_PIXELS.toLocaleString('en')} accepted.`);
+    return { ...sniffed, width, height, checkedBy: 'structure' };
   }
-  const { default: sharp } = await import('sharp');
   try {
     // failOn 'warning' turns libpng/libjpeg warnings (bad CRCs, truncation, trailing junk) into errors.
-    const img = sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'warning', animated: sniffed.mediaType === 'image/gif', limitInputPixels: 268_402_689 });
+    const img = sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'warning', animated: sniffed.mediaType === 'image/gif', limitInputPixels: MAX_PIXELS });
     const meta = await img.metadata();
     await img.raw().toBuffer();
     const width = meta.width ?? 0;
     const height = meta.pageHeight ?? meta.height ?? 0;
-    if (width < minSide || height < minSide) {
-      throw new MediaError('empty', `The image is only ${width}×${height} pixels: a blank placeholder, not a result.`);
-    }
-    return { ...sniffed, width, height };
+    if (width < minSide || height < minSide) throw tooSmall(width, height);
+    return { ...sniffed, width, height, checkedBy: 'decode' };
   } catch (e) {
     if (e instanceof MediaError) throw e;
     const text = e instanceof Error ? e.message : String(e);

@@ -1,6 +1,8 @@
 // WebP thumbnails in two sizes, made in the background: the gallery never waits for them.
+// Without sharp there are none, and the gallery scales the original instead.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { requireSharp } from './sharp.ts';
 
 export const THUMB_SIZES = { small: 256, large: 768 } as const;
 
@@ -8,9 +10,10 @@ export function thumbnailPaths(outDir: string, id: string): { small: string; lar
   return { small: path.join(outDir, `${id}-${THUMB_SIZES.small}.webp`), large: path.join(outDir, `${id}-${THUMB_SIZES.large}.webp`) };
 }
 
-/** Writes `<id>-256.webp` and `<id>-768.webp` (long side, never upscaled) atomically. */
+/** Writes `<id>-256.webp` and `<id>-768.webp` (long side, never upscaled) atomically. Throws
+ * SharpUnavailableError when sharp cannot load. */
 export async function makeThumbnails(srcPath: string, outDir: string, id: string): Promise<{ small: string; large: string }> {
-  const { default: sharp } = await import('sharp');
+  const sharp = await requireSharp('Making thumbnails');
   await fs.mkdir(outDir, { recursive: true });
   const out = thumbnailPaths(outDir, id);
   const source = sharp(srcPath, { failOn: 'none' }).rotate();
@@ -28,7 +31,7 @@ export async function makeThumbnails(srcPath: string, outDir: string, id: string
 }
 
 export async function imageSize(file: string): Promise<{ width?: number; height?: number }> {
-  const { default: sharp } = await import('sharp');
+  const sharp = await requireSharp('Reading an image size');
   const m = await sharp(file).metadata();
   return { width: m.width, height: m.pageHeight ?? m.height };
 }

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { artifactFromUrl } from './artifacts.ts';
 import { ProviderError, redact, type FieldError } from './errors.ts';
 import { bodyMessage, createProviderFetch, fieldErrorsFrom, mapHttpError, parseMaybeJson, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
-import { isTerminal, pollUntilTerminal } from './poll.ts';
+import { civitaiPolls, isTerminal, pollUntilTerminal } from './poll.ts';
 import type {
   Artifact,
   JobRef,
@@ -275,6 +275,9 @@ export function civitaiInputSchema(air?: Air): JsonSchema {
         description: 'Image-to-image strength (0–1): lower keeps more of the source image. Civitai spells the field this way.',
       },
       outputFormat: { enum: ['png', 'jpeg', 'webP'], description: 'File format of the generated images.' },
+      // Both in TextToImageInput of the orchestration API (@civitai/client types.gen.ts).
+      engine: { type: ['string', 'null'], description: 'An optional engine to use for generation (Civitai\'s own names, e.g. "sdcpp"). Leave out for the default.' },
+      imageMetadata: { type: ['string', 'null'], description: 'External metadata that Civitai stores with the image (a string, e.g. JSON).' },
       controlNets: {
         type: 'array',
         description: 'ControlNets as Civitai defines them (ImageJobControlNet: preprocessor, weight, startStep, endStep, image); passed through unchanged.',
@@ -471,7 +474,9 @@ function classify(url: URL, method: string): FetchKind {
 /** How many polls a succeeded workflow may still show images with `available: false`. The docs
  * do not say how long that lasts; the overall job deadline still applies on top. */
 export const MAX_UNAVAILABLE_POLLS = 20;
-/** Upload cap for data: URIs (the request body carries them). */
+/** Upload cap for data: URIs (the request body carries them). The orchestration docs give no
+ * limit for textToImage's `sourceImage`; their image inputs elsewhere are capped at 10–30 MB
+ * (e.g. "Source images must be … ≤20 MB", recipes/happy-horse.md), so 20 MB. */
 const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
 export interface CivitaiProviderOptions {
@@ -499,6 +504,8 @@ export class CivitaiProvider implements Provider {
   readonly id = PROVIDER;
   readonly displayName = NAME;
   readonly needsKey = true;
+  /** Input images go inline as data: URIs, which never expire. */
+  readonly uploadTtlMs = Infinity;
   /** Per workflow being watched: the status last logged, and the polls so far of a succeeded
    * workflow whose images were not all available yet. Dropped when the workflow ends; bounded
    * for watches abandoned midway. */
@@ -604,7 +611,10 @@ export class CivitaiProvider implements Provider {
 
   async submit(req: SubmitRequest): Promise<SubmitResponse> {
     const { input, loraIndex } = buildTextToImageInput(req.model, req.input, this.ctx.random);
-    const body = { steps: [{ $type: 'textToImage', input }], tags: ['art-factory'] };
+    // allowMatureContent: "When set to false, the workflow will not return any content that is
+    // marked as mature" (WorkflowTemplate, @civitai/client types.gen.ts); true lets it through,
+    // paid in yellow Buzz (guide submitting-work.md, "Mature content and currency interaction").
+    const body = { steps: [{ $type: 'textToImage', input }], tags: ['art-factory'], allowMatureContent: this.ctx.allowMatureContent === true };
     // wait=0: answer at once with the workflow id; we poll.
     const wf = await this.call('the submission', `${WORKFLOWS}?wait=0`, { method: 'POST', body, signal: req.signal, auth: true, loraIndex }, workflowSchema);
     if (!WORKFLOW_ID.test(wf.id)) throw new ProviderError('bad_response', PROVIDER, `${NAME} answered the submission with an unusable workflow id. Check your Civitai dashboard before retrying.`, { maybeAccepted: true });
@@ -676,27 +686,22 @@ export class CivitaiProvider implements Provider {
   private succeeded(wf: Workflow, key: string | undefined, seen: WatchState, logs: string[]): StatusUpdate {
     const images = imagesOf(wf);
     const ready = images.filter(isReady);
-    const pending = images.filter((i) => !i.blockedReason && !isReady(i));
+    const pending = images.filter(isPending);
     if (pending.length > 0 && seen.unavailablePolls < MAX_UNAVAILABLE_POLLS) {
       if (seen.unavailablePolls === 0) logs.push(`workflow ${wf.id}: succeeded; waiting for ${pending.length} of ${images.length} image${images.length === 1 ? '' : 's'} to become available`);
       seen.unavailablePolls++;
       return { providerStatus: 'succeeded', state: 'running', progress: 1 };
     }
-    if (ready.length === 0) {
-      const blocked = images.find((i) => i.blockedReason);
-      if (blocked) return { providerStatus: 'succeeded', state: 'failed', error: blockedError(blocked.blockedReason, key) };
-      return {
-        providerStatus: 'succeeded',
-        state: 'failed',
-        error: new ProviderError('bad_output', PROVIDER, images.length === 0 ? `The ${NAME} workflow succeeded without any image. Retry the job.` : `${NAME} reported the workflow succeeded, but none of its ${images.length} image${images.length === 1 ? '' : 's'} became available for download. Retry the job.`),
-      };
-    }
+    if (ready.length === 0) return { providerStatus: 'succeeded', state: 'failed', error: noImageError(images, key) };
+    const withheld = images.filter(isWithheld).length;
+    if (withheld > 0) logs.push(`workflow ${wf.id}: ${withheld} image${withheld === 1 ? ' was' : 's were'} withheld as mature content; ${withheldHint}`);
     if (pending.length > 0) logs.push(`workflow ${wf.id}: ${pending.length} image${pending.length === 1 ? '' : 's'} never became available; keeping the ${ready.length} that did`);
     return { providerStatus: 'succeeded', state: 'succeeded', progress: 1 };
   }
 
+  /** Polled at the cadence Civitai's guide suggests (2, 5, 10, 15, then every 30 s). */
   watch(ref: JobRef, opts: WatchOptions = {}): AsyncIterable<StatusUpdate> {
-    return pollUntilTerminal(PROVIDER, this.ctx, (signal) => this.status(ref, signal), opts);
+    return pollUntilTerminal(PROVIDER, this.ctx, (signal) => this.status(ref, signal), opts, civitaiPolls);
   }
 
   /** Re-reads the workflow: blob URLs are signed and expire, so they are taken fresh. */
@@ -709,12 +714,8 @@ export class CivitaiProvider implements Provider {
       throw new ProviderError('failed', PROVIDER, `The ${NAME} workflow has not succeeded (status ${wf.status.slice(0, 40)}).`);
     }
     const images = imagesOf(wf);
-    const artifacts: Artifact[] = images.filter(isReady).map((i) => ({ ...artifactFromUrl(i.url), width: positive(i.width), height: positive(i.height) }));
-    if (artifacts.length === 0) {
-      const blocked = images.find((i) => i.blockedReason);
-      if (blocked) throw blockedError(blocked.blockedReason, key);
-      throw new ProviderError('bad_output', PROVIDER, `The ${NAME} workflow succeeded but has no available image to download. Retry the job.`);
-    }
+    const artifacts: Artifact[] = images.filter(isReady).map(artifactOf);
+    if (artifacts.length === 0) throw noImageError(images, key);
     const input = wf.steps?.[0]?.input ?? {};
     const seed = typeof input.seed === 'number' ? input.seed : undefined;
     const result: JobResult = { artifacts, seed, modelVersion: typeof input.model === 'string' ? input.model : ref.model };
@@ -723,6 +724,23 @@ export class CivitaiProvider implements Provider {
     const cost = costOf(wf);
     if (cost) result.cost = cost;
     return result;
+  }
+
+  /**
+   * A download answered 403 (or another 4xx): blob URLs are signed and expire within minutes
+   * ("Blob URLs are signed and expire", guide results-and-webhooks.md; `urlExpiresAt` on each
+   * blob), so a large batch can outlive them. Re-read the workflow and hand back the same blob
+   * (by id) with its fresh URL; the engine tries that once.
+   */
+  async refreshArtifact(ref: JobRef, stale: Artifact, status: number, signal?: AbortSignal): Promise<Artifact> {
+    const id = stale.url ? blobIdOf(stale.url) : undefined;
+    const wf = await this.workflow(ref.requestId, 'the workflow request (for fresh image URLs)', signal);
+    const fresh = imagesOf(wf).find((i) => i.id === id || (id !== undefined && i.id.replace(/\.[^.]+$/, '') === id));
+    if (!fresh || !isReady(fresh)) {
+      throw new ProviderError('bad_output', PROVIDER, `Downloading a ${NAME} image failed with HTTP ${status}, and the workflow offers no fresh URL for it${fresh ? ' (it is no longer available)' : ''}. Retry the job.`, { status });
+    }
+    this.ctx.log?.info(`${NAME}: the URL of image ${fresh.id.slice(0, 40)} of ${wf.id} had expired (HTTP ${status}); trying its fresh one`);
+    return artifactOf(fresh);
   }
 
   /** `PUT /v2/consumer/workflows/{id}` with `{status: "canceled"}` (UpdateWorkflow). A workflow
@@ -810,6 +828,45 @@ function imagesOf(wf: Workflow): CivitaiBlob[] {
 /** Downloadable: available, with a URL, and not withheld by moderation. */
 function isReady(i: CivitaiBlob): i is CivitaiBlob & { url: string } {
   return !i.blockedReason && i.available && !!i.url;
+}
+
+/** Still being written: not available yet (it may become so). */
+function isPending(i: CivitaiBlob): boolean {
+  return !i.blockedReason && !i.available;
+}
+
+/** Available but without a URL: mature content withheld (the workflow's `allowMatureContent` was
+ * false, or `upgradeMode: "manual"` holds it back: guide submitting-work.md). It never comes. */
+function isWithheld(i: CivitaiBlob): boolean {
+  return !i.blockedReason && i.available && !i.url;
+}
+
+const withheldHint = 'to receive mature images, set "artFactory.providers.civitai.allowMatureContent" to true (Civitai charges mature images in yellow Buzz), then run the job again';
+
+/** Why a finished workflow has nothing to download: moderation, mature content held back, or
+ * images that never became available. */
+function noImageError(images: CivitaiBlob[], key: string | undefined): ProviderError {
+  const blocked = images.find((i) => i.blockedReason);
+  if (blocked) return blockedError(blocked.blockedReason, key);
+  const withheld = images.filter(isWithheld).length;
+  if (withheld > 0) {
+    return new ProviderError('failed', PROVIDER, `${NAME} withheld ${withheld === 1 ? 'the image' : `all ${withheld} images`} as mature content (available, but without a URL). To receive ${withheld === 1 ? 'it' : 'them'}, ${withheldHint.replace(/^to receive mature images, /, '')}.`);
+  }
+  return new ProviderError('bad_output', PROVIDER, images.length === 0 ? `The ${NAME} workflow succeeded without any image. Retry the job.` : `${NAME} reported the workflow succeeded, but none of its ${images.length} image${images.length === 1 ? '' : 's'} became available for download. Retry the job.`);
+}
+
+function artifactOf(i: CivitaiBlob & { url: string }): Artifact {
+  return { ...artifactFromUrl(i.url), width: positive(i.width), height: positive(i.height) };
+}
+
+/** The blob id of a signed blob URL (`…/v2/consumer/blobs/{id}.{ext}?sig=…`). */
+function blobIdOf(url: string): string | undefined {
+  try {
+    const m = /\/blobs\/([^/]+?)(?:\.[a-z0-9]{2,5})?$/i.exec(new URL(url).pathname);
+    return m ? decodeURIComponent(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function positive(n: number | null | undefined): number | undefined {

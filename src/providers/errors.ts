@@ -13,6 +13,7 @@ export type ProviderErrorKind =
   | 'canceled' // the user canceled, or the provider reports canceled
   | 'failed' // the run itself failed on the provider (model error, NSFW refusal, expired, aborted)
   | 'not_found' // unknown model / request id
+  | 'expired' // the provider no longer keeps the result or output (kept for a limited time): run the job again
   | 'bad_response' // malformed JSON or a response that does not match the documented shape
   | 'bad_output' // a download that is corrupt, oversized, truncated or mislabelled
   | 'insecure'; // plain http to a non-loopback host, or a file:/relative URL
@@ -62,6 +63,7 @@ export class ProviderError extends Error {
       case 'provider_down':
       case 'network':
       case 'timeout':
+      case 'expired':
         return 'retry';
       default:
         return 'open-log';

@@ -4,12 +4,18 @@
 // ~1 s base delay, not configurable for queue calls) never fires: our fetch either returns a
 // final 4xx Response or throws a ProviderError, which that loop does not consider retryable.
 // We poll ourselves (pollUntilTerminal) instead of the client's subscribe().
+//
+// Sources (details in src/providers/README.md): fal.ai/docs "Request Error Types"
+// (documentation/model-apis/request-errors), "Get request result" (inference-api/queue/result),
+// "Model search" (platform-apis/v1/models), "Data Retention & Storage"; the client's source
+// (node_modules/@fal-ai/client 1.10: queue.js, storage.js, retry.js); fal's Python client
+// (fal_client/client.py, `_is_ingress_error`).
 
 import { ApiError, createFalClient, type FalClient } from '@fal-ai/client';
 import { z } from 'zod';
 import { artifactFromFileObject, isHttpUrl } from './artifacts.ts';
 import { ProviderError, isProviderError, redact } from './errors.ts';
-import { createProviderFetch, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
+import { bodyMessage, createProviderFetch, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
 import { pollUntilTerminal } from './poll.ts';
 import { describeFromSchema, inlineRefs } from './schema.ts';
 import type {
@@ -112,6 +118,59 @@ function classify(url: URL, method: string): FetchKind {
   return method === 'POST' && url.hostname === 'queue.fal.run' && !url.pathname.includes('/requests/') ? 'create' : 'call';
 }
 
+/** A result of a request we know that answers 404 is gone, not unknown: "fal keeps the result
+ * for 1 hour after the request completes. If the result is 10 KB or larger, fal keeps it for 6
+ * minutes" (fal.ai/docs/inference-api/queue/result). */
+function resultGone(): ProviderError {
+  return new ProviderError('expired', PROVIDER, `${NAME} no longer has the result of this request: it keeps results for an hour after the request completes (6 minutes for results of 10 KB or more). Retry runs the job again.`, { status: 404 });
+}
+
+/** How many times a finished request's failed result is asked for: once more at most. */
+const RESULT_ERROR_ATTEMPTS = 2;
+
+/**
+ * A result call (`GET …/requests/{id}`) answered 5xx with `x-fal-request-id`: the request ran
+ * and failed on fal's side, e.g. `{"detail": "…", "error_type": "runner_disconnected"}` with the
+ * same type in `X-Fal-Error-Type` (fal.ai/docs "Request Error Types"). fal already retried it on
+ * new runners (up to 10 times, docs "Retries and Error Handling") and keeps answering the same,
+ * so it is asked for at most twice (fal's Python client does not retry a 5xx carrying
+ * x-fal-request-id at all: fal_client/client.py, `_is_ingress_error`). Server errors are not
+ * billed, so the message says to retry later.
+ */
+function runnerError(res: Response, body: unknown, url: URL): { maxAttempts: number; error: ProviderError } | undefined {
+  if (res.status < 500 || !res.headers.get('x-fal-request-id')) return undefined;
+  if (url.hostname !== 'queue.fal.run' || !/\/requests\/[^/]+$/.test(url.pathname)) return undefined;
+  const type = res.headers.get('x-fal-error-type') ?? (body && typeof body === 'object' && typeof (body as { error_type?: unknown }).error_type === 'string' ? (body as { error_type: string }).error_type : undefined);
+  const detail = bodyMessage(body);
+  const said = [detail ? `"${detail.slice(0, 300)}"` : '', type ? `(${type.slice(0, 60)}, HTTP ${res.status})` : `(HTTP ${res.status})`].filter(Boolean).join(' ');
+  return {
+    maxAttempts: RESULT_ERROR_ATTEMPTS,
+    error: new ProviderError('failed', PROVIDER, `The ${NAME} run failed on fal's side: ${said}. fal retries such failures itself before giving up, and does not bill them; retry the job later.`, { status: res.status }),
+  };
+}
+
+/** The endpoint's display name and category from fal's models API ("Model search": `GET
+ * https://api.fal.ai/v1/models?endpoint_id=ID` → `{models: [{endpoint_id, metadata:
+ * {display_name, category, description, status, …}}], next_cursor, has_more}`). */
+const modelsPageSchema = z
+  .object({
+    models: z.array(
+      z
+        .object({
+          endpoint_id: z.string(),
+          metadata: z.object({ display_name: z.string().nullish(), category: z.string().nullish(), description: z.string().nullish() }).passthrough().nullish(),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+
+/** Uploads are asked to live a day (the client's `lifecycle.expiresIn`, sent as the
+ * `X-Fal-Object-Lifecycle` header of the initiate call: storage.js). fal's own default for CDN
+ * files is an account setting ("Configurable", docs "Data Retention & Storage"), so we name one:
+ * a day covers any batch, and a private input image does not stay on a public URL for long. */
+export const FAL_UPLOAD_LIFETIME_S = 24 * 60 * 60;
+
 const submitSchema = z.object({
   request_id: z.string().min(1).max(200),
   status_url: z.string().optional(),
@@ -163,6 +222,7 @@ export class FalProvider implements Provider {
   readonly id = PROVIDER;
   readonly displayName = NAME;
   readonly needsKey = true;
+  readonly uploadTtlMs = FAL_UPLOAD_LIFETIME_S * 1000;
   /** Cumulative log lines already reported, per request id (fal's status returns all logs). */
   private readonly logCursor = new Map<string, number>();
   /** Results read while checking a COMPLETED status, so result() need not fetch again. */
@@ -187,7 +247,7 @@ export class FalProvider implements Provider {
   /** A client per operation: the key is read at call time and the operation's signal reaches every request. */
   private async client(signal?: AbortSignal): Promise<{ client: FalClient; key: string }> {
     const key = await this.key();
-    const base = createProviderFetch(PROVIDER, this.ctx, classify, { secrets: [key], fetch: this.opts.fetch, retry: this.opts.retry });
+    const base = createProviderFetch(PROVIDER, this.ctx, classify, { secrets: [key], fetch: this.opts.fetch, retry: this.opts.retry, errorResponse: runnerError });
     const fetch: FetchFn = (input, init) => {
       const s = init?.signal && signal ? AbortSignal.any([init.signal, signal]) : (init?.signal ?? signal);
       return base(input, { ...init, signal: s });
@@ -215,12 +275,31 @@ export class FalProvider implements Provider {
     return new ProviderError('bad_response', PROVIDER, `${NAME}: ${what} failed: ${redact(msg, [key])}`);
   }
 
+  /** The schema from the OpenAPI document; the title (and category) from fal's models API, since
+   * the document's `info.title` reads "Queue OpenAPI for <id>". */
   async describeModel(model: string, signal?: AbortSignal): Promise<ModelInfo> {
     const builtin = FAL_MODELS.find((m) => m.id === model);
     if (builtin) return { ...builtin };
-    const { doc, input } = await this.openApi(model, signal);
-    const outputHint = JSON.stringify(doc.components?.schemas ?? {}).includes('"video"') ? 'video' : undefined;
-    return describeFromSchema(PROVIDER, model, input, { title: doc.info?.title, description: doc.info?.description, outputHint });
+    const [{ doc, input }, meta] = await Promise.all([this.openApi(model, signal), this.metadata(model, signal)]);
+    const outputHint = `${meta?.category ?? ''} ${JSON.stringify(doc.components?.schemas ?? {}).includes('"video"') ? 'video' : ''}`;
+    return describeFromSchema(PROVIDER, model, input, { title: meta?.display_name ?? model, description: meta?.description ?? doc.info?.description, outputHint });
+  }
+
+  /** The model's metadata, or undefined when the models API cannot say (describeModel goes on). */
+  private async metadata(model: string, signal?: AbortSignal): Promise<{ display_name?: string | null; category?: string | null; description?: string | null } | undefined> {
+    try {
+      const key = await this.ctx.getKey();
+      // The models API takes a key optionally (higher rate limits); two attempts at most.
+      const fetch = createProviderFetch(PROVIDER, this.ctx, 'call', { secrets: [key], fetch: this.opts.fetch, retry: { ...this.opts.retry, maxAttempts: 2 } });
+      const res = await fetch(`https://api.fal.ai/v1/models?endpoint_id=${encodeURIComponent(model)}`, { headers: { Accept: 'application/json', ...(key ? { Authorization: `Key ${key}` } : {}) }, signal });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const page = modelsPageSchema.parse(JSON.parse(await res.text()));
+      return page.models.find((m) => m.endpoint_id === model)?.metadata ?? undefined;
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      this.ctx.log?.warn(`${NAME}: no metadata for ${model} from the models API (${e instanceof Error ? e.message.slice(0, 200) : 'unreadable'}); its id is its title`);
+      return undefined;
+    }
   }
 
   async getInputSchema(model: string, signal?: AbortSignal): Promise<JsonSchema> {
@@ -272,7 +351,9 @@ export class FalProvider implements Provider {
     try {
       s = statusSchema.parse(await client.queue.status(ref.model, { requestId: ref.requestId, logs: true, abortSignal: signal }));
     } catch (e) {
-      throw this.toError(e, key, 'the status request');
+      const err = this.toError(e, key, 'the status request');
+      // A request we submitted that fal no longer knows: its time there has run out.
+      throw err.status === 404 ? resultGone() : err;
     }
     const allLogs = (s.logs ?? []).map((l) => redact(l.message, [key]));
     const seen = this.logCursor.get(ref.requestId) ?? 0;
@@ -350,7 +431,8 @@ export class FalProvider implements Provider {
     try {
       data = (await client.queue.result(ref.model, { requestId: ref.requestId, abortSignal: signal })).data;
     } catch (e) {
-      throw this.toError(e, key, 'the result request');
+      const err = this.toError(e, key, 'the result request');
+      throw err.status === 404 ? resultGone() : err;
     }
     const parsed = outputSchema.safeParse(data);
     if (!parsed.success) throw new ProviderError('bad_response', PROVIDER, `${NAME} returned a result that is not a JSON object. Open the log and report the model id.`);
@@ -405,7 +487,8 @@ export class FalProvider implements Provider {
   async upload(data: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<string> {
     const { client, key } = await this.client(signal);
     try {
-      const url = await client.storage.upload(new Blob([data as Uint8Array<ArrayBuffer>], { type: mediaType }));
+      // initiate (with the lifetime) + PUT; 90 MB and more the multipart variant (storage.js).
+      const url = await client.storage.upload(new Blob([data as Uint8Array<ArrayBuffer>], { type: mediaType }), { lifecycle: { expiresIn: FAL_UPLOAD_LIFETIME_S } });
       if (typeof url !== 'string' || !/^https:\/\//.test(url)) throw new ProviderError('bad_response', PROVIDER, `${NAME} storage returned no usable file URL.`);
       return url;
     } catch (e) {
@@ -437,7 +520,7 @@ function refusedOutputs(urls: string[], key: string): ProviderError {
 
 /** A run that ended badly on fal's side: keep input/key/credit kinds, call the rest 'failed'. */
 function runFailure(err: ProviderError): ProviderError {
-  if (['validation', 'auth', 'quota', 'canceled', 'network', 'bad_response', 'bad_output', 'not_found'].includes(err.kind)) return err;
+  if (['validation', 'auth', 'quota', 'canceled', 'network', 'bad_response', 'bad_output', 'not_found', 'expired', 'failed'].includes(err.kind)) return err;
   return new ProviderError('failed', PROVIDER, `The ${NAME} run failed (HTTP ${err.status ?? '?'}). ${err.message}`, { status: err.status });
 }
 

@@ -30,9 +30,11 @@ export function envBaseUrl(providerId: string, env: NodeJS.ProcessEnv = process.
   return v || undefined;
 }
 
-/** A context from the environment alone (command line, tests). */
+/** A context from the environment alone (command line, tests). Civitai's mature content is
+ * allowed with ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT=1 (or true). */
 export function envContext(providerId: string, env: NodeJS.ProcessEnv = process.env, extra: Partial<ProviderContext> = {}): ProviderContext {
-  return { getKey: async () => envKey(providerId, env), baseUrl: envBaseUrl(providerId, env), ...extra };
+  const allowMatureContent = providerId === 'civitai' && /^(1|true|yes)$/i.test(env.ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT?.trim() ?? '');
+  return { getKey: async () => envKey(providerId, env), baseUrl: envBaseUrl(providerId, env), allowMatureContent, ...extra };
 }
 
 /**

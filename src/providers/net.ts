@@ -133,13 +133,35 @@ interface Bucket {
   updatedAt: number;
 }
 
-/** Two token buckets (creates, calls). Each refills at its per-minute rate and holds at most
- * a sixth of a minute's worth (at least 1), so a burst cannot spend the whole minute at once. */
+/** The slowest a 429 makes the limiter, in requests a minute: Replicate's tightest documented
+ * tier (accounts without a payment method) allows about 6. Slower than that only when the
+ * provider names a wait (`pause`). */
+export const THROTTLED_MIN_PER_MINUTE = 6;
+/** How fast a throttled ceiling grows back: ×1.25 per minute without a 429 (from the minimum
+ * to Replicate's 3600 a minute in about half an hour). */
+const RECOVERY_PER_MINUTE = 1.25;
+
+/**
+ * Two token buckets (creates, calls). Each refills at its per-minute rate and holds at most
+ * a sixth of a minute's worth (at least 1), so a burst cannot spend the whole minute at once.
+ *
+ * A 429 (`throttled`) slows the provider's whole queue, not just the request that met it
+ * (Replicate answers ~6 requests a minute to accounts without a payment method, often with no
+ * Retry-After: docs "Rate limits"): nothing is sent until the wait it named has passed, and
+ * creates and calls together share a ceiling of half of what was sent in the minute before
+ * (at least THROTTLED_MIN_PER_MINUTE), which grows back slowly (RECOVERY_PER_MINUTE) until it
+ * reaches the configured limits again.
+ */
 export class RateLimiter {
   private readonly buckets: Record<'create' | 'call', Bucket | undefined> = { create: undefined, call: undefined };
   private readonly limits: () => RateLimits;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** When each request of the last minute was let through (both kinds). */
+  private readonly sent: number[] = [];
+  private pausedUntil = 0;
+  /** The shared ceiling after a 429: requests a minute at `since` (the end of the pause), and its own bucket. */
+  private adaptive: { perMinute: number; since: number; bucket: Bucket } | undefined;
 
   constructor(
     limits: RateLimits | (() => RateLimits),
@@ -155,20 +177,61 @@ export class RateLimiter {
     return kind === 'create' ? l.createsPerMinute : l.callsPerMinute;
   }
 
+  /** Requests a minute allowed by the throttled ceiling now, or undefined when it has recovered. */
+  ceiling(): number | undefined {
+    const a = this.adaptive;
+    if (!a) return undefined;
+    const grown = a.perMinute * RECOVERY_PER_MINUTE ** (Math.max(0, this.now() - a.since) / 60_000);
+    const l = this.limits();
+    if (grown >= l.createsPerMinute + l.callsPerMinute) {
+      this.adaptive = undefined;
+      return undefined;
+    }
+    return Math.floor(grown);
+  }
+
+  /** The provider answered 429: pause everything for `waitMs` and lower the shared ceiling.
+   * Returns the ceiling (requests a minute) now in force. */
+  throttled(waitMs = 0): number {
+    const t = this.now();
+    this.prune(t);
+    const wanted = Math.max(THROTTLED_MIN_PER_MINUTE, Math.floor(this.sent.length / 2));
+    const current = this.ceiling();
+    const perMinute = current === undefined ? wanted : Math.min(current, wanted);
+    this.pausedUntil = Math.max(this.pausedUntil, t + Math.max(0, waitMs));
+    // After the pause one request may go at once; then the ceiling's rate, growing from there.
+    this.adaptive = { perMinute, since: this.pausedUntil, bucket: { tokens: 1, updatedAt: this.pausedUntil } };
+    return perMinute;
+  }
+
+  private prune(t: number): void {
+    while (this.sent.length > 0 && this.sent[0] <= t - 60_000) this.sent.shift();
+  }
+
+  /** Refills `b` to time `t` at `perMinute`; ms until it holds a token (0 = now). */
+  private static wait(b: Bucket, perMinute: number, t: number): number {
+    const rate = perMinute / 60_000; // tokens per ms
+    const capacity = Math.max(1, Math.floor(perMinute / 6));
+    b.tokens = Math.min(capacity, b.tokens + Math.max(0, t - b.updatedAt) * rate);
+    b.updatedAt = Math.max(b.updatedAt, t);
+    return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / rate);
+  }
+
   /** Milliseconds until a token of this kind is free (0 = now), taking it when free. */
   tryTake(kind: 'create' | 'call'): number {
-    const rate = this.perMinute(kind) / 60_000; // tokens per ms
-    const capacity = Math.max(1, Math.floor(this.perMinute(kind) / 6));
     const t = this.now();
+    if (t < this.pausedUntil) return this.pausedUntil - t;
     let b = this.buckets[kind];
-    if (!b) b = this.buckets[kind] = { tokens: capacity, updatedAt: t };
-    b.tokens = Math.min(capacity, b.tokens + Math.max(0, t - b.updatedAt) * rate);
-    b.updatedAt = t;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - b.tokens) / rate);
+    if (!b) b = this.buckets[kind] = { tokens: Math.max(1, Math.floor(this.perMinute(kind) / 6)), updatedAt: t };
+    const ceiling = this.ceiling();
+    const a = this.adaptive;
+    const wait = Math.max(RateLimiter.wait(b, this.perMinute(kind), t), a && ceiling !== undefined ? RateLimiter.wait(a.bucket, ceiling, t) : 0);
+    if (wait > 0) return wait;
+    b.tokens -= 1;
+    if (a) a.bucket.tokens -= 1;
+    this.prune(t);
+    this.sent.push(t);
+    return 0;
   }
 
   /** Waits (with the injected sleep) until a token is free, then takes it. */
@@ -213,9 +276,10 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, date - now);
 }
 
-/** Replicate's 429 body: "Request was throttled. Your rate limit resets in ~5s." */
-function retryAfterFromBody(text: string): number | undefined {
-  const m = /resets in ~?(\d+(?:\.\d+)?)\s*s/i.exec(text);
+/** Replicate's 429 bodies (docs "Rate limits"): "Request was throttled. Your rate limit resets in
+ * ~30s." and the older "Request was throttled. Expected available in 1 second." */
+export function retryAfterFromBody(text: string): number | undefined {
+  const m = /resets in ~?(\d+(?:\.\d+)?)\s*s/i.exec(text) ?? /expected available in ~?(\d+(?:\.\d+)?)\s*s(?:ec(?:ond)?s?)?\b/i.exec(text);
   return m ? Math.round(Number(m[1]) * 1000) : undefined;
 }
 
@@ -369,6 +433,10 @@ export interface ProviderFetchOptions {
   fetch?: FetchFn;
   /** Known secrets to scrub from error text (the key). */
   secrets?: (string | undefined)[];
+  /** An adapter's own reading of a 5xx or 429 answer: how many attempts it deserves in all
+   * (default: the retry policy's), and the error to throw when they run out (default:
+   * mapHttpError). E.g. fal's runner errors on a result, which fal has retried itself already. */
+  errorResponse?: (res: Response, body: unknown, url: URL) => { maxAttempts?: number; error?: ProviderError } | undefined;
 }
 
 const errorBodies = new WeakMap<Response, string>();
@@ -510,7 +578,12 @@ export function createProviderFetch(
       }
       const text = await readCapped(res);
       clearTimeout(timer);
-      const err = mapHttpError(provider, res.status, parseMaybeJson(text), res.headers, opts.secrets);
+      const body = parseMaybeJson(text);
+      const own = opts.errorResponse?.(res, body, new URL(unrewriteUrl(url.href, baseUrl)));
+      // An adapter's message quotes provider text: scrubbed here like mapHttpError's.
+      const err = own?.error
+        ? new ProviderError(own.error.kind, provider, redact(own.error.message, opts.secrets), { status: own.error.status, retryAfterMs: own.error.retryAfterMs })
+        : mapHttpError(provider, res.status, body, res.headers, opts.secrets);
       if (!retryableStatus) {
         // A 5xx to a submission: it may have been accepted, so it is not resent.
         throw new ProviderError(err.kind, provider, `${err.message} The submission may have gone through; check the provider's dashboard before retrying.`, {
@@ -519,10 +592,18 @@ export function createProviderFetch(
         });
       }
       // An HTTP-date Retry-After is measured against the injected clock.
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now()) ?? err.retryAfterMs;
-      if (attempt >= policy.maxAttempts) throw err;
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now()) ?? (res.status === 429 ? retryAfterFromBody(text) : undefined) ?? err.retryAfterMs;
+      const delay = retryAfterMs !== undefined ? retryAfterMs : Math.round(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+      if (res.status === 429 && k !== 'download') {
+        // The whole provider slows down, not only this request (see RateLimiter).
+        const before = limiter.ceiling();
+        const ceiling = limiter.throttled(Math.min(delay, policy.maxRetryAfterMs));
+        if (before === undefined || ceiling < before) log?.warn(`${name} is throttling requests (HTTP 429): every ${name} request now waits ${Math.ceil(Math.min(delay, policy.maxRetryAfterMs) / 1000)} s, then goes at about ${ceiling} a minute, speeding up again slowly`);
+      }
+      const attempts = own?.maxAttempts ?? policy.maxAttempts;
+      if (attempt >= attempts) throw err;
       if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) throw err;
-      await backoff(attempt, retryAfterMs, `HTTP ${res.status}`);
+      await backoff(attempt, delay, `HTTP ${res.status}`, attempts);
     }
 
     /** Redirects are followed by hand so every hop is rewritten and checked like the first;
@@ -555,10 +636,10 @@ export function createProviderFetch(
       }
     }
 
-    async function backoff(attempt: number, retryAfterMs: number | undefined, why: string): Promise<void> {
+    async function backoff(attempt: number, retryAfterMs: number | undefined, why: string, attempts = policy.maxAttempts): Promise<void> {
       const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       const delay = retryAfterMs !== undefined ? retryAfterMs : Math.round(random() * cap);
-      log?.warn(`${name}: ${redact(why, opts.secrets)}; retry ${attempt}/${policy.maxAttempts - 1} in ${delay} ms`);
+      log?.warn(`${name}: ${redact(why, opts.secrets)}; retry ${attempt}/${attempts - 1} in ${delay} ms`);
       try {
         await sleep(delay, signal ?? undefined);
       } catch {

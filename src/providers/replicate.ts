@@ -5,13 +5,17 @@
 // Retry-After) and runs with `stickyFailures`: a final failure is remembered per `init` and
 // rethrown at once, so the client's loop neither multiplies our retries nor resends a
 // submission. We poll ourselves: the client's wait() never ends on `aborted`.
+//
+// Sources (details in src/providers/README.md): replicate.com/docs "Rate limits", "Data
+// retention", "Output files", "Input files"; the HTTP API reference (predictions.create,
+// files.create); the client's own source (node_modules/replicate 1.4: index.js, lib/util.js).
 
 import Replicate from 'replicate';
 import { z } from 'zod';
-import { artifactFromUrl, isHttpUrl } from './artifacts.ts';
+import { artifactFromUrl, decodeDataUri, isHttpUrl, kindOf } from './artifacts.ts';
 import { ProviderError, isProviderError, redact } from './errors.ts';
 import { createProviderFetch, errorBodyText, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
-import { pollUntilTerminal } from './poll.ts';
+import { pollUntilTerminal, slowingPolls } from './poll.ts';
 import { describeFromSchema, inlineRefs } from './schema.ts';
 import type {
   Artifact,
@@ -106,6 +110,22 @@ export function parseReplicateModel(model: string): { owner: string; name: strin
   return { owner: m[1], name: m[2], version: m[3] };
 }
 
+/** A real version id (64 hex digits). Predictions of official models report `"version": "hidden"`
+ * (replicate-python's tests of the versionless API; predictions shown on replicate.com). */
+const VERSION_ID = /^[0-9a-f]{64}$/;
+
+/** Replicate deletes the inputs and outputs of API predictions an hour after they end
+ * (replicate.com/docs/topics/predictions/data-retention, …/output-files). */
+export const REPLICATE_OUTPUT_LIFETIME_MS = 60 * 60 * 1000;
+/** Files from `POST /v1/files` "expire after 24 hours" (the client's README, files.create). */
+export const REPLICATE_FILE_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Data URIs only for small files: the HTTP API reference (predictions.create, `input`) says to
+ * use an HTTP URL for "a large file > 256kb" and a data URL for "a small file <= 256kb". */
+export const REPLICATE_DATA_URI_MAX_BYTES = 256 * 1024;
+/** How long a community model's resolved latest version is reused (one batch runs one version,
+ * and a throttled account is not asked again for each job). */
+const VERSION_CACHE_MS = 10 * 60 * 1000;
+
 const PREDICTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 function assertPredictionId(id: string): string {
   if (!PREDICTION_ID.test(id)) throw new ProviderError('not_found', PROVIDER, `"${id.slice(0, 60)}" is not a Replicate prediction id.`);
@@ -127,6 +147,8 @@ const predictionSchema = z
     logs: z.string().nullish(),
     metrics: z.record(z.string(), z.unknown()).nullish(),
     urls: z.record(z.string(), z.string()).nullish(),
+    completed_at: z.string().nullish(),
+    data_removed: z.boolean().nullish(),
   })
   .passthrough();
 type Prediction = z.infer<typeof predictionSchema>;
@@ -152,8 +174,13 @@ export class ReplicateProvider implements Provider {
   readonly id = PROVIDER;
   readonly displayName = NAME;
   readonly needsKey = true;
+  /** Input files live a day on Replicate's files API; small ones go inline and never expire,
+   * so the shorter lifetime is the one the engine may count on. */
+  readonly uploadTtlMs = REPLICATE_FILE_LIFETIME_MS;
   private readonly logCursor = new Map<string, number>();
   private readonly predictions = new Map<string, Prediction>();
+  /** `owner/name` of community models (the official route answered 404) → latest version. */
+  private readonly versions = new Map<string, { version: string; at: number }>();
 
   constructor(
     private readonly ctx: ProviderContext,
@@ -231,16 +258,73 @@ export class ReplicateProvider implements Provider {
     return { input: inlineRefs(schemas.Input, schemas), title: `${owner}/${name}`, description: value.m.description ?? undefined };
   }
 
+  /**
+   * `owner/name:version` → `POST /v1/predictions {version}`. A bare `owner/name` tries the
+   * official-model route first, `POST /v1/models/{owner}/{name}/predictions`: official models
+   * run only there (they have no public versions, cog-safe-push #8), and it costs one request.
+   * Community models (most of the catalogue) answer that route 404 "The requested resource
+   * could not be found." (replicate-javascript #347, replicate-python #320): nothing was
+   * created, so falling back is no resend. Then `GET /v1/models/{owner}/{name}` →
+   * `latest_version.id` → `POST /v1/predictions {version}`; the model is remembered as
+   * community so later jobs go there at once (reusing its version for VERSION_CACHE_MS).
+   */
   async submit(req: SubmitRequest): Promise<SubmitResponse> {
     const { owner, name, version } = parseReplicateModel(req.model);
-    const { value } = await this.call('the submission', async (c) =>
-      predictionSchema.parse(
-        version
-          ? await c.predictions.create({ version, input: req.input, signal: req.signal })
-          : await c.predictions.create({ model: `${owner}/${name}`, input: req.input, signal: req.signal }),
-      ),
-    );
-    return { requestId: value.id, handle: value.urls?.get ? { getUrl: value.urls.get } : undefined };
+    const model = `${owner}/${name}`;
+    const create = (body: { version: string } | { model: string }) =>
+      this.call('the submission', async (c) => predictionSchema.parse(await c.predictions.create({ ...body, input: req.input, signal: req.signal })));
+    const pinned = version ?? this.cachedVersion(model);
+    let prediction: Prediction;
+    if (pinned) prediction = (await create({ version: pinned })).value;
+    else if (this.versions.has(model)) prediction = (await create({ version: await this.latestVersion(model, req.signal) })).value;
+    else {
+      try {
+        prediction = (await create({ model })).value;
+      } catch (e) {
+        if (!(isProviderError(e) && e.status === 404 && !e.maybeAccepted)) throw e;
+        prediction = (await create({ version: await this.latestVersion(model, req.signal) })).value;
+      }
+    }
+    return { requestId: prediction.id, handle: prediction.urls?.get ? { getUrl: prediction.urls.get } : undefined };
+  }
+
+  private cachedVersion(model: string): string | undefined {
+    const hit = this.versions.get(model);
+    const now = (this.ctx.now ?? Date.now)();
+    return hit && now - hit.at < VERSION_CACHE_MS ? hit.version : undefined;
+  }
+
+  /** A community model's latest version, for `POST /v1/predictions`. */
+  private async latestVersion(model: string, signal?: AbortSignal): Promise<string> {
+    const [owner, name] = model.split('/');
+    let m: z.infer<typeof modelSchema>;
+    try {
+      ({ value: m } = await this.call(`the model request for ${model}`, async (c) => modelSchema.parse(await c.models.get(owner, name, { signal }))));
+    } catch (e) {
+      if (isProviderError(e) && e.status === 404) {
+        throw new ProviderError('not_found', PROVIDER, `${NAME} has no model "${model}" (HTTP 404). Check the owner/name on replicate.com, and that the model is public or yours.`, {
+          status: 404,
+          fieldErrors: [{ path: ['model'], message: 'no such Replicate model' }],
+        });
+      }
+      throw e;
+    }
+    const id = m.latest_version?.id;
+    if (!id) throw new ProviderError('not_found', PROVIDER, `${NAME}'s model "${model}" has no published version to run. Pick a version on its page and use owner/name:version.`);
+    this.versions.delete(model);
+    if (this.versions.size >= 100) this.versions.delete(this.versions.keys().next().value!);
+    this.versions.set(model, { version: id, at: (this.ctx.now ?? Date.now)() });
+    this.ctx.log?.info(`${NAME}: ${model} is a community model; running its latest version ${id.slice(0, 12)}…`);
+    return id;
+  }
+
+  pinModel(model: string, version: string): string | undefined {
+    try {
+      const m = parseReplicateModel(model);
+      return !m.version && VERSION_ID.test(version) ? `${m.owner}/${m.name}:${version}` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async status(ref: JobRef, signal?: AbortSignal): Promise<StatusUpdate> {
@@ -276,8 +360,9 @@ export class ReplicateProvider implements Provider {
     }
   }
 
+  /** Long predictions (video) are polled less often: a throttled account has ~6 requests a minute. */
   watch(ref: JobRef, opts: WatchOptions = {}): AsyncIterable<StatusUpdate> {
-    return pollUntilTerminal(PROVIDER, this.ctx, (signal) => this.status(ref, signal), opts);
+    return pollUntilTerminal(PROVIDER, this.ctx, (signal) => this.status(ref, signal), opts, slowingPolls);
   }
 
   async result(ref: JobRef, signal?: AbortSignal): Promise<JobResult> {
@@ -289,15 +374,16 @@ export class ReplicateProvider implements Provider {
       const u = await this.status(ref, signal);
       throw u.error ?? new ProviderError('failed', PROVIDER, `The ${NAME} prediction has not succeeded (status ${p.status}).`);
     }
+    if (p.data_removed) throw outputGone();
     const fallback: MediaKind = REPLICATE_MODELS.find((m) => m.id === ref.model)?.capabilities.includes('video') ? 'video' : 'image';
-    const artifacts: Artifact[] = collectUrls(p.output).map((u) => artifactFromUrl(u, fallback));
+    const artifacts: Artifact[] = collectOutputs(p.output).flatMap((u) => artifactFrom(u, fallback));
     const refused = collectStrings(p.output);
     if (artifacts.length === 0 && refused.length > 0) {
       const shown = redact(refused[0], [await this.ctx.getKey()]).slice(0, 60);
-      throw new ProviderError('bad_output', PROVIDER, `${NAME} returned ${refused.length === 1 ? 'an output' : `${refused.length} outputs`} that ${refused.length === 1 ? 'is' : 'are'} not an https URL ("${shown}"), so nothing was fetched. Retry the job; if it happens again, open the log and report the model.`);
+      throw new ProviderError('bad_output', PROVIDER, `${NAME} returned ${refused.length === 1 ? 'an output' : `${refused.length} outputs`} that ${refused.length === 1 ? 'is' : 'are'} not an https URL or a data: URI of media ("${shown}"), so nothing was fetched. Retry the job; if it happens again, open the log and report the model.`);
     }
     if (artifacts.length === 0) {
-      throw new ProviderError('bad_output', PROVIDER, `The ${NAME} prediction succeeded without any output file${(p as { data_removed?: unknown }).data_removed ? ' (its data was already removed: Replicate deletes outputs after about an hour)' : ''}. Retry the job; if it happens again, open the log and report the model.`);
+      throw new ProviderError('bad_output', PROVIDER, `The ${NAME} prediction succeeded without any output file. Retry the job; if it happens again, open the log and report the model.`);
     }
     const timings: Record<string, number> = {};
     for (const [k, v] of Object.entries(p.metrics ?? {})) if (typeof v === 'number' && Number.isFinite(v) && /time$/.test(k)) timings[k] = v;
@@ -306,8 +392,25 @@ export class ReplicateProvider implements Provider {
       artifacts,
       seed: typeof seedInput === 'number' ? seedInput : seedFromLogs(p.logs ?? ''),
       timings: Object.keys(timings).length ? timings : undefined,
-      modelVersion: p.version ?? undefined,
+      // Official models report "hidden": only a real version id can be asked for again.
+      modelVersion: p.version && VERSION_ID.test(p.version) ? p.version : undefined,
     };
+  }
+
+  /**
+   * A download answered 403/404/410: outputs of API predictions are deleted an hour after the
+   * prediction ends (replicate.com/docs/topics/predictions/data-retention). The prediction
+   * tells: `data_removed`, or `completed_at` more than an hour ago, means the output is gone
+   * ('expired': Retry runs the job again). Replicate's output URLs do not rotate, so there is
+   * never a fresh one to offer.
+   */
+  async refreshArtifact(ref: JobRef, _stale: Artifact, status: number, signal?: AbortSignal): Promise<Artifact> {
+    assertPredictionId(ref.requestId);
+    const { value: p } = await this.call('the prediction request', async (c) => predictionSchema.parse(await c.predictions.get(ref.requestId, { signal })));
+    const ended = p.completed_at ? Date.parse(p.completed_at) : NaN;
+    const now = (this.ctx.now ?? Date.now)();
+    if (p.data_removed || (Number.isFinite(ended) && now - ended >= REPLICATE_OUTPUT_LIFETIME_MS)) throw outputGone();
+    throw new ProviderError('bad_output', PROVIDER, `Downloading the ${NAME} output failed with HTTP ${status}. Retry the job; if it happens again, open the log.`, { status });
   }
 
   async cancel(ref: JobRef): Promise<void> {
@@ -315,7 +418,11 @@ export class ReplicateProvider implements Provider {
     await this.call('the cancel request', (c) => c.predictions.cancel(ref.requestId));
   }
 
+  /** Small files inline as a data: URI (at most REPLICATE_DATA_URI_MAX_BYTES, as the API
+   * reference advises), larger ones through the files API (`POST /v1/files`, multipart field
+   * `content`) → `urls.get`. */
   async upload(data: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<string> {
+    if (data.byteLength <= REPLICATE_DATA_URI_MAX_BYTES) return `data:${mediaType};base64,${Buffer.from(data).toString('base64')}`;
     const { value } = await this.call('the upload', async (c) =>
       fileObjectSchema.parse(await c.files.create(new Blob([data as Uint8Array<ArrayBuffer>], { type: mediaType }), {}, { signal })),
     );
@@ -332,13 +439,26 @@ export class ReplicateProvider implements Provider {
   }
 }
 
-/** Output URLs anywhere in a prediction's output (string, array, or object of them). */
-function collectUrls(output: unknown, depth = 0): string[] {
+/** Output files anywhere in a prediction's output (string, array, or object of them): https
+ * URLs and `data:` URIs, which the client treats as files too (index.js, run(): a string
+ * starting with "https:" or "data:" becomes a FileOutput). */
+function collectOutputs(output: unknown, depth = 0): string[] {
   if (depth > 4) return [];
-  if (isHttpUrl(output)) return [output];
-  if (Array.isArray(output)) return output.flatMap((o) => collectUrls(o, depth + 1));
-  if (output && typeof output === 'object') return Object.values(output).flatMap((o) => collectUrls(o, depth + 1));
+  if (isHttpUrl(output) || (typeof output === 'string' && output.startsWith('data:'))) return [output];
+  if (Array.isArray(output)) return output.flatMap((o) => collectOutputs(o, depth + 1));
+  if (output && typeof output === 'object') return Object.values(output).flatMap((o) => collectOutputs(o, depth + 1));
   return [];
+}
+
+/** An artifact from an output string; a data: URI that does not decode is left out. */
+function artifactFrom(output: string, fallback: MediaKind): Artifact[] {
+  if (!output.startsWith('data:')) return [artifactFromUrl(output, fallback)];
+  const d = decodeDataUri(output);
+  return d ? [{ data: d.data, mediaType: d.mediaType, kind: kindOf(d.mediaType, fallback), size: d.data.byteLength }] : [];
+}
+
+function outputGone(): ProviderError {
+  return new ProviderError('expired', PROVIDER, `${NAME} no longer has this output; it keeps outputs for an hour. Retry runs the job again.`);
 }
 
 /** Every non-empty string in a prediction's output (to name what was refused). */

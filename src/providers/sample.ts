@@ -7,6 +7,7 @@
 // instance (after a restart) can report its status and draw its result: state follows
 // from the time elapsed since submission.
 import { createHash } from 'node:crypto';
+import { requireSharp, SharpUnavailableError } from '../media/sharp.ts';
 import { ProviderError } from './errors.ts';
 import { pollUntilTerminal } from './poll.ts';
 import type { Artifact, JobRef, JobResult, JsonSchema, ModelInfo, Provider, ProviderContext, ProviderFactory, StatusUpdate, SubmitRequest, WatchOptions } from './types.ts';
@@ -189,6 +190,7 @@ class SampleProvider implements Provider {
     if (typeof prompt !== 'string' || !prompt.trim()) {
       throw new ProviderError('validation', ID, 'Sample: "prompt" is required.', { status: 422, fieldErrors: [{ path: ['prompt'], message: 'Field required' }] });
     }
+    await drawer(); // without sharp, fail now rather than after the whole simulated run
     const input = { ...req.input };
     if (input.seed === undefined) input.seed = Math.floor(Math.random() * 2 ** 32);
     return { requestId: encode({ model: req.model, input, submittedAt: this.now() }) };
@@ -222,7 +224,7 @@ class SampleProvider implements Provider {
     const job = decode(ref.requestId);
     const st = await this.status(ref);
     if (st.state !== 'succeeded') throw st.error ?? new ProviderError('failed', ID, `Sample: the job is ${st.state}, not finished.`);
-    const { default: sharp } = await import('sharp');
+    const sharp = await drawer();
     const width = num(job.input.width, 768);
     const height = num(job.input.height, 512);
     const seed = num(job.input.seed, 0);
@@ -253,12 +255,25 @@ class SampleProvider implements Provider {
     this.canceled.add(ref.requestId);
   }
 
+  /** Uploads are data: URIs, which never expire. */
+  readonly uploadTtlMs = Infinity;
+
   async upload(data: Uint8Array, mediaType: string): Promise<string> {
     return `data:${mediaType};base64,${Buffer.from(data).toString('base64')}`;
   }
 
   async testConnection(): Promise<void> {
-    // Nothing to reach: the sample provider is always available.
+    // Nothing to reach; it only needs sharp to draw.
+    await drawer();
+  }
+}
+
+/** sharp, which draws the images; without it the Sample provider cannot work and says so. */
+async function drawer(): Promise<typeof import('sharp')> {
+  try {
+    return await requireSharp('The Sample provider');
+  } catch (e) {
+    throw e instanceof SharpUnavailableError ? new ProviderError('failed', ID, e.message) : e;
   }
 }
 

@@ -120,6 +120,15 @@ export interface Provider {
   cancel(ref: JobRef): Promise<void>;
   /** Upload an input file; returns a URL (or data: URI) the provider accepts as input. */
   upload(data: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<string>;
+  /** Optional: a fresh copy of output `stale` of a finished job, after downloading it failed with
+   * HTTP `status` (a 4xx). Returns it with a new URL to try once more (Civitai: signed blob URLs
+   * expire after minutes, 403), or throws a ProviderError that says why the output is gone
+   * (Replicate: deleted an hour after the prediction ended, 'expired'). */
+  refreshArtifact?(ref: JobRef, stale: Artifact, status: number, signal?: AbortSignal): Promise<Artifact>;
+  /** Optional: the model id that runs exactly `version` again (a JobResult.modelVersion this
+   * provider recorded), e.g. Replicate `owner/name` + version → `owner/name:version`. Undefined
+   * when `model` already pins it or the version cannot be asked for. */
+  pinModel?(model: string, version: string): string | undefined;
   /** How long a URL that `upload()` returned stays usable, in ms, as the provider documents it.
    * The engine reuses an upload of the same bytes (by sha256) within this time, less a margin.
    * Absent: every use uploads again (a `data:` URI never expires, so providers that inline
@@ -157,6 +166,9 @@ export interface ProviderContext {
   now?: () => number;
   /** Random source for jitter (tests make it deterministic). */
   random?: () => number;
+  /** Civitai: allow mature content (`artFactory.providers.civitai.allowMatureContent`, or
+   * ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT on the command line). Read at submission. */
+  allowMatureContent?: boolean;
 }
 
 export type ProviderFactory = (ctx: ProviderContext) => Provider;

@@ -31,11 +31,13 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
-/** Starts code-server on a folder or a `.code-workspace` file; fails with the reason when it cannot. */
-export async function startCodeServer(opts: { workspace: string; env?: NodeJS.ProcessEnv }): Promise<CodeServer> {
+/** Starts code-server on a folder or a `.code-workspace` file; fails with the reason when it cannot.
+ * `settings` add to (or override) the user settings; `vsix` installs another build than this
+ * machine's. The walkthrough that opens on first start is off unless `settings` turn it on. */
+export async function startCodeServer(opts: { workspace: string; env?: NodeJS.ProcessEnv; settings?: Record<string, unknown>; vsix?: string }): Promise<CodeServer> {
   execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'install'], { stdio: 'inherit' });
   const entry = execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'path'], { encoding: 'utf8' }).trim();
-  const vsix = path.join(ROOT, 'dist', 'art-factory.vsix');
+  const vsix = opts.vsix ?? path.join(ROOT, 'dist', 'art-factory.vsix');
   if (!existsSync(vsix)) execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: 'inherit' });
   const base = mkdtempSync(path.join(os.tmpdir(), 'af-e2e-'));
   const userDataDir = path.join(base, 'data');
@@ -43,7 +45,7 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
   mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'telemetry.telemetryLevel': 'off', 'editor.codeLens': true, 'artFactory.jobs.pollIntervalMs': 200 }),
+    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'telemetry.telemetryLevel': 'off', 'editor.codeLens': true, 'artFactory.jobs.pollIntervalMs': 200, 'workbench.welcomePage.walkthroughs.openOnInstall': false, ...opts.settings }),
   );
   execFileSync(process.execPath, [entry, '--install-extension', vsix, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir], { stdio: 'ignore' });
   const port = await freePort();

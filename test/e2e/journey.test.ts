@@ -91,7 +91,7 @@ before(async () => {
   // A multi-root workspace file, as users with several projects have: New Project adds to it.
   const workspace = path.join(base, 'art.code-workspace');
   await fs.writeFile(workspace, JSON.stringify({ folders: [{ path: 'journey' }] }));
-  cs = await startCodeServer({ workspace, env: { ARTFACTORY_FAL_BASE_URL: fake.baseUrl } });
+  cs = await startCodeServer({ workspace, env: { ARTFACTORY_FAL_BASE_URL: fake.baseUrl }, settings: { 'workbench.welcomePage.walkthroughs.openOnInstall': true } });
 });
 
 /** A journey step: a screenshot is saved when it fails, so the reason can be seen. */
@@ -111,8 +111,12 @@ after(async () => {
   await fake?.close();
 });
 
-step('1. the extension activates in code-server, its commands are in the palette, and the walkthrough is there', 180_000, async () => {
+step('1. the extension activates in code-server, its walkthrough opens by itself on this first start, and its commands are in the palette', 180_000, async () => {
   const { page } = cs;
+  await page.locator('.gettingStartedContainer', { hasText: 'Get Started with Art Factory' }).first().waitFor({ timeout: 60_000 });
+  await cs.shot('02-walkthrough');
+  await page.keyboard.press('Control+W');
+  await page.locator('.tab', { hasText: 'Walkthrough' }).waitFor({ state: 'detached', timeout: 10_000 });
   const input = page.locator('.quick-input-widget input');
   for (const t of ['Generate…', 'Open Gallery', 'New Project…', 'Set API Key…', 'New Parameter File…', 'Rebuild Index']) {
     // Right after start-up the palette may answer before the extension's commands are known:
@@ -135,11 +139,6 @@ step('1. the extension activates in code-server, its commands are in the palette
   await input.fill('>Art Factory: Rebuild Index');
   await cs.shot('01-palette');
   await page.keyboard.press('Escape');
-  await cs.command('Welcome: Open Walkthrough...');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Art Factory' }).first().click();
-  await page.locator('.gettingStartedContainer', { hasText: 'Art Factory' }).first().waitFor({ timeout: 30_000 });
-  await cs.shot('02-walkthrough');
-  await page.keyboard.press('Control+W');
 });
 
 step('2. a wrong fal key gets a clear error offering to set it again; the right key connects', 180_000, async () => {
@@ -292,6 +291,7 @@ step('6. a window reload while a slow fal job runs: the job resumes, its product
   await frame.locator('[role=gridcell] img[alt*="harbour"]').first().waitFor({ timeout: 30_000 });
   await cs.shot('14-after-reload');
   assert.equal(fake.jobs.size, jobsBefore + 1, 'the job was submitted once, not again after the reload');
+  assert.equal(await page.locator('.tab', { hasText: 'Walkthrough' }).count(), 0, 'the walkthrough opened once, not again after the reload');
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await productsOnDisk()).length, before + 1, 'no duplicate product');
   const db = await openProjectDb(project);

@@ -10,6 +10,7 @@ import type { ProjectDb } from '../../src/storage/types.ts';
 
 export const FAL_KEY = 'fal-test-key-0123456789abcdef';
 export const CIVITAI_KEY = 'civitai-test-token-0123456789abcdef';
+export const REPLICATE_KEY = 'r8_TestToken0123456789abcdefABCDEF';
 
 /** A virtual clock: sleeping advances it and yields, so polling costs no real time. */
 export function fastContext(extra: Partial<ProviderContext> = {}): ProviderContext {
@@ -39,17 +40,19 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function rig(opts: { falBaseUrl?: string; civitaiBaseUrl?: string; dir?: string; engine?: Partial<EngineOptions> } = {}): Promise<Rig> {
+export async function rig(opts: { falBaseUrl?: string; civitaiBaseUrl?: string; replicateBaseUrl?: string; dir?: string; engine?: Partial<EngineOptions>; context?: Partial<ProviderContext> } = {}): Promise<Rig> {
   const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-engine-')), 'project');
   if (!opts.dir) await createProject(dir, 'Engine test');
   const db = await openProjectDb(dir, { saveDelayMs: 10 });
-  const shared = fastContext();
+  const shared = fastContext(opts.context);
   const registry = createBuiltinRegistry((id) =>
     id === 'fal'
       ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.falBaseUrl }
       : id === 'civitai'
         ? { ...shared, getKey: async () => CIVITAI_KEY, baseUrl: opts.civitaiBaseUrl }
-        : shared,
+        : id === 'replicate'
+          ? { ...shared, getKey: async () => REPLICATE_KEY, baseUrl: opts.replicateBaseUrl }
+          : shared,
   );
   const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine });
   return {

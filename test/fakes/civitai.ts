@@ -13,7 +13,10 @@
 //   PUT  /orchestration.civitai.com/v2/consumer/workflows/{id}     'update' {status:"canceled"} → 200 Workflow;
 //        409 ProblemDetails when the workflow already ended (the guide's "409 Conflict")
 //   DELETE …/workflows/{id}                                         'delete' → 204
-//   GET  /orchestration.civitai.com/v2/consumer/blobs/{blobId}.png  image downloads (signed URL: no auth)
+//   GET  /orchestration.civitai.com/v2/consumer/blobs/{blobId}.png?sig=…&exp=…  'blob': image downloads
+//        (signed URL: no auth). Signatures expire (guide results-and-webhooks.md: "Blob URLs are
+//        signed and expire"): an expired one answers 403, and every GET of the workflow signs
+//        its blobs afresh.
 // A submission is validated as Civitai documents it: 400 ValidationProblemDetails with `errors`
 // as a map of JSON paths → messages (`steps[0].input.steps`, …): steps required, $type
 // textToImage, model and additionalNetworks keys match the AIR pattern of the OpenAPI, prompt
@@ -30,12 +33,19 @@
 // plus the real AIRs the adapter's built-in catalog names.
 //
 // Controls:
-//   fake.plan({ sequence, end, unavailableGets, reason, blockedReason, width, height, output })
+//   fake.plan({ sequence, end, unavailableGets, reason, blockedReason, width, height, output, mature, urlsExpireAfterDownloads })
 //     - sequence: statuses answered by successive GETs before the end (default scheduled, processing)
 //     - end: 'succeeded' (default) | 'failed' | 'expired' | 'canceled'
 //     - unavailableGets: GETs (from the one that reports success) showing images `available: false`
 //     - reason / blockedReason: the failed job's reason ('no_provider_available', 'blocked', …)
 //     - output: replace the step output entirely
+//     - mature: how many of the images are mature; unless the submission said
+//       `allowMatureContent: true` they come `{available: true, url: null}` (withheld: the
+//       WorkflowTemplate's allowMatureContent "When set to false, the workflow will not return
+//       any content that is marked as mature", @civitai/client types.gen.ts)
+//     - urlsExpireAfterDownloads: after this many image downloads of the workflow, every URL
+//       signed so far expires (a large batch outliving its signed URLs)
+//   fake.expireUrls()           every blob URL signed so far answers 403 from now on
 //   fake.nextJob(plan)          the same, for the next workflow only
 //   fake.addFault({ route, status, body, headers, times, malformed, drop, delayMs })
 //   fake.workflows (id → state), fake.submissions (request bodies), fake.cancels (ids),
@@ -56,6 +66,8 @@ export interface CivitaiPlan {
   width: number;
   height: number;
   output?: unknown;
+  mature?: number;
+  urlsExpireAfterDownloads?: number;
 }
 
 export interface CivitaiFakeWorkflow {
@@ -70,6 +82,7 @@ export interface CivitaiFakeWorkflow {
   completedAt?: string;
   images: { id: string; path: string; width: number; height: number }[];
   unavailableLeft: number;
+  downloads: number;
 }
 
 export interface FakeModelVersion {
@@ -102,6 +115,7 @@ export interface CivitaiFake extends FakeServer {
   plan(p: Partial<CivitaiPlan>): void;
   nextJob(p: Partial<CivitaiPlan>): void;
   setKey(k: string): void;
+  expireUrls(): void;
 }
 
 export interface CivitaiFakeOptions {
@@ -125,6 +139,7 @@ function routeOf(req: FakeRequest): string | undefined {
   if (req.host === ORCH) {
     if (req.path === '/v2/consumer/workflows' || req.path === '/v2/consumer/workflows/') return req.method === 'POST' ? 'submit' : 'query';
     if (/^\/v2\/consumer\/workflows\/[^/]+$/.test(req.path)) return req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : 'get';
+    if (/^\/v2\/consumer\/blobs\/[^/]+$/.test(req.path) && req.method === 'GET') return 'blob';
     return undefined;
   }
   if (req.host === 'civitai.com') {
@@ -233,6 +248,14 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
   const holder: { server?: FakeServer } = {};
   let clock = Date.UTC(2026, 0, 1);
   const now = () => new Date((clock += 1500)).toISOString();
+  /** Image bytes by blob id, and the signatures still valid (each maps to its blob id). */
+  const blobs = new Map<string, { bytes: Uint8Array; workflow: string }>();
+  const signatures = new Map<string, string>();
+  const sign = (blobId: string) => {
+    const sig = randomBytes(8).toString('hex');
+    signatures.set(sig, blobId);
+    return sig;
+  };
 
   function validate(body: unknown): Record<string, string[]> {
     const errors: Record<string, string[]> = {};
@@ -285,17 +308,13 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       w.status === 'succeeded'
         ? p.output ??
           {
-            images: w.images.map((img) => ({
-              type: 'image',
-              id: img.id,
-              available: w.unavailableLeft <= 0,
-              url: w.unavailableLeft <= 0 ? `https://${ORCH}/v2/consumer/blobs/${img.id}.png?sig=${img.id.slice(0, 6)}&exp=2099-01-01T00:00:00Z` : null,
-              urlExpiresAt: w.unavailableLeft <= 0 ? '2099-01-01T00:00:00Z' : null,
-              jobId: `${w.id}-job`,
-              width: img.width,
-              height: img.height,
-              nsfwLevel: 'pg',
-            })),
+            images: w.images.map((img, i) => {
+              const available = w.unavailableLeft <= 0;
+              // Mature output withheld unless the submission allowed it: available, no URL.
+              const withheld = available && i < (p.mature ?? 0) && w.body.allowMatureContent !== true;
+              const url = available && !withheld ? `https://${ORCH}/v2/consumer/blobs/${img.id}.png?sig=${sign(img.id)}&exp=2099-01-01T00:00:00Z` : null;
+              return { type: 'image', id: img.id, available, url, urlExpiresAt: url ? '2099-01-01T00:00:00Z' : null, jobId: `${w.id}-job`, width: img.width, height: img.height, nsfwLevel: i < (p.mature ?? 0) ? 'x' : 'pg' };
+            }),
           }
         : undefined;
     const job: Record<string, unknown> = { id: `${w.id}-job`, status: w.status, cost: 8 };
@@ -348,7 +367,7 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       const id = randomBytes(13).toString('hex').toUpperCase();
       const bytes = await pngBytes(w.plan.width, w.plan.height, colourOf(`${prompt}#${w.input.seed}#${i}`));
       const path = `/v2/consumer/blobs/${id}.png`;
-      holder.server!.files.set(`/${ORCH}${path}`, { bytes, contentType: 'image/png' });
+      blobs.set(id, { bytes, workflow: w.id });
       w.images.push({ id, path, width: w.plan.width, height: w.plan.height });
     }
   }
@@ -393,6 +412,21 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
     const route = routeOf(req);
     if (!route) return sendJson(res, 404, { error: 'Not found' });
     if (route === 'models') return listModels(req, res);
+    if (route === 'blob') {
+      // A signed URL: no token; a signature that expired (or never was) is refused.
+      const id = decodeURIComponent(req.path.split('/').pop() ?? '').replace(/\.png$/, '');
+      const blob = blobs.get(id);
+      if (!blob) return problem(res, 404, 'Not Found', { detail: `Blob ${id} was not found.` });
+      if (signatures.get(req.query.get('sig') ?? '') !== id) return problem(res, 403, 'Forbidden', { detail: 'The signature is invalid or has expired.' });
+      const w = workflows.get(blob.workflow);
+      if (w) {
+        w.downloads++;
+        if (w.plan.urlsExpireAfterDownloads !== undefined && w.downloads >= w.plan.urlsExpireAfterDownloads) signatures.clear();
+      }
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': blob.bytes.byteLength });
+      res.end(Buffer.from(blob.bytes));
+      return;
+    }
     if (route === 'model') {
       const id = Number(req.path.split('/').pop());
       const m = models.find((x) => x.id === id);
@@ -420,7 +454,7 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       const id = `wf_${randomBytes(10).toString('hex').toUpperCase()}`;
       const plan = { ...defaultPlan, ...next };
       next = undefined;
-      const w: CivitaiFakeWorkflow = { id, body, input, plan, gets: 0, status: 'unassigned', createdAt: now(), images: [], unavailableLeft: plan.unavailableGets };
+      const w: CivitaiFakeWorkflow = { id, body, input, plan, gets: 0, status: 'unassigned', createdAt: now(), images: [], unavailableLeft: plan.unavailableGets, downloads: 0 };
       workflows.set(id, w);
       return sendJson(res, 200, view(w));
     }
@@ -472,6 +506,7 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       key = k;
       fake.key = k;
     },
+    expireUrls: () => signatures.clear(),
   });
   return fake;
 }

@@ -14,6 +14,7 @@
 //   POST /rest.fal.ai/storage/upload/initiate              'initiate' → {upload_url, file_url}
 //   PUT  /v3.fal.media/upload/{token}                      'put'     (no auth, like fal's signed URL)
 //   GET  /v3.fal.media/files/...                           downloads (outputs and uploads)
+//   GET  /api.fal.ai/v1/models?endpoint_id=ID              'models'  → {models: [{endpoint_id, metadata: {display_name, category, …}}], next_cursor, has_more}
 // Auth: `Authorization: Key <key>` on queue and storage routes, else 401 {detail}.
 // Validation (submit): `prompt` must be a non-empty string (422 detail loc [body, prompt]);
 //   `num_images` > 4 → 422; image_url must be http(s) or data: (422 loc [body, image_url]).
@@ -22,12 +23,16 @@
 //   fake.plan({ queueSteps, progressSteps, logs, fail, output, width, height })  default for new jobs
 //     - queueSteps: status polls answered IN_QUEUE (positions count down); progressSteps: IN_PROGRESS
 //     - logs: log lines revealed one per IN_PROGRESS poll (cumulative, as fal sends them)
-//     - fail: {status, body} → COMPLETED, but the result call answers this (fal's failed run)
+//     - fail: {status, body, headers} → COMPLETED, but the result call answers this (fal's failed run),
+//       with x-fal-request-id; a runner error is e.g. {status: 503, body: {detail, error_type:
+//       "runner_disconnected"}, headers: {"x-fal-error-type": "runner_disconnected"}}
 //     - output: replace the result JSON entirely; width/height of the generated PNGs
 //   fake.nextJob(plan)        the same, for the next submission only
 //   fake.addFault({ route, status, body, headers, times, malformed, drop, delayMs })  e.g.
 //     { route: 'submit', status: 429, headers: { 'retry-after': '3' } }, { route: 'status', status: 503, times: 2 }
-//   fake.jobs (id → job: endpoint, input, polls, canceled), fake.cancels (ids), fake.uploads (token → bytes)
+//   fake.expireResult(id)    fal's retention ran out: the result answers 404 (status stays COMPLETED)
+//   fake.displayNames        endpoint id → display name for the models API (others: none listed)
+//   fake.jobs (id → job: endpoint, input, polls, canceled), fake.cancels (ids), fake.uploads (token → bytes, lifecycle)
 //   fake.files (path → bytes; set truncateAt, or replace with big bytes for oversize tests)
 //   fake.captured (every request: method, url, headers, body), fake.setKey(k)
 
@@ -39,7 +44,7 @@ export interface FalJobPlan {
   queueSteps: number;
   progressSteps: number;
   logs: string[];
-  fail?: { status: number; body: unknown };
+  fail?: { status: number; body: unknown; headers?: Record<string, string> };
   output?: unknown;
   width: number;
   height: number;
@@ -54,16 +59,19 @@ export interface FalFakeJob {
   polls: number;
   canceled: boolean;
   completed: boolean;
+  resultExpired?: boolean;
 }
 
 export interface FalFake extends FakeServer {
   key: string;
   jobs: Map<string, FalFakeJob>;
   cancels: string[];
-  uploads: Map<string, { bytes: Buffer; contentType: string }>;
+  uploads: Map<string, { bytes: Buffer; contentType: string; lifecycle?: unknown }>;
+  displayNames: Map<string, string>;
   plan(p: Partial<FalJobPlan>): void;
   nextJob(p: Partial<FalJobPlan>): void;
   setKey(k: string): void;
+  expireResult(id: string): void;
 }
 
 export interface FalFakeOptions {
@@ -83,6 +91,7 @@ function routeOf(req: FakeRequest): string | undefined {
     return 'submit';
   }
   if (req.host === 'fal.ai') return 'openapi';
+  if (req.host === 'api.fal.ai') return 'models';
   if (req.host === 'rest.fal.ai') return 'initiate';
   if (req.method === 'PUT') return 'put';
   return undefined;
@@ -136,7 +145,12 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
   let next: Partial<FalJobPlan> | undefined;
   const jobs = new Map<string, FalFakeJob>();
   const cancels: string[] = [];
-  const uploads = new Map<string, { bytes: Buffer; contentType: string }>();
+  const uploads = new Map<string, { bytes: Buffer; contentType: string; lifecycle?: unknown }>();
+  const displayNames = new Map<string, string>([
+    ['fal-ai/flux/dev', 'FLUX.1 [dev]'],
+    ['fal-ai/flux-pro/kontext', 'FLUX.1 Kontext [pro]'],
+    ['fal-ai/kling-video/v2.1/standard/image-to-video', 'Kling 2.1 (standard) Image to Video'],
+  ]);
   const knownEndpoint = opts.knownEndpoint ?? ((id: string) => !id.includes('does-not-exist'));
 
   const authorized = (req: FakeRequest) => req.headers.authorization === `Key ${key}`;
@@ -192,12 +206,23 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
       if (req.path !== '/api/openapi/queue/openapi.json' || !knownEndpoint(id)) return sendJson(res, 404, { detail: `Endpoint ${id} not found` });
       return sendJson(res, 200, openApiFor(id));
     }
+    if (route === 'models') {
+      // "Model search", find mode (fal.ai/docs/platform-apis/v1/models): the key is optional;
+      // each listed endpoint carries its metadata. Ids the fake has no name for are not listed.
+      if (req.path !== '/v1/models') return sendJson(res, 404, { detail: 'Not Found' });
+      if (req.headers.authorization !== undefined && !authorized(req)) return unauthorized(res);
+      const ids = req.query.getAll('endpoint_id');
+      const models = ids
+        .filter((id) => displayNames.has(id))
+        .map((id) => ({ endpoint_id: id, metadata: { display_name: displayNames.get(id), category: /video/.test(id) ? 'image-to-video' : 'text-to-image', description: `Fake ${displayNames.get(id)}`, status: 'active', tags: [], updated_at: new Date(0).toISOString(), thumbnail_url: 'https://fal.media/files/example.jpg', model_url: `https://fal.run/${id}`, date: new Date(0).toISOString(), highlighted: false, pinned: false } }));
+      return sendJson(res, 200, { models, next_cursor: null, has_more: false });
+    }
     if (route === 'put') {
       const token = req.path.replace(/^\/upload\//, '');
       const pending = uploads.get(token);
       if (!pending) return sendJson(res, 404, { detail: 'no such upload' });
       const contentType = String(req.headers['content-type'] ?? pending.contentType);
-      uploads.set(token, { bytes: req.body, contentType });
+      uploads.set(token, { bytes: req.body, contentType, lifecycle: pending.lifecycle });
       server.files.set(`/v3.fal.media/files/uploads/${token}`, { bytes: req.body, contentType });
       return sendJson(res, 200, {});
     }
@@ -206,7 +231,10 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
       if (req.path !== '/storage/upload/initiate') return sendJson(res, 404, { detail: 'not found' });
       const body = (req.json ?? {}) as { content_type?: string; file_name?: string };
       const token = `${randomUUID()}-${(body.file_name ?? 'file').replace(/[^\w.-]/g, '_')}`;
-      uploads.set(token, { bytes: Buffer.alloc(0), contentType: body.content_type ?? 'application/octet-stream' });
+      // The client sends the asked lifetime as X-Fal-Object-Lifecycle (storage.js, initiateUpload).
+      const lifecycleHeader = req.headers['x-fal-object-lifecycle'];
+      const lifecycle = typeof lifecycleHeader === 'string' ? (JSON.parse(lifecycleHeader) as unknown) : undefined;
+      uploads.set(token, { bytes: Buffer.alloc(0), contentType: body.content_type ?? 'application/octet-stream', lifecycle });
       return sendJson(res, 200, { upload_url: fileUrl('v3.fal.media', `/upload/${token}`), file_url: fileUrl('v3.fal.media', `/files/uploads/${token}`) });
     }
     const parts = req.path.split('/').filter(Boolean);
@@ -250,7 +278,12 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
     // result
     if (job.canceled) return sendJson(res, 499, { detail: 'Request cancelled' }, { 'x-fal-request-id': job.id });
     if (!job.completed) return sendJson(res, 400, { detail: 'Request is still in progress' });
-    if (job.plan.fail) return sendJson(res, job.plan.fail.status, job.plan.fail.body, { 'x-fal-request-id': job.id });
+    // Results are kept an hour after completion, 6 minutes when 10 KB or larger (docs "Get
+    // request result"); then the result answers 404.
+    if (job.resultExpired) return sendJson(res, 404, { detail: 'Request not found' });
+    // A failed run's result is the model's (or the runner's) error, with x-fal-request-id;
+    // request errors carry `error_type` and X-Fal-Error-Type (docs "Request Error Types").
+    if (job.plan.fail) return sendJson(res, job.plan.fail.status, job.plan.fail.body, { 'x-fal-request-id': job.id, ...job.plan.fail.headers });
     return sendJson(res, 200, await outputFor(job), { 'x-fal-request-id': job.id });
   }, routeOf);
   holder.server = server;
@@ -260,6 +293,11 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
     jobs,
     cancels,
     uploads,
+    displayNames,
+    expireResult: (id: string) => {
+      const job = jobs.get(id);
+      if (job) job.resultExpired = true;
+    },
     plan: (p: Partial<FalJobPlan>) => {
       defaultPlan = { ...defaultPlan, ...p };
     },

@@ -17,18 +17,30 @@
 // create: `prompt` required ("prompt is required"), width/height multiples of 8, image inputs
 // must be http(s)/data: URLs. Model owner "nobody" → 404.
 //
+// As the real API does (sources cited where each is implemented):
+// - the official-model route serves official models only; a community model answers it 404
+//   (replicate-javascript #347, replicate-python #320), and is run by `version` through
+//   POST /v1/predictions, its latest version read from GET /v1/models/{owner}/{name};
+// - predictions of official models report `"version": "hidden"`, community ones their version;
+// - outputs are deleted an hour after the prediction ends: `data_removed: true`, output gone
+//   and its files 404 (docs "Data retention");
+// - a 429 body reads "Request was throttled. Your rate limit resets in ~30s." (docs "Rate limits").
+//
 // Controls:
-//   fake.plan({ startingSteps, processingSteps, logs, end, error, output, outputAsString, width, height })
+//   fake.plan({ startingSteps, processingSteps, logs, end, error, output, outputAsString, width, height, completedAgoMs })
 //     - startingSteps/processingSteps: GETs answered starting/processing; logs revealed one per processing GET
 //     - end: 'succeeded' (default) | 'failed' | 'canceled' | 'aborted'; error: the failure text
 //     - output: replace the output entirely; outputAsString: a single URL instead of an array
+//     - completedAgoMs: report `completed_at` this long before now (an old prediction)
+//   fake.removeData(id)       Replicate's hourly clean-up of one prediction: data_removed, files gone
+//   fake.isOfficial(model)    which models the official route serves (default: owners black-forest-labs, minimax)
 //   fake.nextJob(plan)        the same, for the next prediction only
 //   fake.addFault({ route, status, body, headers, times, malformed, drop, delayMs })  e.g.
 //     { route: 'create', status: 429, headers: { 'retry-after': '3' }, body: { detail: 'Request was throttled…' } }
 //   fake.predictions (id → prediction state, input), fake.cancels, fake.uploads (id → bytes),
 //   fake.files, fake.captured, fake.setKey(k)
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { colourOf, fileUrl, pngBytes, sendJson, startFakeServer, type FakeRequest, type FakeServer } from './common.ts';
 
@@ -44,6 +56,7 @@ export interface ReplicatePlan {
   outputAsString?: boolean;
   width: number;
   height: number;
+  completedAgoMs?: number;
 }
 
 export interface ReplicateFakePrediction {
@@ -56,6 +69,9 @@ export interface ReplicateFakePrediction {
   status: string;
   output: unknown;
   error: string | null;
+  completedAt?: number;
+  dataRemoved: boolean;
+  files: string[];
 }
 
 export interface ReplicateFake extends FakeServer {
@@ -66,15 +82,25 @@ export interface ReplicateFake extends FakeServer {
   plan(p: Partial<ReplicatePlan>): void;
   nextJob(p: Partial<ReplicatePlan>): void;
   setKey(k: string): void;
+  removeData(id: string): void;
+  isOfficial(model: string): boolean;
+  /** The latest version id the fake reports for `owner/name`. */
+  versionOf(model: string): string;
 }
 
 export interface ReplicateFakeOptions {
   key?: string;
   plan?: Partial<ReplicatePlan>;
+  /** Models the official route serves (default: owners black-forest-labs and minimax). */
+  official?: (model: string) => boolean;
 }
 
 const DEFAULT_PLAN: ReplicatePlan = { startingSteps: 1, processingSteps: 1, logs: ['Using seed: 4242', '50%|█████     | 2/4', '100%|██████████| 4/4'], end: 'succeeded', width: 64, height: 64 };
-const LATEST_VERSION = '5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637';
+/** A model's latest version: 64 hex digits, fixed per model. */
+function versionOf(model: string): string {
+  return createHash('sha256').update(`version:${model}`).digest('hex');
+}
+const DEFAULT_OFFICIAL = (model: string) => /^(black-forest-labs|minimax)\//.test(model);
 
 function routeOf(req: FakeRequest): string | undefined {
   if (req.host !== 'api.replicate.com') return undefined;
@@ -130,6 +156,9 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
   const uploads = new Map<string, { bytes: Buffer; contentType: string; filename: string }>();
   const holder: { server?: FakeServer } = {};
   const newId = () => randomBytes(13).toString('hex').slice(0, 26);
+  const isOfficial = opts.official ?? DEFAULT_OFFICIAL;
+  /** version id → owner/name, for predictions created by version. */
+  const models = new Map<string, string>([['7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc', 'stability-ai/sdxl']]);
 
   function view(p: ReplicateFakePrediction): Record<string, unknown> {
     const done = ['succeeded', 'failed', 'canceled', 'aborted'].includes(p.status);
@@ -138,16 +167,17 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
       id: p.id,
       model: p.model,
       version: p.version,
-      input: p.input,
-      logs: p.status === 'starting' ? '' : done ? p.plan.logs.join('\n') : shownLogs,
-      output: p.status === 'succeeded' ? p.output : null,
-      data_removed: false,
+      // After the clean-up the input, output and logs are gone (docs "Data retention").
+      input: p.dataRemoved ? {} : p.input,
+      logs: p.dataRemoved ? '' : p.status === 'starting' ? '' : done ? p.plan.logs.join('\n') : shownLogs,
+      output: p.status === 'succeeded' && !p.dataRemoved ? p.output : null,
+      data_removed: p.dataRemoved,
       error: p.error,
       status: p.status,
       source: 'api',
       created_at: new Date(0).toISOString(),
       started_at: p.status === 'starting' ? null : new Date(1000).toISOString(),
-      completed_at: done ? new Date(2000).toISOString() : null,
+      completed_at: done && p.completedAt !== undefined ? new Date(p.completedAt).toISOString() : null,
       urls: {
         get: `https://api.replicate.com/v1/predictions/${p.id}`,
         cancel: `https://api.replicate.com/v1/predictions/${p.id}/cancel`,
@@ -160,6 +190,7 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
 
   async function finish(p: ReplicateFakePrediction): Promise<void> {
     p.status = p.plan.end;
+    p.completedAt = Date.now() - (p.plan.completedAgoMs ?? 0);
     if (p.plan.end === 'failed') p.error = p.plan.error ?? 'CUDA out of memory';
     if (p.plan.end === 'aborted') p.error = p.plan.error ?? null;
     if (p.plan.end !== 'succeeded') return;
@@ -174,6 +205,7 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
       const bytes = await pngBytes(p.plan.width, p.plan.height, colourOf(`${prompt}#${i}`));
       const path = `/xezq/${p.id}/out-${i}.png`;
       holder.server!.files.set(`/replicate.delivery${path}`, { bytes, contentType: 'image/png' });
+      p.files.push(`/replicate.delivery${path}`);
       urls.push(fileUrl('replicate.delivery', path));
     }
     p.output = p.plan.outputAsString ? urls[0] : urls;
@@ -202,7 +234,9 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
     if (route === 'model') {
       const [, , owner, name, sub, version] = parts;
       if (!owner || !name || owner === 'nobody') return problem(res, 404, 'Not found', 'The requested resource could not be found.');
-      const ver = { id: version ?? LATEST_VERSION, created_at: new Date(0).toISOString(), cog_version: '0.9.0', openapi_schema: openApiSchema(`${owner}/${name}`) };
+      const latest = versionOf(`${owner}/${name}`);
+      models.set(latest, `${owner}/${name}`);
+      const ver = { id: version ?? latest, created_at: new Date(0).toISOString(), cog_version: '0.9.0', openapi_schema: openApiSchema(`${owner}/${name}`) };
       if (sub === 'versions') return sendJson(res, 200, ver);
       return sendJson(res, 200, { url: `https://replicate.com/${owner}/${name}`, owner, name, description: `Fake ${name} model`, visibility: 'public', latest_version: ver });
     }
@@ -235,17 +269,20 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
       let version: string;
       if (parts[1] === 'models') {
         model = `${parts[2]}/${parts[3]}`;
-        version = LATEST_VERSION;
-        if (parts[2] === 'nobody') return problem(res, 404, 'Not found', 'The requested resource could not be found.');
+        // The official-model route serves official models only; any other model, or one that
+        // does not exist, is a 404 (replicate-javascript #347, replicate-python #320). Their
+        // predictions report `"version": "hidden"`.
+        if (parts[2] === 'nobody' || !isOfficial(model)) return problem(res, 404, 'Not found', 'The requested resource could not be found.');
+        version = 'hidden';
       } else {
         if (typeof body.version !== 'string' || !/^[a-z0-9]{8,}$/.test(body.version)) return problem(res, 422, 'Invalid version', 'Invalid version or not permitted', { invalid_fields: [{ type: 'invalid', field: 'version', description: 'Invalid version or not permitted' }] });
-        model = 'some/model';
+        model = models.get(body.version) ?? 'unknown/model';
         version = body.version;
       }
       const input = body.input && typeof body.input === 'object' ? (body.input as Record<string, unknown>) : {};
       const invalid = validate(input);
       if (invalid.length) return problem(res, 422, 'Input validation failed', invalid.map((i) => `- ${i.field}: ${i.description}`).join('\n'), { invalid_fields: invalid });
-      const p: ReplicateFakePrediction = { id: newId(), model, version, input, plan: { ...defaultPlan, ...next }, gets: 0, status: 'starting', output: null, error: null };
+      const p: ReplicateFakePrediction = { id: newId(), model, version, input, plan: { ...defaultPlan, ...next }, gets: 0, status: 'starting', output: null, error: null, dataRemoved: false, files: [] };
       next = undefined;
       predictions.set(p.id, p);
       return sendJson(res, 201, view(p));
@@ -283,6 +320,14 @@ export async function startReplicateFake(opts: ReplicateFakeOptions = {}): Promi
       key = k;
       fake.key = k;
     },
+    removeData: (id: string) => {
+      const p = predictions.get(id);
+      if (!p) return;
+      p.dataRemoved = true;
+      for (const f of p.files) server.files.delete(f);
+    },
+    isOfficial,
+    versionOf,
   });
   return fake;
 }

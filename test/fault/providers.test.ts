@@ -88,21 +88,29 @@ async function runCase(c: Case, category: string): Promise<JobRecord> {
   }
 }
 
-test('429 storms, with and without Retry-After: short ones are ridden out, long ones fail as rate_limited saying to wait', { timeout: 300_000 }, async () => {
+test('429 storms, with and without Retry-After: short ones are ridden out, a throttled submission fails as rate_limited saying to wait, throttled status checks never fail a job (an endless storm ends at the deadline, canceled at the provider)', { timeout: 300_000 }, async () => {
   const throttled = { detail: 'Request was throttled. Your rate limit resets in ~7s.' };
+  const endless = /throttled its status checks \(HTTP 429\) for the last \d+ min.*The job was canceled at/;
   const cases: Case[] = [
     { name: 'submit: 50 × 429, no Retry-After', provider: 'fal', faults: [{ route: 'submit', status: 429, times: 50 }], expect: { state: 'failed', kind: 'rate_limited', message: /Wait a minute/ } },
     { name: 'submit: 50 × 429, Retry-After 2', provider: 'fal', faults: [{ route: 'submit', status: 429, headers: { 'retry-after': '2' }, times: 50 }], expect: { state: 'failed', kind: 'rate_limited', message: /Wait about 2 s/ } },
     { name: 'submit: 3 × 429, Retry-After 1', provider: 'fal', faults: [{ route: 'submit', status: 429, headers: { 'retry-after': '1' }, times: 3 }], expect: { state: 'succeeded' } },
     { name: 'submit: 429 with Retry-After 999 (beyond the wait cap)', provider: 'fal', faults: [{ route: 'submit', status: 429, headers: { 'retry-after': '999' }, times: 50 }], expect: { state: 'failed', kind: 'rate_limited', message: /Wait about 999 s/ } },
     { name: 'status: 8 × 429 in a row', provider: 'fal', faults: [{ route: 'status', status: 429, times: 8 }], expect: { state: 'succeeded' } },
-    { name: 'status: 60 × 429, Retry-After 1', provider: 'fal', faults: [{ route: 'status', status: 429, headers: { 'retry-after': '1' }, times: 60 }], expect: { state: 'failed', kind: 'rate_limited' } },
+    // Throttled status checks say nothing about the job: polling goes on, slower, and the job gets its images.
+    { name: 'status: 60 × 429, Retry-After 1', provider: 'fal', faults: [{ route: 'status', status: 429, headers: { 'retry-after': '1' }, times: 60 }], expect: { state: 'succeeded' } },
+    { name: 'status: 429 without end', provider: 'fal', faults: [{ route: 'status', status: 429, headers: { 'retry-after': '1' }, times: Infinity }], expect: { state: 'failed', kind: 'timeout', message: endless } },
     { name: 'create: 50 × 429 with the "resets in ~7s" body', provider: 'replicate', faults: [{ route: 'create', status: 429, body: throttled, times: 50 }], expect: { state: 'failed', kind: 'rate_limited', message: /Wait about 7 s/ } },
     { name: 'create: 3 × 429, Retry-After 1', provider: 'replicate', faults: [{ route: 'create', status: 429, headers: { 'retry-after': '1' }, body: throttled, times: 3 }], expect: { state: 'succeeded' } },
     { name: 'get: 8 × 429', provider: 'replicate', faults: [{ route: 'get', status: 429, body: throttled, times: 8 }], expect: { state: 'succeeded' } },
-    { name: 'get: 60 × 429 without Retry-After', provider: 'replicate', faults: [{ route: 'get', status: 429, times: 60 }], expect: { state: 'failed', kind: 'rate_limited' } },
+    { name: 'get: 60 × 429 without Retry-After', provider: 'replicate', faults: [{ route: 'get', status: 429, times: 60 }], expect: { state: 'succeeded' } },
+    { name: 'get: 429 without end, "resets in ~30s"', provider: 'replicate', faults: [{ route: 'get', status: 429, body: { detail: 'Request was throttled. Your rate limit resets in ~30s.' }, times: Infinity }], expect: { state: 'failed', kind: 'timeout', message: endless } },
   ];
+  const cancels = { fal: r.fal.cancels.length, replicate: r.replicate.cancels.length };
   for (const c of cases) await runCase(c, '429 storms');
+  // Given up while the job might still run: canceled at the provider, once each.
+  assert.equal(r.fal.cancels.length - cancels.fal, 1);
+  assert.equal(r.replicate.cancels.length - cancels.replicate, 1);
 });
 
 test('5xx bursts: a short burst is retried, a long one fails as provider_down, a 5xx to a submission is never resent', { timeout: 300_000 }, async () => {
@@ -123,7 +131,7 @@ test('5xx bursts: a short burst is retried, a long one fails as provider_down, a
 
 test('jobs that never finish end at the job timeout (timeout, saying how to raise it); Replicate "aborted" ends too', { timeout: 300_000 }, async () => {
   const cases: Case[] = [
-    { name: 'never leaves IN_PROGRESS', provider: 'fal', setup: () => r.fal.nextJob({ progressSteps: 1e9 }), expect: { state: 'failed', kind: 'timeout', message: /within 2 min.*artFactory\.jobs\.timeoutMinutes/ } },
+    { name: 'never leaves IN_PROGRESS', provider: 'fal', setup: () => r.fal.nextJob({ progressSteps: 1e9 }), expect: { state: 'failed', kind: 'timeout', message: /within 30 min.*artFactory\.jobs\.timeoutMinutes/ } },
     { name: 'never leaves IN_QUEUE', provider: 'fal', setup: () => r.fal.nextJob({ queueSteps: 1e9 }), expect: { state: 'failed', kind: 'timeout' } },
     { name: 'never leaves processing', provider: 'replicate', setup: () => r.replicate.nextJob({ processingSteps: 1e9 }), expect: { state: 'failed', kind: 'timeout', message: /timeoutMinutes/ } },
     { name: 'aborted (its deadline passed before it ran)', provider: 'replicate', setup: () => r.replicate.nextJob({ end: 'aborted' }), expect: { state: 'failed', kind: 'failed', message: /aborted/ } },

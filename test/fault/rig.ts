@@ -52,8 +52,10 @@ export async function providerRig(opts: { keys?: { fal?: string; replicate?: str
           ? { ...shared, getKey: async () => civKey, baseUrl: civitai.baseUrl }
           : shared;
   const registry = createBuiltinRegistry(ctxFor);
-  // A poll a (virtual) second apart and a 2-minute job deadline: a job that never ends times out quickly.
-  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 1000, jobTimeoutMs: 120_000, allowLoopbackHttp: true, makeThumbnails: false, ...opts.engine });
+  // The defaults users get: a poll a (virtual) second apart and a 30-minute job deadline (a
+  // throttled provider is slowed to a few requests a minute, so a shorter deadline would fail
+  // jobs a user's run would finish). Virtual time: a job that never ends still ends in seconds.
+  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 1000, jobTimeoutMs: 30 * 60_000, allowLoopbackHttp: true, makeThumbnails: false, ...opts.engine });
   return {
     dir,
     db,

@@ -10,7 +10,7 @@ import { expandJobs, parseParamFile, validateInput } from '../../src/engine/para
 import { addLora } from '../../src/engine/civitaiParams.ts';
 import { startCivitaiFake, type CivitaiFake } from '../fakes/civitai.ts';
 import { findSecretLeaks, pngBytes } from '../fakes/common.ts';
-import { CIVITAI_KEY, rig } from '../engine/helpers.ts';
+import { CIVITAI_KEY, listProducts, rig } from '../engine/helpers.ts';
 import { collect, testCtx } from './helpers.ts';
 
 const KEY = CIVITAI_KEY;
@@ -71,6 +71,7 @@ test('civitai text-to-image with a checkpoint AIR and a LoRA: the exact body, sc
       },
     ],
     tags: ['art-factory'],
+    allowMatureContent: false,
   });
   const updates = await collect(p.watch({ model: SDXL, requestId: sub.requestId }, { intervalMs: 7 }));
   assert.deepEqual(updates.map((u) => u.state), ['submitted', 'running', 'succeeded']);
@@ -78,7 +79,8 @@ test('civitai text-to-image with a checkpoint AIR and a LoRA: the exact body, sc
   assert.equal(updates[0].queuePosition, 1);
   assert.equal(updates[1].progress, 1);
   assert.deepEqual(updates.flatMap((u) => u.logs ?? []), [`workflow ${sub.requestId}: scheduled`, `workflow ${sub.requestId}: processing`, `workflow ${sub.requestId}: succeeded`]);
-  assert.deepEqual(ctx.sleeps, [7, 7]);
+  // Civitai's guide cadence: 2 s, then 5 s (…10, 15, then every 30 s).
+  assert.deepEqual(ctx.sleeps, [2000, 5000]);
   const r = await p.result({ model: SDXL, requestId: sub.requestId });
   assert.equal(r.artifacts.length, 1);
   assert.match(r.artifacts[0].url!, /^https:\/\/orchestration\.civitai\.com\/v2\/consumer\/blobs\/[0-9A-F]+\.png\?sig=/);
@@ -113,6 +115,7 @@ test('civitai image-to-image: upload gives a data: URI that goes in sourceImage;
   const png = await pngBytes(16, 16, [1, 2, 3]);
   const uri = await p.upload(png, 'image/png');
   assert.equal(uri, `data:image/png;base64,${png.toString('base64')}`);
+  assert.equal(p.uploadTtlMs, Infinity, 'an inline upload never expires');
   const sub = await p.submit({ model: SD1, input: { prompt: 'oil painting', sourceImage: uri, sourceImageDenoiseStrenght: 0.6, seed: 3 } });
   assert.equal(f.workflows.get(sub.requestId)!.input.sourceImage, uri);
   assert.equal(f.workflows.get(sub.requestId)!.input.sourceImageDenoiseStrenght, 0.6);
@@ -207,6 +210,8 @@ test('civitai: 429 honours Retry-After (seconds and HTTP dates on the injected c
   assert.equal(posts(f), 3);
   assert.equal(f.workflows.size, 1);
   ctx.sleeps.length = 0;
+  // An hour later (the limiter slowed down by the 429s has recovered).
+  ctx.clock.t += 60 * 60_000;
   f.addFault({ route: 'get', status: 429, headers: { 'retry-after': new Date(ctx.clock.t + 5000).toUTCString() } });
   await p.status({ model: SDXL, requestId: sub.requestId });
   assert.deepEqual(ctx.sleeps, [5000]);
@@ -306,7 +311,7 @@ test('civitai: a workflow stuck in processing ends at the deadline (timeout), no
   const updates = await collect(p.watch({ model: SDXL, requestId }, { intervalMs: 2000, timeoutMs: 9000 }));
   assert.equal(updates.at(-1)!.state, 'failed');
   assert.equal(updates.at(-1)!.error?.kind, 'timeout');
-  assert.deepEqual(ctx.sleeps, [2000, 2000, 2000, 2000, 1000]);
+  assert.deepEqual(ctx.sleeps, [2000, 5000, 2000]);
 });
 
 test('civitai: cancel mid-run is a PUT {status: "canceled"} that reaches the fake; the watch ends canceled', async () => {
@@ -450,4 +455,75 @@ test('Browse Civitai Models adds a LoRA entry to input.loras of a Civitai parame
   assert.equal(addLora('{ "provider": "civitai", ', { air: LORA, strength: 1 }), undefined, 'broken JSON');
   // The edited file still passes the model's schema.
   assert.deepEqual(validateInput(parseParamFile(twice), civitaiInputSchema(parseAir(SDXL))), []);
+});
+
+test('civitai: a mature image withheld (available, url null) fails at once naming the setting; allowMatureContent is sent and lets it through', async () => {
+  const f = await fake();
+  const p = createCivitaiProvider(testCtx(f.baseUrl, KEY));
+  f.nextJob({ mature: 1 });
+  const a = await p.submit({ model: SDXL, input: { prompt: 'x', width: 64, height: 64 } });
+  assert.equal((f.submissions.at(-1) as { allowMatureContent?: unknown }).allowMatureContent, false);
+  const ua = await collect(p.watch({ model: SDXL, requestId: a.requestId }, { intervalMs: 1 }));
+  // No waiting for it to "become available": the first succeeded poll ends the job.
+  assert.deepEqual(ua.map((u) => `${u.state}/${u.providerStatus}`), ['submitted/scheduled', 'running/processing', 'failed/succeeded']);
+  assert.equal(ua.at(-1)!.error?.kind, 'failed');
+  assert.match(ua.at(-1)!.error!.message, /^Civitai withheld the image as mature content \(available, but without a URL\)\. To receive it, set "artFactory\.providers\.civitai\.allowMatureContent" to true/);
+  await assert.rejects(p.result({ model: SDXL, requestId: a.requestId }), isErr('failed', (e) => /allowMatureContent/.test(e.message)));
+  // Two images, one mature: the other is kept, and the log says why one is missing.
+  f.nextJob({ mature: 1 });
+  const b = await p.submit({ model: SDXL, input: { prompt: 'x', width: 64, height: 64, quantity: 2 } });
+  const ub = await collect(p.watch({ model: SDXL, requestId: b.requestId }, { intervalMs: 1 }));
+  assert.equal(ub.at(-1)!.state, 'succeeded');
+  assert.ok(ub.flatMap((u) => u.logs ?? []).some((l) => /1 image was withheld as mature content; to receive mature images, set "artFactory\.providers\.civitai\.allowMatureContent"/.test(l)));
+  assert.equal((await p.result({ model: SDXL, requestId: b.requestId })).artifacts.length, 1);
+  // With the setting on, the submission says so and the mature image comes.
+  const allowed = createCivitaiProvider(testCtx(f.baseUrl, KEY, { allowMatureContent: true }));
+  f.nextJob({ mature: 1 });
+  const c = await allowed.submit({ model: SDXL, input: { prompt: 'x', width: 64, height: 64 } });
+  assert.equal((f.submissions.at(-1) as { allowMatureContent?: unknown }).allowMatureContent, true);
+  assert.equal((await collect(allowed.watch({ model: SDXL, requestId: c.requestId }, { intervalMs: 1 }))).at(-1)!.state, 'succeeded');
+  assert.equal((await allowed.result({ model: SDXL, requestId: c.requestId })).artifacts.length, 1);
+});
+
+test('civitai: the input schema admits the documented engine and imageMetadata, and Civitai takes them', async () => {
+  const f = await fake();
+  const p = createCivitaiProvider(testCtx(f.baseUrl, KEY));
+  const schema = await p.getInputSchema(SDXL);
+  const file = (input: Record<string, unknown>) => parseParamFile(JSON.stringify({ provider: 'civitai', model: SDXL, input }));
+  assert.deepEqual(validateInput(file({ prompt: 'x', engine: 'sdcpp', imageMetadata: '{"project":"harbour"}' }), schema), []);
+  assert.deepEqual(validateInput(file({ prompt: 'x', engine: 7 }), schema).map((d) => d.path.join('.')), ['input.engine']);
+  const sub = await p.submit({ model: SDXL, input: { prompt: 'x', width: 64, height: 64, engine: 'sdcpp', imageMetadata: '{"project":"harbour"}' } });
+  assert.equal(f.workflows.get(sub.requestId)!.input.engine, 'sdcpp');
+  assert.equal(f.workflows.get(sub.requestId)!.input.imageMetadata, '{"project":"harbour"}');
+});
+
+test('civitai: an expired signed blob URL (403) is refreshed from the workflow; in the engine every image of a large batch is stored', async () => {
+  const f = await fake();
+  const p = new CivitaiProvider(testCtx(f.baseUrl, KEY));
+  const ref = { model: SDXL, requestId: (await p.submit({ model: SDXL, input: { prompt: 'x', width: 64, height: 64 } })).requestId };
+  await collect(p.watch(ref, { intervalMs: 1 }));
+  const [stale] = (await p.result(ref)).artifacts;
+  f.expireUrls();
+  const download = createProviderFetch('civitai', testCtx(f.baseUrl, undefined), 'download');
+  assert.equal((await download(stale.url!)).status, 403);
+  const fresh = await p.refreshArtifact(ref, stale, 403);
+  assert.notEqual(fresh.url, stale.url);
+  assert.equal(fresh.url!.split('?')[0], stale.url!.split('?')[0], 'the same blob');
+  assert.equal((await download(fresh.url!)).status, 200);
+  // The engine: 6 images whose URLs expire after every 2 downloads.
+  const r = await rig({ civitaiBaseUrl: f.baseUrl });
+  try {
+    f.nextJob({ urlsExpireAfterDownloads: 2 });
+    const [job] = await r.engine.submit([{ provider: 'civitai', model: SDXL, input: { prompt: 'a large batch', width: 64, height: 64, quantity: 3, batchSize: 2 } }]);
+    const [done] = await r.engine.waitFor([job.id]);
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.productIds.length, 6);
+    assert.equal((await listProducts(r.dir)).filter((x) => x.endsWith('.png')).length, 6);
+    // Images 1–2 as first signed; 3–6 each met a 403, got a fresh URL, and were downloaded.
+    assert.equal(f.captured.filter((c) => c.url.includes('/blobs/')).length - 2 /* above */, 6 + 4);
+  } finally {
+    await r.close();
+  }
+  // A blob that is gone from the workflow: a clear failure, no second download.
+  await assert.rejects(p.refreshArtifact(ref, { ...stale, url: stale.url!.replace(/blobs\/[^.]+/, 'blobs/NOPE') }, 403), isErr('bad_output', (e) => /no fresh URL/.test(e.message)));
 });

@@ -71,6 +71,9 @@ test('fal image-to-image: upload through fal storage (initiate + PUT), then subm
   assert.ok(stored && Buffer.compare(stored.bytes, png) === 0, 'the fake received the exact bytes');
   const put = f.captured.find((c) => c.method === 'PUT');
   assert.ok(put && put.headers.authorization === undefined, 'the signed upload PUT carries no key');
+  // The upload asks to live a day, and the adapter says so to the engine's upload cache.
+  assert.deepEqual(stored.lifecycle, { expiration_duration_seconds: 86_400 });
+  assert.equal(p.uploadTtlMs, 86_400_000);
   const model = 'fal-ai/flux/dev/image-to-image';
   const sub = await p.submit({ model, input: { prompt: 'as a watercolour', image_url: url, strength: 0.8 } });
   const updates = await collect(p.watch({ model, requestId: sub.requestId }, { intervalMs: 1 }));
@@ -328,4 +331,71 @@ test('fal: sync_mode data: URI outputs become in-memory artifacts', async () => 
   const last = (await collect(p.watch(ref2, { intervalMs: 1 }))).at(-1)!;
   assert.equal(last.state, 'failed');
   assert.equal(last.error?.kind, 'bad_output');
+});
+
+test('fal: a runner error on the result (5xx, x-fal-request-id, error type) is asked for twice at most and quoted', async () => {
+  const f = await fake();
+  const p = createFalProvider(testCtx(f.baseUrl, KEY));
+  const results = (id: string) => f.captured.filter((c) => c.method === 'GET' && c.url.endsWith(`/requests/${id}`)).length;
+  // The type in the header and the body (docs "Request Error Types").
+  f.nextJob({ fail: { status: 503, body: { detail: 'Runner disconnected unexpectedly', error_type: 'runner_disconnected' }, headers: { 'x-fal-error-type': 'runner_disconnected' } } });
+  const a = await p.submit({ model: 'fal-ai/flux/dev', input: { prompt: 'x' } });
+  const ua = (await collect(p.watch({ model: 'fal-ai/flux/dev', requestId: a.requestId }, { intervalMs: 1 }))).at(-1)!;
+  assert.equal(ua.state, 'failed');
+  assert.equal(ua.error?.kind, 'failed');
+  assert.equal(ua.error?.message, 'The fal.ai run failed on fal\'s side: "Runner disconnected unexpectedly" (runner_disconnected, HTTP 503). fal retries such failures itself before giving up, and does not bill them; retry the job later.');
+  assert.doesNotMatch(ua.error!.message, /key and input were not the problem/);
+  assert.equal(results(a.requestId), 2);
+  // Only in the header (a 504 request_timeout), read by a fresh adapter's result(): twice again.
+  f.nextJob({ fail: { status: 504, body: { detail: 'Request timed out' }, headers: { 'x-fal-error-type': 'request_timeout' } } });
+  const b = await p.submit({ model: 'fal-ai/flux/dev', input: { prompt: 'x' } });
+  await collect(p.watch({ model: 'fal-ai/flux/dev', requestId: b.requestId }, { intervalMs: 1 }));
+  await assert.rejects(new FalProvider(testCtx(f.baseUrl, KEY)).result({ model: 'fal-ai/flux/dev', requestId: b.requestId }), (e: unknown) => isErr('failed')(e) && /"Request timed out" \(request_timeout, HTTP 504\)/.test((e as ProviderError).message));
+  assert.equal(results(b.requestId), 4);
+  // A gateway 502 without x-fal-request-id is still ridden out as before.
+  f.addFault({ route: 'result', status: 502, times: 3 });
+  const c = await p.submit({ model: 'fal-ai/flux/dev', input: { prompt: 'x' } });
+  assert.equal((await collect(p.watch({ model: 'fal-ai/flux/dev', requestId: c.requestId }, { intervalMs: 1 }))).at(-1)!.state, 'succeeded');
+});
+
+test('fal: a 404 for the result of a request we submitted says it expired, not "check the model id"', async () => {
+  const f = await fake();
+  const p = createFalProvider(testCtx(f.baseUrl, KEY));
+  const gone = (e: unknown) => isErr('expired')(e) && /no longer has the result of this request: it keeps results for an hour/.test((e as ProviderError).message) && !/model id/.test((e as ProviderError).message) && (e as ProviderError).action === 'retry';
+  // Read later by a fresh adapter (a resumed job).
+  const a = await p.submit({ model: 'fal-ai/flux/dev', input: { prompt: 'x' } });
+  await collect(p.watch({ model: 'fal-ai/flux/dev', requestId: a.requestId }, { intervalMs: 1 }));
+  f.expireResult(a.requestId);
+  await assert.rejects(new FalProvider(testCtx(f.baseUrl, KEY)).result({ model: 'fal-ai/flux/dev', requestId: a.requestId }), gone);
+  // Met while watching: the job ends failed with the same, after a single result call.
+  const b = await p.submit({ model: 'fal-ai/flux/dev', input: { prompt: 'x' } });
+  f.expireResult(b.requestId);
+  const last = (await collect(p.watch({ model: 'fal-ai/flux/dev', requestId: b.requestId }, { intervalMs: 1 }))).at(-1)!;
+  assert.equal(last.state, 'failed');
+  assert.ok(gone(last.error), last.error?.message);
+  assert.equal(f.captured.filter((c) => c.method === 'GET' && c.url.endsWith(`/requests/${b.requestId}`)).length, 1);
+});
+
+test('fal: a custom model is titled from the models API (display name), never "Queue OpenAPI for …"; the id when that fails', async () => {
+  const f = await fake();
+  const ctx = testCtx(f.baseUrl, KEY);
+  const p = createFalProvider(ctx);
+  const id = 'fal-ai/some/new-model/image-to-image';
+  f.displayNames.set(id, 'New Model Image-to-Image');
+  const info = await p.describeModel(id);
+  assert.equal(info.title, 'New Model Image-to-Image');
+  assert.equal(info.description, 'Fake New Model Image-to-Image');
+  const call = f.captured.find((c) => c.url.startsWith('/api.fal.ai/v1/models'))!;
+  assert.equal(call.url, `/api.fal.ai/v1/models?endpoint_id=${encodeURIComponent(id)}`);
+  assert.equal(call.headers.authorization, `Key ${KEY}`);
+  // Not listed, or the models API failing (twice at most): the id, and describeModel still works.
+  assert.equal((await p.describeModel('fal-ai/unlisted/model')).title, 'fal-ai/unlisted/model');
+  f.addFault({ route: 'models', status: 500, body: { detail: 'boom' }, times: 5 });
+  const before = f.captured.length;
+  const fallback = await p.describeModel(id);
+  assert.equal(fallback.title, id);
+  assert.deepEqual(fallback.imageFields, ['image_url']);
+  assert.equal(f.captured.slice(before).filter((c) => c.url.startsWith('/api.fal.ai/')).length, 2);
+  assert.ok(ctx.logs.some((l) => /no metadata for fal-ai\/some\/new-model\/image-to-image from the models API/.test(l)));
+  for (const m of [info, fallback]) assert.doesNotMatch(m.title, /Queue OpenAPI/);
 });

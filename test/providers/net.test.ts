@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertSafeUrl, createProviderFetch, mapHttpError, parseRetryAfter, RateLimiter, rewriteUrl, sleepWithSignal, errorBodyText } from '../../src/providers/net.ts';
+import { assertSafeUrl, createProviderFetch, mapHttpError, parseRetryAfter, RateLimiter, retryAfterFromBody, rewriteUrl, sleepWithSignal, errorBodyText, THROTTLED_MIN_PER_MINUTE } from '../../src/providers/net.ts';
 import { ProviderError } from '../../src/providers/errors.ts';
 import type { ProviderContext } from '../../src/providers/types.ts';
 
@@ -66,6 +66,45 @@ test('RateLimiter spaces calls at the configured rate', async () => {
   assert.deepEqual(sleeps, [10_000, 1000]);
 });
 
+test('RateLimiter after a 429: everything pauses, creates and calls share half of the last minute, and it grows back slowly', async () => {
+  let t = 0;
+  const rl = new RateLimiter({ concurrency: 5, createsPerMinute: 600, callsPerMinute: 3000 }, { now: () => t, sleep: async (ms) => { t += ms; } });
+  // 40 requests in the last minute, then a 429 naming 30 s.
+  for (let i = 0; i < 40; i++) {
+    assert.equal(rl.tryTake(i % 4 === 0 ? 'create' : 'call'), 0);
+    t += 1000;
+  }
+  assert.equal(rl.ceiling(), undefined);
+  assert.equal(rl.throttled(30_000), 20);
+  // Both kinds wait out the pause.
+  assert.equal(rl.tryTake('call'), 30_000);
+  assert.equal(rl.tryTake('create'), 30_000);
+  t += 30_000;
+  // Then one goes at once, and the rest at 20 a minute, shared: 3 s apart.
+  assert.equal(rl.tryTake('create'), 0);
+  assert.equal(rl.tryTake('call'), 3000);
+  t += 3000;
+  assert.equal(rl.tryTake('call'), 0);
+  // Another 429: half of the 29 sent in the last minute.
+  assert.equal(rl.throttled(0), 14);
+  // One after two quiet minutes: never below the floor, however few were sent.
+  t += 2 * 60_000;
+  assert.equal(rl.throttled(0), THROTTLED_MIN_PER_MINUTE);
+  // Recovery: ×1.25 a quiet minute (6 → 18 after 5 minutes), gone once it passes the limits.
+  t += 5 * 60_000;
+  assert.equal(rl.ceiling(), Math.floor(6 * 1.25 ** 5));
+  t += 40 * 60_000;
+  assert.equal(rl.ceiling(), undefined);
+  assert.equal(rl.tryTake('call'), 0);
+});
+
+test('retryAfterFromBody reads both of Replicate\'s throttle texts', () => {
+  assert.equal(retryAfterFromBody('{"detail":"Request was throttled. Your rate limit resets in ~30s."}'), 30_000);
+  assert.equal(retryAfterFromBody('{"detail":"Request was throttled. Expected available in 1 second."}'), 1000);
+  assert.equal(retryAfterFromBody('{"detail":"Request was throttled. Expected available in 12 seconds."}'), 12_000);
+  assert.equal(retryAfterFromBody('{"detail":"slow down"}'), undefined);
+});
+
 test('sleepWithSignal rejects when aborted', async () => {
   const ac = new AbortController();
   const p = sleepWithSignal(60_000, ac.signal);
@@ -80,8 +119,11 @@ async function server(handler: http.RequestListener): Promise<{ url: string; clo
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { s.closeAllConnections(); s.close(() => r()); }) };
 }
 
+/** Sleeping advances a virtual clock, as real sleeping advances the real one (the rate limiter
+ * measures its pauses on `now`). */
 function ctxWith(baseUrl: string, sleeps: number[]): ProviderContext {
-  return { getKey: async () => 'k', baseUrl, sleep: async (ms) => { sleeps.push(ms); }, random: () => 0.5 };
+  let t = 1_000_000;
+  return { getKey: async () => 'k', baseUrl, now: () => t, sleep: async (ms) => { sleeps.push(ms); t += ms; }, random: () => 0.5 };
 }
 
 test('provider fetch retries 429 honouring Retry-After, then succeeds', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pollUntilTerminal } from '../../src/providers/poll.ts';
+import { civitaiPolls, pollUntilTerminal, slowingPolls } from '../../src/providers/poll.ts';
 import { ProviderError } from '../../src/providers/errors.ts';
 import type { StatusUpdate } from '../../src/providers/types.ts';
 import { collect, testCtx } from './helpers.ts';
@@ -40,4 +40,33 @@ test('poll: the deadline is checked on the injected clock', async () => {
   assert.deepEqual(ctx.sleeps, [400, 400, 200]);
   assert.equal(out.at(-1)?.error?.kind, 'timeout');
   assert.equal(out.at(-1)?.error?.action, 'retry');
+});
+
+test('poll: throttling never ends the watch; at the deadline the message says the checks were throttled', async () => {
+  const ctx = testCtx('http://127.0.0.1:9', 'k');
+  const slow = new ProviderError('rate_limited', 'replicate', 'throttled', { status: 429 });
+  // Ten throttled checks in a row (more than MAX_CONSECUTIVE_POLL_ERRORS), then an answer.
+  const out = await collect(pollUntilTerminal('replicate', ctx, seq({ state: 'running', providerStatus: 'processing' }, ...Array.from({ length: 10 }, () => slow), { state: 'succeeded', providerStatus: 'succeeded' }), { intervalMs: 10 }));
+  assert.deepEqual(out.map((u) => u.state), ['running', 'succeeded']);
+  // Throttled to the end: a timeout that says why, not a rate_limited failure.
+  const ctx2 = testCtx('http://127.0.0.1:9', 'k');
+  const end = await collect(pollUntilTerminal('replicate', ctx2, seq({ state: 'running', providerStatus: 'processing' }, slow), { intervalMs: 30_000, timeoutMs: 5 * 60_000 }));
+  assert.deepEqual(end.map((u) => u.state), ['running', 'failed']);
+  assert.equal(end[1].error?.kind, 'timeout');
+  assert.match(end[1].error!.message, /did not finish within 5 min\. Replicate throttled its status checks \(HTTP 429\) for the last 5 min/);
+});
+
+test('poll: a schedule sets the cadence (Civitai\'s 2, 5, 10, 15, then 30 s; slowing polls grow with age)', async () => {
+  const ctx = testCtx('http://127.0.0.1:9', 'k');
+  const running: StatusUpdate = { state: 'running', providerStatus: 'processing' };
+  await collect(pollUntilTerminal('civitai', ctx, seq(...Array.from({ length: 7 }, () => running), { state: 'succeeded', providerStatus: 's' }), { intervalMs: 1 }, civitaiPolls));
+  assert.deepEqual(ctx.sleeps, [2000, 5000, 10_000, 15_000, 30_000, 30_000, 30_000]);
+  // A caller asking for slower polls is obeyed.
+  const ctx2 = testCtx('http://127.0.0.1:9', 'k');
+  await collect(pollUntilTerminal('civitai', ctx2, seq(running, running, { state: 'succeeded', providerStatus: 's' }), { intervalMs: 60_000 }, civitaiPolls));
+  assert.deepEqual(ctx2.sleeps, [60_000, 60_000]);
+  const ctx3 = testCtx('http://127.0.0.1:9', 'k');
+  await collect(pollUntilTerminal('replicate', ctx3, seq(...Array.from({ length: 80 }, () => running), { state: "succeeded", providerStatus: "s" }), { intervalMs: 1000 }, slowingPolls));
+  assert.deepEqual(ctx3.sleeps.slice(0, 11), Array(11).fill(1000));
+  assert.equal(ctx3.sleeps.at(-1), 30_000);
 });

@@ -113,6 +113,12 @@ test('env helpers read keys and base URLs', async () => {
   assert.equal(envBaseUrl('replicate', env), 'http://127.0.0.1:5');
   assert.equal(envBaseUrl('fal', env), undefined);
   assert.equal(await envContext('fal', env).getKey(), 'abc');
+  // Civitai's mature content only when the command line's environment asks for it, and only for Civitai.
+  assert.equal(envContext('civitai', env).allowMatureContent, false);
+  assert.equal(envContext('civitai', { ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT: '1' }).allowMatureContent, true);
+  assert.equal(envContext('civitai', { ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT: 'true' }).allowMatureContent, true);
+  assert.equal(envContext('civitai', { ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT: '0' }).allowMatureContent, false);
+  assert.equal(envContext('fal', { ARTFACTORY_CIVITAI_ALLOW_MATURE_CONTENT: '1' }).allowMatureContent, false);
 });
 
 test('registry: downloadFetch rewrites output URLs to the provider base and sends no key', async () => {

@@ -16,7 +16,7 @@ import { collect, testCtx } from './helpers.ts';
 const FAL_KEY = 'plainsecretfal-9f8e7d6c5b4a';
 const REP_KEY = 'plainsecretrep-1a2b3c4d5e6f';
 
-async function exercise(p: Provider, fake: FakeServer & { addFault(f: Fault): void }, model: string, key: string, routes: { submit: string; status: string }): Promise<string[]> {
+async function exercise(p: Provider, fake: FakeServer & { addFault(f: Fault): void }, model: string, key: string, routes: { submit: string; status: string; model?: string }): Promise<string[]> {
   const texts: string[] = [];
   const record = (e: unknown) => {
     assert.ok(e instanceof ProviderError, String(e));
@@ -31,6 +31,8 @@ async function exercise(p: Provider, fake: FakeServer & { addFault(f: Fault): vo
   const echo = { detail: `token ${key} is not valid`, title: `bad ${key}` };
   for (const status of [401, 402, 404, 422, 429, 500]) {
     fake.addFault({ route: routes.submit, status, body: status === 422 ? { detail: [{ loc: ['body', 'prompt'], msg: `no ${key}`, type: 'x' }], invalid_fields: [{ field: 'input.prompt', description: `no ${key}` }] } : echo, headers: status === 429 ? { 'retry-after': '999' } : {} });
+    // Replicate takes a 404 on the official route for a community model and looks the model up.
+    if (status === 404 && routes.model) fake.addFault({ route: routes.model, status, body: echo });
     await p.submit({ model, input: { prompt: 'x' } }).then(() => assert.fail('should fail'), record);
     assert.equal(fake.pendingFaults(), 0); // Retry-After 999 s is beyond the wait cap: no retry
   }
@@ -47,7 +49,7 @@ test('no key in any byte outside Authorization, nor in errors, updates or logs (
     const falCtx = testCtx(fal.baseUrl, FAL_KEY);
     const repCtx = testCtx(rep.baseUrl, REP_KEY);
     const falTexts = await exercise(createFalProvider(falCtx), fal, 'fal-ai/flux/dev/image-to-image', FAL_KEY, { submit: 'submit', status: 'status' });
-    const repTexts = await exercise(createReplicateProvider(repCtx), rep, 'black-forest-labs/flux-dev', REP_KEY, { submit: 'create', status: 'get' });
+    const repTexts = await exercise(createReplicateProvider(repCtx), rep, 'black-forest-labs/flux-dev', REP_KEY, { submit: 'create', status: 'get', model: 'model' });
     assert.deepEqual(findSecretLeaks(fal.captured, FAL_KEY), []);
     assert.deepEqual(findSecretLeaks(rep.captured, REP_KEY), []);
     assert.ok(fal.captured.filter((c) => c.headers.authorization === `Key ${FAL_KEY}`).length > 5);
