@@ -4,17 +4,21 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.ts';
-import { expandJobs, parseParamFile, validateInput, type Diagnostic } from '../engine/paramFile.ts';
+import { expandJobs, parseParamFile, validateInput, type Diagnostic, type ParamFileEnvelope } from '../engine/paramFile.ts';
+import { DEFAULT_MAX_INPUT_BYTES, ImageSource, imageFieldsOf } from '../engine/imageInputs.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
 import { onSharpUnavailable } from '../media/sharp.ts';
 import { redact } from '../providers/errors.ts';
 import { createBuiltinRegistry, envBaseUrl, envContext, envKey } from '../providers/index.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Logger } from '../providers/types.ts';
 import { ArchiveError, backupProject, restoreProject } from '../archive/backup.ts';
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
-import { isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
+import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
+import type { ProjectDb } from '../storage/types.ts';
 
 const USAGE = `Usage:
+  art-factory init DIR [--name NAME]
   art-factory generate FILE.art.json --project DIR [--json] [--verbose]
   art-factory list --project DIR [--json] [--limit N]
   art-factory rebuild-index --project DIR
@@ -26,7 +30,8 @@ verify checks every database row against its sidecar and file (paths, symlinks, 
 every sidecar against its row, and the schema cache; rows that fail are quarantined. It exits 1
 when anything is wrong. restore unpacks into a new or empty folder, within limits, and verifies.
 
-Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.`;
+Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.
+Image inputs (paths, product:<id>) are limited to ARTFACTORY_INPUT_MAX_MB megabytes (default ${DEFAULT_MAX_INPUT_BYTES / 1024 / 1024}).`;
 
 class UsageError extends Error {}
 
@@ -49,6 +54,25 @@ async function projectDir(value: string | undefined): Promise<string> {
   return dir;
 }
 
+/** `init DIR [--name NAME]`: a new project; a folder that already is one is left alone. */
+async function init(target: string | undefined, opts: { name?: string }): Promise<number> {
+  if (!target) throw new UsageError('Name the folder for the new project.');
+  const dir = path.resolve(target);
+  if (await isProject(dir)) {
+    say(process.stderr, `${dir} is already an Art Factory project; nothing was changed.`);
+    return 1;
+  }
+  const name = opts.name?.trim() || path.basename(dir);
+  await createProject(dir, name);
+  process.stdout.write(`Created the Art Factory project "${name}" in ${dir}.\n`);
+  return 0;
+}
+
+function inputLimitBytes(): number {
+  const mb = Number(process.env.ARTFACTORY_INPUT_MAX_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : DEFAULT_MAX_INPUT_BYTES;
+}
+
 async function generate(file: string | undefined, opts: { project?: string; json?: boolean; verbose?: boolean }): Promise<number> {
   if (!file) throw new UsageError('Name the parameter file to run.');
   const dir = await projectDir(opts.project);
@@ -57,37 +81,54 @@ async function generate(file: string | undefined, opts: { project?: string; json
   });
   const parsed = parseParamFile(text);
   const registry = createBuiltinRegistry((id) => envContext(id), { schemaCache: createSchemaCache(dir) });
-  let problems = parsed.diagnostics;
-  if (parsed.value && !problems.some((d) => d.severity === 'error')) {
-    const provider = registry.get(parsed.value.provider);
-    if (!provider) throw new UsageError(`Unknown provider "${parsed.value.provider}". Use one of: ${registry.list().map((p) => p.id).join(', ')}.`);
-    if (provider.needsKey && !envKey(provider.id)) throw new UsageError(`${provider.displayName} needs a key: set ${provider.id === 'fal' ? 'FAL_KEY' : provider.id === 'replicate' ? 'REPLICATE_API_TOKEN' : 'CIVITAI_API_TOKEN'}.`);
-    problems = problems.concat(validateInput(parsed, await registry.inputSchema(parsed.value.provider, parsed.value.model)));
+  // The database opens only when needed: for product: references, or to run.
+  let opened: Promise<ProjectDb> | undefined;
+  const openDb = () => (opened ??= openProjectDb(dir));
+  const limitHint = 'raise ARTFACTORY_INPUT_MAX_MB';
+  try {
+    let problems = parsed.diagnostics;
+    if (parsed.value && !problems.some((d) => d.severity === 'error')) {
+      const provider = registry.get(parsed.value.provider);
+      if (!provider) throw new UsageError(`Unknown provider "${parsed.value.provider}". Use one of: ${registry.list().map((p) => p.id).join(', ')}.`);
+      if (provider.needsKey && !envKey(provider.id)) throw new UsageError(`${provider.displayName} needs a key: set ${provider.id === 'fal' ? 'FAL_KEY' : provider.id === 'replicate' ? 'REPLICATE_API_TOKEN' : 'CIVITAI_API_TOKEN'}.`);
+      const schema = await registry.inputSchema(parsed.value.provider, parsed.value.model);
+      problems = problems.concat(validateInput(parsed, schema));
+      // Image inputs are checked before anything is sent, each problem at its field.
+      const fields = imageFieldsOf(registry.models().find((m) => m.provider === parsed.value!.provider && m.id === parsed.value!.model), schema);
+      const images = new ImageSource({ projectDir: dir, db: openDb, maxBytes: inputLimitBytes(), limitHint });
+      problems = problems.concat(await images.problems(parsed, fields, path.dirname(path.resolve(file))));
+    }
+    const errors = problems.filter((d) => d.severity === 'error');
+    for (const d of problems) say(process.stderr, formatDiagnostic(file, d));
+    if (!parsed.value || errors.length > 0) {
+      say(process.stderr, `${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was sent.`);
+      return 2;
+    }
+    return await runJobs(dir, file, parsed.value, await openDb(), registry, opts, limitHint);
+  } finally {
+    if (opened) await (await opened.catch(() => undefined))?.close();
   }
-  const errors = problems.filter((d) => d.severity === 'error');
-  for (const d of problems) say(process.stderr, formatDiagnostic(file, d));
-  if (!parsed.value || errors.length > 0) {
-    say(process.stderr, `${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was sent.`);
-    return 2;
-  }
+}
+
+/** Submit the file's jobs, wait for them, and print the products. */
+async function runJobs(dir: string, file: string, envelope: ParamFileEnvelope, db: ProjectDb, registry: ProviderRegistry, opts: { json?: boolean; verbose?: boolean }, inputLimitHint: string): Promise<number> {
   const log: Logger = opts.verbose
     ? { info: (m) => say(process.stderr, m), warn: (m) => say(process.stderr, `warning: ${m}`), error: (m) => say(process.stderr, `error: ${m}`) }
     : { info: () => undefined, warn: (m) => say(process.stderr, `warning: ${m}`), error: () => undefined };
-  const db = await openProjectDb(dir);
   const allowLoopbackHttp = ['fal', 'replicate', 'civitai'].some((p) => envBaseUrl(p));
-  const engine = new Engine({ projectDir: dir, db, providers: registry, log, allowLoopbackHttp, makeThumbnails: true });
+  const engine = new Engine({ projectDir: dir, db, providers: registry, log, allowLoopbackHttp, makeThumbnails: true, inputLimitBytes: inputLimitBytes(), inputLimitHint });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   try {
-    const jobs = await engine.submit(expandJobs(parsed.value), { sourceFile: path.relative(dir, path.resolve(file)).split(path.sep).join('/') });
+    const jobs = await engine.submit(expandJobs(envelope), { sourceFile: path.relative(dir, path.resolve(file)).split(path.sep).join('/') });
     stop.signal.addEventListener('abort', () => jobs.forEach((j) => void engine.cancel(j.id)));
     const done = await engine.waitFor(jobs.map((j) => j.id));
     const results = [];
     for (const j of done) {
       for (const id of j.productIds) {
         const p = await db.getProduct(id);
-        if (p) results.push({ id: p.id, path: path.join(dir, p.file), job: j.id, seed: p.seed });
+        if (p) results.push({ id: p.id, path: path.join(dir, p.file), job: j.id, seed: p.seed, inputs: p.inputs ?? [] });
       }
     }
     const failed = done.filter((j) => j.state !== 'succeeded');
@@ -102,7 +143,6 @@ async function generate(file: string | undefined, opts: { project?: string; json
     process.off('SIGINT', onSignal);
     engine.dispose();
     await engine.idle();
-    await db.close();
   }
 }
 
@@ -175,7 +215,7 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
@@ -188,6 +228,8 @@ async function run(argv: string[]): Promise<number> {
   }
   try {
     switch (command) {
+      case 'init':
+        return await init(rest[0], parsed.values);
       case 'generate':
         return await generate(rest[0], parsed.values);
       case 'list':

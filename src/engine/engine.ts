@@ -9,6 +9,7 @@
 //   4. the job becomes 'succeeded' only after all its products are stored.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
 import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -21,6 +22,9 @@ import { isSafeId, productDayDir, ProductStore, projectFile } from '../storage/i
 import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
+import { ImageInputError, ImageSource, imageFieldsOf, resolveImageInputs } from './imageInputs.ts';
+import { createSchemaCache } from './schemas.ts';
+import { UploadCache } from './uploads.ts';
 
 export interface EngineOptions {
   projectDir: string;
@@ -35,6 +39,9 @@ export interface EngineOptions {
   /** Loopback http downloads (only under a test/proxy override). */
   allowLoopbackHttp?: boolean;
   makeThumbnails?: boolean;
+  /** Largest accepted input image, and where the user raises it (for the message). */
+  inputLimitBytes?: number;
+  inputLimitHint?: string;
 }
 
 interface EngineEvents {
@@ -78,11 +85,15 @@ export class Engine {
   private readonly downloadLimit: number;
   private readonly pollIntervalMs: number;
   private readonly jobTimeoutMs: number;
+  private readonly images: ImageSource;
+  readonly uploads: UploadCache;
   /** Products on disk: stored, and their thumbnails made, only through the store. */
   private readonly store: ProductStore;
 
   constructor(private readonly opts: EngineOptions) {
     this.store = new ProductStore(opts.projectDir, opts.db);
+    this.images = new ImageSource({ projectDir: opts.projectDir, db: async () => opts.db, maxBytes: opts.inputLimitBytes, limitHint: opts.inputLimitHint });
+    this.uploads = new UploadCache(opts.db, opts.log);
     this.downloadLimit = opts.downloadLimitBytes ?? 200 * 1024 * 1024;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 30 * 60 * 1000;
@@ -202,7 +213,8 @@ export class Engine {
     try {
       if (!job.requestId) {
         job.attempts++;
-        const submitted = await provider.submit({ model: job.model, input: job.input, signal });
+        const input = await this.resolveImages(job, provider, signal);
+        const submitted = await provider.submit({ model: job.model, input, signal });
         job.requestId = submitted.requestId;
         job.handle = submitted.handle;
         job.state = 'submitted';
@@ -252,6 +264,24 @@ export class Engine {
       return this.finishFailed(job, e);
     } finally {
       slots.release();
+    }
+  }
+
+  /** The input to send: image paths and `product:` references read, checked and uploaded (see
+   * imageInputs.ts). The job keeps its input as written and records lineage and what was sent. */
+  private async resolveImages(job: JobRecord, provider: Provider, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const fields = imageFieldsOf(this.modelInfo(job.provider, job.model), await createSchemaCache(this.opts.projectDir).get(job.provider, job.model));
+    if (fields.length === 0) return job.input;
+    const baseDir = job.sourceFile ? path.dirname(projectFile(this.opts.projectDir, job.sourceFile)) : this.opts.projectDir;
+    try {
+      const r = await resolveImageInputs(job.input, fields, this.images, baseDir, (image) => this.uploads.urlFor(provider, image, signal));
+      job.inputs = r.inputs.length ? r.inputs : undefined;
+      job.sentInputs = Object.keys(r.sent).length ? r.sent : undefined;
+      for (const [field, value] of Object.entries(r.sent)) this.opts.log.info(`job ${job.id} ${field}: ${this.scrub(value)}`);
+      return r.input;
+    } catch (e) {
+      if (!(e instanceof ImageInputError)) throw e;
+      throw new ProviderError('validation', job.provider, `"${e.ref.field}": ${e.message} Nothing was sent.`, { fieldErrors: [{ path: e.ref.at, message: e.message }] });
     }
   }
 
@@ -498,6 +528,7 @@ export class Engine {
       tags: [],
       notes: '',
       outputIndex: index,
+      ...(job.inputs?.length ? { inputs: job.inputs } : {}),
     };
   }
 

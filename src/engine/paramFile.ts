@@ -124,6 +124,12 @@ function diag(text: string, tree: JsonNode | undefined, path: (string | number)[
   return { message, severity, path, range: rangeOf(text, tree, path) };
 }
 
+/** A problem at `path` of a parsed file (e.g. ['input', 'image_urls', 1]), for checks made
+ * outside this module (image inputs). */
+export function diagnosticAt(parsed: ParsedParamFile, path: (string | number)[], message: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  return diag(parsed.text, parsed.tree, path, message, severity);
+}
+
 export function parseParamFile(text: string): ParsedParamFile {
   if (text.length > LIMITS.maxBytes) {
     return { text, diagnostics: [{ message: `The file is ${Math.round(text.length / 1024)} KB; parameter files are limited to ${LIMITS.maxBytes / 1024} KB.`, severity: 'error', path: [], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }] };

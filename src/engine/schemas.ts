@@ -10,6 +10,8 @@ import { ProjectPaths } from '../storage/productPaths.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
 import { compileSchema } from './paramFile.ts';
 import { backtracksBadly, patternsOf } from './safeRegex.ts';
+import { acceptImageReferences } from './imageFields.ts';
+import { imageFieldsOf } from './imageInputs.ts';
 
 const SCHEMAS_DIR = '.artfactory/schemas';
 /** A model's input schema is a few KB to a few hundred; larger files are not read. */
@@ -78,12 +80,14 @@ export function envelopeSchema(input: JsonSchema = { type: 'object', description
 
 /** Writes the model's full schema into the project (under the path rule); returns its
  * project-relative path. */
-export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema): Promise<string> {
+export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): Promise<string> {
   const paths = new ProjectPaths(projectDir);
   const rel = modelSchemaPath(provider, model);
+  // Image fields take paths and product: references too; the editor must not flag them.
+  const forEditor = acceptImageReferences(inputSchema, imageFieldsOf(info, inputSchema));
   await paths.ensureDir(rel.slice(0, rel.lastIndexOf('/')), '.artfactory');
   for (const [file, text] of [
-    [rel, JSON.stringify(envelopeSchema(inputSchema, provider, model), null, 2)],
+    [rel, JSON.stringify(envelopeSchema(forEditor, provider, model), null, 2)],
     [inputCacheRel(provider, model), JSON.stringify(inputSchema)],
   ]) {
     await writeFileAtomic((await paths.resolve(file, '.artfactory', { kind: 'file' })).abs, text);

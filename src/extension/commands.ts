@@ -6,11 +6,11 @@ import { backupProject, restoreProject } from '../archive/backup.ts';
 import { describeVerify } from '../archive/verify.ts';
 import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBackup } from '../storage/index.ts';
 import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
-import { scaffoldParamFile, writeModelSchema, modelSchemaPath } from '../engine/schemas.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { AIR_EXAMPLE, civitaiAirProblem } from './civitaiBrowse.ts';
 import { registerArchiveCommands, type ArchiveCommandDeps } from './archiveCommands.ts';
 import { registerSafeCommand } from './command.ts';
+import { createParamFile, freshPath } from './paramFileWriter.ts';
 import { describeProviderError, type Generator } from './generate.ts';
 import { isJobEntry, type JobEntry, type JobsView } from './jobsView.ts';
 import type { OutputLog } from './log.ts';
@@ -30,18 +30,6 @@ export interface CommandDeps {
   log: OutputLog;
   openGallery(project: ProjectSession | 'all' | undefined): Promise<void>;
   gallery?: ArchiveCommandDeps['gallery'];
-}
-
-/** A path that does not exist yet: name.art.json, name-2.art.json, … */
-async function freshPath(dir: string, base: string, ext: string): Promise<string> {
-  for (let i = 1; ; i++) {
-    const p = path.join(dir, `${base}${i === 1 ? '' : `-${i}`}${ext}`);
-    try {
-      await fs.access(p);
-    } catch {
-      return p;
-    }
-  }
 }
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
@@ -103,17 +91,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     if (!model) return;
     const provider = registry.get(model.provider);
     if (!provider) throw new Error(`Unknown provider ${model.provider}.`);
-    const schema = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: reading the schema of ${model.id}…` }, () =>
-      provider.getInputSchema(model.id),
-    );
-    await writeModelSchema(project.dir, model.provider, model.id, schema);
-    const paramsDir = path.join(project.dir, 'params');
-    await fs.mkdir(paramsDir, { recursive: true });
-    const file = await freshPath(paramsDir, safeFileName(model.id.split('/').slice(-2).join('-')), '.art.json');
-    const schemaRel = path.relative(paramsDir, path.join(project.dir, modelSchemaPath(model.provider, model.id))).split(path.sep).join('/');
-    await fs.writeFile(file, scaffoldParamFile(model, schema, schemaRel), { flag: 'wx' });
-    const doc = await vscode.workspace.openTextDocument(file);
-    await vscode.window.showTextDocument(doc);
+    await createParamFile(project.dir, provider, model);
   };
 
   return [

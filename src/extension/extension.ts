@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
 import type { Provider, ProviderContext, ProviderFactory } from '../providers/types.ts';
-import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
-import type { ProductRecord } from '../storage/types.ts';
+import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere } from '../storage/index.ts';
+import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { exactModel, translateInput } from '../engine/reuse.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
@@ -22,6 +22,8 @@ import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
 import { isTrusted } from './trust.ts';
 import { offerVerifyIfElsewhere, registerVerify, type VerifyDeps } from './verify.ts';
+import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
+import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
 import { showWalkthroughOnce } from './walkthrough.ts';
 
@@ -87,6 +89,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       pollIntervalMs: settings.pollIntervalMs(),
       jobTimeoutMs: settings.jobTimeoutMs(),
       allowLoopbackHttp: settings.allowLoopbackHttp(),
+      inputLimitBytes: settings.inputLimitBytes(),
+      inputLimitHint: INPUT_LIMIT_SETTING,
     });
     engine.on('job', (job) => {
       jobsViewRef.current?.update(session.dir, job);
@@ -99,14 +103,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     engine.on('thumbnail', (t) => galleryRef.current?.onThumbnail(session.dir, t.productId));
     await jobsViewRef.current?.load(session.dir);
     // In Restricted Mode nothing is generated: unfinished jobs wait until the folder is trusted.
-    const resumed = isTrusted() ? await engine.resume() : 0;
+    const resumed = (await mayResume(session.dir, db, log)) ? await engine.resume() : 0;
     if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
     return engine;
   };
 
   const projects: ProjectManager = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
   // Used by openDb, which runs only once a project is first used (after activation).
-  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh() };
+  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh(), trusted: () => resumeUnfinished(projects, log) };
   current = projects;
   context.subscriptions.push(projects);
   const projectsView = new ProjectsView(projects);
@@ -119,7 +123,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   // before one a project folder holds (which is data from elsewhere; see engine/safeRegex.ts).
   const schemaCacheOptions = { globalDir: context.globalStorageUri.fsPath };
   // Live checks use the schema already cached; ▶ Generate may fetch it.
-  const paramFiles = new ParamFiles(async (doc, providerId, model, allowFetch) => {
+  const schemaFor = async (doc: vscode.TextDocument, providerId: string, model: string, allowFetch: boolean) => {
     const project = projects.forUri(doc.uri);
     const cache = project ? createSchemaCache(project.dir, schemaCacheOptions) : undefined;
     const cached = await cache?.get(providerId, model);
@@ -129,8 +133,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     const schema = await provider.getInputSchema(model);
     await cache?.set(providerId, model, schema);
     return schema;
-  });
-  context.subscriptions.push(paramFiles);
+  };
+  const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
+  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema));
+  context.subscriptions.push(imageInputs, paramFiles);
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const followActiveProject = () => {
@@ -158,6 +164,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
         registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
     },
+    useAsInput: (items) => useAsInput({ registry, generator }, items),
   });
   galleryRef.current = gallery;
   context.subscriptions.push(gallery);
@@ -200,6 +207,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   };
 }
 
+/** Unfinished jobs run again only in a trusted folder whose database was written here (or has
+ * been verified or trusted since): a job row from elsewhere could name any image on this
+ * machine as an input, to be sent to a provider with the user's key. */
+async function mayResume(dir: string, db: ProjectDb, log: OutputLog): Promise<boolean> {
+  if (!isTrusted()) return false;
+  if (!(await writtenElsewhere(db, dir))) return true;
+  log.info(`${path.basename(dir)}: unfinished jobs wait: the database was written elsewhere (run Verify Project, or Trust as Is)`);
+  return false;
+}
+
 /** Open the engine of every project with unfinished jobs; the engine resumes them. */
 async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promise<void> {
   await projects.ready();
@@ -208,8 +225,8 @@ async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promi
       const db = await s.db();
       const open = await db.listJobs({ states: ['queued', 'submitted', 'running'], limit: 1 });
       const needsDownload = (await db.listJobs({ states: ['succeeded'], limit: 50 })).some((j) => j.productIds.length === 0);
-      // An engine made while untrusted did not resume; resume() again is harmless (running jobs are skipped).
-      if (open.length > 0 || needsDownload) await (await s.engine()).resume();
+      // An engine made before it could resume did not; resume() again is harmless (running jobs are skipped).
+      if ((open.length > 0 || needsDownload) && (await mayResume(s.dir, db, log))) await (await s.engine()).resume();
     } catch (e) {
       log.error(`${s.name}: could not resume jobs: ${e instanceof Error ? e.message : String(e)}`);
     }

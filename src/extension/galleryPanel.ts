@@ -5,9 +5,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Engine } from '../engine/engine.ts';
+import { rebaseImagePaths } from '../engine/imageFields.ts';
 import { modelSchemaPath } from '../engine/schemas.ts';
 import type { Logger } from '../providers/types.ts';
-import { layoutOf, ProductStore, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
+import { layoutOf, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
@@ -28,6 +29,8 @@ export interface GalleryDeps {
    * over. Undefined when the user backs out. `exact`: pin the model version the product
    * recorded (Re-run), where the provider can. */
   recipesFor(products: ProductRecord[], opts?: { exact?: boolean }): Promise<Recipe[] | undefined>;
+  /** "Use as Input…": a new parameter file whose image field names these products. */
+  useAsInput(items: { project: string; product: ProductRecord }[]): Promise<string | undefined>;
 }
 
 export interface Recipe {
@@ -158,9 +161,12 @@ class GalleryPanel {
             await fs.mkdir(paramsDir, { recursive: true });
             const schemaFile = path.join(project, modelSchemaPath(recipe.provider, recipe.model));
             const hasSchema = await fs.access(schemaFile).then(() => true, () => false);
+            // Image paths were relative to the product's own parameter file.
+            const from = product.sourceFile ? path.dirname(projectFile(project, product.sourceFile)) : project;
             const body = {
               ...(hasSchema ? { $schema: path.relative(paramsDir, schemaFile).split(path.sep).join('/') } : {}),
               ...recipe,
+              input: rebaseImagePaths(recipe.input, product.inputs, from, paramsDir),
             };
             let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
             for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
@@ -184,11 +190,14 @@ class GalleryPanel {
               if (!engine) continue;
               const input = { ...recipe.input };
               if (action === 'rerunNewSeed') input.seed = Math.floor(Math.random() * 2 ** 31);
-              await engine.submit([{ provider: recipe.provider, model: recipe.model, input }]);
+              // Relative image paths resolve against the product's parameter file, as the first time.
+              await engine.submit([{ provider: recipe.provider, model: recipe.model, input }], { sourceFile: items[i].product.sourceFile });
               n++;
             }
             return `Started ${n} job${n === 1 ? '' : 's'}.`;
           }
+          case 'useAsInput':
+            return this.deps.useAsInput(items);
           case 'copyPrompt':
             await vscode.env.clipboard.writeText(items.map((i) => i.product.prompt ?? '').join('\n\n'));
             return 'Prompt copied.';

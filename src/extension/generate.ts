@@ -22,10 +22,11 @@ export class Generator {
     private readonly log: OutputLog,
   ) {}
 
-  /** Model quick pick: recently used first, then every provider's catalog, searchable. */
-  async pickModel(title = 'Pick a model'): Promise<ModelInfo | undefined> {
+  /** Model quick pick: recently used first, then every provider's catalog, searchable; `only`
+   * narrows the catalog (e.g. to models that take an image). */
+  async pickModel(title = 'Pick a model', only: (m: ModelInfo) => boolean = () => true): Promise<ModelInfo | undefined> {
     const recent = this.memento.get<string[]>(RECENT_KEY, []);
-    const models = this.registry.models().filter((m) => m.provider !== 'sample' || settings.sampleEnabled());
+    const models = this.registry.models().filter((m) => (m.provider !== 'sample' || settings.sampleEnabled()) && only(m));
     const key = (m: ModelInfo): string => `${m.provider}:${m.id}`;
     const rank = (m: ModelInfo): number => {
       const i = recent.indexOf(key(m));

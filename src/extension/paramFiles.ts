@@ -30,13 +30,23 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses = this.lensChanged.event;
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>) {
+  constructor(
+    private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>,
+    /** Problems of image inputs (files and products), each at its field. */
+    private readonly imageProblems: (doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined) => Promise<ParamDiagnostic[]> = async () => [],
+  ) {
     super();
     this.register(vscode.languages.registerCodeLensProvider(SELECTOR, this));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this.register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
+    // An image that appears, changes or goes may fix or break an image field of an open file.
+    const images = this.register(vscode.workspace.createFileSystemWatcher('**/*.{png,jpg,jpeg,webp,gif,avif,PNG,JPG,JPEG,WEBP,GIF,AVIF}'));
+    const recheck = () => vscode.workspace.textDocuments.forEach((d) => this.schedule(d));
+    this.register(images.onDidCreate(recheck));
+    this.register(images.onDidChange(recheck));
+    this.register(images.onDidDelete(recheck));
     for (const d of vscode.workspace.textDocuments) this.schedule(d);
   }
 
@@ -60,6 +70,7 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     if (parsed.value && !problems.some((p) => p.severity === 'error')) {
       const schema = await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch);
       if (schema) problems = problems.concat(validateInput(parsed, schema));
+      problems = problems.concat(await this.imageProblems(doc, parsed, schema));
     }
     this.diagnostics.set(doc.uri, problems.map(toVsDiagnostic));
     this.lensChanged.fire();

@@ -15,6 +15,8 @@ export interface VerifyDeps {
   log: OutputLog;
   /** After a verify moved rows in or out of quarantine: query the gallery again. */
   refreshGallery(): Promise<void>;
+  /** The database now counts as written here (verified, or trusted as is): resume its jobs. */
+  trusted(): Promise<void>;
 }
 
 /** Run Verify Project with progress, log every problem, and say how it went. */
@@ -38,6 +40,7 @@ export async function runVerify(s: ProjectSession, d: VerifyDeps): Promise<Verif
   });
   for (const line of describeVerify(report)) (report.ok ? d.log.info : d.log.warn).call(d.log, `verify ${s.name}: ${line}`);
   await d.refreshGallery();
+  await d.trusted();
   if (report.ok) {
     void vscode.window.showInformationMessage(`Art Factory: ${s.name} verified: ${report.verified} products, every file and sidecar as recorded.`);
   } else {
@@ -67,7 +70,10 @@ export async function offerVerifyIfElsewhere(dir: string, db: ProjectDb, d: Veri
     'Verify Project',
     'Trust as Is',
   );
-  if (choice === 'Trust as Is') await markWrittenHere(db, dir);
+  if (choice === 'Trust as Is') {
+    await markWrittenHere(db, dir);
+    await d.trusted();
+  }
   if (choice === 'Verify Project') {
     const s = d.projects.get(dir);
     if (s) await runVerify(s, d);

@@ -66,7 +66,7 @@ const MODELS: (ModelInfo & { schema: JsonSchema; defaultDuration: number })[] = 
     seedField: 'seed',
     imageFields: ['image_url'],
     schema: (() => {
-      const s = schema({ image_url: { type: 'string', description: 'The image to tint: a data: URI (Art Factory fills it from a file).' } });
+      const s = schema({ image_url: { type: 'string', description: 'The image to tint (as a data: URI, which is what this provider\'s upload gives).' } });
       (s.required as string[]).push('image_url');
       return s;
     })(),

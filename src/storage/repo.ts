@@ -3,7 +3,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { JobState } from '../providers/types.ts';
 import { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
-import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, QuarantinedRow, RawProductRow, TemplateRecord } from './types.ts';
+import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
 
 const MAX_LIMIT = 1000;
 
@@ -114,8 +114,12 @@ export class Repo {
     }
     this.db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : '']);
     for (const tag of new Set(Array.isArray(p.tags) ? p.tags : [])) this.db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, String(tag)]);
+    this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
+    for (const i of Array.isArray(p.inputs) ? p.inputs : []) {
+      if (i && typeof i.field === 'string') this.db.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
+    }
     // Written by us again (a resumed job, an import of the same image): no longer in quarantine.
-    // (A Repo over a database older than migration 3 has no quarantine yet.)
+    // (A Repo over a database older than migration 4 has no quarantine yet.)
     this.hasQuarantine ??= this.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").length > 0;
     if (this.hasQuarantine) this.db.run('DELETE FROM quarantine WHERE id = ?', [p.id]);
   }
@@ -147,6 +151,7 @@ export class Repo {
     if (!r) return;
     this.db.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
     this.db.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
+    this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [id]);
     this.db.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
   }
 
@@ -210,6 +215,16 @@ export class Repo {
       models: col('SELECT DISTINCT model FROM products ORDER BY model'),
       tags: col('SELECT tag FROM product_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT 500'),
     };
+  }
+
+  /** Products with an input from product `id`, newest first (an index lookup per product). */
+  usedIn(id: string, limit = 100): ProductPage {
+    const total = Number(this.all('SELECT COUNT(DISTINCT product_id) AS n FROM product_inputs WHERE source_id = ?', [id])[0].n);
+    const rows = this.all(
+      'SELECT p.json, p.id FROM products p WHERE p.id IN (SELECT product_id FROM product_inputs WHERE source_id = ?) ORDER BY p.created_at DESC, p.id DESC LIMIT ?',
+      [id, Math.max(1, Math.min(MAX_LIMIT, limit))],
+    );
+    return { items: rows.map((r) => parseRecord(r.json, r.id)).filter((p): p is ProductRecord => p !== undefined), total };
   }
 
   queryProducts(q: ProductQuery): ProductPage {
@@ -306,6 +321,19 @@ export class Repo {
     }
     params.push(Math.max(1, Math.min(100_000, filter.limit ?? 10_000)));
     return this.all(`SELECT json FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, params).map((r) => JSON.parse(String(r.json)) as JobRecord);
+  }
+
+  // the upload cache
+
+  getUpload(provider: string, sha256: string): UploadRecord | undefined {
+    const r = this.all('SELECT url, expires_at FROM uploads WHERE provider = ? AND sha256 = ?', [provider, sha256])[0];
+    return r ? { provider, sha256, url: String(r.url), expiresAt: Number(r.expires_at) } : undefined;
+  }
+
+  putUpload(u: UploadRecord): void {
+    // Expired entries go as new ones come, so the table holds only what may still be used.
+    this.db.run('DELETE FROM uploads WHERE expires_at < ?', [Date.now()]);
+    this.db.run('INSERT OR REPLACE INTO uploads (provider, sha256, url, expires_at) VALUES (?,?,?,?)', [u.provider, u.sha256, u.url, Math.min(u.expiresAt, Number.MAX_SAFE_INTEGER)]);
   }
 
   // templates

@@ -26,6 +26,12 @@ const SidecarSchema = z
     tags: z.array(z.string()),
     notes: z.string(),
     outputIndex: z.number().int(),
+    // Lineage is worth keeping the product for: malformed entries are dropped, not the product.
+    inputs: z
+      .array(z.object({ field: z.string().max(200), sha256: z.string().max(64), product: z.string().regex(/^[\w-]{1,80}$/).nullable(), path: z.string().max(4000).nullable() }))
+      .max(100)
+      .optional()
+      .catch(undefined),
   })
   .passthrough();
 

@@ -102,11 +102,25 @@ export interface JobRecord {
   batchId?: string;
   /** Product ids made by this job. */
   productIds: string[];
+  /** The image inputs as resolved just before submission (lineage for its products). */
+  inputs?: ProductInput[];
+  /** What was sent for each image input (`image_url`, `image_urls.1`): the upload URL, or a
+   * `data:` URI shortened to its type, size and sha256. For debugging; the input above keeps the
+   * user's reference (`product:<id>`, a path). */
+  sentInputs?: Record<string, string>;
   attempts: number;
   createdAt: string;
   updatedAt: string;
   submittedAt?: string;
   finishedAt?: string;
+}
+
+/** A provider's upload of some bytes, reusable until `expiresAt` (ms since the epoch). */
+export interface UploadRecord {
+  provider: string;
+  sha256: string;
+  url: string;
+  expiresAt: number;
 }
 
 export interface TemplateRecord {
@@ -174,6 +188,11 @@ export interface ProjectDb {
   queryProducts(q: ProductQuery): Promise<ProductPage>;
   countProducts(): Promise<number>;
   facets(): Promise<{ providers: string[]; models: string[]; tags: string[] }>;
+  /** Products made from product `id` (lineage), newest first. */
+  usedIn(id: string, limit?: number): Promise<ProductPage>;
+  // the upload cache
+  getUpload(provider: string, sha256: string): Promise<UploadRecord | undefined>;
+  putUpload(u: UploadRecord): Promise<void>;
   // verify
   rawProducts(afterRid: number, limit: number): Promise<RawProductRow[]>;
   quarantineProducts(entries: { id: string; reason: string }[]): Promise<void>;

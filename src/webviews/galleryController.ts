@@ -3,6 +3,7 @@
 import type { Logger } from '../providers/types.ts';
 import { ProjectPaths } from '../storage/productPaths.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
+import { productLineage } from './lineage.ts';
 import { CAPS, DEFAULT_FILTER, Filter, READ_ONLY_ACTIONS, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type Tile } from './protocol.ts';
 import { capText, jobTile, productDetail, productTile, TileRefused } from './tiles.ts';
 
@@ -225,6 +226,11 @@ export class GalleryController {
         const found = await this.find((params as { id: string }).id);
         if (!found) throw new Error('That product no longer exists.');
         return productDetail(found.project, found.product, { paths: this.pathsOf(found.project), toUri: this.o.toUri });
+      }
+      case 'lineage': {
+        const found = await this.find((params as { id: string }).id);
+        if (!found) throw new Error('That product no longer exists.');
+        return productLineage(await this.project(found.project)!.db(), found.product, (p) => this.productTile(found.project, p));
       }
       case 'update': {
         const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };

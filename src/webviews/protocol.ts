@@ -31,6 +31,11 @@ export const CAPS = {
   detailItems: 500,
   detailKeys: 300,
   detailKey: 200,
+  /** Lineage: an input's field name, and the path a parameter file gave. */
+  inputField: 200,
+  inputPath: 4000,
+  inputs: 100,
+  usedIn: 200,
 } as const;
 
 const id = z.string().min(1).max(CAPS.id).regex(/^[\w-]+$/);
@@ -98,7 +103,21 @@ export const ProductDetail = z.object({
 });
 export type ProductDetail = z.infer<typeof ProductDetail>;
 
-export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet'] as const;
+/** Lineage for the detail view: what a product was made from, and what was made from it. */
+export const LineageSource = z.object({
+  /** The input field, `image_url` or `image_urls.1`. */
+  field: z.string().max(CAPS.inputField),
+  /** The source product's tile, when it still exists. */
+  tile: Tile.optional(),
+  product: z.string().max(CAPS.id).nullable(),
+  /** The path as the parameter file wrote it, when the input was a file. */
+  path: z.string().max(CAPS.inputPath).nullable(),
+});
+export type LineageSource = z.infer<typeof LineageSource>;
+export const Lineage = z.object({ madeFrom: z.array(LineageSource).max(CAPS.inputs), usedIn: z.array(Tile).max(CAPS.usedIn), usedInTotal: z.number().int().min(0) });
+export type Lineage = z.infer<typeof Lineage>;
+
+export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet', 'useAsInput'] as const;
 export type Action = (typeof ACTIONS)[number];
 /** Actions that only read: the ones a read-only gallery (Restricted Mode) still offers. */
 export const READ_ONLY_ACTIONS: readonly Action[] = ['copyPrompt', 'reveal', 'openFile', 'export', 'contactSheet'];
@@ -117,6 +136,7 @@ export const Patch = z
 export const Requests = {
   query: z.object({ filter: Filter, after: z.string().max(4000).optional(), limit: z.number().int().min(1).max(1000).default(500) }).strict(),
   getProduct: z.object({ id }).strict(),
+  lineage: z.object({ id }).strict(),
   update: z.object({ ids, patch: Patch }).strict(),
   action: z.object({ ids, action: z.enum(ACTIONS) }).strict(),
 };

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { createProject } from '../../src/storage/index.ts';
 import { startFalFake } from '../fakes/fal.ts';
+import { runCli as run } from './run.ts';
 
-const CLI = path.join(__dirname, '../../src/cli/main.ts');
 const KEY = 'fal-cli-key-abcdef0123456789';
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, FAL_KEY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function project(): Promise<string> {
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-cli-')), 'p');

@@ -356,6 +356,83 @@ step('Import Images… from the palette: a folder of other tools\' images; A1111
   }
 });
 
+step('Use as Input on a gallery product, ▶ Generate with the Sample image-to-image model; hover and completion know the product; the new detail shows "Made from"', 300_000, async () => {
+  const { page } = cs;
+  await cs.command('Notifications: Clear All Notifications');
+  await cs.command('Art Factory: Open Gallery');
+  let frame = await webviewFrame(page, '[role=gridcell] img');
+  await frame.locator('vscode-textfield.search input').fill('lighthouse');
+  // One of the two Sample products of step 4 (the imported duck's prompt mentions a lighthouse too).
+  await frame.locator('[role=gridcell][aria-label^="a lighthouse at dusk, journey"]').first().dblclick({ timeout: 30_000 });
+  await frame.locator('#detail-title', { hasText: 'a lighthouse at dusk, journey' }).waitFor({ timeout: 30_000 });
+  const source = (await frame.locator('#detail-title').textContent())?.trim();
+  assert.equal(source, 'a lighthouse at dusk, journey');
+  await frame.locator('[role=dialog] vscode-button', { hasText: 'Use as Input…' }).click();
+  // The model picker lists only models that take an image.
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget', { hasText: 'pick a model that takes an image' }).waitFor({ timeout: 30_000 });
+  const rows = await page.locator('.quick-input-list .monaco-list-row').allTextContents();
+  assert.ok(!rows.some((r) => r.includes('Gradient Shapes')), `a text-to-image model is not offered: ${rows.join(' | ')}`);
+  await input.fill('Tint an Image');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sample: Tint an Image' }).first().click();
+  const name = await until('the new parameter file', async () => (await fs.readdir(path.join(project, 'params'))).find((f) => f.startsWith('image-to-image-from-')));
+  const file = path.join(project, 'params', name);
+  const written = JSON.parse(await fs.readFile(file, 'utf8'));
+  assert.equal(written.model, 'sample/image-to-image');
+  assert.match(written.input.image_url, /^product:[\w-]+$/);
+  assert.equal(written.input.prompt, source, "the source's prompt is carried over");
+  const sourceId = written.input.image_url.slice('product:'.length);
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+
+  // Hover on the reference shows the product; completion in the field offers products.
+  const line = (await fs.readFile(file, 'utf8')).split('\n').find((l) => l.includes('"image_url"'))!;
+  await cursorAfter(file, '"image_url": "product:');
+  for (let i = 0; i < (line.trimEnd().endsWith(',') ? 3 : 2); i++) await page.keyboard.press('ArrowLeft');
+  await cs.command('Show or Focus Hover');
+  await page.locator('.monaco-hover', { hasText: 'a lighthouse at dusk, journey' }).first().waitFor({ timeout: 30_000 });
+  await cs.shot('19-hover-product');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+Space');
+  await page.locator('.suggest-widget .monaco-list-row', { hasText: `product:${sourceId}` }).first().waitFor({ timeout: 30_000 });
+  await cs.shot('20-completion-product');
+  await page.keyboard.press('Escape');
+
+  const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Generate' });
+  await lens.waitFor({ timeout: 60_000 });
+  await lens.click();
+  const made = await until(
+    'a product made from the source',
+    async () => {
+      const db = await openProjectDb(project);
+      try {
+        return (await db.usedIn(sourceId)).items[0];
+      } finally {
+        await db.close();
+      }
+    },
+    90_000,
+  );
+  assert.deepEqual(made.inputs?.map((i) => [i.field, i.product]), [['image_url', sourceId]]);
+
+  // The new product's detail: "Made from" shows the source; a click goes there, and it lists the new one.
+  await cs.command('Notifications: Clear All Notifications');
+  await cs.command('Art Factory: Open Gallery');
+  frame = await webviewFrame(page, '[role=gridcell] img');
+  if (await frame.locator('[role=dialog]').count()) await frame.locator('[role=dialog]').press('Escape');
+  await frame.locator('vscode-textfield.search input').fill('');
+  await frame.locator(`#tile-${made.id}`).waitFor({ timeout: 30_000 });
+  await frame.locator(`#tile-${made.id}`).dblclick();
+  await frame.locator('.lineage h3', { hasText: 'Made from' }).waitFor({ timeout: 30_000 });
+  const thumb = frame.locator('ul[aria-label="Made from"] button.lineage-thumb');
+  assert.equal(await thumb.getAttribute('aria-label'), 'image_url: a lighthouse at dusk, journey. Open it.');
+  await frame.waitForFunction(() => Array.from(document.querySelectorAll('.lineage-thumb img')).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+  await cs.shot('21-made-from');
+  await thumb.click();
+  await frame.locator('.lineage h3', { hasText: 'Used in (1)' }).waitFor({ timeout: 30_000 });
+  assert.equal((await frame.locator('#detail-title').textContent())?.trim(), source);
+  await frame.locator('[role=dialog]').press('Escape');
+});
+
 step('7. New Project asks a name and a folder, creates the layout and adds it to the workspace', 240_000, async () => {
   const { page } = cs;
   await cs.command('Art Factory: New Project…');

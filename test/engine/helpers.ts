@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { walkFiles } from '../files.ts';
 import { createBuiltinRegistry } from '../../src/providers/index.ts';
-import type { Logger, ProviderContext } from '../../src/providers/types.ts';
+import type { ProviderRegistry } from '../../src/providers/registry.ts';
+import type { Logger, ProviderContext, RateLimits } from '../../src/providers/types.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import type { ProjectDb } from '../../src/storage/types.ts';
 
@@ -36,24 +37,35 @@ export interface Rig {
   dir: string;
   db: ProjectDb;
   engine: Engine;
-  registry: ReturnType<typeof createBuiltinRegistry>;
+  registry: ProviderRegistry;
   close(): Promise<void>;
 }
 
-export async function rig(opts: { falBaseUrl?: string; civitaiBaseUrl?: string; replicateBaseUrl?: string; dir?: string; engine?: Partial<EngineOptions>; context?: Partial<ProviderContext> } = {}): Promise<Rig> {
+export interface RigOptions {
+  falBaseUrl?: string;
+  civitaiBaseUrl?: string;
+  replicateBaseUrl?: string;
+  /** Rate limits for the keyed providers (e.g. a high concurrency, so a sweep starts at once). */
+  limits?: Partial<RateLimits>;
+  /** Build the registry from the contexts (default: the built-in providers). */
+  registry?: (ctxFor: (id: string) => ProviderContext) => ProviderRegistry;
+  dir?: string;
+  engine?: Partial<EngineOptions>;
+  context?: Partial<ProviderContext>;
+}
+
+export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const dir = opts.dir ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-engine-')), 'project');
   if (!opts.dir) await createProject(dir, 'Engine test');
   const db = await openProjectDb(dir, { saveDelayMs: 10 });
   const shared = fastContext(opts.context);
-  const registry = createBuiltinRegistry((id) =>
-    id === 'fal'
-      ? { ...shared, getKey: async () => FAL_KEY, baseUrl: opts.falBaseUrl }
-      : id === 'civitai'
-        ? { ...shared, getKey: async () => CIVITAI_KEY, baseUrl: opts.civitaiBaseUrl }
-        : id === 'replicate'
-          ? { ...shared, getKey: async () => REPLICATE_KEY, baseUrl: opts.replicateBaseUrl }
-          : shared,
-  );
+  const keyed: Record<string, { key: string; baseUrl?: string }> = {
+    fal: { key: FAL_KEY, baseUrl: opts.falBaseUrl },
+    civitai: { key: CIVITAI_KEY, baseUrl: opts.civitaiBaseUrl },
+    replicate: { key: REPLICATE_KEY, baseUrl: opts.replicateBaseUrl },
+  };
+  const ctxFor = (id: string): ProviderContext => (keyed[id] ? { ...shared, getKey: async () => keyed[id].key, baseUrl: keyed[id].baseUrl, ...(opts.limits ? { limits: opts.limits } : {}) } : shared);
+  const registry = opts.registry ? opts.registry(ctxFor) : createBuiltinRegistry(ctxFor);
   const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine });
   return {
     dir,

@@ -98,7 +98,10 @@ function routeOf(req: FakeRequest): string | undefined {
 }
 
 function openApiFor(id: string): unknown {
-  const isI2I = /image-to-image|edit|redux/.test(id);
+  // Endpoints that take an image (fal's schemas name it image_url): image-to-image, edits,
+  // upscalers, image-to-video (e.g. fal.ai/models/fal-ai/minimax/video-01/image-to-video, "image_url
+  // (string, required): URL of the image to use as the first frame").
+  const isI2I = /image-to-image|image-to-video|upscal|edit|redux/.test(id);
   const isVideo = /video/.test(id);
   const inputProps: Record<string, unknown> = {
     prompt: { type: 'string', title: 'Prompt', description: 'The prompt to generate an image from.' },

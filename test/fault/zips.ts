@@ -12,8 +12,8 @@ export interface RawEntry {
   mode?: number;
 }
 
-/** The bytes of a zip holding `entries`; `repeat` writes one prepared entry under many names
- * (a bomb of many large entries deflated once). */
+/** The bytes of a zip holding `entries` (an entry's `raw` may be shared by many entries: a
+ * bomb of many large entries deflated once). */
 export function makeZip(entries: RawEntry[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
@@ -21,30 +21,26 @@ export function makeZip(entries: RawEntry[]): Buffer {
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
     const prepared = e.raw ?? (e.stored ? { bytes: e.data!, method: 0 as const, crc: crc32(e.data!), size: e.data!.length } : { bytes: deflateRawSync(e.data!, { level: 9 }), method: 8 as const, crc: crc32(e.data!), size: e.data!.length });
+    // Local and central headers share these fields (method, time, date, crc, sizes, name length).
+    const shared = (b: Buffer, at: number) => {
+      b.writeUInt16LE(0x0800, at); // UTF-8 names
+      b.writeUInt16LE(prepared.method, at + 2);
+      b.writeUInt16LE(0, at + 4);
+      b.writeUInt16LE(0x21, at + 6);
+      b.writeUInt32LE(prepared.crc >>> 0, at + 8);
+      b.writeUInt32LE(prepared.bytes.length, at + 12);
+      b.writeUInt32LE(prepared.size, at + 16);
+      b.writeUInt16LE(name.length, at + 20);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(prepared.method, 8);
-    local.writeUInt16LE(0, 10);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(prepared.crc >>> 0, 14);
-    local.writeUInt32LE(prepared.bytes.length, 18);
-    local.writeUInt32LE(prepared.size, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    shared(local, 6);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(0x031e, 4); // made by Unix
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(prepared.method, 10);
-    central.writeUInt16LE(0, 12);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(prepared.crc >>> 0, 16);
-    central.writeUInt32LE(prepared.bytes.length, 20);
-    central.writeUInt32LE(prepared.size, 24);
-    central.writeUInt16LE(name.length, 28);
+    shared(central, 8);
     central.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, prepared.bytes);

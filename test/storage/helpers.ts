@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Database } from 'sql.js';
 import type { ProductRecord } from '../../src/storage/types.ts';
 
 export async function tempProject(prefix = 'af-store-'): Promise<string> {
@@ -36,4 +37,15 @@ export function product(i: number, over: Partial<ProductRecord> = {}): ProductRe
     outputIndex: 0,
     ...over,
   };
+}
+
+/** Store rows as the first schema's code did (products, prompt index, tags), so a migration test
+ * starts from what an old version really left, not from what today's code writes. */
+export function insertAsVersion1(db: Database, ps: ProductRecord[]): void {
+  for (const p of ps) {
+    db.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', [p.id, p.jobId, p.createdAt, p.provider, p.model, p.kind, p.favorite ? 1 : 0, p.rating, JSON.stringify(p)]);
+    const rid = Number(db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+    db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, p.prompt ?? '', p.negativePrompt ?? '']);
+    for (const tag of new Set(p.tags)) db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, tag]);
+  }
 }

@@ -7,14 +7,14 @@ import { migrate, Repo, schemaVersion, ftsQuery } from '../../src/storage/repo.t
 import { LATEST_VERSION } from '../../src/storage/migrations/index.ts';
 import { createProject, dbPath, isProject, openProjectDb, readManifest, rebuildIndex, restoreLatestBackup, StorageError, writeSidecar, newId } from '../../src/storage/index.ts';
 import type { ProductQuery } from '../../src/storage/types.ts';
-import { product, tempProject } from './helpers.ts';
+import { insertAsVersion1, product, tempProject } from './helpers.ts';
 
 test('a database made by migration 1 upgrades to the latest and keeps its rows', async () => {
   const SQL = await initSqlJs();
   const db = new SQL.Database();
   assert.equal(migrate(db, 1), 1);
+  insertAsVersion1(db, [product(1), product(2)]);
   const repo = new Repo(db);
-  repo.putProducts([product(1), product(2)]);
   repo.putJob({ id: 'j1', provider: 'sample', model: 'm', input: {}, state: 'running', productIds: [], attempts: 1, createdAt: 'a', updatedAt: 'b' });
   const bytes = db.export();
   const reopened = new SQL.Database(bytes);

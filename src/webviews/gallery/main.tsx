@@ -4,6 +4,7 @@ import './jitless.ts';
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_FILTER, Filter, InitialState, READ_ONLY_ACTIONS, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { Lineage } from './Lineage.tsx';
 import { onHostMessage, request, saveState, vscode } from './rpc.ts';
 // The controls are vscode-elements (Lit web components), imported one by one so the bundle
 // carries only these; the virtualized grid's tiles stay plain DOM.
@@ -204,7 +205,7 @@ function Help({ onClose }: { onClose: () => void }) {
   );
 }
 
-function Detail({ id, onClose, onAction, onUpdate, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; readOnly?: boolean }) {
+function Detail({ id, onClose, onAction, onUpdate, onOpen, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onOpen: (id: string) => void; readOnly?: boolean }) {
   const [d, setD] = useState<ProductDetail | undefined>();
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
@@ -255,6 +256,7 @@ function Detail({ id, onClose, onAction, onUpdate, readOnly }: { id: string; onC
                 {(
                   [
                     ['reuse', 'Reuse Parameters'],
+                    ['useAsInput', 'Use as Input…'],
                     ['saveTemplate', 'Save as Template'],
                     ['rerun', 'Re-run (same seed)'],
                     ['rerunNewSeed', 'Re-run (new seed)'],
@@ -269,6 +271,7 @@ function Detail({ id, onClose, onAction, onUpdate, readOnly }: { id: string; onC
                   </Button>
                 ))}
               </div>
+              <Lineage id={id} onOpen={onOpen} />
               <vscode-divider />
               <label>
                 Tags (comma separated)
@@ -817,6 +820,9 @@ function App({ init }: { init: InitialState }) {
             <Button onClick={() => setView({ kind: 'compare', ids: [...selected] })} disabled={selected.size < 2 || selected.size > 4}>
               Compare
             </Button>
+            <Button aria-label={`Use as input: the ${selectedProducts().length} selected products…`} onClick={() => void act('useAsInput', selectedProducts())} disabled={selectedProducts().length === 0}>
+              Use as Input…
+            </Button>
             <Button aria-label={`Export the ${selectedProducts().length} selected products…`} onClick={() => void act('export', selectedProducts())} disabled={selectedProducts().length === 0}>
               Export…
             </Button>
@@ -864,7 +870,7 @@ function App({ init }: { init: InitialState }) {
       {view.kind === 'detail' && <Detail id={view.id} onClose={() => {
             setView({ kind: 'grid' });
             gridRef.current?.focus();
-          }} onAction={act} onUpdate={update} readOnly={!!init.readOnly} />}
+          }} onAction={act} onUpdate={update} onOpen={(pid) => setView({ kind: 'detail', id: pid })} readOnly={!!init.readOnly} />}
       {view.kind === 'compare' && <Compare ids={view.ids} onClose={() => {
             setView({ kind: 'grid' });
             gridRef.current?.focus();
