@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.ts';
 import { rebaseImagePaths } from '../engine/imageFields.ts';
 import { modelSchemaPath } from '../engine/schemas.ts';
 import type { Logger } from '../providers/types.ts';
-import { layoutOf, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
+import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
@@ -144,8 +144,14 @@ class GalleryPanel {
 
   /** A product's media file, resolved under the path rule (refused: an error that says why). */
   private async fileOf(project: string, product: ProductRecord): Promise<vscode.Uri> {
-    const { abs } = await (await this.store(project)).paths.resolve(layoutOf(product).file, 'products', { kind: 'file', mustExist: true, what: `Product ${product.id}: its file` });
-    return vscode.Uri.file(abs);
+    try {
+      const { abs } = await (await this.store(project)).paths.resolve(layoutOf(product).file, 'products', { kind: 'file', mustExist: true, what: `Product ${product.id}: its file` });
+      return vscode.Uri.file(abs);
+    } catch (e) {
+      // Said where the user looks (the webview only announces it to screen readers).
+      if (e instanceof PathRefusedError) void vscode.window.showWarningMessage(`Art Factory: ${e.message}`, 'Verify Project').then((b) => b && this.deps.execute('artFactory.verifyProject'));
+      throw e;
+    }
   }
 
   private actions(): HostActions {
