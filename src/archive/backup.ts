@@ -33,8 +33,8 @@ export interface ArchiveReport {
 }
 
 const MANIFEST = 'artfactory.json';
-/** Folders that are rebuildable or machine-local. */
-const SKIP_DIRS = new Set(['.artfactory/thumbs', '.artfactory/schemas', '.artfactory/backups', 'node_modules', '.git']);
+/** Folders that are rebuildable, machine-local, or deleted (the trash of an open gallery). */
+const SKIP_DIRS = new Set(['.artfactory/thumbs', '.artfactory/schemas', '.artfactory/backups', '.artfactory/trash', 'node_modules', '.git']);
 
 async function* walk(root: string, rel = ''): AsyncGenerator<string> {
   const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
