@@ -23,7 +23,7 @@ export function isTrusted(): boolean {
 
 /** Why the gallery is read-only, or undefined when the workspace is trusted. */
 export function restrictedReason(): string | undefined {
-  return isTrusted() ? undefined : 'this workspace is in Restricted Mode, so the gallery is read-only. Trust the folder (Manage Workspace Trust) to rate, tag, delete or generate.';
+  return isTrusted() ? undefined : 'the gallery of an untrusted folder is read-only. Trust the folder (Manage Workspace Trust) to rate, tag, delete or generate.';
 }
 
 /** Say that `what` is off in Restricted Mode, with the way to trust the folder. */

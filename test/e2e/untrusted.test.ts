@@ -44,6 +44,18 @@ after(async () => {
 
 test('Restricted Mode: the gallery paints read-only with the reason, Generate… is refused with how to trust, the crafted row gets no tile', { timeout: 300_000 }, async () => {
   const { page } = cs;
+  // Right after start-up the palette may answer before the extension's commands are known.
+  const input = page.locator('.quick-input-widget input');
+  let known = false;
+  for (let attempt = 0; attempt < 40 && !known; attempt++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>Art Factory: Open Gallery');
+    known = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Art Factory: Open Gallery' }).first().waitFor({ timeout: 2000 }).then(() => true, () => false);
+    await page.keyboard.press('Escape');
+  }
+  await cs.shot('untrusted-00-start');
+  assert.ok(known, 'the extension runs in Restricted Mode (its commands are in the palette)');
   await cs.command('Art Factory: Open Gallery');
   const frame = await webviewFrame(page, '[role=gridcell] img');
   await frame.locator('.banner').waitFor();
