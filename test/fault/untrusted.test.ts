@@ -62,7 +62,16 @@ async function world(name: string): Promise<{ root: string; dir: string; victim:
   await fs.writeFile(path.join(victim, 'secret.txt'), SECRET);
   await fs.writeFile(path.join(victim, 'folder', 'inside.txt'), SECRET);
   const db = await openProjectDb(dir, { backups: 0, saveDelayMs: 5 });
-  return { root, dir, victim, db, store: new ProductStore(dir, db), close: () => db.close() };
+  const w = {
+    root,
+    dir,
+    victim,
+    db,
+    store: new ProductStore(dir, db),
+    /** Closes the database open now (attacks reopen it). */
+    close: () => w.db.close(),
+  };
+  return w;
 }
 
 async function png(w = 32, h = 32, r = 10): Promise<Buffer> {
