@@ -67,14 +67,10 @@ export class GalleryController {
       return productTile(project, p, { paths: this.pathsOf(project), toUri: this.o.toUri, checked });
     } catch (e) {
       if (!(e instanceof TileRefused)) throw e;
-      this.hidden++;
       this.o.log.warn(`gallery: not shown: ${e.message}`);
       return undefined;
     }
   }
-
-  /** Products left out of the grid because their files are refused (run Verify Project). */
-  hidden = 0;
 
   jobTile(project: string, j: JobRecord): Tile | undefined {
     return jobTile(project, j);
