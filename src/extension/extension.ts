@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
 import type { Provider, ProviderContext, ProviderFactory } from '../providers/types.ts';
-import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
-import type { ProductRecord } from '../storage/types.ts';
+import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere } from '../storage/index.ts';
+import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { exactModel, translateInput } from '../engine/reuse.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
@@ -20,6 +20,8 @@ import { ProjectsView } from './projectsView.ts';
 import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
+import { isTrusted } from './trust.ts';
+import { offerVerifyIfElsewhere, registerVerify, type VerifyDeps } from './verify.ts';
 import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
@@ -57,8 +59,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   context.subscriptions.push(registry.onDidChange(() => void context.globalState.update('artFactory.customModels', registry.customModels())));
 
   const openDb = async (dir: string) => {
+    let db;
     try {
-      return await openProjectDb(dir, {
+      db = await openProjectDb(dir, {
         workerPath: path.join(context.extensionPath, 'dist', 'db-worker.js'),
         wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm'),
         backups: settings.backupCount(),
@@ -67,6 +70,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       offerRecovery(dir, e, log);
       throw e;
     }
+    // A database from another folder or machine: offer Verify Project (not awaited: opening goes on).
+    void offerVerifyIfElsewhere(dir, db, verifyDeps).catch((e: unknown) => log.warn(`${dir}: ${e instanceof Error ? e.message : String(e)}`));
+    return db;
   };
 
   const jobsViewRef: { current?: JobsView } = {};
@@ -96,12 +102,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     });
     engine.on('thumbnail', (t) => galleryRef.current?.onThumbnail(session.dir, t.productId));
     await jobsViewRef.current?.load(session.dir);
-    const resumed = await engine.resume();
+    // In Restricted Mode nothing is generated: unfinished jobs wait until the folder is trusted.
+    const resumed = (await mayResume(session.dir, db, log)) ? await engine.resume() : 0;
     if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
     return engine;
   };
 
   const projects: ProjectManager = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
+  // Used by openDb, which runs only once a project is first used (after activation).
+  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh(), trusted: () => resumeUnfinished(projects, log) };
   current = projects;
   context.subscriptions.push(projects);
   const projectsView = new ProjectsView(projects);
@@ -110,10 +119,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   jobsViewRef.current = jobsView;
   context.subscriptions.push(projectsView, jobsView);
 
-  // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
+  // Schemas fetched from the providers are kept in global storage, keyed by model, and read
+  // before one a project folder holds (which is data from elsewhere; see engine/safeRegex.ts).
+  const schemaCacheOptions = { globalDir: context.globalStorageUri.fsPath };
+  // Live checks use the schema already cached; ▶ Generate may fetch it.
   const schemaFor = async (doc: vscode.TextDocument, providerId: string, model: string, allowFetch: boolean) => {
     const project = projects.forUri(doc.uri);
-    const cache = project ? createSchemaCache(project.dir) : undefined;
+    const cache = project ? createSchemaCache(project.dir, schemaCacheOptions) : undefined;
     const cached = await cache?.get(providerId, model);
     if (cached || !allowFetch) return cached;
     const provider = registry.get(providerId);
@@ -129,7 +141,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const followActiveProject = () => {
     const active = projects.active();
-    registry.setSchemaCache(active ? createSchemaCache(active.dir) : undefined);
+    registry.setSchemaCache(active ? createSchemaCache(active.dir, schemaCacheOptions) : undefined);
   };
   context.subscriptions.push(projects.onDidChange(followActiveProject), vscode.window.onDidChangeActiveTextEditor(followActiveProject));
   const gallery = registerGallery(context, {
@@ -171,11 +183,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       gallery,
     }),
   );
-  context.subscriptions.push(registerCivitaiBrowse({ registry, log }));
+  context.subscriptions.push(registerCivitaiBrowse({ registry, log }), registerVerify(verifyDeps));
 
-  // Pick up unfinished jobs from before a restart, after the window has settled.
-  const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
-  context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
+  // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
+  // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).
+  const resumeTimer = setTimeout(() => void (isTrusted() && resumeUnfinished(projects, log)), 1500);
+  context.subscriptions.push(
+    { dispose: () => clearTimeout(resumeTimer) },
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void resumeUnfinished(projects, log);
+      void gallery.refresh();
+    }),
+  );
   void projects.rescan();
   context.subscriptions.push(showWalkthroughOnce(context));
 
@@ -188,6 +207,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   };
 }
 
+/** Unfinished jobs run again only in a trusted folder whose database was written here (or has
+ * been verified or trusted since): a job row from elsewhere could name any image on this
+ * machine as an input, to be sent to a provider with the user's key. */
+async function mayResume(dir: string, db: ProjectDb, log: OutputLog): Promise<boolean> {
+  if (!isTrusted()) return false;
+  if (!(await writtenElsewhere(db, dir))) return true;
+  log.info(`${path.basename(dir)}: unfinished jobs wait: the database was written elsewhere (run Verify Project, or Trust as Is)`);
+  return false;
+}
+
 /** Open the engine of every project with unfinished jobs; the engine resumes them. */
 async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promise<void> {
   await projects.ready();
@@ -196,7 +225,8 @@ async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promi
       const db = await s.db();
       const open = await db.listJobs({ states: ['queued', 'submitted', 'running'], limit: 1 });
       const needsDownload = (await db.listJobs({ states: ['succeeded'], limit: 50 })).some((j) => j.productIds.length === 0);
-      if (open.length > 0 || needsDownload) await s.engine();
+      // An engine made before it could resume did not; resume() again is harmless (running jobs are skipped).
+      if ((open.length > 0 || needsDownload) && (await mayResume(s.dir, db, log))) await (await s.engine()).resume();
     } catch (e) {
       log.error(`${s.name}: could not resume jobs: ${e instanceof Error ? e.message : String(e)}`);
     }

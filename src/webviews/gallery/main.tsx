@@ -3,7 +3,7 @@
 import './jitless.ts';
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_FILTER, Filter, InitialState, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { DEFAULT_FILTER, Filter, InitialState, READ_ONLY_ACTIONS, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { Lineage } from './Lineage.tsx';
 import { onHostMessage, request, saveState, vscode } from './rpc.ts';
 // The controls are vscode-elements (Lit web components), imported one by one so the bundle
@@ -205,7 +205,7 @@ function Help({ onClose }: { onClose: () => void }) {
   );
 }
 
-function Detail({ id, onClose, onAction, onUpdate, onOpen }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onOpen: (id: string) => void }) {
+function Detail({ id, onClose, onAction, onUpdate, onOpen, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onOpen: (id: string) => void; readOnly?: boolean }) {
   const [d, setD] = useState<ProductDetail | undefined>();
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
@@ -265,7 +265,7 @@ function Detail({ id, onClose, onAction, onUpdate, onOpen }: { id: string; onClo
                     ['openFile', 'Open File'],
                     ['delete', 'Delete'],
                   ] as [Action, string][]
-                ).map(([a, text]) => (
+                ).filter(([a]) => !readOnly || READ_ONLY_ACTIONS.includes(a)).map(([a, text]) => (
                   <Button key={a} class={a === 'delete' ? 'danger' : undefined} onClick={() => onAction(a, [id])}>
                     {text}
                   </Button>
@@ -734,6 +734,7 @@ function App({ init }: { init: InitialState }) {
 
   return (
     <div class="app">
+      {init.readOnly && <p class="banner" role="note">Restricted Mode: {init.readOnly}</p>}
       <div class="toolbar" role="search">
         <vscode-textfield
           ref={searchRef}
@@ -869,7 +870,7 @@ function App({ init }: { init: InitialState }) {
       {view.kind === 'detail' && <Detail id={view.id} onClose={() => {
             setView({ kind: 'grid' });
             gridRef.current?.focus();
-          }} onAction={act} onUpdate={update} onOpen={(pid) => setView({ kind: 'detail', id: pid })} />}
+          }} onAction={act} onUpdate={update} onOpen={(pid) => setView({ kind: 'detail', id: pid })} readOnly={!!init.readOnly} />}
       {view.kind === 'compare' && <Compare ids={view.ids} onClose={() => {
             setView({ kind: 'grid' });
             gridRef.current?.focus();
