@@ -6,11 +6,9 @@
 // Images are composited with sharp; all text is one SVG rendered by sharp (librsvg), built
 // from escaped, control-character-free text only. The output is bounded: at most MAX_ITEMS
 // products, at most `maxSide` pixels a side and MAX_PIXELS in all (cells shrink to fit).
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { requireSharp } from '../media/sharp.ts';
-import { thumbnailPaths, THUMB_SIZES } from '../media/thumbnails.ts';
-import { projectFile, thumbsDir } from '../storage/project.ts';
+import { THUMB_SIZES } from '../media/thumbnails.ts';
+import { layoutOf, ProjectPaths } from '../storage/productPaths.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 
 export interface SheetItem {
@@ -292,11 +290,12 @@ export async function makeContactSheet(allItems: SheetItem[], opts: ContactSheet
 async function tile(sharp: typeof import('sharp'), item: SheetItem, cell: number): Promise<Buffer | undefined> {
   const p = item.product;
   if (p.kind !== 'image') return undefined;
-  const rel = p.file.split('/');
-  if (rel[0] !== 'products' || rel.includes('..')) return undefined;
-  const thumb = thumbnailPaths(thumbsDir(item.projectDir), path.basename(p.id)).large;
-  const source = cell <= THUMB_SIZES.large && existsSync(thumb) ? thumb : projectFile(item.projectDir, p.file);
   try {
+    // Under the project path rule: a product whose files are refused has an empty cell.
+    const layout = layoutOf(p);
+    const paths = new ProjectPaths(item.projectDir);
+    const thumb = cell <= THUMB_SIZES.large ? paths.resolveSync(layout.thumbs.large, '.artfactory') : undefined;
+    const source = thumb?.stat ? thumb.abs : await paths.readFile(layout.file, 'products');
     return await sharp(source, { failOn: 'none' })
       .rotate()
       .resize(cell, cell, { fit: 'contain', background: BG })

@@ -15,7 +15,7 @@ import { sniffMedia } from '../media/sniff.ts';
 import { safeFileName } from '../engine/templates.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
 import { isDiskFull } from '../storage/errors.ts';
-import { projectFile } from '../storage/project.ts';
+import { layoutOf, ProjectPaths } from '../storage/productPaths.ts';
 import type { ProductRecord } from '../storage/types.ts';
 
 export type ExportFormat = 'original' | 'png' | 'jpeg' | 'webp';
@@ -96,7 +96,7 @@ export async function writeNoClobber(dir: string, base: string, ext: string, dat
 }
 
 /** The exported bytes of one product in the chosen format and size, with its parameters. */
-export async function convertProduct(source: string, product: ProductRecord, format: Exclude<ExportFormat, 'original'>, opts: { maxSide?: number; quality?: number } = {}): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+export async function convertProduct(source: string | Buffer, product: ProductRecord, format: Exclude<ExportFormat, 'original'>, opts: { maxSide?: number; quality?: number } = {}): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   const sharp = await requireSharp('Converting exports to PNG, JPEG or WebP');
   let img = sharp(source, { failOn: 'none' }).rotate();
   if (opts.maxSide && opts.maxSide > 0) img = img.resize(Math.round(opts.maxSide), Math.round(opts.maxSide), { fit: 'inside', withoutEnlargement: true });
@@ -123,18 +123,17 @@ export async function exportProducts(items: ExportItem[], targetDir: string, opt
       break;
     }
     try {
-      const rel = product.file.split('/');
-      if (rel[0] !== 'products' || rel.includes('..')) throw new Error('The product record points outside products/.');
-      const source = projectFile(projectDir, product.file);
+      // The file is read under the project path rule: never a symlink, never outside products/.
+      const source = await new ProjectPaths(projectDir).readFile(layoutOf(product).file, 'products', `Product ${product.id}: its file`);
       const base = exportBaseName(product);
-      // Only what really is an image is converted (the head is read only then); the rest is copied.
-      if (opts.format !== 'original' && product.kind === 'image' && sniffMedia(await readHead(source))?.kind === 'image') {
+      // Only what really is an image is converted; the rest is copied.
+      if (opts.format !== 'original' && product.kind === 'image' && sniffMedia(source.subarray(0, 64))?.kind === 'image') {
         const { bytes, truncated } = await convertProduct(source, product, opts.format, opts);
         const file = await writeNoClobber(targetDir, base, EXT[opts.format], bytes);
         report.written.push({ productId: product.id, file, note: truncated ? 'the parameters were too long for EXIF and were shortened' : undefined });
       } else {
         const ext = path.extname(product.file).slice(1).replace(/[^\w]/g, '') || 'bin';
-        const file = await writeNoClobber(targetDir, base, ext, await fs.readFile(source));
+        const file = await writeNoClobber(targetDir, base, ext, source);
         report.written.push({ productId: product.id, file, note: opts.format !== 'original' ? `${product.kind} copied unchanged (only images are converted)` : undefined });
       }
     } catch (e) {
@@ -153,15 +152,4 @@ function failureReason(e: unknown, product: ProductRecord, targetDir: string): s
   if (isDiskFull(e)) return `The disk is full: there is no room for it in ${targetDir}.`;
   if (inTarget && (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS')) return `${targetDir} cannot be written to (${err.code}); choose another folder.`;
   return e instanceof Error ? e.message : String(e);
-}
-
-async function readHead(file: string): Promise<Uint8Array> {
-  const fh = await fs.open(file, 'r');
-  try {
-    const b = Buffer.alloc(64);
-    const { bytesRead } = await fh.read(b, 0, 64, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }

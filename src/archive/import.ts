@@ -13,11 +13,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs, type Dir, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { readImageMetadata, type ImageMetadata } from '../media/imageMetadata.ts';
+import { DEFAULT_MAX_MEGAPIXELS, overPixelBudget, pixelCount } from '../media/pixels.ts';
 import { checkDownloaded, MediaError, sniffMedia, type CheckedMedia } from '../media/sniff.ts';
-import { makeThumbnails } from '../media/thumbnails.ts';
-import { writeFileAtomic } from '../storage/atomic.ts';
-import { productDayDir, projectFile, thumbsDir } from '../storage/project.ts';
-import { sidecarPath, writeSidecar } from '../storage/sidecars.ts';
+import { productDayDir } from '../storage/project.ts';
+import { ProductStore } from '../storage/productStore.ts';
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 
 /** Extensions a folder walk considers; explicitly chosen files are tried whatever their name. */
@@ -29,7 +28,7 @@ const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
 const MAX_LISTED_SKIPS = 5000;
 const MAX_DEPTH = 64;
 
-export type SkipKind = 'empty' | 'corrupt' | 'truncated' | 'unsupported' | 'too-large' | 'unreadable' | 'inside-project';
+export type SkipKind = 'empty' | 'corrupt' | 'truncated' | 'unsupported' | 'too-large' | 'too-many-pixels' | 'unreadable' | 'inside-project';
 
 export interface ImportSkip {
   file: string;
@@ -53,6 +52,9 @@ export interface ImportOptions {
   onThumbnail?: (productId: string) => void;
   /** Largest file accepted (default 200 MB). */
   maxFileBytes?: number;
+  /** Largest image accepted, in megapixels (all frames), read from the header before any
+   * decoding (default 100: about 400 MB to decode). */
+  maxMegapixels?: number;
   makeThumbnails?: boolean;
   now?: () => Date;
 }
@@ -161,6 +163,8 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     else report.moreSkipped++;
   };
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_BYTES;
+  const maxMegapixels = opts.maxMegapixels ?? DEFAULT_MAX_MEGAPIXELS;
+  const store = new ProductStore(projectDir, db);
   const now = opts.now ?? (() => new Date());
   const total = opts.onProgress ? await countImportCandidates(sources, projectDir, opts.signal) : 0;
   let done = 0;
@@ -204,6 +208,9 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
       report.duplicates.push({ file, productId: id });
       return;
     }
+    // The pixel count, from the header, before the full decode below would allocate it.
+    const tooMany = overPixelBudget(await pixelCount(bytes), maxMegapixels);
+    if (tooMany) return skip({ file, kind: 'too-many-pixels', reason: tooMany });
     let checked: CheckedMedia;
     try {
       checked = await checkDownloaded(bytes, undefined, { minSide: 1 });
@@ -245,16 +252,8 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
         ...(meta.warnings.length ? { warnings: meta.warnings.slice(0, 20) } : {}),
       },
     };
-    const dest = projectFile(projectDir, product.file);
-    await writeFileAtomic(dest, bytes);
-    try {
-      await writeSidecar(projectDir, product);
-    } catch (e) {
-      // A file without its sidecar is half a product (as in the engine): take it away, then stop.
-      for (const f of [dest, sidecarPath(projectDir, product)]) await fs.rm(f, { force: true }).catch(() => undefined);
-      throw e;
-    }
-    await db.putProduct(product);
+    // File → sidecar → row, as the engine stores its outputs (a failed sidecar takes the file away).
+    await store.put(product, bytes);
     report.imported++;
     report.importedIds.push(id);
     report.byTool[meta.tool] = (report.byTool[meta.tool] ?? 0) + 1;
@@ -262,7 +261,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     opts.onProduct?.(product);
     if (opts.makeThumbnails !== false) {
       try {
-        await makeThumbnails(dest, thumbsDir(projectDir), id);
+        await store.thumbnail(product);
         opts.onThumbnail?.(id);
       } catch {
         // A thumbnail is rebuildable; the gallery falls back to the file.

@@ -12,6 +12,8 @@ import { redact } from '../providers/errors.ts';
 import { createBuiltinRegistry, envBaseUrl, envContext, envKey } from '../providers/index.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Logger } from '../providers/types.ts';
+import { ArchiveError, backupProject, restoreProject } from '../archive/backup.ts';
+import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
 import type { ProjectDb } from '../storage/types.ts';
 
@@ -20,6 +22,13 @@ const USAGE = `Usage:
   art-factory generate FILE.art.json --project DIR [--json] [--verbose]
   art-factory list --project DIR [--json] [--limit N]
   art-factory rebuild-index --project DIR
+  art-factory verify --project DIR [--json]
+  art-factory backup --project DIR --out FILE.zip
+  art-factory restore FILE.zip --to DIR [--json]
+
+verify checks every database row against its sidecar and file (paths, symlinks, size, sha256),
+every sidecar against its row, and the schema cache; rows that fail are quarantined. It exits 1
+when anything is wrong. restore unpacks into a new or empty folder, within limits, and verifies.
 
 Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.
 Image inputs (paths, product:<id>) are limited to ARTFACTORY_INPUT_MAX_MB megabytes (default ${DEFAULT_MAX_INPUT_BYTES / 1024 / 1024}).`;
@@ -153,6 +162,43 @@ async function list(opts: { project?: string; json?: boolean; limit?: string }):
   }
 }
 
+/** A verify report: JSON on stdout, or its lines on stderr and a summary on stdout. 1 when
+ * anything is wrong. */
+function printVerify(r: VerifyReport, json: boolean | undefined, extra: Record<string, unknown> = {}): number {
+  if (json) process.stdout.write(`${JSON.stringify({ ...extra, ...r }, null, 2)}\n`);
+  else {
+    const lines = describeVerify(r);
+    for (const line of lines.slice(0, -1)) say(process.stderr, line);
+    process.stdout.write(`${lines.at(-1)}\n`);
+  }
+  return r.ok ? 0 : 1;
+}
+
+async function verify(opts: { project?: string; json?: boolean }): Promise<number> {
+  const dir = await projectDir(opts.project);
+  return printVerify(await verifyProject(dir), opts.json);
+}
+
+async function backup(opts: { project?: string; out?: string }): Promise<number> {
+  const dir = await projectDir(opts.project);
+  if (!opts.out) throw new UsageError('--out FILE.zip is required.');
+  const db = await openProjectDb(dir);
+  await db.flush();
+  await db.close();
+  const r = await backupProject(dir, path.resolve(opts.out));
+  process.stdout.write(`Backed up ${dir} to ${path.resolve(opts.out)}: ${r.files} files, ${(r.bytes / 1024 / 1024).toFixed(1)} MB.\n`);
+  return 0;
+}
+
+async function restore(zip: string | undefined, opts: { to?: string; json?: boolean }): Promise<number> {
+  if (!zip) throw new UsageError('Name the backup to restore.');
+  if (!opts.to) throw new UsageError('--to DIR is required (a new or empty folder).');
+  const target = path.resolve(opts.to);
+  const r = await restoreProject(path.resolve(zip), target);
+  if (!opts.json) process.stderr.write(`Restored ${r.files} files (${(r.bytes / 1024 / 1024).toFixed(1)} MB) into ${target}.\n`);
+  return printVerify(r.verify, opts.json, { restored: { dir: target, files: r.files, bytes: r.bytes } });
+}
+
 export async function main(argv: string[]): Promise<number> {
   // One warning for the whole run when sharp cannot load, however many jobs it has.
   const sharpWarning = onSharpUnavailable((p) => say(process.stderr, `warning: ${p.message}`));
@@ -169,7 +215,7 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
@@ -194,10 +240,20 @@ async function run(argv: string[]): Promise<number> {
         process.stdout.write(`Rebuilt the index of ${dir}: ${n} products.\n`);
         return 0;
       }
+      case 'verify':
+        return await verify(parsed.values);
+      case 'backup':
+        return await backup(parsed.values);
+      case 'restore':
+        return await restore(rest[0], parsed.values);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (e) {
+    if (e instanceof ArchiveError) {
+      say(process.stderr, `error: ${e.message}`);
+      return 1;
+    }
     if (e instanceof UsageError) {
       say(process.stderr, `${e.message}\n\n${USAGE}`);
       return 2;

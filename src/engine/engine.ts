@@ -17,10 +17,8 @@ import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logge
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
 import { SharpUnavailableError } from '../media/sharp.ts';
-import { makeThumbnails } from '../media/thumbnails.ts';
 import { newId } from '../storage/ids.ts';
-import { productDayDir, projectFile, readSidecar, sidecarPath, thumbsDir, writeSidecar } from '../storage/index.ts';
-import { removeStaleTemps, writeFileAtomic } from '../storage/atomic.ts';
+import { isSafeId, productDayDir, ProductStore, projectFile } from '../storage/index.ts';
 import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
@@ -89,8 +87,11 @@ export class Engine {
   private readonly jobTimeoutMs: number;
   private readonly images: ImageSource;
   readonly uploads: UploadCache;
+  /** Products on disk: stored, and their thumbnails made, only through the store. */
+  private readonly store: ProductStore;
 
   constructor(private readonly opts: EngineOptions) {
+    this.store = new ProductStore(opts.projectDir, opts.db);
     this.images = new ImageSource({ projectDir: opts.projectDir, db: async () => opts.db, maxBytes: opts.inputLimitBytes, limitHint: opts.inputLimitHint });
     this.uploads = new UploadCache(opts.db, opts.log);
     this.downloadLimit = opts.downloadLimitBytes ?? 200 * 1024 * 1024;
@@ -169,10 +170,17 @@ export class Engine {
 
   /** Pick up every unfinished job from the database. Returns how many were resumed. */
   async resume(): Promise<number> {
-    const open = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    const listed = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    // A job row names the files its products get: one whose id or date we could not have made
+    // (a database from elsewhere) is never run, so it can never write outside products/.
+    const open = listed.filter((j) => {
+      const ours = isSafeId(j.id) && Number.isFinite(Date.parse(j.createdAt));
+      if (!ours) this.opts.log.warn(`job ${JSON.stringify(String(j.id).slice(0, 80))} is not resumed: its id or date is not one Art Factory makes (run Verify Project)`);
+      return ours;
+    });
     // A process killed while storing a product or a thumbnail left a temp file next to it.
-    const dirs = new Set([thumbsDir(this.opts.projectDir), ...open.map((j) => projectFile(this.opts.projectDir, productDayDir(j.createdAt)))]);
-    for (const dir of dirs) await removeStaleTemps(dir);
+    await this.store.removeStaleTemps('.artfactory/thumbs', '.artfactory');
+    for (const dir of new Set(open.map((j) => productDayDir(j.createdAt)))) await this.store.removeStaleTemps(dir, 'products');
     let n = 0;
     for (const j of open) {
       if (this.running.has(j.id)) continue;
@@ -195,6 +203,7 @@ export class Engine {
 
   private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
     const provider = this.provider(job.provider);
+    await this.rememberKey(job.provider);
     const slots = this.slotsFor(job.provider);
     try {
       await slots.acquire(signal);
@@ -294,8 +303,17 @@ export class Engine {
     return { model: job.model, requestId: job.requestId!, handle: job.handle };
   }
 
+  /** Provider keys this engine has seen, so a key echoed back in any form is taken out of
+   * logs and job rows (the adapters redact too; this is the last line). */
+  private readonly keys = new Set<string>();
+
   private scrub(text: string): string {
-    return redact(text);
+    return redact(text, [...this.keys]);
+  }
+
+  private async rememberKey(provider: string): Promise<void> {
+    const key = await Promise.resolve(this.opts.providers.contextFor(provider)?.getKey()).catch(() => undefined);
+    if (key) this.keys.add(key);
   }
 
   private async finishFailed(job: JobRecord, e: unknown): Promise<void> {
@@ -304,6 +322,7 @@ export class Engine {
       : e instanceof MediaError
         ? new ProviderError('bad_output', job.provider, e.message)
         : new ProviderError('failed', job.provider, e instanceof Error ? e.message : String(e));
+    await this.rememberKey(job.provider);
     job.state = 'failed';
     job.error = isDiskFull(e)
       ? { kind: 'disk_full', message: diskFullMessage("the job's output could not be stored; retry the job once there is room") }
@@ -418,28 +437,17 @@ export class Engine {
       const checked = await checkDownloaded(bytes, artifact.mediaType, { minSide: artifact.kind === 'image' ? MIN_OUTPUT_SIDE : 1 }).catch((e: unknown) => {
         throw e instanceof MediaError ? new ProviderError('bad_output', job.provider, `Output ${i + 1}: ${e.message} Retry the job; if the output is broken again, open the log and report the model.`) : e;
       });
-      const product = this.productRecord(job, result, info, id, i, checked, artifact);
-      const file = projectFile(this.opts.projectDir, product.file);
+      let product = this.productRecord(job, result, info, id, i, checked, artifact);
       let stored = bytes;
       if (checked.mediaType === 'image/png') stored = embedParameters(bytes, { ...product, input: job.input }, JSON.stringify({ ...product, bytes: undefined, sha256: undefined }));
       product.bytes = stored.length;
       product.sha256 = createHash('sha256').update(stored).digest('hex');
-      await writeFileAtomic(file, stored);
-      if (product.kind === 'video' && artifact.posterUrl) product.poster = await this.storePoster(job, product, artifact.posterUrl, signal);
-      try {
-        await writeSidecar(this.opts.projectDir, product);
-      } catch (e) {
-        // A product file without its sidecar is half a product: take it away (the retry writes both).
-        await fs.rm(file, { force: true });
-        if (product.poster) await fs.rm(projectFile(this.opts.projectDir, product.poster), { force: true });
-        await fs.rm(sidecarPath(this.opts.projectDir, product), { force: true });
-        throw e;
-      }
-      await this.opts.db.putProduct(product);
+      const poster = product.kind === 'video' && artifact.posterUrl ? await this.fetchPoster(job, artifact.posterUrl, signal) : undefined;
+      // File → poster → sidecar → row; a failed sidecar takes the files away again (the retry writes both).
+      product = await this.store.put(product, stored, { poster });
       this.opts.log.info(`job ${job.id} stored ${product.file} (${Math.round(stored.length / 1024)} KB)`);
       this.emit('product', { ...product });
-      const still = product.kind === 'image' ? file : product.poster ? projectFile(this.opts.projectDir, product.poster) : undefined;
-      if (this.opts.makeThumbnails !== false && still) this.thumbnail(product, still);
+      if (this.opts.makeThumbnails !== false) this.thumbnail(product);
     }
     await this.restoreRows(job, ids);
     job.productIds = ids;
@@ -449,11 +457,11 @@ export class Engine {
    * row back from the sidecar. Products of a job are named `<job id>-<index>`: the ids, when
    * known, or else whatever the job's day folder holds under its id (on resume). */
   private async restoreRows(job: JobRecord, ids?: string[]): Promise<void> {
-    const dir = projectFile(this.opts.projectDir, productDayDir(job.createdAt));
-    const names = ids ? ids.map((id) => `${id}.json`) : (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${job.id}-`) && /-\d+\.json$/.test(n));
+    const day = productDayDir(job.createdAt);
+    const names = ids ? ids.map((id) => `${id}.json`) : (await fs.readdir(projectFile(this.opts.projectDir, day)).catch(() => [] as string[])).filter((n) => n.startsWith(`${job.id}-`) && /-\d+\.json$/.test(n));
     for (const name of names) {
       if (await this.opts.db.getProduct(name.slice(0, -5))) continue;
-      const sidecar = await readSidecar(path.join(dir, name)).catch(() => undefined);
+      const sidecar = await this.store.sidecarAt(`${day}/${name}`).catch(() => undefined);
       if (sidecar?.jobId === job.id) {
         await this.opts.db.putProduct(sidecar);
         this.opts.log.info(`job ${job.id}: ${sidecar.file} was stored before a restart; its index row is back`);
@@ -461,17 +469,15 @@ export class Engine {
     }
   }
 
-  /** A video's poster frame, when the provider gives one: checked like any image and stored
-   * beside the video as `<id>.poster.<ext>`. A bad poster never fails the job (the video is
-   * what was asked for); it is logged and left out. */
-  private async storePoster(job: JobRecord, product: ProductRecord, url: string, signal: AbortSignal): Promise<string | undefined> {
+  /** A video's poster frame, when the provider gives one: checked like any image (the store
+   * puts it beside the video as `<id>.poster.<ext>`). A bad poster never fails the job (the
+   * video is what was asked for); it is logged and left out. */
+  private async fetchPoster(job: JobRecord, url: string, signal: AbortSignal): Promise<{ bytes: Uint8Array; ext: string } | undefined> {
     try {
       const bytes = await this.fetchArtifact(job.provider, { url, kind: 'image' }, signal);
       const checked = await checkDownloaded(bytes, undefined, { minSide: MIN_OUTPUT_SIDE });
       if (checked.kind !== 'image') throw new MediaError('mismatch', `the poster is ${checked.mediaType}, not an image`);
-      const rel = product.file.replace(/\.[^./]+$/, `.poster.${checked.ext}`);
-      await writeFileAtomic(projectFile(this.opts.projectDir, rel), bytes);
-      return rel;
+      return { bytes, ext: checked.ext };
     } catch (e) {
       if (signal.aborted) throw e;
       this.opts.log.warn(`job ${job.id}: the poster frame was not stored (${this.scrub(e instanceof Error ? e.message : String(e))}); the video is kept without one`);
@@ -479,9 +485,10 @@ export class Engine {
     }
   }
 
-  private thumbnail(product: ProductRecord, file: string): void {
-    makeThumbnails(file, thumbsDir(this.opts.projectDir), product.id)
-      .then((t) => this.emit('thumbnail', { productId: product.id, ...t }))
+  private thumbnail(product: ProductRecord): void {
+    this.store
+      .thumbnail(product)
+      .then((t) => t && this.emit('thumbnail', { productId: product.id, ...t }))
       .catch((e: unknown) => {
         // Without sharp the gallery shows the original; that is said once (sharp.ts), not per product.
         if (!(e instanceof SharpUnavailableError)) this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`);

@@ -15,6 +15,7 @@ import { checkDownloaded, MediaError, sniffMedia } from '../media/sniff.ts';
 import { describeFromSchema } from '../providers/schema.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
 import { projectFile } from '../storage/project.ts';
+import { layoutOf, ProjectPaths } from '../storage/productPaths.ts';
 import type { ProductInput, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { diagnosticAt, type Diagnostic, type ParamFileEnvelope, type ParsedParamFile } from './paramFile.ts';
 
@@ -134,7 +135,13 @@ export class ImageSource {
       const product = await (await this.o.db()).getProduct(id);
       if (!product) throw new ImageInputError(ref, `There is no product "${id}" in this project. Pick one with completion (Ctrl+Space) or "Use as Input…" in the gallery.`);
       if (product.kind !== 'image') throw new ImageInputError(ref, `Product "${id}" is ${product.kind === 'audio' ? 'an audio file' : 'a video'}; "${ref.field}" takes an image.`);
-      return { file: projectFile(this.o.projectDir, product.file), product, shown: `Product ${id} (${product.file})` };
+      // The row's file under the project path rule: a row from elsewhere cannot send an outside file.
+      const file = await new ProjectPaths(this.o.projectDir)
+        .resolve(layoutOf(product).file, 'products', { kind: 'file', what: `Product ${id}: its file` })
+        .catch((e: unknown) => {
+          throw new ImageInputError(ref, e instanceof Error ? e.message : String(e));
+        });
+      return { file: file.abs, product, shown: `Product ${id} (${product.file})` };
     }
     if (ref.kind !== 'path') throw new ImageInputError(ref, `"${ref.field}" is sent as written.`);
     let file: string;

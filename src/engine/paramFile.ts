@@ -5,6 +5,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import type { JsonSchema } from '../providers/types.ts';
+import { boundSchema, collectNotes, linearRegExp, type SchemaNote } from './safeRegex.ts';
 
 export interface Position {
   line: number;
@@ -204,7 +205,35 @@ function evaluate(node: JsonNode): unknown {
 }
 
 let ajv: Ajv | undefined;
-const compiled = new WeakMap<object, ReturnType<Ajv['compile']>>();
+export type Compiled = { validate?: ReturnType<Ajv['compile']>; notes: SchemaNote[]; refused?: string };
+const compiled = new WeakMap<object, Compiled>();
+
+/** A schema compiled for checking: bounded (see safeRegex.ts), every pattern on the linear-time
+ * engine; with what was left out and why. Cached per schema object. */
+export function compileSchema(schema: JsonSchema): Compiled {
+  let c = compiled.get(schema);
+  if (c) return c;
+  ajv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false, code: { regExp: linearRegExp } });
+  const bounded = boundSchema(schema);
+  if ('refused' in bounded) c = { notes: [], refused: bounded.refused };
+  else {
+    try {
+      const { value, notes } = collectNotes(() => ajv!.compile(bounded.schema));
+      c = { validate: value, notes: [...bounded.notes, ...notes] };
+    } catch (e) {
+      c = { notes: [], refused: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  compiled.set(schema, c);
+  return c;
+}
+
+/** What a schema left unchecked, as one warning each (patterns named, shortened). */
+function noteDiagnostics(parsed: ParsedParamFile, notes: SchemaNote[]): Diagnostic[] {
+  return notes.slice(0, 5).map((n) =>
+    diag(parsed.text, parsed.tree, ['model'], n.pattern === 'uniqueItems' ? `The model's schema asks for distinct list items; that is not checked here (${n.reason}).` : `The model's schema has a pattern that was not used for checking: ${JSON.stringify(n.pattern.slice(0, 80))}${n.pattern.length > 80 ? '…' : ''}: ${n.reason}. Values for it are sent unchecked.`, 'warning'),
+  );
+}
 
 function ajvMessage(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
@@ -250,20 +279,12 @@ function collapseAlternatives(errors: ErrorObject[]): ErrorObject[] {
 /** Validate `input` against the model's schema; each problem points at the field in the text. */
 export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diagnostic[] {
   if (!parsed.value) return [];
-  ajv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  let validate = compiled.get(schema);
-  if (!validate) {
-    try {
-      validate = ajv.compile(schema);
-    } catch (e) {
-      return [diag(parsed.text, parsed.tree, ['model'], `The model's schema could not be used for checking (${e instanceof Error ? e.message : String(e)}); the input is sent unchecked.`, 'warning')];
-    }
-    compiled.set(schema, validate);
-  }
+  const { validate, notes, refused } = compileSchema(schema);
+  if (!validate) return [diag(parsed.text, parsed.tree, ['model'], `The model's schema could not be used for checking (${refused ?? 'invalid'}); the input is sent unchecked.`, 'warning')];
   // Sweep values replace fields, so a required field supplied by the sweep is present.
   const input = { ...parsed.value.input };
   for (const [k, values] of Object.entries(parsed.value.sweep ?? {})) if (!(k in input)) input[k] = values[0];
-  const out: Diagnostic[] = [];
+  const out: Diagnostic[] = noteDiagnostics(parsed, notes);
   if (!validate(input)) {
     for (const e of collapseAlternatives(validate.errors ?? [])) {
       const path = ['input', ...e.instancePath.split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
@@ -279,9 +300,9 @@ export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diag
       if (schema.additionalProperties === false) out.push(diag(parsed.text, parsed.tree, ['sweep', field], `The model has no field "${field}" to sweep.`));
       continue;
     }
-    const one = ajv.compile(props[field]);
+    const one = props[field] && typeof props[field] === 'object' ? compileSchema(props[field]).validate : undefined;
     values.forEach((v, i) => {
-      if (!one(v)) out.push(diag(parsed.text, parsed.tree, ['sweep', field, i], `${field}: ${ajvMessage(one.errors![0])}`));
+      if (one && !one(v)) out.push(diag(parsed.text, parsed.tree, ['sweep', field, i], `${field}: ${ajvMessage(one.errors![0])}`));
     });
   }
   return out;

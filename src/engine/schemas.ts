@@ -7,16 +7,21 @@
 // in the message, as errors that stop a Generate; a validating $schema made VS Code's JSON
 // service report each problem a second time, as a warning in its own words.
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { applyEdits, modify, parseTree } from 'jsonc-parser';
 import type { SchemaCache } from '../providers/registry.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
+import { ProjectPaths } from '../storage/productPaths.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
+import { compileSchema } from './paramFile.ts';
+import { backtracksBadly, patternsOf } from './safeRegex.ts';
 import { acceptImageReferences } from './imageFields.ts';
 import { imageFieldsOf } from './imageInputs.ts';
 
 const SCHEMAS_DIR = '.artfactory/schemas';
+/** A model's input schema is a few KB to a few hundred; larger files are not read. */
+export const MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
 
 /** A file-name slug that can never climb out of the folder, short enough for any file system. */
 export function slug(text: string): string {
@@ -34,10 +39,21 @@ export function modelSchemaPath(provider: string, model: string): string {
   return `${SCHEMAS_DIR}/${slug(provider)}/${slug(model)}.schema.json`;
 }
 
-function inputCachePath(projectDir: string, provider: string, model: string): string {
-  return path.join(projectDir, SCHEMAS_DIR, slug(provider), `${slug(model)}.input.json`);
+function inputCacheRel(provider: string, model: string): string {
+  return `${SCHEMAS_DIR}/${slug(provider)}/${slug(model)}.input.json`;
 }
 
+/** A cached schema's text, or undefined when missing, too large, or refused by the path rule. */
+async function readCached(read: () => Promise<Buffer>): Promise<JsonSchema | undefined> {
+  try {
+    const bytes = await read();
+    if (bytes.length > MAX_SCHEMA_BYTES) return undefined;
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonSchema) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The envelope every parameter file shares (also shipped as media/schemas/art.schema.json). */
 export function envelopeSchema(input: JsonSchema = { type: 'object', description: 'The model\'s inputs.' }, provider?: string, model?: string): JsonSchema {
@@ -119,12 +135,19 @@ export function modelSchemaText(provider: string, model: string, inputSchema: Js
   return JSON.stringify(hintSchema(envelopeSchema(forEditor, provider, model)), null, 2);
 }
 
-/** Writes the model's schema into the project (a hint schema, see above); returns its
+/** Writes the model's schema into the project (a hint schema, see above; under the path rule);
+ * returns its
  * project-relative path. */
 export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): Promise<string> {
+  const paths = new ProjectPaths(projectDir);
   const rel = modelSchemaPath(provider, model);
-  await writeFileAtomic(path.join(projectDir, rel), modelSchemaText(provider, model, inputSchema, info));
-  await writeFileAtomic(inputCachePath(projectDir, provider, model), JSON.stringify(inputSchema));
+  await paths.ensureDir(rel.slice(0, rel.lastIndexOf('/')), '.artfactory');
+  for (const [file, text] of [
+    [rel, modelSchemaText(provider, model, inputSchema, info)],
+    [inputCacheRel(provider, model), JSON.stringify(inputSchema)],
+  ]) {
+    await writeFileAtomic((await paths.resolve(file, '.artfactory', { kind: 'file' })).abs, text);
+  }
   return rel;
 }
 
@@ -134,13 +157,10 @@ const HINT_COMMENT = 'Art Factory hint schema: completion and hover only; Art Fa
 
 /** Whether the project has the model's full schema as we write it now (not only the envelope
  * written meanwhile, nor an older validating one). */
-export function hasModelSchema(projectDir: string, provider: string, model: string): boolean {
-  if (!existsSync(inputCachePath(projectDir, provider, model))) return false;
-  try {
-    return (JSON.parse(readFileSync(path.join(projectDir, modelSchemaPath(provider, model)), 'utf8')) as JsonSchema).$comment === HINT_COMMENT;
-  } catch {
-    return false;
-  }
+export async function hasModelSchema(projectDir: string, provider: string, model: string): Promise<boolean> {
+  const paths = new ProjectPaths(projectDir);
+  if (!(await readCached(() => paths.readFile(inputCacheRel(provider, model), '.artfactory')))) return false;
+  return (await readCached(() => paths.readFile(modelSchemaPath(provider, model), '.artfactory')))?.$comment === HINT_COMMENT;
 }
 
 /** The `$schema` reference of a parameter file in `fromDir` for a model, with the model's
@@ -148,14 +168,19 @@ export function hasModelSchema(projectDir: string, provider: string, model: stri
  * reference resolves even offline, or with no key yet), then with the model's fields from
  * `inputSchema` (the cached one, else the provider's) once it can be read. */
 export async function ensureModelSchema(projectDir: string, provider: string, model: string, fromDir: string, inputSchema: () => Promise<JsonSchema>): Promise<string> {
+  const paths = new ProjectPaths(projectDir);
   const rel = modelSchemaPath(provider, model);
-  const file = path.join(projectDir, rel);
-  if (!existsSync(file)) await writeFileAtomic(file, JSON.stringify(hintSchema(envelopeSchema(undefined, provider, model)), null, 2));
-  if (!hasModelSchema(projectDir, provider, model)) {
+  // Under the path rule, as every write into the project (a refused path throws).
+  const target = await paths.resolve(rel, '.artfactory', { kind: 'file' });
+  if (!target.stat) {
+    await paths.ensureDir(rel.slice(0, rel.lastIndexOf('/')), '.artfactory');
+    await writeFileAtomic(target.abs, JSON.stringify(hintSchema(envelopeSchema(undefined, provider, model)), null, 2));
+  }
+  if (!(await hasModelSchema(projectDir, provider, model))) {
     const input = await inputSchema().catch(() => undefined);
     if (input) await writeModelSchema(projectDir, provider, model, input);
   }
-  return path.relative(fromDir, file).split(path.sep).join('/');
+  return path.relative(fromDir, path.join(projectDir, ...rel.split('/'))).split(path.sep).join('/');
 }
 
 /** The `$schema` a parameter file's text names, when it is a local file (not a URL). */
@@ -171,21 +196,85 @@ export function withSchemaRef(text: string, ref: string): string {
   return applyEdits(text, modify(text, ['$schema'], ref, { getInsertionIndex: () => 0, formattingOptions: { insertSpaces: true, tabSize: 2 } }));
 }
 
-/** The registry's schema cache, backed by the project's `.artfactory/schemas/`. */
-export function createSchemaCache(projectDir: string): SchemaCache {
+export interface SchemaCacheOptions {
+  /** The extension's global storage: schemas fetched from the providers, keyed by model. Read
+   * first, so a schema planted in a project folder is used only when there is no other. */
+  globalDir?: string;
+}
+
+/** The registry's schema cache: the global one when given, then the project's
+ * `.artfactory/schemas/`. Either way a schema is data: bounded in size, read under the path
+ * rule, and its patterns run on a linear-time engine (see safeRegex.ts). */
+export function createSchemaCache(projectDir: string, opts: SchemaCacheOptions = {}): SchemaCache {
+  const paths = new ProjectPaths(projectDir);
+  const globalFile = (provider: string, model: string) => (opts.globalDir ? path.join(opts.globalDir, 'schemas', slug(provider), `${slug(model)}.input.json`) : undefined);
   return {
     async get(provider, model) {
-      try {
-        const parsed: unknown = JSON.parse(await fs.readFile(inputCachePath(projectDir, provider, model), 'utf8'));
-        return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as JsonSchema) : undefined;
-      } catch {
-        return undefined;
-      }
+      const g = globalFile(provider, model);
+      return (g ? await readCached(() => fs.readFile(g)) : undefined) ?? (await readCached(() => paths.readFile(inputCacheRel(provider, model), '.artfactory')));
     },
     async set(provider, model, schema) {
+      const g = globalFile(provider, model);
+      if (g) await writeFileAtomic(g, JSON.stringify(schema));
       await writeModelSchema(projectDir, provider, model, schema);
     },
   };
+}
+
+/** One problem with a file in the project's schema cache. */
+export interface SchemaProblem {
+  file: string;
+  problem: string;
+  /** Errors make verify fail; notes are patterns left unchecked (lookaround and the like). */
+  severity: 'error' | 'note';
+}
+
+/** Check every file in `.artfactory/schemas/` as data: readable under the path rule, within
+ * size, JSON, compilable when bounded; patterns the linear engine cannot use are noted; and a
+ * pattern a backtracking engine could hang on is an error in the `.schema.json` files, which
+ * VS Code's own JSON validation reads through parameter files' `$schema`. */
+export async function checkSchemaCache(projectDir: string): Promise<{ files: number; problems: SchemaProblem[] }> {
+  const paths = new ProjectPaths(projectDir);
+  const problems: SchemaProblem[] = [];
+  let files = 0;
+  const walk = async (rel: string, depth: number): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(path.join(projectDir, ...rel.split('/')), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory() && depth < 4) await walk(child, depth + 1);
+      else if (e.name.endsWith('.json')) {
+        files++;
+        await checkFile(child);
+      }
+    }
+  };
+  const checkFile = async (rel: string) => {
+    const add = (problem: string, severity: SchemaProblem['severity'] = 'error') => problems.push({ file: rel, problem, severity });
+    let schema: JsonSchema | undefined;
+    try {
+      const bytes = await paths.readFile(rel, '.artfactory');
+      if (bytes.length > MAX_SCHEMA_BYTES) return add(`is ${Math.round(bytes.length / 1024 / 1024)} MB; schemas over ${MAX_SCHEMA_BYTES / 1024 / 1024} MB are not read`);
+      schema = JSON.parse(bytes.toString('utf8')) as JsonSchema;
+    } catch (e) {
+      return add(e instanceof SyntaxError ? `is not JSON (${e.message})` : e instanceof Error ? e.message : String(e));
+    }
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return add('is not a JSON schema object');
+    const { refused, notes } = compileSchema(schema);
+    if (refused) return add(`cannot be used for checking: ${refused}`);
+    for (const n of notes) add(`${n.pattern === 'uniqueItems' ? 'uniqueItems' : `pattern ${JSON.stringify(n.pattern.slice(0, 120))}`} is not checked: ${n.reason}`, 'note');
+    if (rel.endsWith('.schema.json')) {
+      for (const p of patternsOf(schema)) {
+        if (backtracksBadly(p.pattern)) add(`pattern ${JSON.stringify(p.pattern.slice(0, 120))} at ${p.at} can take exponential time in a backtracking engine (VS Code's JSON validation of parameter files uses one). Delete the file: New Parameter File writes it again from the provider.`);
+      }
+    }
+  };
+  await walk(SCHEMAS_DIR, 0);
+  return { files, problems };
 }
 
 /** A new parameter file for a model: required fields and fields with defaults, pretty-printed. */

@@ -19,9 +19,15 @@ export function templateVariables(text: string): string[] {
   return [...new Set([...text.matchAll(VARIABLE)].map((m) => m[1]))];
 }
 
-/** Fill `{{name}}` with values, escaped for the JSON string they stand in. Unknown names stay. */
-export function instantiateTemplate(text: string, values: Record<string, string>): string {
-  return text.replace(VARIABLE, (whole, name: string) => (name in values ? JSON.stringify(values[name]).slice(1, -1) : whole));
+/** Fill `{{name}}` with values, escaped for the JSON string they stand in. Unknown names stay.
+ * Only the values' own keys count: `{{__proto__}}` or `{{constructor}}` is a variable like any
+ * other, never something inherited from Object.prototype. */
+export function instantiateTemplate(text: string, values: Record<string, string> | Map<string, string>): string {
+  const get = (name: string) => (values instanceof Map ? values.get(name) : Object.hasOwn(values, name) ? values[name] : undefined);
+  return text.replace(VARIABLE, (whole, name: string) => {
+    const v = get(name);
+    return typeof v === 'string' ? JSON.stringify(v).slice(1, -1) : whole;
+  });
 }
 
 /** A file or folder name from user text: letters, digits and dashes, never empty. */

@@ -16,6 +16,7 @@ import { describeProviderError } from './generate.ts';
 import type { OutputLog } from './log.ts';
 import type { ProjectManager } from './projects.ts';
 import type { ProjectsView } from './projectsView.ts';
+import { settings } from './settings.ts';
 
 export interface ArchiveCommandDeps {
   context: vscode.ExtensionContext;
@@ -134,6 +135,7 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
         let last = 0;
         return importImages(session.dir, db, sources, {
           signal: ac.signal,
+          maxMegapixels: settings.importMaxMegapixels(),
           onProgress: (p) => {
             const pct = p.total ? (p.done / p.total) * 100 : 0;
             progress.report({ increment: pct - last, message: `${p.done} of ${p.total} · ${path.basename(p.file)}` });

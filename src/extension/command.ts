@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeProviderError } from './generate.ts';
 import type { OutputLog } from './log.ts';
+import { explainRestricted, isTrusted, TRUSTED_ONLY_COMMANDS } from './trust.ts';
 
 /** Register a command whose failures become an actionable message with the buttons that fit
  * ("Set API Key", "Retry", "Show Log"), never a silent failure. `describe` may word an error
@@ -12,6 +13,11 @@ export function registerSafeCommand(
   describe: (e: unknown) => { message: string; actions: string[] } = describeProviderError,
 ): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    const restricted = TRUSTED_ONLY_COMMANDS.get(id);
+    if (restricted && !isTrusted()) {
+      await explainRestricted(restricted);
+      return;
+    }
     try {
       await body(...args);
     } catch (e) {

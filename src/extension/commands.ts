@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { backupProject, restoreProject } from '../archive/backup.ts';
+import { describeVerify } from '../archive/verify.ts';
 import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBackup } from '../storage/index.ts';
 import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
 import { parseParamFile } from '../engine/paramFile.ts';
@@ -301,11 +302,12 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       );
       if (!pick) return;
       const text = await fs.readFile(pick.t.file, 'utf8');
-      const values: Record<string, string> = {};
+      // A Map: a variable named __proto__ is stored like any other (an object would drop it).
+      const values = new Map<string, string>();
       for (const v of templateVariables(text)) {
         const value = await vscode.window.showInputBox({ title: `${pick.t.name}: ${v}`, prompt: `Value for {{${v}}}`, ignoreFocusOut: true });
         if (value === undefined) return;
-        values[v] = value;
+        values.set(v, value);
       }
       const paramsDir = path.join(project.dir, 'params');
       await fs.mkdir(paramsDir, { recursive: true });
@@ -388,12 +390,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const dir = await freshPath(parent[0].fsPath, safeFileName(path.basename(zip[0].fsPath, '.zip')), '');
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Art Factory: restoring…' }, () => restoreProject(zip[0].fsPath, dir));
       const { verify } = result;
-      const problems = verify.missing.length + verify.mismatched.length;
-      if (problems > 0) {
-        log.warn(`restore ${dir}: missing ${JSON.stringify(verify.missing)}, mismatched ${JSON.stringify(verify.mismatched)}`);
-        void vscode.window.showWarningMessage(`Art Factory: restored into ${dir}, but ${problems} of ${verify.products} products did not verify.`, 'Show Log').then((b) => b && log.show());
+      for (const line of describeVerify(verify)) log[verify.ok ? 'info' : 'warn'](`restore ${dir}: ${line}`);
+      if (!verify.ok) {
+        void vscode.window.showWarningMessage(`Art Factory: restored into ${dir}, but it has ${verify.problems.length} problem${verify.problems.length === 1 ? '' : 's'} (${verify.quarantined.length} product${verify.quarantined.length === 1 ? '' : 's'} quarantined: not shown, never opened, exported or deleted).`, 'Show Log').then((b) => b && log.show());
       } else {
-        void vscode.window.showInformationMessage(`Art Factory: restored into ${dir}; all ${verify.products} products verified.`);
+        void vscode.window.showInformationMessage(`Art Factory: restored into ${dir}; all ${verify.verified} products verified.`);
       }
       addToWorkspace(dir);
       await projects.rescan();

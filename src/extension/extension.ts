@@ -5,11 +5,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
 import type { Provider, ProviderContext, ProviderFactory } from '../providers/types.ts';
-import { isProject, openProjectDb, readManifest, StorageError } from '../storage/index.ts';
-import type { ProductRecord } from '../storage/types.ts';
+import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere } from '../storage/index.ts';
+import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { exactModel, translateInput } from '../engine/reuse.ts';
-import { parseParamFile } from '../engine/paramFile.ts';
+import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
@@ -22,6 +22,8 @@ import { ProjectsView } from './projectsView.ts';
 import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
+import { isTrusted } from './trust.ts';
+import { offerVerifyIfElsewhere, registerVerify, type VerifyDeps } from './verify.ts';
 import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
@@ -59,8 +61,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   context.subscriptions.push(registry.onDidChange(() => void context.globalState.update('artFactory.customModels', registry.customModels())));
 
   const openDb = async (dir: string) => {
+    let db;
     try {
-      return await openProjectDb(dir, {
+      db = await openProjectDb(dir, {
         workerPath: path.join(context.extensionPath, 'dist', 'db-worker.js'),
         wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm'),
         backups: settings.backupCount(),
@@ -69,6 +72,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       offerRecovery(dir, e, log);
       throw e;
     }
+    // A database from another folder or machine: offer Verify Project (not awaited: opening goes on).
+    void offerVerifyIfElsewhere(dir, db, verifyDeps).catch((e: unknown) => log.warn(`${dir}: ${e instanceof Error ? e.message : String(e)}`));
+    return db;
   };
 
   const jobsViewRef: { current?: JobsView } = {};
@@ -98,12 +104,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     });
     engine.on('thumbnail', (t) => galleryRef.current?.onThumbnail(session.dir, t.productId));
     await jobsViewRef.current?.load(session.dir);
-    const resumed = await engine.resume();
+    // In Restricted Mode nothing is generated: unfinished jobs wait until the folder is trusted.
+    const resumed = (await mayResume(session.dir, db, log)) ? await engine.resume() : 0;
     if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
     return engine;
   };
 
   const projects: ProjectManager = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
+  // Used by openDb, which runs only once a project is first used (after activation).
+  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh(), trusted: () => resumeUnfinished(projects, log) };
   current = projects;
   context.subscriptions.push(projects);
   const projectsView = new ProjectsView(projects);
@@ -112,25 +121,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   jobsViewRef.current = jobsView;
   context.subscriptions.push(projectsView, jobsView);
 
+  // Schemas fetched from the providers are kept in global storage, keyed by model, and read
+  // before one a project folder holds (which is data from elsewhere; see engine/safeRegex.ts).
+  const schemaCacheOptions = { globalDir: context.globalStorageUri.fsPath };
   /** A parameter file's `$schema` reference for a model, its schema file made in the project
    * first when it has none (every file we write or ship names one). */
   const schemaRef = (dir: string, providerId: string, model: string, fromDir: string): Promise<string> =>
-    ensureModelSchema(dir, providerId, model, fromDir, () => registry.inputSchema(providerId, model, undefined, createSchemaCache(dir)));
+    ensureModelSchema(dir, providerId, model, fromDir, () => registry.inputSchema(providerId, model, undefined, createSchemaCache(dir, schemaCacheOptions)));
   /** A file whose `$schema` names the project's schema of its model, which is not there yet (the
-   * demo, a copied project, a file from git): make it, so completion works. */
+   * demo, a copied project, a file from git): make it, so completion works. Not in Restricted
+   * Mode: nothing is written into an untrusted folder, nor asked of a provider for it. */
   const ensureSchemaOf = async (file: string, text: string): Promise<void> => {
+    if (!isTrusted()) return;
     const project = projects.forUri(vscode.Uri.file(file));
     const ref = schemaRefOf(text);
     const value = ref ? parseParamFile(text).value : undefined;
     if (!project || !ref || !value) return;
     const named = path.resolve(path.dirname(file), ref) === path.join(project.dir, modelSchemaPath(value.provider, value.model));
-    if (named && !hasModelSchema(project.dir, value.provider, value.model)) await schemaRef(project.dir, value.provider, value.model, path.dirname(file));
+    if (named && !(await hasModelSchema(project.dir, value.provider, value.model))) await schemaRef(project.dir, value.provider, value.model, path.dirname(file));
   };
 
-  // Live checks use the schema already cached in the project; ▶ Generate may fetch it.
+  // Live checks use the schema already cached; ▶ Generate may fetch it.
   const schemaFor = async (doc: vscode.TextDocument, providerId: string, model: string, allowFetch: boolean) => {
     const project = projects.forUri(doc.uri);
-    const cache = project ? createSchemaCache(project.dir) : undefined;
+    const cache = project ? createSchemaCache(project.dir, schemaCacheOptions) : undefined;
     const cached = await cache?.get(providerId, model);
     if (cached || !allowFetch) return cached;
     const provider = registry.get(providerId);
@@ -146,7 +160,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const generator = new Generator(registry, paramFiles, context.globalState, log);
   const followActiveProject = () => {
     const active = projects.active();
-    registry.setSchemaCache(active ? createSchemaCache(active.dir) : undefined);
+    registry.setSchemaCache(active ? createSchemaCache(active.dir, schemaCacheOptions) : undefined);
   };
   context.subscriptions.push(projects.onDidChange(followActiveProject), vscode.window.onDidChangeActiveTextEditor(followActiveProject));
   const gallery = registerGallery(context, {
@@ -205,11 +219,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       schemaRef,
     }),
   );
-  context.subscriptions.push(registerCivitaiBrowse({ registry, log }));
+  context.subscriptions.push(registerCivitaiBrowse({ registry, log }), registerVerify(verifyDeps));
 
-  // Pick up unfinished jobs from before a restart, after the window has settled.
-  const resumeTimer = setTimeout(() => void resumeUnfinished(projects, log), 1500);
-  context.subscriptions.push({ dispose: () => clearTimeout(resumeTimer) });
+  // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
+  // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).
+  const resumeTimer = setTimeout(() => void (isTrusted() && resumeUnfinished(projects, log)), 1500);
+  context.subscriptions.push(
+    { dispose: () => clearTimeout(resumeTimer) },
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void resumeUnfinished(projects, log);
+      void gallery.refresh();
+      void ensureProjectSchemas(projects, ensureSchemaOf, log);
+    }),
+  );
   // Schemas the projects' parameter files name but do not have yet, made before they are opened.
   void projects
     .rescan()
@@ -228,15 +250,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
 
 /** Every parameter file of every project: its named schema made if missing (in the background). */
 async function ensureProjectSchemas(projects: ProjectManager, ensure: (file: string, text: string) => Promise<void>, log: OutputLog): Promise<void> {
+  if (!isTrusted()) return;
   for (const s of projects.all()) {
     const files = await vscode.workspace.findFiles(new vscode.RelativePattern(s.folder, '**/*.art.json'), '**/{node_modules,.artfactory}/**', 500);
     for (const f of files) {
       await fs
-        .readFile(f.fsPath, 'utf8')
-        .then((text) => ensure(f.fsPath, text))
+        .stat(f.fsPath)
+        .then(async (st) => (st.size <= LIMITS.maxBytes ? ensure(f.fsPath, await fs.readFile(f.fsPath, 'utf8')) : undefined))
         .catch((e: unknown) => log.warn(`${f.fsPath}: could not make the schema it names: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
+}
+
+/** Unfinished jobs run again only in a trusted folder whose database was written here (or has
+ * been verified or trusted since): a job row from elsewhere could name any image on this
+ * machine as an input, to be sent to a provider with the user's key. */
+async function mayResume(dir: string, db: ProjectDb, log: OutputLog): Promise<boolean> {
+  if (!isTrusted()) return false;
+  if (!(await writtenElsewhere(db, dir))) return true;
+  log.info(`${path.basename(dir)}: unfinished jobs wait: the database was written elsewhere (run Verify Project, or Trust as Is)`);
+  return false;
 }
 
 /** Open the engine of every project with unfinished jobs; the engine resumes them. */
@@ -247,7 +280,8 @@ async function resumeUnfinished(projects: ProjectManager, log: OutputLog): Promi
       const db = await s.db();
       const open = await db.listJobs({ states: ['queued', 'submitted', 'running'], limit: 1 });
       const needsDownload = (await db.listJobs({ states: ['succeeded'], limit: 50 })).some((j) => j.productIds.length === 0);
-      if (open.length > 0 || needsDownload) await s.engine();
+      // An engine made before it could resume did not; resume() again is harmless (running jobs are skipped).
+      if ((open.length > 0 || needsDownload) && (await mayResume(s.dir, db, log))) await (await s.engine()).resume();
     } catch (e) {
       log.error(`${s.name}: could not resume jobs: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -6,12 +6,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { rebaseImagePaths } from '../engine/imageFields.ts';
 import type { Logger } from '../providers/types.ts';
-import { thumbnailPaths } from '../media/thumbnails.ts';
-import { projectFile, readSidecar, sidecarPath, thumbsDir } from '../storage/index.ts';
+import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
 import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
+import { restrictedReason } from './trust.ts';
 
 export const GALLERY_VIEW_TYPE = 'artFactory.gallery';
 /** Whether thumbnails show the whole image: the user's last choice, for every gallery. */
@@ -51,13 +51,21 @@ export interface Gallery extends vscode.Disposable {
   onJob(dir: string, job: JobRecord): void;
   onProduct(dir: string, product: ProductRecord): void;
   onThumbnail(dir: string, productId: string): void;
+  /** Query again (after Verify Project, or when the workspace becomes trusted). */
+  refresh(): Promise<void>;
 }
 
 interface Deleted {
   project: string;
-  product: ProductRecord;
-  trashDir: string;
+  entry: TrashEntry;
 }
+
+/** The trash's last step: the OS trash where there is one, else deleted for good. */
+const osTrash: TrashSink = {
+  discard: async (dir) => {
+    await vscode.workspace.fs.delete(vscode.Uri.file(dir), { recursive: true, useTrash: true }).then(undefined, () => fs.rm(dir, { recursive: true, force: true }));
+  },
+};
 
 class GalleryPanel {
   private controller: GalleryController;
@@ -93,7 +101,13 @@ class GalleryPanel {
       post: (msg) => void this.panel.webview.postMessage(msg),
       log: this.deps.log,
       onViewChanged: (view) => void this.context.globalState.update(FIT_KEY, view.fit),
+      readOnly: restrictedReason,
     });
+  }
+
+  /** Reload the grid (after a verify moved rows to quarantine, or trust was granted). */
+  async refresh(): Promise<void> {
+    await this.show(this.scope, this.controller.currentFilter);
   }
 
   async show(scope: string, filter: Filter = DEFAULT_FILTER, tileSize = this.deps.tileSize()): Promise<void> {
@@ -132,6 +146,22 @@ class GalleryPanel {
     return p.db();
   }
 
+  private async store(dir: string): Promise<ProductStore> {
+    return new ProductStore(dir, await this.db(dir));
+  }
+
+  /** A product's media file, resolved under the path rule (refused: an error that says why). */
+  private async fileOf(project: string, product: ProductRecord): Promise<vscode.Uri> {
+    try {
+      const { abs } = await (await this.store(project)).paths.resolve(layoutOf(product).file, 'products', { kind: 'file', mustExist: true, what: `Product ${product.id}: its file` });
+      return vscode.Uri.file(abs);
+    } catch (e) {
+      // Said where the user looks (the webview only announces it to screen readers).
+      if (e instanceof PathRefusedError) void vscode.window.showWarningMessage(`Art Factory: ${e.message}`, 'Verify Project').then((b) => b && this.deps.execute('artFactory.verifyProject'));
+      throw e;
+    }
+  }
+
   private actions(): HostActions {
     return {
       run: async (action: Action, items) => {
@@ -157,10 +187,10 @@ class GalleryPanel {
             await vscode.env.clipboard.writeText(items.map((i) => i.product.prompt ?? '').join('\n\n'));
             return 'Prompt copied.';
           case 'reveal':
-            await this.deps.execute('revealFileInOS', vscode.Uri.file(projectFile(first.project, first.product.file)));
+            await this.deps.execute('revealFileInOS', await this.fileOf(first.project, first.product));
             return;
           case 'openFile':
-            await this.deps.execute('vscode.open', vscode.Uri.file(projectFile(first.project, first.product.file)));
+            await this.deps.execute('vscode.open', await this.fileOf(first.project, first.product));
             return;
           case 'delete':
             return this.delete(items);
@@ -223,47 +253,45 @@ class GalleryPanel {
     return `Started ${runs.length} job${runs.length === 1 ? '' : 's'}.`;
   }
 
-  /** Move files to the project's trash folder and drop the rows; undo moves them back. */
+  /** Move products to their project's trash (the product store decides which files are a
+   * product's and checks each); undo puts them back; the trash empties when the panel closes. */
   private async delete(items: { project: string; product: ProductRecord }[]): Promise<string> {
     const batch: Deleted[] = [];
-    for (const { project, product } of items) {
-      const trashDir = path.join(project, '.artfactory', 'trash', product.id);
-      await fs.mkdir(trashDir, { recursive: true });
-      const thumbs = thumbnailPaths(thumbsDir(project), product.id);
-      const files = [projectFile(project, product.file), sidecarPath(project, product), thumbs.small, thumbs.large];
-      if (product.poster) files.push(projectFile(project, product.poster));
-      for (const f of files) await fs.rename(f, path.join(trashDir, path.basename(f))).catch(() => undefined);
-      await (await this.db(project)).deleteProducts([product.id]);
-      batch.push({ project, product, trashDir });
+    const refused: string[] = [];
+    const byProject = new Map<string, ProductRecord[]>();
+    for (const { project, product } of items) byProject.set(project, [...(byProject.get(project) ?? []), product]);
+    for (const [project, products] of byProject) {
+      const result = await (await this.store(project)).trash(products);
+      batch.push(...result.trashed.map((entry) => ({ project, entry })));
+      for (const r of result.refused) {
+        refused.push(r.reason);
+        this.deps.log.warn(`gallery: delete refused: ${r.reason}`);
+      }
     }
     this.lastDeleted = batch;
     this.allDeleted.push(...batch);
-    return `Deleted ${batch.length}.`;
+    if (refused.length) void vscode.window.showWarningMessage(`Art Factory: ${refused.length} product${refused.length === 1 ? ' was' : 's were'} not deleted: ${refused[0]}`, 'Show Log').then((b) => b && this.deps.execute('artFactory.showLog'));
+    return `Deleted ${batch.length}.${refused.length ? ` ${refused.length} refused.` : ''}`;
   }
 
   private async undoDelete(): Promise<string> {
     const batch = this.lastDeleted;
     this.lastDeleted = [];
+    let restored = 0;
     for (const d of batch) {
-      const mediaDir = path.dirname(projectFile(d.project, d.product.file));
-      for (const name of await fs.readdir(d.trashDir).catch(() => [] as string[])) {
-        const dest = name.endsWith('.webp') ? path.join(thumbsDir(d.project), name) : path.join(mediaDir, name);
-        await fs.rename(path.join(d.trashDir, name), dest);
-      }
-      await fs.rm(d.trashDir, { recursive: true, force: true });
-      const record = await readSidecar(sidecarPath(d.project, d.product)).catch(() => d.product);
-      await (await this.db(d.project)).putProduct(record);
-      this.allDeleted = this.allDeleted.filter((x) => x !== d);
+      const result = await (await this.store(d.project)).untrash([d.entry]);
+      restored += result.restored.length;
+      for (const c of result.conflicts) this.deps.log.warn(`gallery: ${c.id} stays in the trash: ${c.reason}`);
+      if (result.restored.length) this.allDeleted = this.allDeleted.filter((x) => x !== d);
     }
-    return `Restored ${batch.length}.`;
+    return `Restored ${restored}.`;
   }
 
   /** When the panel closes, what is still in the trash goes to the OS trash. */
   private async emptyTrash(): Promise<void> {
-    for (const d of this.allDeleted) {
-      await vscode.workspace.fs.delete(vscode.Uri.file(d.trashDir), { recursive: true, useTrash: true }).then(undefined, () => fs.rm(d.trashDir, { recursive: true, force: true }));
-    }
+    const all = this.allDeleted;
     this.allDeleted = [];
+    for (const d of all) await (await this.store(d.project)).emptyTrash([d.entry], osTrash).catch((e: unknown) => this.deps.log.warn(`gallery: could not empty the trash of ${d.entry.record.id}: ${e instanceof Error ? e.message : String(e)}`));
   }
 }
 
@@ -296,6 +324,7 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
     onJob: (dir, job) => current?.onJob(dir, job),
     onProduct: (dir, p) => current?.onProduct(dir, p),
     onThumbnail: (dir, id) => void current?.onThumbnail(dir, id),
+    refresh: async () => current?.refresh(),
     dispose: () => {
       serializer.dispose();
       current?.panel.dispose();

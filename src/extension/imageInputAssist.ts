@@ -2,17 +2,15 @@
 // a too-large image, an unknown product) for the Problems panel and ▶ Generate, completion of
 // the project's recent products and of image files near the file, and the hover of a
 // `product:<id>` reference. The logic is vscode-free (engine/imageInputs.ts, engine/inputAssist.ts).
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { takesList } from '../engine/imageFields.ts';
 import { ImageSource, imageFieldsOf } from '../engine/imageInputs.ts';
 import { fileItems, imageSiteAt, insertionFor, nearbyImageFiles, paramFileModel, productItems, productMarkdown, productRefAt, type AssistItem } from '../engine/inputAssist.ts';
 import type { Diagnostic, ParsedParamFile } from '../engine/paramFile.ts';
-import { thumbnailPaths } from '../media/thumbnails.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { JsonSchema } from '../providers/types.ts';
-import { projectFile, thumbsDir } from '../storage/index.ts';
+import { layoutOf, ProjectPaths } from '../storage/index.ts';
 import type { ProductRecord } from '../storage/types.ts';
 import { Disposable } from './disposable.ts';
 import type { OutputLog } from './log.ts';
@@ -69,10 +67,19 @@ export class ImageInputAssist extends Disposable implements vscode.CompletionIte
     }
   }
 
+  /** A picture for the completion item, resolved under the project path rule (a row from
+   * elsewhere never shows a file outside the project). */
   private thumbUri(dir: string, p: ProductRecord): string | undefined {
-    const small = thumbnailPaths(thumbsDir(dir), p.id).small;
-    const file = existsSync(small) ? small : p.kind === 'image' ? projectFile(dir, p.file) : undefined;
-    return file ? vscode.Uri.file(file).toString() : undefined;
+    let layout;
+    try {
+      layout = layoutOf(p);
+    } catch {
+      return undefined;
+    }
+    const paths = new ProjectPaths(dir);
+    const small = paths.resolveSync(layout.thumbs.small, '.artfactory');
+    const file = small?.stat ? small : p.kind === 'image' ? paths.resolveSync(layout.file, 'products') : undefined;
+    return file?.stat ? vscode.Uri.file(file.abs).toString() : undefined;
   }
 
   async provideCompletionItems(doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.CompletionItem[] | undefined> {

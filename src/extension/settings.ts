@@ -42,6 +42,7 @@ export const settings = {
   confirmAbove: (): number => cfg().get<number>('generate.confirmAbove', 8),
   downloadLimitBytes: (): number => cfg().get<number>('downloads.maxMegabytes', 200) * 1024 * 1024,
   inputLimitBytes: (): number => cfg().get<number>('inputs.maxMegabytes', 50) * 1024 * 1024,
+  importMaxMegapixels: (): number => cfg().get<number>('import.maxMegapixels', 100),
   backupCount: (): number => cfg().get<number>('backups.count', 5),
   globalTemplatesFolder: (): string => cfg().get<string>('templates.globalFolder', '').trim(),
   /** Loopback http is allowed only when an override points there. */

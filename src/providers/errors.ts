@@ -85,10 +85,25 @@ const SECRET_PATTERNS: RegExp[] = [
   /\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{16,})\b/gi, // fal keys id:secret
 ];
 
-/** Remove anything that looks like a credential, and any of the given known secrets. */
+/** The forms of a key a provider might echo back: the key, and its distinctive part without a
+ * scheme word or a vendor prefix (`fal-…`, `r8_…`, `Key …`) and each half of an `id:secret`
+ * pair. Parts shorter than 8 characters are too common to redact. Longest first, so a part
+ * never leaves a piece of the whole behind. */
+export function secretForms(secret: string): string[] {
+  const forms = new Set<string>([secret]);
+  const bare = secret.replace(/^(key|bearer|token)\s+/i, '');
+  forms.add(bare);
+  const unprefixed = bare.replace(/^[A-Za-z0-9]{1,10}[-_]/, '');
+  forms.add(unprefixed);
+  for (const half of bare.split(':')) forms.add(half);
+  return [...forms].filter((f) => f.length >= 8).sort((a, b) => b.length - a.length);
+}
+
+/** Remove anything that looks like a credential, and any of the given known secrets (in each
+ * of the forms `secretForms` names). */
 export function redact(text: string, secrets: (string | undefined)[] = []): string {
   let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('«redacted»');
+  for (const s of secrets) if (s && s.length >= 4) for (const form of s.length >= 8 ? secretForms(s) : [s]) out = out.split(form).join('«redacted»');
   for (const re of SECRET_PATTERNS) out = out.replace(re, (_m, p1: string) => (p1 && /authorization/i.test(p1) ? `${p1}«redacted»` : '«redacted»'));
   return out;
 }

@@ -1,18 +1,22 @@
 // Public entry of the storage layer. The database lives in a worker thread (worker.ts); this
 // module is its async client and never loads sql.js itself.
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorKind } from './errors.ts';
 import { walkSidecars } from './sidecars.ts';
-import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, TemplateRecord, UploadRecord } from './types.ts';
+import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
 import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
 export { StorageError } from './errors.ts';
 export { createProject, isProject, productDayDir, projectFile, readManifest, renameProject, thumbsDir, MANIFEST } from './project.ts';
-export { readSidecar, sidecarPath, walkSidecars, writeSidecar } from './sidecars.ts';
+export { firstProblem, readSidecar, sidecarPath, walkSidecars, writeSidecar } from './sidecars.ts';
 export { newId } from './ids.ts';
+export { isSafeId, layoutOf, layoutProblem, PathRefusedError, ProjectPaths, relProblem } from './productPaths.ts';
+export { deleteForever, ProductStore, type TrashEntry, type TrashSink } from './productStore.ts';
 
 export interface OpenOptions {
   /** The bundled worker (dist/db-worker.js); defaults to the one beside this module. */
@@ -133,6 +137,12 @@ class WorkerDb implements ProjectDb {
   usedIn = (id: string, limit?: number) => this.call<ProductPage>('usedIn', id, limit);
   getUpload = (provider: string, sha256: string) => this.call<UploadRecord | undefined>('getUpload', provider, sha256);
   putUpload = (u: UploadRecord) => this.call<void>('putUpload', u);
+  rawProducts = (afterRid: number, limit: number) => this.call<RawProductRow[]>('rawProducts', afterRid, limit);
+  quarantineProducts = (entries: { id: string; reason: string }[]) => this.call<void>('quarantineProducts', entries);
+  listQuarantine = () => this.call<QuarantinedRow[]>('listQuarantine');
+  releaseQuarantine = (ids: string[]) => this.call<void>('releaseQuarantine', ids);
+  getMeta = (key: string) => this.call<string | undefined>('getMeta', key);
+  setMeta = (key: string, value: string) => this.call<void>('setMeta', key, value);
   putJob = (j: JobRecord) => this.call<void>('putJob', j);
   getJob = (id: string) => this.call<JobRecord | undefined>('getJob', id);
   listJobs = (filter?: { states?: JobState[]; limit?: number }) => this.call<JobRecord[]>('listJobs', filter ?? {});
@@ -165,6 +175,11 @@ export async function openProjectDb(projectDir: string, opts: OpenOptions = {}):
   } catch (e) {
     throw new StorageError('not-writable', `${path.dirname(file)} is not writable (${(e as NodeJS.ErrnoException).code ?? String(e)}). Check the folder's permissions.`);
   }
+  // The project's own folder must be a real folder inside it: a symlinked .artfactory/ would
+  // send the database, its backups and their rotation somewhere else.
+  const own = await fs.lstat(path.dirname(file));
+  if (!own.isDirectory()) throw new StorageError('unsafe-path', `${path.dirname(file)} is a symbolic link or not a folder; Art Factory keeps its database only in a real .artfactory folder inside the project. Replace the link with a folder.`);
+  const isNew = !existsSync(file);
   const shared = SharedWorker.for(opts.workerPath);
   const handle = shared.attach();
   const db = new WorkerDb(file, shared, handle);
@@ -175,7 +190,33 @@ export async function openProjectDb(projectDir: string, opts: OpenOptions = {}):
     await shared.release(handle);
     throw e;
   }
+  if (isNew) await markWrittenHere(db, projectDir);
   return db;
+}
+
+// Where a database was written. A database that comes from elsewhere (a restored backup, a
+// cloned repository, a synced folder, another machine) is not trusted to describe this folder
+// until Verify Project has checked it. The database records one hash of the machine's host
+// name and the project folder's real path: nothing readable (no user name or path) travels with
+// it, and any move, copy or other machine gives a different hash.
+const ORIGIN = 'origin';
+
+export async function originStamp(projectDir: string): Promise<string> {
+  const real = await fs.realpath(projectDir).catch(() => path.resolve(projectDir));
+  return createHash('sha256').update(`${os.hostname()}\0${real}`).digest('hex').slice(0, 32);
+}
+
+/** True when the database was last written (or verified) as another folder or on another
+ * machine, or by a version that did not record it. */
+export async function writtenElsewhere(db: ProjectDb, projectDir: string): Promise<boolean> {
+  return (await db.getMeta(ORIGIN)) !== (await originStamp(projectDir));
+}
+
+/** Record that the database belongs to this folder on this machine (after a verify, or when the
+ * user trusts it as it is). */
+export async function markWrittenHere(db: ProjectDb, projectDir: string): Promise<void> {
+  await db.setMeta(ORIGIN, await originStamp(projectDir));
+  await db.flush();
 }
 
 async function moveAside(projectDir: string, reason: string): Promise<string | undefined> {

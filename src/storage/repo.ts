@@ -3,7 +3,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { JobState } from '../providers/types.ts';
 import { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
-import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, TemplateRecord, UploadRecord } from './types.ts';
+import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
 
 const MAX_LIMIT = 1000;
 
@@ -84,7 +84,21 @@ function keyset(keys: SortKey[], values: Cursor, side: 'after' | 'before'): { sq
   return { sql: `(${ors.join(' OR ')})`, params };
 }
 
+/** A row's record, or undefined when its JSON is not an object whose id is the row's own: a
+ * database from elsewhere may hold anything, and one bad row must not fail a whole page (nor
+ * speak for another product's files). Verify lists such rows. */
+function parseRecord(json: SqlValue, id: SqlValue): ProductRecord | undefined {
+  try {
+    const v: unknown = JSON.parse(String(json));
+    return v && typeof v === 'object' && !Array.isArray(v) && (v as { id?: unknown }).id === id ? (v as ProductRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class Repo {
+  private hasQuarantine?: boolean;
+
   constructor(readonly db: Database) {}
 
   private all(sql: string, params: SqlValue[] = []): Record<string, SqlValue>[] {
@@ -126,12 +140,16 @@ export class Repo {
       this.db.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', cols);
       rid = Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
     }
-    this.db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, p.prompt ?? '', p.negativePrompt ?? '']);
-    for (const tag of new Set(p.tags)) this.db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, tag]);
+    this.db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : '']);
+    for (const tag of new Set(Array.isArray(p.tags) ? p.tags : [])) this.db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, String(tag)]);
     this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
     for (const i of Array.isArray(p.inputs) ? p.inputs : []) {
       if (i && typeof i.field === 'string') this.db.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
     }
+    // Written by us again (a resumed job, an import of the same image): no longer in quarantine.
+    // (A Repo over a database older than migration 4 has no quarantine yet.)
+    this.hasQuarantine ??= this.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").length > 0;
+    if (this.hasQuarantine) this.db.run('DELETE FROM quarantine WHERE id = ?', [p.id]);
   }
 
   putProduct(p: ProductRecord): void {
@@ -144,7 +162,7 @@ export class Repo {
 
   getProduct(id: string): ProductRecord | undefined {
     const r = this.all('SELECT json FROM products WHERE id = ?', [id])[0];
-    return r ? (JSON.parse(String(r.json)) as ProductRecord) : undefined;
+    return r ? parseRecord(r.json, id) : undefined;
   }
 
   updateProduct(id: string, patch: ProductPatch): ProductRecord | undefined {
@@ -156,17 +174,62 @@ export class Repo {
     return next;
   }
 
+  private dropProduct(id: string): void {
+    const r = this.all('SELECT rid FROM products WHERE id = ?', [id])[0];
+    if (!r) return;
+    this.db.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
+    this.db.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
+    this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [id]);
+    this.db.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
+  }
+
   deleteProducts(ids: string[]): void {
+    this.tx(() => ids.forEach((id) => this.dropProduct(id)));
+  }
+
+  /** Every row as stored, in pages by rowid (verify reads even rows that do not parse). */
+  rawProducts(afterRid: number, limit: number): RawProductRow[] {
+    return this.all('SELECT rid, id, json FROM products WHERE rid > ? ORDER BY rid LIMIT ?', [afterRid, Math.max(1, Math.min(MAX_LIMIT, limit))]).map((r) => ({ rid: Number(r.rid), id: String(r.id), json: String(r.json) }));
+  }
+
+  /** Move rows out of the products into quarantine, with why. */
+  quarantineProducts(entries: { id: string; reason: string }[]): void {
+    const at = new Date().toISOString();
     this.tx(() => {
-      for (const id of ids) {
-        const r = this.all('SELECT rid FROM products WHERE id = ?', [id])[0];
-        if (!r) continue;
-        this.db.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
-        this.db.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
-        this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [id]);
-        this.db.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
+      for (const { id, reason } of entries) {
+        const r = this.all('SELECT json FROM products WHERE id = ?', [id])[0];
+        if (r) {
+          this.db.run('INSERT OR REPLACE INTO quarantine (id, reason, at, json) VALUES (?,?,?,?)', [id, reason, at, String(r.json)]);
+          this.dropProduct(id);
+        } else {
+          this.db.run('UPDATE quarantine SET reason = ?, at = ? WHERE id = ?', [reason, at, id]);
+        }
       }
     });
+  }
+
+  listQuarantine(): QuarantinedRow[] {
+    return this.all('SELECT id, reason, at, json FROM quarantine ORDER BY at, id').map((r) => ({ id: String(r.id), reason: String(r.reason), at: String(r.at), json: String(r.json) }));
+  }
+
+  /** Rows that verify again: back into the products. */
+  releaseQuarantine(ids: string[]): void {
+    this.tx(() => {
+      for (const id of ids) {
+        const r = this.all('SELECT json FROM quarantine WHERE id = ?', [id])[0];
+        const record = r ? parseRecord(r.json, id) : undefined;
+        if (record) this.writeProduct(record);
+      }
+    });
+  }
+
+  getMeta(key: string): string | undefined {
+    const r = this.all('SELECT value FROM meta WHERE key = ?', [key])[0];
+    return r ? String(r.value) : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)', [key, value]);
   }
 
   countProducts(): number {
@@ -186,10 +249,10 @@ export class Repo {
   usedIn(id: string, limit = 100): ProductPage {
     const total = Number(this.all('SELECT COUNT(DISTINCT product_id) AS n FROM product_inputs WHERE source_id = ?', [id])[0].n);
     const rows = this.all(
-      'SELECT p.json FROM products p WHERE p.id IN (SELECT product_id FROM product_inputs WHERE source_id = ?) ORDER BY p.created_at DESC, p.id DESC LIMIT ?',
+      'SELECT p.json, p.id FROM products p WHERE p.id IN (SELECT product_id FROM product_inputs WHERE source_id = ?) ORDER BY p.created_at DESC, p.id DESC LIMIT ?',
       [id, Math.max(1, Math.min(MAX_LIMIT, limit))],
     );
-    return { items: rows.map((r) => JSON.parse(String(r.json)) as ProductRecord), total };
+    return { items: rows.map((r) => parseRecord(r.json, r.id)).filter((p): p is ProductRecord => p !== undefined), total };
   }
 
   /** The WHERE clause of a query's filters (not its page); `none` when nothing can match. */
@@ -246,14 +309,14 @@ export class Repo {
     }
     const limit = Math.max(1, Math.min(MAX_LIMIT, q.limit ?? 100));
     const rows = this.all(
-      `SELECT json, ${keys.map((k) => k.col).join(', ')} FROM products ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${keys.map((k) => `${k.col} ${k.dir}`).join(', ')} LIMIT ?`,
+      `SELECT json, ${keys.some((k) => k.col === 'id') ? '' : 'id, '}${keys.map((k) => k.col).join(', ')} FROM products ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''} ORDER BY ${keys.map((k) => `${k.col} ${k.dir}`).join(', ')} LIMIT ?`,
       [...pageParams, limit + 1],
     );
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
-      items: page.map((r) => JSON.parse(String(r.json)) as ProductRecord),
+      items: page.map((r) => parseRecord(r.json, r.id)).filter((p): p is ProductRecord => p !== undefined),
       total,
       next: more && last ? encodeCursor(keys.map((k) => last[k.col] as string | number)) : undefined,
     };

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.ts';
+import { layoutProblem } from './productPaths.ts';
 import { projectFile } from './project.ts';
 import type { ProductRecord } from './types.ts';
 
@@ -45,13 +46,33 @@ export async function writeSidecar(projectDir: string, record: ProductRecord): P
   return file;
 }
 
+/** One line saying why a value was refused: the first problem, with the field it is about
+ * (a ZodError's own message is a JSON array, whose first line is just "["). */
+export function firstProblem(e: unknown): string {
+  if (e instanceof z.ZodError) {
+    const issue = e.issues[0];
+    return issue ? `${issue.path.length ? `"${issue.path.join('.')}" ` : ''}${issue.message}${e.issues.length > 1 ? ` (and ${e.issues.length - 1} more)` : ''}` : 'invalid';
+  }
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
+}
+
 export async function readSidecar(file: string): Promise<ProductRecord> {
-  return SidecarSchema.parse(JSON.parse(await fs.readFile(file, 'utf8'))) as unknown as ProductRecord;
+  const text = await fs.readFile(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON (${firstProblem(e)})`);
+  }
+  const parsed = SidecarSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(firstProblem(parsed.error));
+  return parsed.data as unknown as ProductRecord;
 }
 
 /** Every sidecar under products/ (a file that does not parse is reported, not fatal). */
 export async function* walkSidecars(projectDir: string): AsyncGenerator<{ file: string; record?: ProductRecord; error?: string }> {
-  async function* walk(dir: string): AsyncGenerator<string> {
+  // Symbolic links are never followed (a linked folder could lead anywhere); a linked sidecar is reported.
+  async function* walk(dir: string): AsyncGenerator<{ file: string; link: boolean }> {
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
@@ -61,14 +82,23 @@ export async function* walkSidecars(projectDir: string): AsyncGenerator<{ file: 
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) yield* walk(p);
-      else if (e.isFile() && e.name.endsWith('.json')) yield p;
+      else if (e.name.endsWith('.json') && (e.isFile() || e.isSymbolicLink())) yield { file: p, link: e.isSymbolicLink() };
     }
   }
-  for await (const file of walk(path.join(projectDir, 'products'))) {
+  for await (const { file, link } of walk(path.join(projectDir, 'products'))) {
+    if (link) {
+      yield { file, error: 'is a symbolic link, not a sidecar of ours' };
+      continue;
+    }
     try {
-      yield { file, record: await readSidecar(file) };
+      const record = await readSidecar(file);
+      // A sidecar speaks only for the product whose files sit beside it under its own id.
+      const where = path.relative(projectDir, file).split(path.sep).join('/');
+      const problem = layoutProblem(record) ?? (where === record.file.replace(/\.[^./]+$/, '.json') ? undefined : `describes ${JSON.stringify(record.file.slice(0, 200))}, which is not the product beside it`);
+      if (problem) yield { file, error: problem };
+      else yield { file, record };
     } catch (e) {
-      yield { file, error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+      yield { file, error: firstProblem(e) };
     }
   }
 }

@@ -165,6 +165,21 @@ export interface ProductPage {
   total: number;
 }
 
+/** A products row exactly as stored (verify reads rows whose JSON does not even parse). */
+export interface RawProductRow {
+  rid: number;
+  id: string;
+  json: string;
+}
+
+/** A row Verify Project moved out of the products, and why. */
+export interface QuarantinedRow {
+  id: string;
+  reason: string;
+  at: string;
+  json: string;
+}
+
 export interface ProjectDb {
   readonly path: string;
   // products
@@ -185,6 +200,13 @@ export interface ProjectDb {
   // the upload cache
   getUpload(provider: string, sha256: string): Promise<UploadRecord | undefined>;
   putUpload(u: UploadRecord): Promise<void>;
+  // verify
+  rawProducts(afterRid: number, limit: number): Promise<RawProductRow[]>;
+  quarantineProducts(entries: { id: string; reason: string }[]): Promise<void>;
+  listQuarantine(): Promise<QuarantinedRow[]>;
+  releaseQuarantine(ids: string[]): Promise<void>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
   // jobs
   putJob(j: JobRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | undefined>;

@@ -1,14 +1,12 @@
 // The host side of the gallery, free of `vscode`: validates every message from the webview,
 // answers requests from the project databases, and turns engine events into live updates.
-import { existsSync } from 'node:fs';
-import { jobStatusText } from '../providers/jobStatus.ts';
 import type { Logger } from '../providers/types.ts';
-import { thumbnailPaths } from '../media/thumbnails.ts';
-import { projectFile, thumbsDir } from '../storage/project.ts';
-import { writeSidecar } from '../storage/sidecars.ts';
+import { ProjectPaths } from '../storage/productPaths.ts';
+import { ProductStore } from '../storage/productStore.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { productLineage } from './lineage.ts';
-import { DEFAULT_FILTER, Filter, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type ProductDetail, type Tile } from './protocol.ts';
+import { CAPS, DEFAULT_FILTER, Filter, READ_ONLY_ACTIONS, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type Tile } from './protocol.ts';
+import { capText, jobTile, productDetail, productTile, TileRefused } from './tiles.ts';
 
 export interface GalleryProject {
   dir: string;
@@ -32,6 +30,9 @@ export interface ControllerOptions {
   log: Logger;
   /** The user changed the tile size or fit: remembered for the next gallery. */
   onViewChanged?: (view: { tileSize: number; fit: boolean }) => void;
+  /** Why the gallery is read-only (Restricted Mode), or undefined when it is not. Then only
+   * READ_ONLY_ACTIONS run; updates and the rest are refused with this text. */
+  readOnly?: () => string | undefined;
 }
 
 const ACTIVE = new Set(['queued', 'submitted', 'running']);
@@ -56,50 +57,28 @@ export class GalleryController {
     return this.projects().find((p) => p.dir === dir);
   }
 
-  productTile(project: string, p: ProductRecord): Tile {
-    const file = projectFile(project, p.file);
-    const thumb = thumbnailPaths(thumbsDir(project), p.id).small;
-    // A still to show: the image itself, or a video's poster frame; the thumbnail once it exists.
-    const still = p.kind === 'image' ? file : p.poster ? projectFile(project, p.poster) : undefined;
-    return {
-      id: p.id,
-      kind: 'product',
-      project,
-      src: this.o.toUri(file),
-      thumb: still ? this.o.toUri(existsSync(thumb) ? thumb : still) : undefined,
-      media: p.kind,
-      prompt: (p.prompt ?? '').slice(0, 4000),
-      provider: p.provider,
-      model: p.model,
-      rating: p.rating,
-      favorite: p.favorite,
-      tags: p.tags,
-      createdAt: p.createdAt,
-      width: p.width,
-      height: p.height,
-      name: p.imported?.fileName.slice(0, 300),
-    };
+  private readonly paths = new Map<string, ProjectPaths>();
+
+  private pathsOf(project: string): ProjectPaths {
+    let p = this.paths.get(project);
+    if (!p) this.paths.set(project, (p = new ProjectPaths(project)));
+    return p;
   }
 
-  jobTile(project: string, j: JobRecord): Tile {
-    const prompt = typeof j.input.prompt === 'string' ? j.input.prompt : '';
-    return {
-      id: j.id,
-      kind: 'job',
-      project,
-      media: 'image',
-      prompt: prompt.slice(0, 4000),
-      provider: j.provider,
-      model: j.model,
-      rating: 0,
-      favorite: false,
-      tags: [],
-      createdAt: j.createdAt,
-      state: j.state,
-      status: jobStatusText(j),
-      progress: j.progress === undefined ? undefined : Math.max(0, Math.min(1, j.progress)),
-      error: j.error?.message.slice(0, 2000),
-    };
+  /** The tile of a product, or undefined (logged) when its files are refused by the path rule
+   * or a value cannot be shown: such a product is left out, never painted from. */
+  productTile(project: string, p: ProductRecord, checked?: Map<string, boolean>): Tile | undefined {
+    try {
+      return productTile(project, p, { paths: this.pathsOf(project), toUri: this.o.toUri, checked });
+    } catch (e) {
+      if (!(e instanceof TileRefused)) throw e;
+      this.o.log.warn(`gallery: not shown: ${e.message}`);
+      return undefined;
+    }
+  }
+
+  jobTile(project: string, j: JobRecord): Tile | undefined {
+    return jobTile(project, j);
   }
 
   private toQuery(f: Filter, after: string | undefined, limit: number): ProductQuery {
@@ -115,7 +94,7 @@ export class GalleryController {
       if (f.status === 'failed' && job.state !== 'failed') continue;
       if (f.status === 'all' && !running) continue;
       const tile = this.jobTile(project, job);
-      if (tileMatches(tile, f)) out.push(tile);
+      if (tile && tileMatches(tile, f)) out.push(tile);
     }
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
@@ -142,7 +121,12 @@ export class GalleryController {
       const db = await p.db();
       const page = await db.queryProducts(this.toQuery(f, cursors[p.dir], limit));
       total += page.total;
-      tiles.push(...page.items.map((r) => this.productTile(p.dir, r)));
+      const checked = new Map<string, boolean>();
+      for (const r of page.items) {
+        const tile = this.productTile(p.dir, r, checked);
+        if (tile) tiles.push(tile);
+        else total--;
+      }
       if (page.next) next[p.dir] = page.next;
     }
     if (projects.length > 1) {
@@ -191,12 +175,14 @@ export class GalleryController {
   private noteFacets(p: ProductRecord): void {
     const k = this.known;
     if (!k) return;
-    const fresh = { providers: !k.providers.includes(p.provider), models: !k.models.includes(p.model), tags: p.tags.filter((t) => !k.tags.includes(t)) };
+    const provider = capText(p.provider, CAPS.provider);
+    const model = capText(p.model, CAPS.model);
+    const fresh = { providers: !k.providers.includes(provider), models: !k.models.includes(model), tags: (Array.isArray(p.tags) ? p.tags : []).map((t) => capText(t, CAPS.tag)).filter((t) => t && !k.tags.includes(t)) };
     if (!fresh.providers && !fresh.models && fresh.tags.length === 0) return;
     this.known = {
-      providers: fresh.providers ? [...k.providers, p.provider].sort() : k.providers,
-      models: fresh.models ? [...k.models, p.model].sort() : k.models,
-      tags: [...k.tags, ...fresh.tags],
+      providers: fresh.providers ? [...k.providers, provider].sort().slice(0, CAPS.facetValues) : k.providers,
+      models: fresh.models ? [...k.models, model].sort().slice(0, CAPS.facetValues) : k.models,
+      tags: [...k.tags, ...fresh.tags].slice(0, CAPS.facetValues),
     };
     this.o.post({ type: 'facets', facets: this.known });
   }
@@ -209,7 +195,8 @@ export class GalleryController {
       f.models.forEach((x) => merged.models.add(x));
       f.tags.forEach((x) => merged.tags.add(x));
     }
-    this.known = { providers: [...merged.providers].sort(), models: [...merged.models].sort(), tags: [...merged.tags] };
+    const list = (values: Set<string>, cap: number) => [...new Set([...values].map((v) => capText(v, cap)))].slice(0, CAPS.facetValues);
+    this.known = { providers: list(merged.providers, CAPS.provider).sort(), models: list(merged.models, CAPS.model).sort(), tags: list(merged.tags, CAPS.tag) };
     return this.known;
   }
 
@@ -217,7 +204,8 @@ export class GalleryController {
     const parsed = Filter.safeParse(filter);
     const f = parsed.success ? parsed.data : DEFAULT_FILTER;
     const [page, facets] = await Promise.all([this.query(f, undefined, 200), this.facets()]);
-    return { scope: this.o.scope, title, filter: f, tileSize: view.tileSize, fit: view.fit, page, facets };
+    const readOnly = this.o.readOnly?.();
+    return { scope: capText(this.o.scope, CAPS.project), title: capText(title, CAPS.title), filter: f, tileSize: view.tileSize, fit: view.fit, page, facets, ...(readOnly ? { readOnly: capText(readOnly, CAPS.error) } : {}) };
   }
 
   /** Find a product by id in the scope's projects. */
@@ -275,8 +263,7 @@ export class GalleryController {
       case 'getProduct': {
         const found = await this.find((params as { id: string }).id);
         if (!found) throw new Error('That product no longer exists.');
-        const detail: ProductDetail = { tile: this.productTile(found.project, found.product), record: found.product as unknown as Record<string, unknown>, path: projectFile(found.project, found.product.file) };
-        return detail;
+        return productDetail(found.project, found.product, { paths: this.pathsOf(found.project), toUri: this.o.toUri });
       }
       case 'lineage': {
         const found = await this.find((params as { id: string }).id);
@@ -285,6 +272,7 @@ export class GalleryController {
       }
       case 'update': {
         const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };
+        this.refuseWhenReadOnly('Rating, tagging and notes are');
         // One at a time, in the order the keys were pressed: `f` then `4` must not end with the
         // tile (or the sidecar) showing the older of two records.
         const done = this.updating.then(() => this.update(ids, patch));
@@ -293,6 +281,7 @@ export class GalleryController {
       }
       case 'action': {
         const { ids, action } = params as { ids: string[]; action: Action };
+        if (!READ_ONLY_ACTIONS.includes(action)) this.refuseWhenReadOnly('This action is');
         const items = (await Promise.all(ids.map((id) => this.find(id)))).filter((x): x is { project: string; product: ProductRecord } => !!x);
         if (action !== 'undoDelete' && items.length === 0) throw new Error('Those products no longer exist.');
         const note = await this.o.actions.run(action, action === 'undoDelete' ? ids.map((id) => ({ project: '', product: { id } as ProductRecord })) : items);
@@ -320,17 +309,22 @@ export class GalleryController {
     for (const id of ids) {
       const found = await this.find(id);
       if (!found) continue;
-      const db = await this.project(found.project)!.db();
-      const updated = await db.updateProduct(id, patch);
+      // The row and the sidecar (the product store owns both).
+      const store = new ProductStore(found.project, await this.project(found.project)!.db());
+      const updated = await store.update(id, patch);
       if (!updated) continue;
-      // The sidecar is the durable record (Rebuild Index, backups, an undone delete read it):
-      // a rating or a tag lives there too, not only in the index.
-      await writeSidecar(found.project, updated);
-      tiles.push(this.productTile(found.project, updated));
+      const tile = this.productTile(found.project, updated);
+      if (tile) tiles.push(tile);
       this.noteFacets(updated);
     }
     this.o.post({ type: 'productsChanged', tiles });
     return tiles.length;
+  }
+
+  /** In Restricted Mode: refuse, saying why and how to trust. */
+  private refuseWhenReadOnly(what: string): void {
+    const why = this.o.readOnly?.();
+    if (why) throw new Error(`${what} off: ${why}`);
   }
 
   /** A job changed on the host: update its placeholder tile within the same tick. */
@@ -338,20 +332,23 @@ export class GalleryController {
     if (!this.project(project)) return;
     if (ACTIVE.has(job.state) || job.state === 'failed') this.jobs.set(job.id, { project, job });
     else this.jobs.delete(job.id);
-    this.o.post({ type: 'jobUpdated', tile: this.jobTile(project, job) });
+    const tile = this.jobTile(project, job);
+    if (tile) this.o.post({ type: 'jobUpdated', tile });
   }
 
   /** A product was stored: it replaces its job's placeholder tile. */
   onProduct(project: string, product: ProductRecord): void {
     if (!this.project(project)) return;
-    this.o.post({ type: 'productAdded', tile: this.productTile(project, product), replaces: product.outputIndex === 0 ? product.jobId : undefined });
+    const tile = this.productTile(project, product);
+    if (tile) this.o.post({ type: 'productAdded', tile, replaces: product.outputIndex === 0 && /^[\w-]{1,100}$/.test(product.jobId) ? product.jobId : undefined });
     this.noteFacets(product);
   }
 
   /** The thumbnail is ready: swap the tile's image to it. */
   onThumbnail(project: string, product: ProductRecord): void {
     if (!this.project(project)) return;
-    this.o.post({ type: 'productsChanged', tiles: [this.productTile(project, product)] });
+    const tile = this.productTile(project, product);
+    if (tile) this.o.post({ type: 'productsChanged', tiles: [tile] });
   }
 
   get currentFilter(): Filter {

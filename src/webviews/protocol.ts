@@ -3,7 +3,42 @@
 // do not. A message that does not parse is dropped and logged, never acted on.
 import { z } from 'zod';
 
-const id = z.string().min(1).max(100).regex(/^[\w-]+$/);
+/** The one set of caps for what the webview receives. The host cuts every stored value to
+ * these before it posts (src/webviews/tiles.ts), and the webview's schemas below check the
+ * same numbers, so no stored value (a 1,500-character model name from an imported image, a
+ * crafted database row) can fail validation and blank the gallery. A tile shows a value cut
+ * to its tile cap; the detail view shows it whole, up to the larger detail cap. */
+export const CAPS = {
+  id: 100,
+  /** A project folder's path. */
+  project: 4096,
+  /** A webview URI (a long path, percent-encoded, grows up to 9×). */
+  uri: 40_000,
+  prompt: 4000,
+  provider: 100,
+  model: 300,
+  tag: 100,
+  tags: 100,
+  date: 40,
+  state: 20,
+  error: 2000,
+  title: 300,
+  /** Choices per filter list. */
+  facetValues: 2000,
+  /** Any text in the detail view's record (a model name, a prompt, a metadata excerpt). */
+  detailText: 20_000,
+  detailDepth: 12,
+  detailItems: 500,
+  detailKeys: 300,
+  detailKey: 200,
+  /** Lineage: an input's field name, and the path a parameter file gave. */
+  inputField: 200,
+  inputPath: 4000,
+  inputs: 100,
+  usedIn: 200,
+} as const;
+
+const id = z.string().min(1).max(CAPS.id).regex(/^[\w-]+$/);
 const shortText = z.string().max(500);
 
 export const SORTS = ['newest', 'oldest', 'rating', 'model'] as const;
@@ -29,27 +64,27 @@ export type Filter = z.infer<typeof Filter>;
 export const Tile = z.object({
   id,
   kind: z.enum(['product', 'job']),
-  project: z.string().max(2000),
+  project: z.string().max(CAPS.project),
   /** Webview-safe URIs made by the host (the webview never builds paths). */
-  thumb: z.string().max(4000).optional(),
-  src: z.string().max(4000).optional(),
+  thumb: z.string().max(CAPS.uri).optional(),
+  src: z.string().max(CAPS.uri).optional(),
   media: z.enum(['image', 'video', 'audio']).default('image'),
-  prompt: z.string().max(4000).default(''),
-  provider: z.string().max(100),
-  model: z.string().max(300),
+  prompt: z.string().max(CAPS.prompt).default(''),
+  provider: z.string().max(CAPS.provider),
+  model: z.string().max(CAPS.model),
   rating: z.number().int().min(0).max(5).default(0),
   favorite: z.boolean().default(false),
-  tags: z.array(z.string().max(100)).max(100).default([]),
-  createdAt: z.string().max(40),
+  tags: z.array(z.string().max(CAPS.tag)).max(CAPS.tags).default([]),
+  createdAt: z.string().max(CAPS.date),
   width: z.number().optional(),
   height: z.number().optional(),
-  state: z.string().max(20).optional(),
+  state: z.string().max(CAPS.state).optional(),
   /** A job's state in our own words ("Running · 40%"), the same as the Jobs view's. */
-  status: z.string().max(200).optional(),
+  status: z.string().max(CAPS.title).optional(),
   /** An imported image's original file name, for its alt text and title when it has no prompt. */
-  name: z.string().max(300).optional(),
+  name: z.string().max(CAPS.title).optional(),
   progress: z.number().min(0).max(1).optional(),
-  error: z.string().max(2000).optional(),
+  error: z.string().max(CAPS.error).optional(),
 });
 export type Tile = z.infer<typeof Tile>;
 
@@ -64,33 +99,40 @@ export const Page = z.object({
 });
 export type Page = z.infer<typeof Page>;
 
-export const Facets = z.object({ providers: z.array(z.string()), models: z.array(z.string()), tags: z.array(z.string()) });
+export const Facets = z.object({
+  providers: z.array(z.string().max(CAPS.provider)).max(CAPS.facetValues),
+  models: z.array(z.string().max(CAPS.model)).max(CAPS.facetValues),
+  tags: z.array(z.string().max(CAPS.tag)).max(CAPS.facetValues),
+});
 export type Facets = z.infer<typeof Facets>;
 
 /** The full record for the detail view (a ProductRecord plus display URIs). */
 export const ProductDetail = z.object({
   tile: Tile,
-  record: z.record(z.string(), z.unknown()),
-  path: z.string(),
+  /** The record with every text cut to CAPS.detailText (and lists, keys and depth bounded). */
+  record: z.record(z.string().max(CAPS.detailKey), z.unknown()),
+  path: z.string().max(CAPS.project + 1100),
 });
 export type ProductDetail = z.infer<typeof ProductDetail>;
 
 /** Lineage for the detail view: what a product was made from, and what was made from it. */
 export const LineageSource = z.object({
   /** The input field, `image_url` or `image_urls.1`. */
-  field: z.string().max(200),
+  field: z.string().max(CAPS.inputField),
   /** The source product's tile, when it still exists. */
   tile: Tile.optional(),
-  product: z.string().max(100).nullable(),
+  product: z.string().max(CAPS.id).nullable(),
   /** The path as the parameter file wrote it, when the input was a file. */
-  path: z.string().max(4000).nullable(),
+  path: z.string().max(CAPS.inputPath).nullable(),
 });
 export type LineageSource = z.infer<typeof LineageSource>;
-export const Lineage = z.object({ madeFrom: z.array(LineageSource).max(100), usedIn: z.array(Tile).max(200), usedInTotal: z.number().int().min(0) });
+export const Lineage = z.object({ madeFrom: z.array(LineageSource).max(CAPS.inputs), usedIn: z.array(Tile).max(CAPS.usedIn), usedInTotal: z.number().int().min(0) });
 export type Lineage = z.infer<typeof Lineage>;
 
 export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet', 'useAsInput'] as const;
 export type Action = (typeof ACTIONS)[number];
+/** Actions that only read: the ones a read-only gallery (Restricted Mode) still offers. */
+export const READ_ONLY_ACTIONS: readonly Action[] = ['copyPrompt', 'reveal', 'openFile', 'export', 'contactSheet'];
 
 const ids = z.array(id).min(1).max(1000);
 
@@ -145,14 +187,16 @@ export type HostMessage = z.infer<typeof HostMessage>;
 
 /** Injected into the HTML, so the first paint needs no round trip. */
 export const InitialState = z.object({
-  scope: z.string(),
-  title: z.string(),
+  scope: z.string().max(CAPS.project),
+  title: z.string().max(CAPS.title),
   filter: Filter,
   tileSize: z.number().int().min(64).max(640),
   /** Thumbnails show the whole image (fit) rather than fill the tile. */
   fit: z.boolean().optional(),
   page: Page,
   facets: Facets,
+  /** Set in Restricted Mode: why the gallery is read-only and how to change that. */
+  readOnly: z.string().max(CAPS.error).optional(),
 });
 export type InitialState = z.infer<typeof InitialState>;
 

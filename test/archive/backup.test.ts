@@ -5,51 +5,71 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { ArchiveError, backupProject, restoreProject, safeEntryName, verifyProject } from '../../src/archive/backup.ts';
+import { ArchiveError, backupProject, restoreProject, safeEntryName } from '../../src/archive/backup.ts';
+import { verifyProject } from '../../src/archive/verify.ts';
+import { createProject, openProjectDb, ProductStore } from '../../src/storage/index.ts';
+import { product } from '../storage/helpers.ts';
 
+/** A real project: `n` images stored through the product store (file, sidecar, row). */
 async function makeProject(n: number): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'af-backup-'));
-  await fs.writeFile(path.join(dir, 'artfactory.json'), JSON.stringify({ name: 'B', version: 1, createdAt: new Date().toISOString() }));
-  await fs.mkdir(path.join(dir, 'params'));
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-backup-')), 'p');
+  await createProject(dir, 'B');
   await fs.writeFile(path.join(dir, 'params', 'a.art.json'), '{"provider":"sample","model":"sample/gradient","input":{"prompt":"x"}}');
   await fs.mkdir(path.join(dir, '.artfactory', 'thumbs'), { recursive: true });
   await fs.writeFile(path.join(dir, '.artfactory', 'thumbs', 'skip.webp'), 'rebuildable');
-  await fs.writeFile(path.join(dir, '.artfactory', 'index.db'), Buffer.alloc(4096, 7));
-  const day = path.join(dir, 'products', '2026', '11', '25');
-  await fs.mkdir(day, { recursive: true });
+  const db = await openProjectDb(dir, { backups: 0 });
+  const store = new ProductStore(dir, db);
   for (let i = 0; i < n; i++) {
     const png = await sharp({ create: { width: 16 + i, height: 16, channels: 3, background: { r: i * 20, g: 80, b: 160 } } }).png().toBuffer();
     const id = `p${i}`;
-    await fs.writeFile(path.join(day, `${id}.png`), png);
-    const sidecar = { id, file: `products/2026/11/25/${id}.png`, bytes: png.length, sha256: createHash('sha256').update(png).digest('hex'), prompt: `image ${i}` };
-    await fs.writeFile(path.join(day, `${id}.json`), JSON.stringify(sidecar));
+    await store.put(product(i, { id, file: `products/2026/11/25/${id}.png`, bytes: png.length, sha256: createHash('sha256').update(png).digest('hex'), prompt: `image ${i}` }), png);
   }
+  await db.close();
   return dir;
 }
 
-test('a backup restores into a new folder with every product verified', async () => {
+test('a backup restores into a new folder with every product verified, database included', async () => {
   const project = await makeProject(5);
   const zip = path.join(os.tmpdir(), `af-${process.pid}-ok.zip`);
   const made = await backupProject(project, zip);
-  assert.equal(made.files, 1 + 1 + 1 + 10, 'manifest, params, db, 5 images + 5 sidecars (thumbs left out)');
+  assert.equal(made.files, 1 + 1 + 2 + 10, 'manifest, params, db and its .gitignore, 5 images + 5 sidecars (thumbs left out)');
   const target = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-restore-')), 'restored');
   const restored = await restoreProject(zip, target);
   assert.equal(restored.files, made.files);
-  assert.deepEqual(restored.verify, { products: 5, verified: 5, missing: [], mismatched: [] });
+  assert.deepEqual(restored.verify.problems, []);
+  assert.equal(restored.verify.ok, true);
+  assert.equal(restored.verify.rows, 5);
+  assert.equal(restored.verify.verified, 5);
+  assert.equal(restored.verify.sidecars, 5);
   await assert.rejects(fs.access(path.join(target, '.artfactory', 'thumbs', 'skip.webp')));
-  assert.deepEqual(await fs.readFile(path.join(target, '.artfactory', 'index.db')), Buffer.alloc(4096, 7));
 });
 
-test('verify reports a missing and a changed product', async () => {
+test('verify reports a missing and a changed product, and quarantines their rows', async () => {
   const project = await makeProject(3);
   await fs.rm(path.join(project, 'products/2026/11/25/p0.png'));
   await fs.appendFile(path.join(project, 'products/2026/11/25/p1.png'), 'x');
   const report = await verifyProject(project);
-  assert.equal(report.products, 3);
+  assert.equal(report.rows, 3);
   assert.equal(report.verified, 1);
-  assert.deepEqual(report.missing, ['products/2026/11/25/p0.png']);
-  assert.equal(report.mismatched.length, 1);
-  assert.match(report.mismatched[0].reason, /size/);
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.problems.map((p) => `${p.kind} ${p.subject}`).sort(), ['row p0', 'row p1']);
+  assert.match(report.problems.find((p) => p.subject === 'p0')!.problem, /missing/);
+  assert.match(report.problems.find((p) => p.subject === 'p1')!.problem, /bytes/);
+  assert.deepEqual(report.quarantined.map((q) => q.id).sort(), ['p0', 'p1']);
+  const db = await openProjectDb(project, { backups: 0 });
+  try {
+    assert.equal(await db.countProducts(), 1, 'quarantined rows are not products any more');
+    assert.equal(await db.getProduct('p1'), undefined);
+  } finally {
+    await db.close();
+  }
+  // Put p1 right again: the next verify lets it back.
+  const bytes = await fs.readFile(path.join(project, 'products/2026/11/25/p1.png'));
+  await fs.writeFile(path.join(project, 'products/2026/11/25/p1.png'), bytes.subarray(0, bytes.length - 1));
+  const again = await verifyProject(project);
+  assert.deepEqual(again.released, ['p1']);
+  assert.deepEqual(again.quarantined.map((q) => q.id), ['p0']);
+  assert.equal(again.verified, 2);
 });
 
 test('restore refuses a non-empty target, a non-backup and a damaged archive', async () => {

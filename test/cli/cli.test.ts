@@ -69,3 +69,33 @@ test('generate against the fal fake, and the exit codes for failures', async () 
     await fake.close();
   }
 });
+
+test('verify passes on a sound project and fails, naming the row, on a crafted one; backup and restore round-trip from scripts', async () => {
+  const dir = await project();
+  const file = path.join(dir, 'params', 'one.art.json');
+  await fs.writeFile(file, JSON.stringify({ provider: 'sample', model: 'sample/gradient', input: { prompt: 'verify fox', width: 256, height: 256, duration_ms: 100 }, count: 2 }));
+  assert.equal((await run(['generate', file, '--project', dir])).code, 0);
+  const sound = await run(['verify', '--project', dir, '--json']);
+  assert.equal(sound.code, 0, sound.stderr);
+  const report = JSON.parse(sound.stdout) as { ok: boolean; rows: number; verified: number; sidecars: number };
+  assert.deepEqual([report.ok, report.rows, report.verified, report.sidecars], [true, 2, 2, 2]);
+
+  const zip = path.join(path.dirname(dir), 'backup.zip');
+  const backedUp = await run(['backup', '--project', dir, '--out', zip]);
+  assert.equal(backedUp.code, 0, backedUp.stderr);
+  const target = path.join(path.dirname(dir), 'restored');
+  const restored = await run(['restore', zip, '--to', target, '--json']);
+  assert.equal(restored.code, 0, restored.stderr);
+  const r = JSON.parse(restored.stdout) as { ok: boolean; verified: number; restored: { dir: string } };
+  assert.deepEqual([r.ok, r.verified, r.restored.dir], [true, 2, target]);
+
+  // One product's file changed behind the database's back: verify says which, and exits 1.
+  const products = JSON.parse((await run(['list', '--project', dir, '--json'])).stdout).products as { id: string; file: string }[];
+  await fs.appendFile(path.join(dir, products[0].file), 'tampered');
+  const tampered = await run(['verify', '--project', dir]);
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.stderr, new RegExp(`row ${products[0].id}: its file is \\d+ bytes, the record says \\d+`));
+  assert.match(tampered.stdout, /2 rows, 2 sidecars checked: 1 products verified, 1 problem, 1 in quarantine\./);
+  assert.equal(JSON.parse((await run(['list', '--project', dir, '--json'])).stdout).total, 1, 'the quarantined row is not listed');
+  assert.equal((await run(['restore', zip, '--to', target])).code, 1, 'a folder that is not empty is refused');
+});

@@ -65,12 +65,12 @@ test("a video gets the provider's still as its poster frame and thumbnail; a bad
     assert.equal(sidecar.poster, video.poster);
     // The gallery tile shows the poster (then its thumbnail); the detail plays the video.
     const controller = new GalleryController({ projects: () => [], scope: r.dir, toUri: (p) => `uri:${p}`, actions: { run: async () => undefined }, post: () => undefined, log: { info() {}, warn() {}, error() {} } });
-    const tile = controller.productTile(r.dir, video);
+    const tile = controller.productTile(r.dir, video)!;
     assert.ok(tile.thumb === `uri:${path.join(r.dir, video.poster!)}` || tile.thumb?.endsWith('-256.webp'), tile.thumb);
     assert.equal(tile.src, `uri:${path.join(r.dir, video.file)}`);
     for (let i = 0; i < 200 && thumbs.length === 0; i++) await new Promise((res) => setTimeout(res, 25));
     assert.deepEqual(thumbs, [video.id], 'the thumbnail is made from the poster');
-    assert.equal(controller.productTile(r.dir, video).thumb, `uri:${path.join(r.dir, '.artfactory', 'thumbs', `${video.id}-256.webp`)}`);
+    assert.equal(controller.productTile(r.dir, video)?.thumb, `uri:${path.join(r.dir, '.artfactory', 'thumbs', `${video.id}-256.webp`)}`);
 
     // A still that is an error page: the video is kept without a poster, and the log says why.
     fake.addFault({ when: (req) => req.host === 'v3.fal.media' && req.path.endsWith('/0.png'), status: 200, body: { error: 'not found' } });

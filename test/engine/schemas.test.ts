@@ -29,7 +29,7 @@ const MODEL: JsonSchema = {
   },
 };
 
-test('a hint schema accepts everything (so VS Code lists no second problem) yet keeps fields, defaults and allowed values for completion', () => {
+test('a hint schema accepts everything (so VS Code lists no second problem) yet keeps fields, defaults and allowed values for completion', async () => {
   const full = envelopeSchema(MODEL, 'fal', 'fal-ai/flux/dev');
   const hint = hintSchema(full);
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -50,7 +50,7 @@ test('a hint schema accepts everything (so VS Code lists no second problem) yet 
   assert.equal(props.num_images.default, 1);
   assert.equal(props.num_images.description, 'How many images. From 1 to 4.', 'the range is said on hover');
   assert.ok(Array.isArray(props.image_size.anyOf) && !('oneOf' in props.image_size), 'oneOf (exactly one) becomes anyOf: every hint branch matches');
-  assert.equal(hasModelSchema(os.tmpdir(), 'fal', 'nothing-here'), false);
+  assert.equal(await hasModelSchema(os.tmpdir(), 'fal', 'nothing-here'), false);
 });
 
 test('the shipped schemas (the envelope VS Code associates, the demo project\'s) are the ones the code writes', async () => {
@@ -80,16 +80,16 @@ test('a file written without the full schema still names one that resolves: the 
   assert.equal(path.resolve(params, ref), schemaFile);
   const envelopeOnly = JSON.parse(await fs.readFile(schemaFile, 'utf8')) as JsonSchema;
   assert.equal((envelopeOnly.properties as Record<string, JsonSchema>).input.properties, undefined);
-  assert.equal(hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), false);
+  assert.equal(await hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), false);
   // Online later: the model's fields.
   await ensureModelSchema(dir, 'fal', 'fal-ai/flux/dev', params, async () => MODEL);
   assert.ok((JSON.parse(await fs.readFile(schemaFile, 'utf8')) as { properties: { input: { properties: object } } }).properties.input.properties);
-  assert.equal(hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), true);
+  assert.equal(await hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), true);
   // A schema an older version wrote (one that validates) is not taken for ours: it is written again.
   await fs.writeFile(schemaFile, JSON.stringify(envelopeSchema(MODEL, 'fal', 'fal-ai/flux/dev')));
-  assert.equal(hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), false);
+  assert.equal(await hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), false);
   await writeModelSchema(dir, 'fal', 'fal-ai/flux/dev', MODEL);
-  assert.equal(hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), true);
+  assert.equal(await hasModelSchema(dir, 'fal', 'fal-ai/flux/dev'), true);
 });
 
 test('withSchemaRef puts $schema first (or replaces it) and keeps the rest of the text as written', () => {

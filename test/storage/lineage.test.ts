@@ -16,7 +16,7 @@ test('migration 3 indexes the lineage already in stored records, and adds the up
   assert.equal(migrate(db, 2), 2);
   // Rows whose JSON already carries inputs (written before the index existed).
   insertAsVersion1(db, [product(1), product(2, { inputs: [from('P00000001')] }), product(3, { inputs: [from('P00000001', 'image_urls.0'), from(null, 'image_urls.1', './a.png')] }), product(4, { inputs: 'junk' as unknown as ProductInput[] })]);
-  assert.equal(migrate(db), 3);
+  assert.equal(migrate(db, 3), 3);
   const repo = new Repo(db);
   const used = repo.usedIn('P00000001');
   assert.deepEqual(used.items.map((p) => p.id), ['P00000003', 'P00000002'], 'newest first');

@@ -36,8 +36,9 @@ async function focusedId(): Promise<string | undefined> {
 /** The tile ids in the DOM, in grid order. */
 const tileIds = () => g.page.locator('[role=gridcell]:not(.skeleton)').evaluateAll((els) => els.map((e) => e.id.replace(/^tile-/, '')));
 
+/** Polls `probe` for up to 20 s (a loaded machine; most answers take milliseconds). */
 async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (const end = Date.now() + 20_000; Date.now() < end; ) {
     if (await probe()) return;
     await g.page.waitForTimeout(25);
   }
@@ -48,6 +49,7 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
 async function arrives(over: Partial<ProductRecord> = {}): Promise<ProductRecord> {
   const p = { ...fakeProduct(10_000 + ++live), createdAt: new Date(Date.UTC(2027, 0, 1) + live * 1000).toISOString(), ...over };
   p.id = over.id ?? `PL${String(live).padStart(4, '0')}`;
+  p.file = `products/2026/01/01/${p.id}.png`; // named after its id, as the layout rule wants
   await g.db.putProduct(p);
   g.controller.onProduct(g.dir, p);
   return p;
@@ -167,7 +169,7 @@ test('recreated from its creation-time HTML (as VS Code shows a hidden panel aga
   const labelBefore = await g.page.locator(`#tile-${focused}`).getAttribute('aria-label');
   // While "hidden", products arrive and change, and no message reaches the webview.
   g.hidden = true;
-  const missed = { ...fakeProduct(30_000), id: 'PHIDDEN', createdAt: new Date(Date.UTC(2028, 0, 1)).toISOString() };
+  const missed = { ...fakeProduct(30_000), id: 'PHIDDEN', file: 'products/2026/01/01/PHIDDEN.png', createdAt: new Date(Date.UTC(2028, 0, 1)).toISOString() };
   await g.db.putProduct(missed);
   await g.db.updateProduct(focused, { rating: 2, favorite: false });
   g.hidden = false;
@@ -186,7 +188,7 @@ test('recreated from its creation-time HTML (as VS Code shows a hidden panel aga
   // Hidden before its page ever ran, so nothing was saved: the HTML's old page is painted, and
   // the current one replaces it at once.
   g.hidden = true;
-  const later = { ...fakeProduct(30_001), id: 'PHIDDEN2', createdAt: new Date(Date.UTC(2028, 0, 2)).toISOString() };
+  const later = { ...fakeProduct(30_001), id: 'PHIDDEN2', file: 'products/2026/01/01/PHIDDEN2.png', createdAt: new Date(Date.UTC(2028, 0, 2)).toISOString() };
   await g.db.putProduct(later);
   await g.page.evaluate(() => sessionStorage.clear());
   g.hidden = false;

@@ -239,7 +239,7 @@ test('a running job shows as a placeholder tile and turns into its product when 
   g.controller.onJob(g.dir, job);
   await g.page.waitForSelector('#tile-JLIVE [role=progressbar]');
   await g.shot('07-running-job');
-  const product = { ...fakeProduct(20_000), id: 'PLIVE', jobId: 'JLIVE', prompt: 'live aurora', model: 'live/new-model', tags: ['aurora'], createdAt: now };
+  const product = fakeProduct(20_000, { id: 'PLIVE', jobId: 'JLIVE', prompt: 'live aurora', model: 'live/new-model', tags: ['aurora'], createdAt: now });
   await g.db.putProduct(product);
   g.controller.onJob(g.dir, { ...job, state: 'succeeded', progress: 1 });
   g.controller.onProduct(g.dir, product);
@@ -256,8 +256,8 @@ test('with a search active, a product that arrives live shows only when it match
   await search.fill('zebra');
   await g.page.waitForFunction(() => /^\s*0 items/.test(document.querySelector('.count')?.textContent ?? ''));
   const now = new Date(Date.UTC(2027, 0, 2)).toISOString();
-  g.controller.onProduct(g.dir, { ...fakeProduct(20_001), id: 'POTHER', jobId: 'JOTHER', prompt: 'a red fox', createdAt: now });
-  g.controller.onProduct(g.dir, { ...fakeProduct(20_002), id: 'PZEBRA', jobId: 'JZEBRA', prompt: 'zebras crossing', createdAt: now });
+  g.controller.onProduct(g.dir, fakeProduct(20_001, { id: 'POTHER', jobId: 'JOTHER', prompt: 'a red fox', createdAt: now }));
+  g.controller.onProduct(g.dir, fakeProduct(20_002, { id: 'PZEBRA', jobId: 'JZEBRA', prompt: 'zebras crossing', createdAt: now }));
   await g.page.waitForSelector('#tile-PZEBRA');
   assert.equal(await g.page.locator('#tile-POTHER').count(), 0, 'a product the search does not match stays out of the grid');
   assert.match((await g.page.locator('.count').textContent()) ?? '', /^\s*1 item/);

@@ -30,14 +30,16 @@ export const THEMES: Record<string, Record<string, string>> = {
 
 const WORDS = ['fox', 'lighthouse', 'ocean', 'forest', 'neon', 'city', 'portrait', 'dragon', 'glass', 'desert', 'storm', 'garden'];
 
-export function fakeProduct(i: number): ProductRecord {
-  const id = `P${String(i).padStart(8, '0')}`;
+/** Product `i`; `over` may give it another id (its file is named after whichever id it has). */
+export function fakeProduct(i: number, over: Partial<ProductRecord> = {}): ProductRecord {
+  const id = over.id ?? `P${String(i).padStart(8, '0')}`;
   const prompt = `${WORDS[i % WORDS.length]} ${WORDS[(i * 7 + 3) % WORDS.length]} study ${i}`;
   return {
     id, jobId: `J${i}`, provider: ['fal', 'replicate', 'sample'][i % 3], model: ['fal-ai/flux/dev', 'black-forest-labs/flux-schnell', 'sample/gradient'][i % 3],
     kind: 'image', mediaType: 'image/png', file: `products/2026/01/01/${id}.png`, width: 512, height: 512, bytes: 1, sha256: 'x',
     input: { prompt, seed: i, guidance_scale: 3 + (i % 4) }, prompt, seed: i, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
     favorite: false, rating: 0, tags: i % 10 === 0 ? ['keeper'] : [], notes: '', outputIndex: 0,
+    ...over,
   };
 }
 
@@ -67,7 +69,7 @@ export interface GalleryRig {
   close(): Promise<void>;
 }
 
-export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord } = {}): Promise<GalleryRig> {
+export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord; readOnly?: string } = {}): Promise<GalleryRig> {
   ensureBuilt();
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-gallery-')), 'p');
   await createProject(dir, 'Gallery test');
@@ -109,6 +111,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       if (!rig.hidden) void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
     },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    readOnly: () => opts.readOnly,
   });
   await page.exposeFunction('__host', (m: unknown) => {
     received.push(m);

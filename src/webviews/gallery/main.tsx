@@ -3,7 +3,7 @@
 import './jitless.ts';
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import { DEFAULT_FILTER, Filter, InitialState, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { DEFAULT_FILTER, Filter, InitialState, READ_ONLY_ACTIONS, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
 import { focusIndex, initialGrid, reduceGrid, type GridState, type LiveMessage } from './gridState.ts';
 import { isEditable, useUndoKey } from './keys.ts';
 import { Lineage } from './Lineage.tsx';
@@ -216,7 +216,7 @@ function Help({ onClose }: { onClose: () => void }) {
 /** A product's detail. It takes the grid's keys: f, 1–5 and 0, Delete, and ← → for the
  * previous and next product (`onStep` moves the grid's focus, which this view follows);
  * `onOpen` shows another product (one it was made from, or made into). */
-function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onStep: (delta: number) => void; onOpen: (id: string) => void }) {
+function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onStep: (delta: number) => void; onOpen: (id: string) => void; readOnly?: boolean }) {
   const [d, setD] = useState<ProductDetail | undefined>();
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
@@ -300,7 +300,7 @@ function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen }: { id: strin
                     ['openFile', 'Open File'],
                     ['delete', 'Delete'],
                   ] as [Action, string][]
-                ).map(([a, text]) => (
+                ).filter(([a]) => !readOnly || READ_ONLY_ACTIONS.includes(a)).map(([a, text]) => (
                   <Button key={a} class={a === 'delete' ? 'danger' : undefined} onClick={() => onAction(a, [id])}>
                     {text}
                   </Button>
@@ -643,7 +643,8 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
 
   const update = useCallback(async (ids: string[], patch: Record<string, unknown>) => {
     if (!ids.length) return;
-    await request('update', { ids, patch });
+    // A refusal (Restricted Mode, a product gone) is said, not lost.
+    await request('update', { ids, patch }).catch((e: Error) => setAnnounce(e.message));
   }, []);
 
   const act = useCallback(async (action: Action, ids: string[]) => {
@@ -802,6 +803,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
 
   return (
     <div class="app">
+      {init.readOnly && <p class="banner" role="note">Restricted Mode: {init.readOnly}</p>}
       <div class="toolbar" role="search">
         <vscode-textfield
           ref={searchRef}
@@ -948,7 +950,7 @@ function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
         )}
       </div>
       <StatusLine text={announce} onDone={() => setAnnounce('')} />
-      {view.kind === 'detail' && detailId && <Detail id={detailId} onClose={closeOverlay} onAction={act} onUpdate={update} onStep={step} onOpen={(pid) => setView({ kind: 'detail', id: pid })} />}
+      {view.kind === 'detail' && detailId && <Detail id={detailId} onClose={closeOverlay} onAction={act} onUpdate={update} onStep={step} onOpen={(pid) => setView({ kind: 'detail', id: pid })} readOnly={!!init.readOnly} />}
       {view.kind === 'compare' && <Compare ids={view.ids} onClose={closeOverlay} />}
       {view.kind === 'help' && <Help onClose={closeOverlay} />}
     </div>
