@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
 import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
+import { ACTIVE_STATES, TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
 import { SharpUnavailableError } from '../media/sharp.ts';
@@ -170,7 +170,7 @@ export class Engine {
 
   /** Pick up every unfinished job from the database. Returns how many were resumed. */
   async resume(): Promise<number> {
-    const listed = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    const listed = await this.opts.db.listJobs({ states: [...ACTIVE_STATES] });
     // A job row names the files its products get: one whose id or date we could not have made
     // (a database from elsewhere) is never run, so it can never write outside products/.
     const open = listed.filter((j) => {

@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
 import type { JobRecord } from '../storage/types.ts';
 import { jobStatusText } from '../providers/jobStatus.ts';
-import { TERMINAL_STATES } from '../providers/types.ts';
+import { isActiveState, TERMINAL_STATES } from '../providers/types.ts';
 import { Disposable } from './disposable.ts';
 import type { ProjectManager } from './projects.ts';
 
-const ACTIVE = new Set(['queued', 'submitted', 'running']);
 const ICON: Record<string, string> = {
   queued: 'clock',
   submitted: 'cloud-upload',
@@ -81,7 +80,7 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
 
   activeCount(): number {
     let n = 0;
-    for (const e of this.jobs.values()) if (ACTIVE.has(e.job.state)) n++;
+    for (const e of this.jobs.values()) if (isActiveState(e.job.state)) n++;
     return n;
   }
 
@@ -115,14 +114,14 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     const all = [...this.jobs.values()].sort((a, b) => b.job.createdAt.localeCompare(a.job.createdAt));
     if (!node) {
       const groups: Node[] = [];
-      if (all.some((e) => ACTIVE.has(e.job.state))) groups.push({ group: 'active' });
+      if (all.some((e) => isActiveState(e.job.state))) groups.push({ group: 'active' });
       if (all.some((e) => e.job.state === 'failed' || e.job.state === 'canceled')) groups.push({ group: 'failed' });
       if (all.some((e) => e.job.state === 'succeeded')) groups.push({ group: 'done' });
       return groups;
     }
     if ('group' in node) {
       const want = (e: JobEntry): boolean =>
-        node.group === 'active' ? ACTIVE.has(e.job.state) : node.group === 'failed' ? e.job.state === 'failed' || e.job.state === 'canceled' : e.job.state === 'succeeded';
+        node.group === 'active' ? isActiveState(e.job.state) : node.group === 'failed' ? e.job.state === 'failed' || e.job.state === 'canceled' : e.job.state === 'succeeded';
       return all.filter(want);
     }
     return [];
@@ -149,7 +148,7 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
         .join('\n\n'),
     );
     item.iconPath = new vscode.ThemeIcon(ICON[job.state] ?? 'circle-outline');
-    item.contextValue = ACTIVE.has(job.state) ? 'job-active' : `job-${job.state}`;
+    item.contextValue = isActiveState(job.state) ? 'job-active' : `job-${job.state}`;
     return item;
   }
 }
