@@ -10,10 +10,12 @@ import { ArchiveError, backupProject, restoreProject } from '../archive/backup.t
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
 import { generate, GenerateUsageError } from './generate.ts';
+import { DEFAULT_MAX_JOBS, serveMcp } from './mcp.ts';
 
 const USAGE = `Usage:
   art-factory init DIR [--name NAME]
   art-factory generate FILE.art.json --project DIR [--json] [--verbose]
+  art-factory mcp --project DIR [--max-jobs N] [--verbose]
   art-factory list --project DIR [--json] [--limit N]
   art-factory rebuild-index --project DIR
   art-factory verify --project DIR [--json]
@@ -23,6 +25,8 @@ const USAGE = `Usage:
 verify checks every database row against its sidecar and file (paths, symlinks, size, sha256),
 every sidecar against its row, and the schema cache; rows that fail are quarantined. It exits 1
 when anything is wrong. restore unpacks into a new or empty folder, within limits, and verifies.
+mcp serves the agent tools (generate, search, get, list models, rate/tag) of one project over
+stdio for an MCP client; a call may start at most --max-jobs jobs (default ${DEFAULT_MAX_JOBS}).
 
 Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.
 Image inputs (paths, product:<id>) are limited to ARTFACTORY_INPUT_MAX_MB megabytes (default ${DEFAULT_MAX_INPUT_BYTES / 1024 / 1024}).`;
@@ -127,7 +131,7 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, 'max-jobs': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
@@ -146,6 +150,13 @@ async function run(argv: string[]): Promise<number> {
         if (!rest[0]) throw new UsageError('Name the parameter file to run.');
         const dir = await projectDir(parsed.values.project);
         return await generate(rest[0], dir, parsed.values, { err: (line) => say(process.stderr, line), out: (text) => process.stdout.write(text) });
+      }
+      case 'mcp': {
+        const dir = await projectDir(parsed.values.project);
+        const raw = parsed.values['max-jobs'];
+        const maxJobs = raw === undefined ? undefined : Number(raw);
+        if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) throw new UsageError('--max-jobs takes a whole number of at least 1.');
+        return await serveMcp(dir, { maxJobs, verbose: parsed.values.verbose });
       }
       case 'list':
         return await list(parsed.values);
