@@ -162,3 +162,19 @@ export function inputJsonSchema(def: ToolDefinition): Record<string, unknown> {
   const { $schema: _drop, ...schema } = z.toJSONSchema(def.schema, { io: 'input' }) as Record<string, unknown>;
   return schema;
 }
+
+/** package.json's `contributes.languageModelTools`, made from the definitions above
+ * (`node --import tsx scripts/agent-tools.ts` writes it; a test holds package.json to it). */
+export function languageModelToolsContribution(): Record<string, unknown>[] {
+  return TOOLS.map((t) => ({
+    name: t.name,
+    displayName: t.title,
+    toolReferenceName: t.referenceName,
+    canBeReferencedInPrompt: true,
+    icon: t.icon,
+    userDescription: t.userDescription,
+    modelDescription: t.description,
+    tags: ['art-factory', 'images', ...(t.readOnly ? [] : ['edit'])],
+    inputSchema: inputJsonSchema(t),
+  }));
+}

@@ -11,6 +11,9 @@ import { Engine } from '../engine/engine.ts';
 import { exactModel, translateInput } from '../engine/reuse.ts';
 import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
+import { ImageSource } from '../engine/imageInputs.ts';
+import { Submitter } from '../engine/submission.ts';
+import { registerAgentTools } from './agentTools.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
 import { describeProviderError, Generator } from './generate.ts';
@@ -220,6 +223,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     }),
   );
   context.subscriptions.push(registerCivitaiBrowse({ registry, log }), registerVerify(verifyDeps));
+
+  // The one submission path, for the agent tools (origin 'tool').
+  const submitter = new Submitter({
+    registry,
+    log,
+    engine: async (dir) => {
+      const session = projects.get(dir);
+      if (!session) throw new Error('That project is no longer open.');
+      return session.engine();
+    },
+    images: (dir) => new ImageSource({ projectDir: dir, db: () => projects.get(dir)!.db(), maxBytes: settings.inputLimitBytes(), limitHint: INPUT_LIMIT_SETTING }),
+    schema: (dir, provider, model) => registry.inputSchema(provider, model, undefined, createSchemaCache(dir, schemaCacheOptions)),
+    hasKey: async (provider) => (registry.get(provider)?.needsKey && ['fal', 'replicate', 'civitai'].includes(provider) ? (await keys.get(provider)) !== undefined : undefined),
+    confirmAbove: () => settings.confirmAbove(),
+  });
+  context.subscriptions.push(...registerAgentTools({ context, projects, registry, keys, submitter, log, gallery }));
 
   // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
   // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).

@@ -51,6 +51,8 @@ export interface Gallery extends vscode.Disposable {
   onJob(dir: string, job: JobRecord): void;
   onProduct(dir: string, product: ProductRecord): void;
   onThumbnail(dir: string, productId: string): void;
+  /** A product's metadata changed outside the panel (an agent tool). */
+  onProductChanged(dir: string, product: ProductRecord): void;
   /** Query again (after Verify Project, or when the workspace becomes trusted). */
   refresh(): Promise<void>;
 }
@@ -133,6 +135,9 @@ class GalleryPanel {
   }
   onProduct(dir: string, p: ProductRecord): void {
     this.controller.onProduct(dir, p);
+  }
+  onProductChanged(dir: string, p: ProductRecord): void {
+    this.controller.onProductChanged(dir, p);
   }
   async onThumbnail(dir: string, productId: string): Promise<void> {
     const project = this.deps.projects().find((p) => p.dir === dir);
@@ -324,6 +329,7 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
     onJob: (dir, job) => current?.onJob(dir, job),
     onProduct: (dir, p) => current?.onProduct(dir, p),
     onThumbnail: (dir, id) => void current?.onThumbnail(dir, id),
+    onProductChanged: (dir, p) => current?.onProductChanged(dir, p),
     refresh: async () => current?.refresh(),
     dispose: () => {
       serializer.dispose();
