@@ -72,14 +72,25 @@ export async function createMcpServer(dir: string, opts: McpOptions & { log: Log
     })),
   }));
 
+  // Calls still running when the client goes away are stopped (a generation cancels its jobs,
+  // as `art-factory generate` does on Ctrl+C) before the database closes under them.
+  const running = new Map<AbortController, Promise<unknown>>();
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const token = request.params._meta?.progressToken;
-    const outcome = await tools.call(request.params.name, request.params.arguments ?? {}, {
-      signal: extra.signal,
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    extra.signal.addEventListener('abort', onAbort, { once: true });
+    const call = tools.call(request.params.name, request.params.arguments ?? {}, {
+      signal: stop.signal,
       progress:
         token === undefined
           ? undefined
           : (ended, total, message) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ended, total, message } }).catch(() => undefined),
+    });
+    running.set(stop, call);
+    const outcome = await call.finally(() => {
+      running.delete(stop);
+      extra.signal.removeEventListener('abort', onAbort);
     });
     if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: outcome.text }] };
     return {
@@ -126,6 +137,8 @@ export async function createMcpServer(dir: string, opts: McpOptions & { log: Log
   return {
     server,
     close: async () => {
+      for (const stop of running.keys()) stop.abort();
+      await Promise.allSettled(running.values());
       await server.close().catch(() => undefined);
       await session.close();
     },

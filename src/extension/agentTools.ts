@@ -73,10 +73,6 @@ function showProgress(batch: Batch): void {
   });
 }
 
-function markdownList(items: string[]): string {
-  return items.map((i) => `- \`${i.replace(/`/g, "'")}\``).join('\n');
-}
-
 /** Register every agent tool, and the MCP server definitions where VS Code has the API. */
 export function registerAgentTools(d: AgentToolsDeps): vscode.Disposable[] {
   const tools = new AgentTools(vscodeAgentHost(d));
@@ -91,16 +87,18 @@ export function registerAgentTools(d: AgentToolsDeps): vscode.Disposable[] {
           if (!preview.ok) return { invocationMessage: 'Art Factory: checking the request' };
           const p = preview.preview;
           const jobs = `${p.jobs} job${p.jobs === 1 ? '' : 's'}`;
-          const message = new vscode.MarkdownString(
-            [
-              `**${jobs}** with ${p.models.join(', ')} on ${p.providers.join(', ')}, into the project **${p.project.name}**${p.file ? ` (from \`${p.file}\`)` : ''}.`,
-              // Budgets (issue 11) put the estimated cost here.
-              p.estimate ? `Estimated cost: **${p.estimate}**.` : undefined,
-              p.outsideImages.length ? `Images from outside the project are sent to ${p.providers.join(', ')}:\n\n${markdownList(p.outsideImages)}` : undefined,
-            ]
-              .filter(Boolean)
-              .join('\n\n'),
-          );
+          // One paragraph: VS Code shows it rendered in the chat, and as plain text in the modal
+          // it asks with when a tool is invoked outside a chat. Names and paths are escaped.
+          const message = new vscode.MarkdownString()
+            .appendMarkdown(`**${jobs}** with `)
+            .appendText(`${p.models.join(', ')} on ${p.providers.join(', ')}, into the project `)
+            .appendMarkdown('**')
+            .appendText(p.project.name)
+            .appendMarkdown('**')
+            .appendText(`${p.file ? ` (from ${p.file})` : ''}.`);
+          // Budgets (issue 11) put the estimated cost here.
+          if (p.estimate) message.appendText(` Estimated cost: ${p.estimate}.`);
+          if (p.outsideImages.length) message.appendText(` Images from outside the project are sent to ${p.providers.join(', ')}: ${p.outsideImages.join(', ')}.`);
           return { invocationMessage: `Art Factory: generating ${jobs} in ${p.project.name}`, confirmationMessages: { title: `Generate ${jobs} with Art Factory?`, message } };
         },
         invoke: async (options, token) => {
@@ -141,14 +139,16 @@ type RegisterMcp = (id: string, provider: McpServerDefinitionProvider) => vscode
 
 export const MCP_PROVIDER_ID = 'artFactory.mcpServers';
 
-/** Each trusted open project's `art-factory mcp` server, listed in VS Code's MCP servers. On
- * VS Code before 1.101 there is no such API: say so in the log and go on without it. */
+/** Each trusted open project's `art-factory mcp` server, listed in VS Code's MCP servers. Before
+ * VS Code 1.101 the API is absent, or (1.100) present in its proposed form, which wants another
+ * contribution point and throws: either way say so in the log and go on without it. */
 export function registerMcpServers(d: AgentToolsDeps, api: { register?: RegisterMcp; Definition?: McpStdioServerDefinitionClass } = mcpApi()): vscode.Disposable[] {
   const { register, Definition } = api;
-  if (!register || !Definition) {
-    d.log.info(`MCP: this VS Code (${vscode.version}) cannot list extension MCP servers (1.101 and later can); the agent tools are registered, and the README shows how to add the server by hand`);
+  const unavailable = (why: string): vscode.Disposable[] => {
+    d.log.info(`MCP: this VS Code (${vscode.version}) ${why}; the agent tools are registered, and the README shows how to add the server by hand`);
     return [];
-  }
+  };
+  if (!register || !Definition || !atLeast(vscode.version, 1, 101)) return unavailable('cannot list extension MCP servers (1.101 and later can)');
   const changed = new vscode.EventEmitter<void>();
   const cli = path.join(d.context.extensionPath, 'dist', 'cli.js');
   const version = String((d.context.extension.packageJSON as { version?: unknown }).version ?? '');
@@ -176,12 +176,25 @@ export function registerMcpServers(d: AgentToolsDeps, api: { register?: Register
       return server;
     },
   };
+  let registered: vscode.Disposable;
+  try {
+    registered = register(MCP_PROVIDER_ID, provider);
+  } catch (e) {
+    changed.dispose();
+    return unavailable(`refused the MCP server definitions (${e instanceof Error ? e.message : String(e)})`);
+  }
   return [
     changed,
-    register(MCP_PROVIDER_ID, provider),
+    registered,
     d.projects.onDidChange(() => changed.fire()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
   ];
+}
+
+/** Whether a VS Code version ("1.101.2", "1.102.0-insider") is at least major.minor. */
+export function atLeast(version: string, major: number, minor: number): boolean {
+  const [a, b] = version.split(/[.-]/).map(Number);
+  return a > major || (a === major && b >= minor);
 }
 
 function mcpApi(): { register?: RegisterMcp; Definition?: McpStdioServerDefinitionClass } {

@@ -238,7 +238,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     hasKey: async (provider) => (registry.get(provider)?.needsKey && ['fal', 'replicate', 'civitai'].includes(provider) ? (await keys.get(provider)) !== undefined : undefined),
     confirmAbove: () => settings.confirmAbove(),
   });
-  context.subscriptions.push(...registerAgentTools({ context, projects, registry, keys, submitter, log, gallery }));
+  try {
+    context.subscriptions.push(...registerAgentTools({ context, projects, registry, keys, submitter, log, gallery }));
+  } catch (e) {
+    // The rest of the extension works without them.
+    log.error(`the agent tools could not be registered: ${e instanceof Error ? e.message : String(e)}`);
+  }
 
   // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
   // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).
