@@ -101,7 +101,14 @@ test('10,000 random and malformed webview messages: none acted on, nothing writt
       projects: () => [{ dir, name: 'Hostile', db: async () => db }],
       scope: dir,
       toUri: (abs) => `vscode-webview-resource:${abs}`,
-      actions: { run: async (action, items) => void actions.push(`${action} ${items.map((x) => x.product.id).join(',')}`) },
+      actions: {
+        run: async (action, items) => void actions.push(`${action} ${items.map((x) => x.product.id).join(',')}`),
+        delete: async (items) => {
+          actions.push(`delete ${items.map((x) => x.product.id).join(',')}`);
+          return { deleted: [] };
+        },
+        undoDelete: async () => void actions.push('undoDelete'),
+      },
       post: (m) => posted.push(m),
       log: { info: (m) => logged.push(m), warn: (m) => logged.push(m), error: (m) => logged.push(m) },
     });
