@@ -5,33 +5,26 @@ import type { Facets, Filter } from '../../protocol.ts';
 import { valueOf } from '../controls.ts';
 import { Select } from './Select.tsx';
 
+/** One of the facet's values, or any (`""`). */
+function FacetSelect({ label, any, values, value, onChange }: { label: string; any: string; values: string[]; value: string | undefined; onChange: (v: string) => void }) {
+  return (
+    <Select label={label} value={value ?? ''} onChange={onChange}>
+      <vscode-option value="">{any}</vscode-option>
+      {values.map((v) => (
+        <vscode-option key={v} value={v}>
+          {v}
+        </vscode-option>
+      ))}
+    </Select>
+  );
+}
+
 export function Filters({ filter, facets, open, set }: { filter: Filter; facets: Facets; open: boolean; set: (patch: Partial<Filter>) => void }) {
   return (
     <div id="filters" class={`filters ${open ? 'open' : ''}`}>
-      <Select label="Provider" value={filter.provider?.[0] ?? ''} onChange={(v) => set({ provider: v ? [v] : undefined })}>
-        <vscode-option value="">All providers</vscode-option>
-        {facets.providers.map((p) => (
-          <vscode-option key={p} value={p}>
-            {p}
-          </vscode-option>
-        ))}
-      </Select>
-      <Select label="Model" value={filter.model?.[0] ?? ''} onChange={(v) => set({ model: v ? [v] : undefined })}>
-        <vscode-option value="">All models</vscode-option>
-        {facets.models.map((m) => (
-          <vscode-option key={m} value={m}>
-            {m}
-          </vscode-option>
-        ))}
-      </Select>
-      <Select label="Tag" value={filter.tags?.[0] ?? ''} onChange={(v) => set({ tags: v ? [v] : undefined })}>
-        <vscode-option value="">Any tag</vscode-option>
-        {facets.tags.map((t) => (
-          <vscode-option key={t} value={t}>
-            {t}
-          </vscode-option>
-        ))}
-      </Select>
+      <FacetSelect label="Provider" any="All providers" values={facets.providers} value={filter.provider?.[0]} onChange={(v) => set({ provider: v ? [v] : undefined })} />
+      <FacetSelect label="Model" any="All models" values={facets.models} value={filter.model?.[0]} onChange={(v) => set({ model: v ? [v] : undefined })} />
+      <FacetSelect label="Tag" any="Any tag" values={facets.tags} value={filter.tags?.[0]} onChange={(v) => set({ tags: v ? [v] : undefined })} />
       <Select label="Minimum rating" value={String(filter.minRating ?? 0)} onChange={(v) => set({ minRating: Number(v) || undefined })}>
         <vscode-option value="0">Any rating</vscode-option>
         {[1, 2, 3, 4, 5].map((n) => (
