@@ -10,7 +10,7 @@ import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type 
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
-import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
+import { DEFAULT_FILTER, Filter } from '../webviews/protocol.ts';
 import { restrictedReason } from './trust.ts';
 
 export const GALLERY_VIEW_TYPE = 'artFactory.gallery';
@@ -168,7 +168,7 @@ class GalleryPanel {
 
   private actions(): HostActions {
     return {
-      run: async (action: Action, items) => {
+      run: async (action, items) => {
         const first = items[0];
         switch (action) {
           case 'reuse': {
