@@ -175,7 +175,7 @@ export function parseParamFile(text: string): ParsedParamFile {
     // jsonc allows comments and trailing commas; evaluate through the tree instead.
     raw = evaluate(tree);
   }
-  const parsed = ParamFileEnvelope.safeParse(raw);
+  const parsed = ParamFileEnvelope.safeParse(exactDigits(text, tree, raw));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
@@ -185,7 +185,7 @@ export function parseParamFile(text: string): ParsedParamFile {
     }
     return { text, tree, diagnostics };
   }
-  const value = exactDigits(text, tree, parsed.data);
+  const value = parsed.data;
   const jobs = countJobs(value);
   if (jobs > LIMITS.maxJobs) diagnostics.push(diag(text, tree, ['sweep'], `This file makes ${jobs} jobs; the limit is ${LIMITS.maxJobs}. Split the sweep.`));
   for (const field of Object.keys(value.sweep ?? {})) {
@@ -196,16 +196,19 @@ export function parseParamFile(text: string): ParsedParamFile {
 
 /** Seeds written as integers past 2^53 (`input.seed`, `seeds`, a `seed` sweep) keep their
  * digits: JSON.parse would round them to another seed. The rest of the file reads as parsed. */
-function exactDigits(text: string, tree: JsonNode, value: ParamFileEnvelope): ParamFileEnvelope {
+function exactDigits(text: string, tree: JsonNode, raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const digits = (path: (string | number)[]): string | undefined => {
     const node = findNodeAtLocation(tree, path);
     const literal = node?.type === 'number' ? text.slice(node.offset, node.offset + node.length) : undefined;
     return literal && /^-?\d{16,40}$/.test(literal) && !Number.isSafeInteger(Number(literal)) ? literal : undefined;
   };
+  const value = { ...(raw as Record<string, unknown>) };
   const seed = digits(['input', 'seed']);
-  if (seed) value.input = { ...value.input, seed };
-  value.seeds = value.seeds?.map((s, i) => digits(['seeds', i]) ?? s);
-  if (value.sweep?.seed) value.sweep = { ...value.sweep, seed: value.sweep.seed.map((s, i) => digits(['sweep', 'seed', i]) ?? s) };
+  if (seed && typeof value.input === 'object') value.input = { ...(value.input as object), seed };
+  if (Array.isArray(value.seeds)) value.seeds = value.seeds.map((s, i) => digits(['seeds', i]) ?? s);
+  const sweep = value.sweep as Record<string, unknown> | undefined;
+  if (sweep && typeof sweep === 'object' && Array.isArray(sweep.seed)) value.sweep = { ...sweep, seed: sweep.seed.map((s, i) => digits(['sweep', 'seed', i]) ?? s) };
   return value;
 }
 

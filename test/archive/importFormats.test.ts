@@ -10,7 +10,9 @@ import { importImages } from '../../src/archive/import.ts';
 import { readImageMetadata } from '../../src/media/metadata/index.ts';
 import { readPngChunks } from '../../src/media/pngChunks.ts';
 import { createProject, openProjectDb, readSidecar, sidecarPath } from '../../src/storage/index.ts';
+import { ProjectPaths } from '../../src/storage/productPaths.ts';
 import type { ProjectDb } from '../../src/storage/types.ts';
+import { productDetail } from '../../src/webviews/tiles.ts';
 import * as X from './formatFixtures.ts';
 import * as F from './metadataFixtures.ts';
 
@@ -285,5 +287,8 @@ test('a seed past 2^53 stays exact: metadata, input, sidecar, database, and agai
     assert.equal(sidecar.seed, want, 'sidecar');
     assert.ok((await fs.readFile(sidecarPath(dir, p), 'utf8')).includes(`"seed": "${want}"`), 'written as its digits');
     assert.deepEqual(p.imported?.warnings ?? [], [], 'no warning: nothing was rounded');
+    // What the gallery's detail view is sent (its Seed row shows String(record.seed)).
+    const detail = productDetail('Formats', p, { paths: new ProjectPaths(dir), toUri: (abs) => `file://${abs}` });
+    assert.equal(detail.record.seed, want, 'gallery detail');
   }
 });
