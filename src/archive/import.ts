@@ -232,12 +232,16 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     // A duplicate is found by its hash before the (far slower) full decode: its bytes were checked when it was imported.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const id = importedProductId(sha256);
-    if (storing.has(id) || (await db.getProduct(id))) {
+    if (storing.has(id)) {
       report.duplicates.push({ file, productId: id });
       return;
     }
     storing.add(id);
     try {
+      if (await db.getProduct(id)) {
+        report.duplicates.push({ file, productId: id });
+        return;
+      }
       // The structure is read once (a PNG's chunks: their CRCs, then its text), for every check below.
       const structure = imageStructure(bytes, sniffed.mediaType);
       // The pixel count, from the header, before the full decode below would allocate it.
