@@ -3,7 +3,8 @@
 // metadata, file + sidecar + database row, the final save), with thumbnails made in the
 // background, and how long those take to catch up. Memory (RSS and V8 heap) is sampled over the
 // run; its slope, by least squares over the samples after the first 10 %, says whether it grows
-// with the number of images. Target: at least 200 images/s, memory flat.
+// with the number of images; the database itself lives in memory (sql.js), so its size per
+// 1,000 products is given beside it. Target: at least 200 images/s, memory flat.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +26,9 @@ export interface ImportBench {
   /** Until importImages returns: every product stored and the database saved. */
   importSeconds: number;
   imagesPerSecond: number;
+  /** CPU time (all threads: main, database worker, image decoding) per image imported: the
+   * figure that does not depend on what else the machine runs. */
+  cpuMsPerImage: number;
   /** Until the background thumbnails are all made (from the start). */
   thumbnailsSeconds: number;
   rssStartMB: number;
@@ -32,7 +36,12 @@ export interface ImportBench {
   /** MB per 1,000 images imported, least squares over the samples (after the first 10 %). */
   rssSlopeMBPer1000: number;
   heapSlopeMBPer1000: number;
+  /** The database file per 1,000 products: sql.js keeps the database in memory, so RSS grows
+   * by about this much per 1,000 images whatever the import does. */
+  databaseMBPer1000: number;
   samples: number;
+  /** Images/s in each tenth of the run: does the rate hold as the project grows? */
+  ratePerTenth: number[];
 }
 
 /** `n` distinct PNGs (each its own prompt and seed) of `side`×`side` pixels under `dir`, 1,000 a folder. */
@@ -89,33 +98,41 @@ export async function benchImport(n = 10_000, side = 512): Promise<ImportBench> 
     await createProject(dir, 'Import bench');
     const db = await openProjectDb(dir, { backups: 0 });
     const mb = (b: number) => b / 1024 / 1024;
-    const samples: { done: number; rss: number; heap: number }[] = [];
+    const samples: { t: number; done: number; rss: number; heap: number }[] = [];
     let done = 0;
-    const sample = () => samples.push({ done, rss: mb(process.memoryUsage.rss()), heap: mb(process.memoryUsage().heapUsed) });
+    const sample = () => samples.push({ t: performance.now(), done, rss: mb(process.memoryUsage.rss()), heap: mb(process.memoryUsage().heapUsed) });
     sample();
     const timer = setInterval(sample, 200);
     const t0 = performance.now();
-    const report = await importImages(dir, db, [src], { onProduct: () => done++ });
+    const cpu0 = process.cpuUsage();
+    const report = await importImages(dir, db, [src], { onProduct: () => done++, makeThumbnails: !process.env.AF_BENCH_NO_THUMBS });
     const importMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     sample();
     clearInterval(timer);
     await report.thumbnailsDone;
     const thumbsMs = performance.now() - t0;
     await db.close();
+    const dbBytes = (await fs.stat(path.join(dir, '.artfactory', 'index.db'))).size;
     if (report.imported !== n) throw new Error(`imported ${report.imported} of ${n} (${report.skipped.length} skipped: ${report.skipped[0]?.reason ?? ''})`);
     const steady = samples.filter((s) => s.done >= n * 0.1);
+    const at = (k: number) => samples.find((s) => s.done >= (n * k) / 10) ?? samples[samples.length - 1];
+    const ratePerTenth = Array.from({ length: 10 }, (_, k) => Math.round((at(k + 1).done - at(k).done) / ((at(k + 1).t - at(k).t) / 1000 || 1)));
     return {
       images: n,
       size: `${side}×${side}`,
       avgKB: Math.round(bytes / n / 1024),
       importSeconds: Number((importMs / 1000).toFixed(1)),
       imagesPerSecond: Math.round(n / (importMs / 1000)),
+      cpuMsPerImage: Number(((cpu.user + cpu.system) / 1000 / n).toFixed(2)),
       thumbnailsSeconds: Number((thumbsMs / 1000).toFixed(1)),
       rssStartMB: Math.round(samples[0].rss),
       rssPeakMB: Math.round(Math.max(...samples.map((s) => s.rss))),
       rssSlopeMBPer1000: Number((slope(steady.map((s) => [s.done, s.rss])) * 1000).toFixed(2)),
       heapSlopeMBPer1000: Number((slope(steady.map((s) => [s.done, s.heap])) * 1000).toFixed(2)),
+      databaseMBPer1000: Number((mb(dbBytes) / (n / 1000)).toFixed(2)),
       samples: samples.length,
+      ratePerTenth,
     };
   } finally {
     await fs.rm(root, { recursive: true, force: true });

@@ -126,11 +126,13 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
   }
   try {
     // failOn 'warning' turns libpng/libjpeg warnings (bad CRCs, truncation, trailing junk) into errors.
-    const img = sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'warning', animated: sniffed.mediaType === 'image/gif', limitInputPixels: MAX_PIXELS });
-    const meta = await img.metadata();
-    await img.raw().toBuffer();
-    const width = meta.width ?? 0;
-    const height = meta.pageHeight ?? meta.height ?? 0;
+    const animated = sniffed.mediaType === 'image/gif';
+    const img = sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'warning', animated, limitInputPixels: MAX_PIXELS });
+    // The decode's own output says the size; only an animation needs its header for the frame height.
+    const meta = animated ? await img.metadata() : undefined;
+    const { info } = await img.raw().toBuffer({ resolveWithObject: true });
+    const width = meta?.width ?? info.width ?? 0;
+    const height = meta ? (meta.pageHeight ?? meta.height ?? 0) : (info.height ?? 0);
     if (width < minSide || height < minSide) throw tooSmall(width, height);
     return { ...sniffed, width, height, checkedBy: 'decode' };
   } catch (e) {
