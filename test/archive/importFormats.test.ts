@@ -221,6 +221,24 @@ test('ComfyUI node packs: SD3.5 with a 64-bit seed, custom sampler + GGUF + Powe
   // Only the workflow (the API prompt left out): read from the editor graph.
   const wfOnly = readImageMetadata(await X.comfyWebp('', F.COMFY_WORKFLOW_DEFAULT));
   assert.equal(wfOnly.prompt, 'beautiful scenery nature glass bottle landscape, , purple galaxy bottle,');
+
+  // The API graph in A1111's `parameters` chunk, no `prompt` chunk (Infinite Image Browsing reads it).
+  const inParameters = readPng(await F.pngWithText([{ keyword: 'parameters', text: X.COMFY_API_SD3 }]));
+  assert.deepEqual([inParameters.tool, inParameters.seed, inParameters.model, inParameters.prompt], ['comfyui', '18446744073709551557', 'sd3.5_large', 'a tiny astronaut hatching from an egg on the moon']);
+
+  // The editor graph with the prompt from a Dynamic Prompts node and the seed from rgthree's
+  // Seed node (widgets converted to inputs: the sampler's own widget value is stale).
+  const wf = structuredClone(F.COMFY_WORKFLOW_DEFAULT) as typeof F.COMFY_WORKFLOW_DEFAULT & { nodes: Record<string, unknown>[]; links: unknown[][] };
+  wf.nodes.push(
+    { id: 10, type: 'DPRandomGenerator', mode: 0, outputs: [{ name: 'STRING', type: 'STRING', links: [10] }], widgets_values: ['a {red|blue} lantern on a pier', 12, 'No'] },
+    { id: 11, type: 'Seed (rgthree)', mode: 0, outputs: [{ name: 'SEED', type: 'INT', links: [11] }], widgets_values: [18446744073709552000] },
+  );
+  (wf.nodes.find((n) => n.id === 6)!.inputs as unknown[]).push({ name: 'text', type: 'STRING', link: 10, widget: { name: 'text' } });
+  (wf.nodes.find((n) => n.id === 3)!.inputs as unknown[]).push({ name: 'seed', type: 'INT', link: 11, widget: { name: 'seed' } });
+  wf.links.push([10, 10, 0, 6, 1, 'STRING'], [11, 11, 0, 3, 4, 'INT']);
+  const wfText = JSON.stringify(wf).replace('18446744073709552000', '18446744073709551615');
+  const dp = readPng(await F.pngWithText([{ keyword: 'workflow', text: wfText }]));
+  assert.deepEqual([dp.prompt, dp.seed, dp.steps, dp.negativePrompt], ['a {red|blue} lantern on a pier', '18446744073709551615', 20, 'text, watermark']);
 });
 
 test('Fooocus forks: Fooocus-MRE Comment JSON, RuinedFooocus parameters JSON; aesthetic score chunks', async () => {

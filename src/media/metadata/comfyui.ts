@@ -65,6 +65,10 @@ const WIDGETS: Record<string, string[]> = {
   AlignYourStepsScheduler: ['model_type', 'steps', 'denoise'],
   BetaSamplingScheduler: ['steps', 'alpha', 'beta'],
   SDTurboScheduler: ['steps', 'denoise'],
+  // Prompt and seed nodes (Diffusion Toolkit's comfy-nodes.json lists them the same way).
+  DPRandomGenerator: ['text', 'seed', 'autorefresh'],
+  DPCombinatorialGenerator: ['text', 'autorefresh'],
+  'Seed (rgthree)': ['seed'],
 };
 
 /** The editor's graph, converted to the API shape for the nodes we know (others keep their links,
@@ -273,6 +277,10 @@ export function comfyGraphTexts(t: Map<string, string>): { prompt?: string; work
   const exifPrompt = tagged('exif:Model', 'prompt') ?? tagged('exif:Make', 'prompt');
   const exifWorkflow = tagged('exif:Make', 'workflow') ?? tagged('exif:Model', 'workflow');
   if (exifPrompt || exifWorkflow) return { prompt: exifPrompt, workflow: exifWorkflow };
+  // Some savers put the API graph in A1111's `parameters` chunk (Infinite Image Browsing's
+  // is_img_created_by_comfyui accepts a `parameters` holding "class_type").
+  const parameters = t.get('parameters');
+  if (parameters?.trimStart().startsWith('{') && parameters.includes('"class_type"') && toApiGraph(parseJson(parameters))) return { prompt: parameters };
   const comment = t.get('exif:UserComment');
   if (comment?.startsWith('{') && /"(prompt|workflow)"\s*:\s*\{/.test(comment.slice(0, 200))) {
     const j = parseJson(comment);
