@@ -308,6 +308,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     }
   }
 }
+
 /** Thumbnails made one at a time once the import has stored every image. The queue holds only
  * what a thumbnail needs (id, file, kind), so a long import stays small in memory. */
 class ThumbnailQueue {
@@ -339,7 +340,6 @@ class ThumbnailQueue {
       }
     }
   }
-
 }
 
 /** Companion files some tools write beside their images: `<name>.txt` (A1111's option, Easy
