@@ -29,6 +29,9 @@ export const LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32, maxJobs: 1000, maxS
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+/** The largest seed: ComfyUI's and Fooocus's are unsigned 64-bit. */
+const MAX_SEED = 2n ** 64n - 1n;
+
 export const ParamFileEnvelope = z
   .object({
     $schema: z.string().optional(),
@@ -37,7 +40,7 @@ export const ParamFileEnvelope = z
     input: z.record(z.string(), z.unknown()),
     count: z.number().int().min(1).max(LIMITS.maxCount).optional(),
     // A seed past 2^53 is written as a plain integer and read as its digits (exactDigits below).
-    seeds: z.array(z.union([z.number().int().min(0), z.string().regex(/^\d{1,40}$/)])).min(1).max(LIMITS.maxSweepValues).optional(),
+    seeds: z.array(z.union([z.number().int().min(0), z.string().regex(/^\d{1,40}$/).refine((s) => BigInt(s) <= MAX_SEED, `A seed is at most ${MAX_SEED} (2^64 − 1, the largest any tool uses).`)])).min(1).max(LIMITS.maxSweepValues).optional(),
     sweep: z.record(z.string(), z.array(z.union([scalar, z.record(z.string(), z.unknown()), z.array(z.unknown())])).min(1).max(LIMITS.maxSweepValues)).optional(),
     template: z.string().optional(),
     variables: z.record(z.string(), z.string()).optional(),

@@ -30,6 +30,11 @@ test('a parameter file keeps a seed past 2^53 as its digits: input.seed, seeds, 
   );
   const seeds = parseParamFile('{"provider":"fal","model":"m","input":{"prompt":"x"},"seeds":[9007199254740993, 7]}');
   assert.deepEqual(expandJobs(seeds.value!).map((j) => j.seed), ['9007199254740993', 7]);
+  // Up to 2^64 − 1 (ComfyUI's largest); one more is refused at the seed, with the limit.
+  assert.deepEqual(expandJobs(parseParamFile('{"provider":"fal","model":"m","input":{},"seeds":[18446744073709551615]}').value!).map((j) => j.seed), ['18446744073709551615']);
+  const over = parseParamFile('{"provider":"fal","model":"m","input":{},"seeds":[18446744073709551616]}');
+  assert.equal(over.value, undefined);
+  assert.deepEqual(over.diagnostics.map((d) => [d.path.join('.'), d.message]), [['seeds.0', '"seeds.0": A seed is at most 18446744073709551615 (2^64 − 1, the largest any tool uses).']]);
   const sweep = parseParamFile('{"provider":"fal","model":"m","input":{"prompt":"x"},"sweep":{"seed":[12345678901234567890, 1]}}');
   assert.deepEqual(expandJobs(sweep.value!).map((j) => j.input.seed), ['12345678901234567890', 1]);
   // Ordinary numbers read as before; a non-seed field is not touched.
