@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { rebaseImagePaths } from '../engine/imageFields.ts';
+import { stringifyParamFile } from '../engine/paramFile.ts';
 import type { Logger } from '../providers/types.ts';
 import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
@@ -179,7 +180,7 @@ class GalleryPanel {
           }
           case 'saveTemplate': {
             const [recipe] = (await this.deps.recipesFor([first.product])) ?? [];
-            if (recipe) await this.deps.execute('artFactory.saveAsTemplate', { text: `${JSON.stringify(recipe, null, 2)}\n` });
+            if (recipe) await this.deps.execute('artFactory.saveAsTemplate', { text: stringifyParamFile(recipe) });
             return;
           }
           case 'rerun':
@@ -222,7 +223,7 @@ class GalleryPanel {
     };
     let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
     for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
-    await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });
+    await fs.writeFile(file, stringifyParamFile(body), { flag: 'wx' });
     await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside });
   }
 

@@ -199,7 +199,7 @@ test('hostile parameter files get positioned errors from the command line, and t
       { name: 'a number beyond a double (1e400)', text: env1('', '"prompt": "x",\n    "guidance_scale": 1e400'), at: '"guidance_scale"', why: /finite|too large/i },
       { name: 'a huge step count', text: env1('', '"prompt": "x",\n    "num_inference_steps": 1e300'), at: '"num_inference_steps"', why: /<= 50|at most|maximum/i },
       { name: 'count of 10^12', text: env1(',\n  "count": 1000000000000'), at: '"count"', why: /count/ },
-      { name: 'seeds past 2^53', text: env1(',\n  "seeds": [99999999999999999999]'), at: '"seeds"', why: /seeds/ },
+      { name: 'seeds past 2^64', text: env1(',\n  "seeds": [99999999999999999999]'), at: '"seeds"', why: /seeds/ },
       { name: 'a million jobs', text: env1(',\n  "count": 100,\n  "seeds": [' + Array.from({ length: 100 }, (_, i) => i).join(',') + '],\n  "sweep": { "guidance_scale": [' + Array.from({ length: 100 }, (_, i) => i / 10).join(',') + '] }'), at: '"sweep"', why: /1000000 jobs; the limit is 1000/ },
       { name: 'a sweep of 100,000 values', text: env1(`,\n  "sweep": { "seed": [${big.join(',')}] }`), at: '"seed"', why: /sweep\.seed/ },
       { name: 'seeds with 100,000 entries', text: env1(`,\n  "seeds": [${big.join(',')}]`), at: '"seeds"', why: /seeds/ },
