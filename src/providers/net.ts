@@ -12,6 +12,7 @@
 //   its ApiError and transport errors with a `code`, and ProviderError is neither.
 
 import { ProviderError, redact, type FieldError } from './errors.ts';
+import { restoreExactIntegers } from './exactJson.ts';
 import type { ProviderContext, RateLimits } from './types.ts';
 
 /** 'create': a job submission (rate-limited as creates, never resent once maybe accepted);
@@ -531,6 +532,8 @@ export function createProviderFetch(
     const doFetch = opts.fetch ?? globalThis.fetch;
     const requestInit: RequestInit =
       input instanceof Request ? { method: input.method, headers: input.headers, body: input.body, ...init, signal } : { ...init, signal };
+    // A seed past 2^53 goes out as the exact JSON integer (exactJson.ts).
+    if (typeof requestInit.body === 'string') requestInit.body = restoreExactIntegers(requestInit.body);
     // Node's fetch wants `duplex` for stream bodies; harmless otherwise.
     if (requestInit.body instanceof ReadableStream) (requestInit as RequestInit & { duplex: string }).duplex = 'half';
 

@@ -64,7 +64,7 @@ test("a video gets the provider's still as its poster frame and thumbnail; a bad
     const sidecar = JSON.parse(await fs.readFile(path.join(r.dir, video.file.replace(/\.mp4$/, '.json')), 'utf8'));
     assert.equal(sidecar.poster, video.poster);
     // The gallery tile shows the poster (then its thumbnail); the detail plays the video.
-    const controller = new GalleryController({ projects: () => [], scope: r.dir, toUri: (p) => `uri:${p}`, actions: { run: async () => undefined }, post: () => undefined, log: { info() {}, warn() {}, error() {} } });
+    const controller = new GalleryController({ projects: () => [], scope: r.dir, toUri: (p) => `uri:${p}`, actions: { run: async () => undefined, delete: async () => ({ deleted: [] }), undoDelete: async () => undefined }, post: () => undefined, log: { info() {}, warn() {}, error() {} } });
     const tile = controller.productTile(r.dir, video)!;
     assert.ok(tile.thumb === `uri:${path.join(r.dir, video.poster!)}` || tile.thumb?.endsWith('-256.webp'), tile.thumb);
     assert.equal(tile.src, `uri:${path.join(r.dir, video.file)}`);

@@ -106,7 +106,12 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     projects: () => [{ dir, name: 'Gallery test', db: async () => db }],
     scope: dir,
     toUri: (abs) => `${origin}/thumb/${Math.abs([...abs].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7))}`,
-    actions: { run: async (action) => `did ${action}` },
+    actions: {
+      run: async (action) => `did ${action}`,
+      // The products stay in the database: the grid is told they went, and undo asks again.
+      delete: async (items) => ({ deleted: items.map((i) => i.product.id), note: 'did delete' }),
+      undoDelete: async () => 'did undoDelete',
+    },
     post: (m: HostMessage) => {
       if (!rig.hidden) void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
     },
