@@ -2,7 +2,7 @@
 // into a submission request and sent down the one submission path (src/engine/submission.ts,
 // origin 'tool'): the same checks, queue, budgets and progress as ▶ Generate. It waits for the
 // results (bounded) and answers with project-relative paths the agent can put in code.
-import { promises as fs, realpathSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { imageFieldsOf, paramFileImageRefs } from '../engine/imageInputs.ts';
@@ -44,7 +44,7 @@ interface Prepared {
 async function readParamFile(project: AgentProject, file: string): Promise<{ abs: string; rel: string; parsed: ParsedParamFile }> {
   const abs = path.resolve(project.dir, file);
   const real = await fs.realpath(abs).catch(() => undefined);
-  const rel = real ? insideProject(realpathSync(project.dir), real) : undefined;
+  const rel = real ? insideProject(await fs.realpath(project.dir), real) : undefined;
   if (!real) throw new ToolError(`There is no parameter file "${file}" in the project "${project.name}". Paths are project-relative.`);
   if (!rel) throw new ToolError(`"${file}" is outside the project "${project.name}"; the tools run only parameter files inside it.`);
   if (!rel.endsWith('.art.json')) throw new ToolError(`"${file}" is not a parameter file (*.art.json).`);
@@ -134,6 +134,8 @@ export interface GenerateResult {
   projectDir: string;
   batch: string;
   jobs: number;
+  /** The estimated cost, once budgets give one (issue 11). */
+  estimate?: string;
   products: ProductSummary[];
   failed: { job: string; state: string; error?: string }[];
   /** Jobs still running when the wait ended: they go on, their products appear in searches. */
@@ -206,6 +208,7 @@ export async function runGenerate(host: AgentHost, args: Args, opts: CallOptions
     projectDir: project.dir,
     batch: batch.id,
     jobs: jobs.length,
+    estimate: preview.estimate,
     products,
     failed: jobs.filter((j) => j.state === 'failed' || j.state === 'canceled').map((j) => ({ job: j.id, state: j.state, error: j.error?.message })),
     running: jobs.filter((j) => !TERMINAL_STATES.includes(j.state)).map((j) => ({ job: j.id, state: j.state, progress: j.progress })),

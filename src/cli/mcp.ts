@@ -152,9 +152,12 @@ export async function serveMcp(dir: string, opts: McpOptions): Promise<number> {
   const log: Logger = { info: (m) => opts.verbose && err(m), warn: (m) => err(`warning: ${m}`), error: (m) => err(`error: ${m}`) };
   const { server, close } = await createMcpServer(dir, { ...opts, log });
   const transport = new StdioServerTransport();
+  // The client closing stdin, or stopping the process (SIGTERM, Ctrl+C), ends it the same way.
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     process.stdin.once('end', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
   await server.connect(transport);
   log.info(`art-factory mcp: serving ${dir}`);

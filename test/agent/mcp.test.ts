@@ -223,3 +223,39 @@ test('a resource that is no product is a clean error', async () => {
     return true;
   });
 });
+
+test('a client that goes away mid-generation: the server cancels the jobs, closes the database and exits', async () => {
+  const own = path.join(path.dirname(dir), 'closing');
+  await createProject(own, 'Closing');
+  const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', '--project', own], env: { ...(process.env as Record<string, string>), FAL_KEY: '' }, stderr: 'pipe' });
+  const other = new Client({ name: 'art-factory-test-2', version: '1.0.0' });
+  await other.connect(transport);
+  const pid = transport.pid!;
+  void other.callTool({ name: 'artfactory_generate', arguments: { provider: 'sample', model: 'sample/slow', prompt: 'left behind', count: 2 } }).catch(() => undefined);
+  // Wait until both jobs are stored, then go away.
+  const { openProjectDb } = await import('../../src/storage/index.ts');
+  let started = 0;
+  for (let i = 0; i < 100 && started < 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const db = await openProjectDb(own);
+    started = (await db.listJobs({ limit: 10 })).length;
+    await db.close();
+  }
+  assert.equal(started, 2);
+  await other.close();
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.throws(() => process.kill(pid, 0), 'the server process has exited');
+  const db = await openProjectDb(own);
+  try {
+    assert.deepEqual((await db.listJobs({ limit: 10 })).map((j) => j.state), ['canceled', 'canceled']);
+  } finally {
+    await db.close();
+  }
+});
