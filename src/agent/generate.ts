@@ -4,6 +4,7 @@
 // results (bounded) and answers with project-relative paths the agent can put in code.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { imageFieldsOf, paramFileImageRefs } from '../engine/imageInputs.ts';
 import { countJobs, expandJobs, LIMITS, parseParamFile, problemClause, type ParamFileEnvelope, type ParsedParamFile } from '../engine/paramFile.ts';
@@ -75,6 +76,15 @@ function envelopeProblems(parsed: ParsedParamFile): string | undefined {
   return `Nothing was sent: ${errors.map((d) => problemClause(d, false)).join('; ') || 'the request is not valid'}.`;
 }
 
+/** Where an image path points (a file: URI that is not a usable path points nowhere inside). */
+function pathOf(value: string, baseDir: string): string {
+  try {
+    return /^file:/i.test(value) ? fileURLToPath(value) : path.resolve(baseDir, value);
+  } catch {
+    return value;
+  }
+}
+
 /** Turn the call into a submission request and what it will do; throws ToolError. */
 export async function prepareGenerate(host: AgentHost, args: Args): Promise<Prepared> {
   const project = await resolveProject(host, args.project);
@@ -94,8 +104,11 @@ export async function prepareGenerate(host: AgentHost, args: Args): Promise<Prep
   const info = host.registry.models().find((m) => m.provider === value.provider && m.id === value.model);
   const title = file ? path.basename(file.rel) : (args.prompt ?? value.model).slice(0, 60);
   const baseDir = file ? path.dirname(file.abs) : project.dir;
-  const outsideImages = paramFileImageRefs(value, imageFieldsOf(info, undefined))
-    .filter((r) => r.kind === 'path' && !insideProject(project.dir, path.resolve(baseDir, r.value)))
+  // The image fields the submission will read files for: the model's, and those its schema shows
+  // (a custom model's), so every file from outside the project is listed before it is sent.
+  const schema = await host.registry.inputSchema(value.provider, value.model).catch(() => undefined);
+  const outsideImages = paramFileImageRefs(value, imageFieldsOf(info, schema))
+    .filter((r) => r.kind === 'path' && !insideProject(project.dir, pathOf(r.value, baseDir)))
     .map((r) => r.value);
   const request: SubmissionRequest = {
     title,
