@@ -3,13 +3,24 @@
 // project only; keys come from the environment, as for the rest of the command line. Products
 // are also resources, `artfactory://product/<id>`, read as their thumbnail.
 //
-// Tools are listed and called through the SDK's request handlers rather than
-// `McpServer.registerTool`, because their schemas are ours (src/agent/definitions.ts, the same
+// The SDK's protocol `Server` with our own request handlers, rather than `McpServer`'s
+// registerTool/registerResource: the tools' schemas are ours (src/agent/definitions.ts, the same
 // ones VS Code's contribution is made from) and their input errors must read like a parameter
-// file's, not like the SDK's validation output.
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+// file's, not like the SDK's zod validation output; and McpServer brings zod 3 and
+// zod-to-json-schema into the command line's bundle (about 100 KB) for nothing we use.
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import * as path from 'node:path';
 import { inputJsonSchema, TOOLS } from '../agent/definitions.ts';
 import { ToolError, type AgentHost } from '../agent/host.ts';
@@ -48,13 +59,13 @@ export function cliAgentHost(dir: string, name: string, session: CliSession, log
 }
 
 /** The MCP server of one project (not yet connected). */
-export async function createMcpServer(dir: string, opts: McpOptions & { log: Logger }): Promise<{ server: McpServer; close(): Promise<void> }> {
+export async function createMcpServer(dir: string, opts: McpOptions & { log: Logger }): Promise<{ server: Server; close(): Promise<void> }> {
   const maxJobs = opts.maxJobs ?? DEFAULT_MAX_JOBS;
   const session = openCliSession(dir, { log: opts.log, confirmAbove: () => maxJobs });
   const name = (await readManifest(dir).catch(() => undefined))?.name || path.basename(dir);
   const host = cliAgentHost(dir, name, session, opts.log, maxJobs);
   const tools = new AgentTools(host);
-  const server = new McpServer(
+  const server = new Server(
     { name: 'art-factory', title: 'Art Factory', version },
     {
       capabilities: { tools: {}, resources: {} },
@@ -62,7 +73,7 @@ export async function createMcpServer(dir: string, opts: McpOptions & { log: Log
     },
   );
 
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: TOOLS.map((t) => ({
       name: t.name,
       title: t.title,
@@ -75,7 +86,7 @@ export async function createMcpServer(dir: string, opts: McpOptions & { log: Log
   // Calls still running when the client goes away are stopped (a generation cancels its jobs,
   // as `art-factory generate` does on Ctrl+C) before the database closes under them.
   const running = new Map<AbortController, Promise<unknown>>();
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const token = request.params._meta?.progressToken;
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -101,38 +112,37 @@ export async function createMcpServer(dir: string, opts: McpOptions & { log: Log
     };
   });
 
-  server.registerResource(
-    'product',
-    new ResourceTemplate(`${PRODUCT_URI}{id}`, {
-      // The newest products; any other is read by its id (artfactory_search_products finds them).
-      list: async () => {
-        const page = await (await session.db()).queryProducts({ limit: 50 });
-        return {
-          resources: page.items.flatMap((p) => {
-            const s = productSummary(p);
-            return s ? [{ uri: `${PRODUCT_URI}${s.id}`, name: path.posix.basename(s.file), title: s.prompt?.slice(0, 80), mimeType: 'image/webp', description: `${s.model} · ${s.createdAt}` }] : [];
-          }),
-        };
-      },
-    }),
-    { title: 'Art Factory product', description: "A product of the project, read as its thumbnail (768 px on the long side, WebP) with its summary.", mimeType: 'image/webp' },
-    async (uri, variables): Promise<ReadResourceResult> => {
-      const id = String(Array.isArray(variables.id) ? variables.id[0] : variables.id);
-      try {
-        const { record } = await productRecord(host, undefined, decodeURIComponent(id));
-        const thumb = await productThumbnail(dir, await session.db(), record);
-        return {
-          contents: [
-            { uri: uri.href, mimeType: thumb.mediaType, blob: Buffer.from(thumb.bytes).toString('base64') },
-            { uri: uri.href, mimeType: 'application/json', text: JSON.stringify(productSummary(record)) },
-          ],
-        };
-      } catch (e) {
-        const message = e instanceof ToolError ? e.message : `Product ${id.slice(0, 100)} cannot be read: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-        throw new McpError(e instanceof ToolError ? ErrorCode.InvalidParams : ErrorCode.InternalError, redact(message, envSecrets()));
-      }
-    },
-  );
+  // Products as resources: the newest listed, any read by its id (search finds the others).
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: [{ uriTemplate: `${PRODUCT_URI}{id}`, name: 'product', title: 'Art Factory product', description: "A product of the project, read as its thumbnail (768 px on the long side, WebP) with its summary.", mimeType: 'image/webp' }],
+  }));
+  server.setRequestHandler(ListResourcesRequestSchema, async () => {
+    const page = await (await session.db()).queryProducts({ limit: 50 });
+    return {
+      resources: page.items.flatMap((p) => {
+        const s = productSummary(p);
+        return s ? [{ uri: `${PRODUCT_URI}${s.id}`, name: path.posix.basename(s.file), title: s.prompt?.slice(0, 80), mimeType: 'image/webp', description: `${s.model} · ${s.createdAt}` }] : [];
+      }),
+    };
+  });
+  server.setRequestHandler(ReadResourceRequestSchema, async (request): Promise<ReadResourceResult> => {
+    const uri = request.params.uri;
+    if (!uri.startsWith(PRODUCT_URI)) throw new McpError(ErrorCode.InvalidParams, `There is no resource ${uri.slice(0, 200)}; products are ${PRODUCT_URI}<id>.`);
+    const id = uri.slice(PRODUCT_URI.length);
+    try {
+      const { record } = await productRecord(host, undefined, decodeURIComponent(id));
+      const thumb = await productThumbnail(dir, await session.db(), record);
+      return {
+        contents: [
+          { uri, mimeType: thumb.mediaType, blob: Buffer.from(thumb.bytes).toString('base64') },
+          { uri, mimeType: 'application/json', text: JSON.stringify(productSummary(record)) },
+        ],
+      };
+    } catch (e) {
+      const message = e instanceof ToolError ? e.message : `Product ${id.slice(0, 100)} cannot be read: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      throw new McpError(e instanceof ToolError ? ErrorCode.InvalidParams : ErrorCode.InternalError, redact(message, envSecrets()));
+    }
+  });
 
   return {
     server,

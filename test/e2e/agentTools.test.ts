@@ -81,7 +81,7 @@ async function agentVsix(base: string): Promise<string> {
   await fs.mkdir(ext, { recursive: true });
   await fs.writeFile(
     path.join(ext, 'package.json'),
-    JSON.stringify({ name: 'tool-agent', displayName: 'Art Factory test agent', publisher: 'art-factory-tests', version: '0.0.1', engines: { vscode: '^1.100.0' }, main: './extension.js', activationEvents: ['onStartupFinished'], license: 'MIT' }),
+    JSON.stringify({ name: 'tool-agent', displayName: 'Art Factory test agent', publisher: 'art-factory-tests', version: '0.0.1', engines: { vscode: '^1.100.0' }, main: './extension.js', activationEvents: ['onStartupFinished'], license: 'MIT', files: ['extension.js'] }),
   );
   await fs.writeFile(path.join(ext, 'extension.js'), AGENT);
   await fs.writeFile(path.join(ext, 'README.md'), '# Test agent\n\nCalls the Art Factory tools.\n');
