@@ -209,8 +209,8 @@ step("3. New Parameter File: completion offers the model's fields; an invalid va
   await page.keyboard.press('Control+S');
   const submitsBefore = fake.jobs.size;
   await cs.command('Art Factory: Generate from This File');
-  await page.locator('.notifications-toasts', { hasText: 'Fix' }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 1000));
+  // The refusal is decided before anything could be sent: once it shows, nothing went out.
+  assert.ok(await notified('Nothing was sent', '07b-refused'), 'the refusal names the problems and says nothing was sent');
   assert.equal(fake.jobs.size, submitsBefore, 'nothing is sent while the file has problems');
   await page.keyboard.press('Control+W');
 });

@@ -90,9 +90,11 @@ test('keyboard: arrows, End (scrolls to the last of 10,000), Home, rating, favou
   await g.shot('02-end');
   await g.page.keyboard.press('Home');
   await g.page.waitForFunction(() => document.querySelector('[role=grid]')?.getAttribute('aria-activedescendant') === 'tile-P00009999');
+  const mark = g.received.length;
   await g.page.keyboard.press('4');
   await g.page.keyboard.press('f');
-  for (let i = 0; i < 100 && !((await g.db.getProduct('P00009999'))?.favorite); i++) await g.page.waitForTimeout(20);
+  const patched = (key: string) => (m: { method?: string; params?: unknown }) => m.method === 'update' && (m.params as { patch: Record<string, unknown> }).patch[key] !== undefined;
+  await Promise.all([g.message(patched('rating'), mark), g.message(patched('favorite'), mark)]);
   const p = await g.db.getProduct('P00009999');
   assert.equal(p?.rating, 4);
   assert.equal(p?.favorite, true);

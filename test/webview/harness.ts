@@ -55,6 +55,9 @@ export interface GalleryRig {
   dir: string;
   controller: GalleryController;
   received: unknown[];
+  /** The first message the page sent from `received[since]` on that `pred` accepts, once the
+   * host has handled it (no fixed wait: it resolves when that happens). */
+  message(pred: (m: { method?: string; params?: unknown }) => boolean, since?: number): Promise<{ method?: string; params?: unknown }>;
   /** CSP violations reported in the page (securitypolicyviolation events) and console warnings/errors. */
   cspViolations(): Promise<string[]>;
   console: string[];
@@ -106,9 +109,14 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     readOnly: () => opts.readOnly,
   });
+  const handled = new Set<unknown>();
+  const waiters = new Set<() => void>();
   await page.exposeFunction('__host', (m: unknown) => {
     received.push(m);
-    void controller.handle(m);
+    void controller.handle(m).finally(() => {
+      handled.add(m);
+      for (const w of [...waiters]) w();
+    });
   });
   // A string, not a function: the test transpiler's helpers do not exist in the page.
   const consoleMessages: string[] = [];
@@ -137,6 +145,17 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   await fs.mkdir(SHOTS, { recursive: true });
   return {
     page, browser, db, dir, controller, received, console: consoleMessages,
+    message: (pred, since = 0) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const m = received.slice(since).find((x) => handled.has(x) && pred(x as { method?: string }));
+          if (m === undefined) return;
+          waiters.delete(check);
+          resolve(m as { method?: string; params?: unknown });
+        };
+        waiters.add(check);
+        check();
+      }),
     cspViolations: () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations),
     /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
     async open(filter: Filter = { status: 'all', sort: 'newest' }) {
