@@ -191,3 +191,24 @@ test('every project database of a process lives in one worker thread, which stop
   while ((await threads()) > before) await new Promise((r) => setTimeout(r, 20));
   assert.equal(await threads(), before, 'the worker stops after the last close');
 });
+
+test('a process that leaves its database open still ends, and what it wrote is saved first', async () => {
+  const dir = await tempProject();
+  await createProject(dir, 'Left open');
+  // Writes, never closes, never flushes; the delayed save (10 s here) has not run when the
+  // script's own work ends.
+  const script = `const s = require('./src/storage/index.ts'); const { product } = require('./test/storage/helpers.ts');
+    s.openProjectDb(process.argv[1], { saveDelayMs: 10000 }).then(async (db) => { await db.putProducts([product(1), product(2)]); console.log('wrote'); });`;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, dir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.signal, null, `the process did not end by itself (${Date.now() - started} ms): ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'wrote');
+  assert.ok(Date.now() - started < 10_000, 'it ended without waiting for the delayed save');
+  const db = await openProjectDb(dir);
+  try {
+    assert.equal(await db.countProducts(), 2, 'the writes were saved before the process ended');
+  } finally {
+    await db.close();
+  }
+});
