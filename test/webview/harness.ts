@@ -55,6 +55,8 @@ export interface GalleryRig {
   dir: string;
   controller: GalleryController;
   received: unknown[];
+  /** Every message the host posted to the page. */
+  posted: HostMessage[];
   /** The first message the page sent from `received[since]` on that `pred` accepts, once the
    * host has handled it (no fixed wait: it resolves when that happens). */
   message(pred: (m: { method?: string; params?: unknown }) => boolean, since?: number): Promise<{ method?: string; params?: unknown }>;
@@ -100,12 +102,16 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const received: unknown[] = [];
+  const posted: HostMessage[] = [];
   const controller = new GalleryController({
     projects: () => [{ dir, name: 'Gallery test', db: async () => db }],
     scope: dir,
     toUri: (abs) => `${origin}/thumb/${Math.abs([...abs].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7))}`,
     actions: { run: async (action) => `did ${action}` },
-    post: (m: HostMessage) => void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined),
+    post: (m: HostMessage) => {
+      posted.push(m);
+      void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
+    },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     readOnly: () => opts.readOnly,
   });
@@ -144,7 +150,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   `);
   await fs.mkdir(SHOTS, { recursive: true });
   return {
-    page, browser, db, dir, controller, received, console: consoleMessages,
+    page, browser, db, dir, controller, received, posted, console: consoleMessages,
     message: (pred, since = 0) =>
       new Promise((resolve) => {
         const check = () => {
