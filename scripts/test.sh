@@ -29,23 +29,43 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-echo "== typecheck"
-npm run --silent typecheck
-echo "== lint"
-npm run --silent lint
-echo "== build and package (this machine's VSIX, then one per platform and the universal one)"
-npm run --silent package >/dev/null
-npm run --silent package:all -- --target universal >/dev/null
+# Typecheck and lint only read the sources, so they run beside the build (which writes dist/);
+# each one's output is shown when it fails.
+echo "== typecheck, lint, and build and package (this machine's VSIX, then the universal one)"
+logs=$(mktemp -d)
+npm run --silent typecheck >"$logs/typecheck" 2>&1 & typecheck=$!
+npm run --silent lint >"$logs/lint" 2>&1 & lint=$!
+{ npm run --silent package && npm run --silent package:all -- --target universal; } >"$logs/package" 2>&1 & package=$!
+steps_failed=0
+for step in typecheck lint package; do
+  if ! wait "${!step}"; then
+    echo "== $step failed:"
+    cat "$logs/$step"
+    steps_failed=1
+  fi
+done
+rm -rf "$logs"
+[ "$steps_failed" = 0 ] || exit 1
 echo "== code-server (cached outside the repo)"
 bash scripts/code-server.sh install
 
 echo "== tests"
-files=(test/**/*.test.ts)
+# Test files run ARTFACTORY_TEST_CONCURRENCY at a time (default 3: most of the suite waits on
+# child processes, code-server and fake servers, not on the CPU); every file uses its own temp
+# folders, ports and fake servers, and only reads dist/. The slowest start first, so no long
+# one is left running alone at the end.
+slow=(test/fault/crash.test.ts test/e2e/journey.test.ts test/storage/processes.test.ts test/fault/providers.test.ts
+  test/e2e/foreignSharp.test.ts test/cli/cli.test.ts test/e2e/untrusted.test.ts test/package/noSharp.test.ts)
+files=()
+for f in "${slow[@]}"; do [ -f "$f" ] && files+=("$f"); done
+for f in test/**/*.test.ts; do
+  [[ " ${slow[*]} " == *" $f "* ]] || files+=("$f")
+done
 mkdir -p test-results
 # The fault suite writes one report per test file here; stale ones must not be merged.
 rm -rf test-results/fault test-results/fault-summary.json
 status=0
-node --import tsx --test \
+node --import tsx --test --test-concurrency="${ARTFACTORY_TEST_CONCURRENCY:-3}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=test-results/tests.tap \
   "${files[@]}" || status=$?
