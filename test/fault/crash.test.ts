@@ -253,14 +253,20 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const child = startChild(dir, fake.baseUrl, round);
-      // Most kills land at a uniformly random moment of the child's life (start-up, opening
-      // and resuming, submitting, polling, downloading, storing, saving); every third waits
-      // for a product to be stored and kills at once, in the middle of the writes that follow.
+      // Kills are timed from the child's own progress, not from its spawn (a busy machine can
+      // take seconds to start one): every third waits for a product to be stored and kills at
+      // once, in the middle of the writes that follow; every fifth other one lands in the first
+      // 400 ms (start-up: a child needs more than that to open the database); the rest land at
+      // a uniformly random moment of the 0.8 s after the database opened (resuming, submitting,
+      // polling, downloading, storing, saving).
       if (round % 3 === 2) {
-        await child.waitFor((l) => / stored products\//.test(l), 5000);
+        await child.waitFor((l) => / stored products\//.test(l), 30_000);
         await new Promise((r) => setTimeout(r, Math.random() * 8));
+      } else if (round % 5 === 0) {
+        await new Promise((r) => setTimeout(r, Math.random() * 400));
       } else {
-        await new Promise((r) => setTimeout(r, Math.random() * 1500));
+        await child.waitFor((l) => l === 'open', 60_000);
+        await new Promise((r) => setTimeout(r, Math.random() * 800));
       }
       child.kill();
       const exit = await child.exited;
