@@ -1,6 +1,6 @@
 // Merges the fault suite's per-file reports (test-results/fault/*.json, one per test file so
 // parallel files never write the same one) into test-results/fault-summary.json and prints a
-// short table; then every test the run skipped, with its reason (from test-results/tests.tap),
+// short table; then every test the run skipped, with its reason (from test-results/*.tap),
 // so a missing fixture or tool never passes unseen; then one paragraph on the latest
 // `npm run bench` results, if there are any.
 // scripts/test.sh (and so CI) runs it after the tests. Exit code 0 always: the tests decide.
@@ -21,10 +21,12 @@ for (const name of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('
     console.log(`fault summary: ${name} is unreadable (${e instanceof Error ? e.message : String(e)})`);
   }
 }
-// Skipped tests, at any depth: `ok N - name # SKIP reason` (names escape # as \#).
-const tap = join(root, 'test-results', 'tests.tap');
+// Skipped tests, at any depth, from every lane's TAP: `ok N - name # SKIP reason` (names escape
+// # as \#).
+const results = join(root, 'test-results');
+const taps = existsSync(results) ? readdirSync(results).filter((n) => n.endsWith('.tap')).map((n) => join(results, n)) : [];
 const skipped = [];
-for (const line of existsSync(tap) ? readFileSync(tap, 'utf8').split('\n') : []) {
+for (const line of taps.flatMap((t) => readFileSync(t, 'utf8').split('\n'))) {
   const m = /^\s*ok \d+ - (.*?) # SKIP ?(.*)$/.exec(line);
   if (m) skipped.push({ test: m[1].replace(/\\#/g, '#'), reason: m[2].trim() || '(no reason given)' });
 }
@@ -49,7 +51,7 @@ if (rows.length === 0) {
 if (skipped.length > 0) {
   console.log(`\nSkipped: ${skipped.length} test${skipped.length === 1 ? '' : 's'} did not run (under CI=true a missing fixture fails instead)`);
   for (const s of skipped) console.log(`  - ${s.test.slice(0, 110)}: ${s.reason}`);
-} else if (existsSync(tap)) {
+} else if (taps.length > 0) {
   console.log('\nSkipped: none');
 }
 

@@ -50,29 +50,42 @@ echo "== code-server (cached outside the repo)"
 bash scripts/code-server.sh install
 
 echo "== tests"
-# Test files run ARTFACTORY_TEST_CONCURRENCY at a time (default 3: most of the suite waits on
-# child processes, code-server and fake servers, not on the CPU); every file uses its own temp
-# folders, ports and fake servers, and only reads dist/. The slowest start first, so no long
-# one is left running alone at the end.
-slow=(test/fault/crash.test.ts test/e2e/journey.test.ts test/storage/processes.test.ts test/fault/providers.test.ts
-  test/e2e/foreignSharp.test.ts test/cli/cli.test.ts test/e2e/untrusted.test.ts test/package/noSharp.test.ts)
+# Two lanes at once. The end-to-end tests run one after another (each starts code-server and
+# Chromium, which want a core to themselves); every other file runs beside them,
+# ARTFACTORY_TEST_CONCURRENCY at a time (default 2: most wait on child processes and fake
+# servers, not on the CPU), the slowest first so no long one is left running alone at the end.
+# Every file uses its own temp folders, ports and fake servers, and only reads dist/.
+e2e=(test/e2e/*.test.ts)
+slow=(test/fault/crash.test.ts test/storage/processes.test.ts test/fault/providers.test.ts test/cli/cli.test.ts
+  test/package/noSharp.test.ts test/webview/gallery.test.ts test/fault/untrusted.test.ts test/cli/imageInputs.test.ts)
 files=()
 for f in "${slow[@]}"; do [ -f "$f" ] && files+=("$f"); done
 for f in test/**/*.test.ts; do
-  [[ " ${slow[*]} " == *" $f "* ]] || files+=("$f")
+  [[ " ${slow[*]} ${e2e[*]} " == *" $f "* ]] || files+=("$f")
 done
 mkdir -p test-results
 # The fault suite writes one report per test file here; stale ones must not be merged.
-rm -rf test-results/fault test-results/fault-summary.json
+rm -rf test-results/fault test-results/fault-summary.json test-results/*.tap test-results/e2e.txt
 status=0
-node --import tsx --test --test-concurrency="${ARTFACTORY_TEST_CONCURRENCY:-3}" \
+e2e_status=0
+if [ ${#e2e[@]} -gt 0 ]; then
+  node --import tsx --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=test-results/e2e.txt \
+    --test-reporter=tap --test-reporter-destination=test-results/tests-e2e.tap \
+    "${e2e[@]}" & e2e_pid=$!
+else
+  : >test-results/e2e.txt; true & e2e_pid=$!
+fi
+node --import tsx --test --test-concurrency="${ARTFACTORY_TEST_CONCURRENCY:-2}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=test-results/tests.tap \
   "${files[@]}" || status=$?
-passed=$(sed -n 's/^# pass //p' test-results/tests.tap | tail -1)
-failed=$(sed -n 's/^# fail //p' test-results/tests.tap | tail -1)
-skipped=$(sed -n 's/^# skipped //p' test-results/tests.tap | tail -1)
-echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
-# Faults injected / survived / products lost, and the latest benchmark results if any.
+wait "$e2e_pid" || e2e_status=$?
+echo "== end-to-end tests (code-server, run beside the others)"
+cat test-results/e2e.txt
+[ "$e2e_status" = 0 ] || status=$e2e_status
+total() { cat test-results/tests.tap test-results/tests-e2e.tap 2>/dev/null | sed -n "s/^# $1 //p" | awk '{ n += $1 } END { print n + 0 }'; }
+echo "$(total pass) passed, $(total fail) failed, $(total skipped) skipped"
+# Faults injected / survived / products lost, skipped tests, and the latest benchmark results.
 node scripts/fault-summary.mjs || true
 exit "$status"
