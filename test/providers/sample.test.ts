@@ -43,12 +43,13 @@ test('same prompt and seed draw identical bytes; different prompts differ visibl
   assert.equal(a.result.seed, 7);
 });
 
-test('status goes queued → running with progress and logs → succeeded', async () => {
+test('status goes submitted (no invented queue place) → running with progress and logs → succeeded', async () => {
   const { updates } = await run('lighthouse', 1);
   const states = updates.map((u) => u.state);
-  // A 1 s job polled every 100 ms on the test's clock: 3 polls in the queue, counting down,
-  // then 7 while it runs, each further along.
-  assert.deepEqual(updates.filter((u) => u.state === 'queued').map((u) => u.queuePosition), [3, 2, 1]);
+  // A 1 s job polled every 100 ms on the test's clock: 3 polls while it waits (submitted, with
+  // no invented queue place: no other job is ahead), then 7 while it runs, each further along.
+  assert.equal(states[0], 'submitted');
+  assert.deepEqual(updates.filter((u) => u.state === 'submitted').map((u) => u.queuePosition), [undefined, undefined, undefined], 'an offline provider has no queue of other jobs');
   const running = updates.filter((u) => u.state === 'running');
   assert.equal(running.length, 7);
   assert.ok(running.every((u, i) => i === 0 || u.progress! > running[i - 1].progress!), JSON.stringify(running.map((u) => u.progress)));

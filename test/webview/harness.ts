@@ -55,7 +55,7 @@ export interface GalleryRig {
   dir: string;
   controller: GalleryController;
   received: unknown[];
-  /** Every message the host posted to the page. */
+  /** Every message the host posted (also while hidden, when the page does not get it). */
   posted: HostMessage[];
   /** The first message the page sent from `received[since]` on that `pred` accepts, once the
    * host has handled it (no fixed wait: it resolves when that happens). */
@@ -64,6 +64,11 @@ export interface GalleryRig {
   cspViolations(): Promise<string[]>;
   console: string[];
   open(filter?: Filter): Promise<number>;
+  /** What VS Code does to a hidden webview (retainContextWhenHidden off) when it is shown
+   * again: the same HTML loaded anew, with the state the page saved. */
+  recreate(): Promise<void>;
+  /** While hidden, the host's messages reach no page (VS Code drops them for a hidden webview). */
+  hidden: boolean;
   theme(name: keyof typeof THEMES): Promise<void>;
   shot(name: string): Promise<void>;
   close(): Promise<void>;
@@ -110,7 +115,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     actions: { run: async (action) => `did ${action}` },
     post: (m: HostMessage) => {
       posted.push(m);
-      void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
+      if (!rig.hidden) void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
     },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     readOnly: () => opts.readOnly,
@@ -149,7 +154,8 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     });
   `);
   await fs.mkdir(SHOTS, { recursive: true });
-  return {
+  const rig: GalleryRig = {
+    hidden: false,
     page, browser, db, dir, controller, received, posted, console: consoleMessages,
     message: (pred, since = 0) =>
       new Promise((resolve) => {
@@ -166,11 +172,15 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
     async open(filter: Filter = { status: 'all', sort: 'newest' }) {
       const started = Date.now();
-      const state = await controller.initialState(filter, 160, 'Gallery test');
+      const state = await controller.initialState(filter, { tileSize: 160, fit: false }, 'Gallery test');
       currentHtml = galleryHtml({ cspSource: origin, scriptUri: `${origin}/dist/gallery.js`, styleUri: `${origin}/dist/gallery.css`, state });
       await page.goto(`${origin}/gallery`);
       await page.waitForSelector('[role=gridcell]', { timeout: 30_000 }).catch(() => page.waitForSelector('.empty'));
       return Date.now() - started;
+    },
+    async recreate() {
+      await page.reload();
+      await page.waitForSelector('[role=gridcell], .empty', { timeout: 30_000 });
     },
     async theme(name) {
       await page.evaluate((vars) => (window as unknown as { __setTheme(v: Record<string, string>): void }).__setTheme(vars), THEMES[name]);
@@ -184,4 +194,5 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       await db.close();
     },
   };
+  return rig;
 }
