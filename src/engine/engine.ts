@@ -10,9 +10,10 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
+import { ProviderError, isProviderError, providerDisplayName, redact } from '../providers/errors.ts';
+import { effectiveLimits } from '../providers/net/limits.ts';
+import { assertSafeUrl } from '../providers/net/url.ts';
 import { markExactIntegers } from '../providers/exactJson.ts';
-import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
