@@ -21,9 +21,14 @@ export interface WritesRow {
   burstBytesPerEdit: number;
   burstMaxMs: number;
   burstMedianMs: number;
-  /** A long run of edits (compactions included), bytes per edit. */
+  /** A long run of edits back to back, compactions included: bytes per edit, and how many
+   * times the database file was written whole meanwhile. */
   longRunEdits: number;
   longRunBytesPerEdit: number;
+  longRunCompactions: number;
+  /** One compaction (the journal folded into the database file): bytes and time. */
+  compactionBytes: number;
+  compactionMs: number;
   /** The database writes of one generated product as the engine makes them (job queued,
    * submitted, running, product, succeeded; the engine flushes three of them). */
   productBytes: number;
@@ -74,7 +79,7 @@ function edit(k: number): { rating?: number; tags?: string[]; notes?: string; fa
   return k % 4 === 0 ? { rating: (k % 5) + 1 } : k % 4 === 1 ? { tags: ['keeper', `t${k}`] } : k % 4 === 2 ? { notes: `note ${k}: the light on the left is better` } : { favorite: k % 8 === 3 };
 }
 
-export async function benchWrites(sizes = [10_000, 100_000], longRun = 2_000): Promise<WritesRow[]> {
+export async function benchWrites(sizes = [10_000, 100_000], longRun = 30_000): Promise<WritesRow[]> {
   const rows: WritesRow[] = [];
   for (const n of sizes) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'af-bench-writes-'));
@@ -101,12 +106,15 @@ export async function benchWrites(sizes = [10_000, 100_000], longRun = 2_000): P
         }
       });
       times.sort((a, b) => a - b);
+      const compactionsBefore = (await db.stats()).compactions;
       const long = await measure(async () => {
         for (let k = 101; k < 101 + longRun; k++) {
           await db.updateProduct(target(k), edit(k));
           await db.flush();
         }
       });
+      const longRunCompactions = (await db.stats()).compactions - compactionsBefore;
+      const compaction = await measure(() => db.compact());
       const gen = await measure(async () => {
         for (let i = 0; i < 20; i++) await generateOne(db, i, n);
       });
@@ -130,6 +138,9 @@ export async function benchWrites(sizes = [10_000, 100_000], longRun = 2_000): P
         burstMedianMs: Number(times[50].toFixed(1)),
         longRunEdits: longRun,
         longRunBytesPerEdit: Math.round(long.bytes / longRun),
+        longRunCompactions,
+        compactionBytes: compaction.bytes,
+        compactionMs: Math.round(compaction.ms),
         productBytes: Math.round(gen.bytes / 20),
         productMs: Number((gen.ms / 20).toFixed(1)),
         reopenMs: Math.round(reopenMs),
@@ -147,5 +158,5 @@ function pick(o: object, keys: string[]): Record<string, unknown> {
 
 if (require.main === module) {
   const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
-  void benchWrites(sizes.length ? sizes : undefined, Number(process.env.LONG_RUN ?? 2000)).then((rows) => console.table(rows));
+  void benchWrites(sizes.length ? sizes : undefined, Number(process.env.LONG_RUN ?? 30_000)).then((rows) => console.table(rows));
 }
