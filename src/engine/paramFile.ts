@@ -17,6 +17,8 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
   path: (string | number)[];
   range: { start: Position; end: Position };
+  /** A JSON syntax error: VS Code's JSON language service reports these itself. */
+  syntax?: true;
 }
 
 /** Limits that keep a hostile or mistaken file from exhausting memory or the provider. */
@@ -146,6 +148,7 @@ export function parseParamFile(text: string): ParsedParamFile {
     severity: 'error',
     path: [],
     range: { start: pos(e.offset), end: pos(e.offset + Math.max(1, e.length)) },
+    syntax: true,
   }));
   if (errors.length > 0 || !tree) return { text, tree, diagnostics };
   if (depth(tree) > LIMITS.maxDepth) {
@@ -303,6 +306,21 @@ export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diag
     });
   }
   return out;
+}
+
+/** The checks a parameter file gets, for a job made elsewhere (a gallery Re-run): the envelope,
+ * then the input against the model's schema. Only errors: what would stop a Generate. */
+export function checkSpec(spec: Pick<JobSpec, 'provider' | 'model' | 'input'>, schema: JsonSchema | undefined): Diagnostic[] {
+  const parsed = parseParamFile(JSON.stringify({ provider: spec.provider, model: spec.model, input: spec.input }, null, 2));
+  const problems = schema && parsed.value ? [...parsed.diagnostics, ...validateInput(parsed, schema)] : parsed.diagnostics;
+  return problems.filter((d) => d.severity === 'error');
+}
+
+/** A problem as one clause for a sentence: "\"width\" must be <= 1536 (line 6)", its own full
+ * stop dropped so the sentence around it ends once. */
+export function problemClause(d: Diagnostic, withLine = true): string {
+  const text = d.message.replace(/[.\s]+$/, '');
+  return withLine ? `${text} (line ${d.range.start.line + 1})` : text;
 }
 
 export function countJobs(f: Pick<ParamFileEnvelope, 'count' | 'seeds' | 'sweep'>): number {

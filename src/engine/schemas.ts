@@ -1,9 +1,15 @@
 // JSON schemas for parameter files, written into the project so `$schema` resolves offline
 // and in any editor: one file per model holding the envelope with the model's input schema
-// under `properties.input` (completion, hover, enums and ranges for the model's fields).
+// under `properties.input`, for completion and hover (fields, defaults, allowed values).
+//
+// They are hint schemas: every validation keyword is taken out (enums become examples, so
+// they are still offered). Art Factory checks parameter files itself, with the field's name
+// in the message, as errors that stop a Generate; a validating $schema made VS Code's JSON
+// service report each problem a second time, as a warning in its own words.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { applyEdits, modify, parseTree } from 'jsonc-parser';
 import type { SchemaCache } from '../providers/registry.ts';
 import { writeFileAtomic } from '../storage/atomic.ts';
 import { ProjectPaths } from '../storage/productPaths.ts';
@@ -59,7 +65,7 @@ export function envelopeSchema(input: JsonSchema = { type: 'object', description
     required: ['provider', 'model', 'input'],
     additionalProperties: false,
     properties: {
-      $schema: { type: 'string', description: 'The schema that gives this file completion and validation.' },
+      $schema: { type: 'string', description: 'The schema that gives this file completion and hover for its model (Art Factory checks the values).' },
       provider: provider
         ? { const: provider, description: 'The provider that runs this model.' }
         : { type: 'string', description: 'The provider that runs the model.', examples: ['fal', 'replicate', 'civitai', 'sample'], anyOf: [{ enum: ['fal', 'replicate', 'civitai', 'sample'] }, { type: 'string' }] },
@@ -78,21 +84,116 @@ export function envelopeSchema(input: JsonSchema = { type: 'object', description
   };
 }
 
-/** Writes the model's full schema into the project (under the path rule); returns its
+/** Keywords that only validate. Taken out of hint schemas; enum and const become examples. */
+const VALIDATION_ONLY = new Set([
+  'type', 'enum', 'const', 'required', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'format',
+  'minItems', 'maxItems', 'uniqueItems', 'contains', 'minContains', 'maxContains', 'additionalItems', 'minProperties', 'maxProperties', 'propertyNames',
+  'dependencies', 'dependentRequired', 'dependentSchemas', 'if', 'then', 'else', 'not', 'unevaluatedProperties', 'unevaluatedItems',
+]);
+const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs']);
+
+/** A schema for completion and hover only: the same fields, descriptions and defaults, with
+ * allowed values as examples, the ranges said in the description, and nothing that fails. */
+export function hintSchema(schema: JsonSchema): JsonSchema {
+  return { $comment: HINT_COMMENT, ...hintOf(schema) as JsonSchema };
+}
+
+function hintOf(v: unknown): unknown {
+  return isSchemaMap(v) ? hint(v as JsonSchema) : v;
+}
+
+function hint(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (SUBSCHEMA_MAPS.has(k) && isSchemaMap(v)) out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, hintOf(sub)]));
+    else if (k === 'items') out.items = Array.isArray(v) ? v.map(hintOf) : hintOf(v);
+    else if (k === 'additionalProperties') {
+      if (v && typeof v === 'object') out.additionalProperties = hintOf(v);
+    } else if (k === 'anyOf' || k === 'oneOf' || k === 'allOf') {
+      // Every branch of a hint matches, so oneOf ("exactly one") would always fail.
+      const key = k === 'allOf' ? 'allOf' : 'anyOf';
+      if (Array.isArray(v)) out[key] = [...((out[key] as unknown[] | undefined) ?? []), ...v.map(hintOf)];
+    } else if (!VALIDATION_ONLY.has(k)) out[k] = v;
+  }
+  const types = ([] as unknown[]).concat(schema.type ?? []);
+  const examples = [...(Array.isArray(schema.examples) ? schema.examples : []), ...(Array.isArray(schema.enum) ? schema.enum : []), ...('const' in schema ? [schema.const] : []), ...(types.includes('boolean') ? [true, false] : [])];
+  if (examples.length) out.examples = [...new Map(examples.map((e) => [JSON.stringify(e), e])).values()];
+  const [min, max] = [schema.minimum, schema.maximum].map((n) => (typeof n === 'number' ? n : undefined));
+  const range = min !== undefined && max !== undefined ? `From ${min} to ${max}.` : min !== undefined ? `At least ${min}.` : max !== undefined ? `At most ${max}.` : '';
+  if (range) out.description = typeof schema.description === 'string' && schema.description.trim() ? `${schema.description.trim()} ${range}` : range;
+  return out;
+}
+
+function isSchemaMap(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The text of a model's schema file: the envelope with the model's input, as a hint schema.
+ * Image fields take paths and product: references too: their descriptions say so. */
+export function modelSchemaText(provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): string {
+  const forEditor = acceptImageReferences(inputSchema, imageFieldsOf(info, inputSchema));
+  return JSON.stringify(hintSchema(envelopeSchema(forEditor, provider, model)), null, 2);
+}
+
+/** Writes the model's schema into the project (a hint schema, see above; under the path rule);
+ * returns its
  * project-relative path. */
 export async function writeModelSchema(projectDir: string, provider: string, model: string, inputSchema: JsonSchema, info?: Pick<ModelInfo, 'imageFields'>): Promise<string> {
   const paths = new ProjectPaths(projectDir);
   const rel = modelSchemaPath(provider, model);
-  // Image fields take paths and product: references too; the editor must not flag them.
-  const forEditor = acceptImageReferences(inputSchema, imageFieldsOf(info, inputSchema));
   await paths.ensureDir(rel.slice(0, rel.lastIndexOf('/')), '.artfactory');
   for (const [file, text] of [
-    [rel, JSON.stringify(envelopeSchema(forEditor, provider, model), null, 2)],
+    [rel, modelSchemaText(provider, model, inputSchema, info)],
     [inputCacheRel(provider, model), JSON.stringify(inputSchema)],
   ]) {
     await writeFileAtomic((await paths.resolve(file, '.artfactory', { kind: 'file' })).abs, text);
   }
   return rel;
+}
+
+/** Says what a schema file we write is; a file without it is from an older version (one that
+ * validated) and is written again. */
+const HINT_COMMENT = 'Art Factory hint schema: completion and hover only; Art Factory checks the values.';
+
+/** Whether the project has the model's full schema as we write it now (not only the envelope
+ * written meanwhile, nor an older validating one). */
+export async function hasModelSchema(projectDir: string, provider: string, model: string): Promise<boolean> {
+  const paths = new ProjectPaths(projectDir);
+  if (!(await readCached(() => paths.readFile(inputCacheRel(provider, model), '.artfactory')))) return false;
+  return (await readCached(() => paths.readFile(modelSchemaPath(provider, model), '.artfactory')))?.$comment === HINT_COMMENT;
+}
+
+/** The `$schema` reference of a parameter file in `fromDir` for a model, with the model's
+ * schema file made when the project has none: at once with the envelope alone (so the
+ * reference resolves even offline, or with no key yet), then with the model's fields from
+ * `inputSchema` (the cached one, else the provider's) once it can be read. */
+export async function ensureModelSchema(projectDir: string, provider: string, model: string, fromDir: string, inputSchema: () => Promise<JsonSchema>): Promise<string> {
+  const paths = new ProjectPaths(projectDir);
+  const rel = modelSchemaPath(provider, model);
+  // Under the path rule, as every write into the project (a refused path throws).
+  const target = await paths.resolve(rel, '.artfactory', { kind: 'file' });
+  if (!target.stat) {
+    await paths.ensureDir(rel.slice(0, rel.lastIndexOf('/')), '.artfactory');
+    await writeFileAtomic(target.abs, JSON.stringify(hintSchema(envelopeSchema(undefined, provider, model)), null, 2));
+  }
+  if (!(await hasModelSchema(projectDir, provider, model))) {
+    const input = await inputSchema().catch(() => undefined);
+    if (input) await writeModelSchema(projectDir, provider, model, input);
+  }
+  return path.relative(fromDir, path.join(projectDir, ...rel.split('/'))).split(path.sep).join('/');
+}
+
+/** The `$schema` a parameter file's text names, when it is a local file (not a URL). */
+export function schemaRefOf(text: string): string | undefined {
+  const ref = parseTree(text)?.children?.find((p) => p.children?.[0]?.value === '$schema')?.children?.[1]?.value;
+  return typeof ref === 'string' && ref && !/^[a-z][\w+.-]*:/i.test(ref) ? ref : undefined;
+}
+
+/** The text naming `ref` as its `$schema`: the one it has replaced, else a first field added
+ * (the rest of the text kept as written). */
+export function withSchemaRef(text: string, ref: string): string {
+  if (parseTree(text)?.type !== 'object') return text;
+  return applyEdits(text, modify(text, ['$schema'], ref, { getInsertionIndex: () => 0, formattingOptions: { insertSpaces: true, tabSize: 2 } }));
 }
 
 export interface SchemaCacheOptions {

@@ -1,6 +1,7 @@
 // Import Images…, Export Products…, Make Contact Sheet…: the VS Code side (dialogs, progress
 // with cancel, summaries) over the vscode-free core in src/archive. The gallery's bulk actions
 // call the same commands with the selection as `{ items: [{ project, productId }] }`.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
@@ -198,8 +199,10 @@ export function registerArchiveCommands(d: ArchiveCommandDeps): vscode.Disposabl
         maxSide = Number(v);
       } else maxSide = size.side || undefined;
     }
+    // Where the last export went, else the project's folder, where the contact sheet's dialog starts.
     const last = d.context.globalState.get<string>('artFactory.lastExportFolder');
-    const target = await vscode.window.showOpenDialog({ title: `Export ${n} product${n === 1 ? '' : 's'} to…`, canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: last ? vscode.Uri.file(last) : undefined });
+    const start = last && existsSync(last) ? last : chosen[0].projectDir;
+    const target = await vscode.window.showOpenDialog({ title: `Export ${n} product${n === 1 ? '' : 's'} to…`, canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(start) });
     if (!target?.[0]) return;
     await d.context.globalState.update('artFactory.lastExportFolder', target[0].fsPath);
     const report = await vscode.window.withProgress(

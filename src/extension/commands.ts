@@ -6,6 +6,8 @@ import { backupProject, restoreProject } from '../archive/backup.ts';
 import { describeVerify } from '../archive/verify.ts';
 import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBackup, StorageError } from '../storage/index.ts';
 import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
+import { parseParamFile } from '../engine/paramFile.ts';
+import { withSchemaRef } from '../engine/schemas.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { AIR_EXAMPLE, civitaiAirProblem } from './civitaiBrowse.ts';
 import { registerArchiveCommands, type ArchiveCommandDeps } from './archiveCommands.ts';
@@ -30,6 +32,8 @@ export interface CommandDeps {
   log: OutputLog;
   openGallery(project: ProjectSession | 'all' | undefined): Promise<void>;
   gallery?: ArchiveCommandDeps['gallery'];
+  /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
+  schemaRef(dir: string, provider: string, model: string, fromDir: string): Promise<string>;
 }
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
@@ -308,7 +312,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const paramsDir = path.join(project.dir, 'params');
       await fs.mkdir(paramsDir, { recursive: true });
       const file = await freshPath(paramsDir, safeFileName(pick.t.name), '.art.json');
-      await fs.writeFile(file, instantiateTemplate(text, values), { flag: 'wx' });
+      // The new file names its model's schema (a template may have none, or one relative to elsewhere).
+      const made = instantiateTemplate(text, values);
+      const value = parseParamFile(made).value;
+      await fs.writeFile(file, value ? withSchemaRef(made, await d.schemaRef(project.dir, value.provider, value.model, paramsDir)) : made, { flag: 'wx' });
       await vscode.window.showTextDocument(vscode.Uri.file(file));
     }),
 

@@ -1,5 +1,6 @@
 // Activation: wire the core (providers, storage, engine) to VS Code. Nothing heavy happens
 // here: the database (sql.js, in a worker) and sharp load when a project is first used.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createBuiltinRegistry } from '../providers/index.ts';
@@ -8,10 +9,11 @@ import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere 
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { exactModel, translateInput } from '../engine/reuse.ts';
-import { createSchemaCache } from '../engine/schemas.ts';
+import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
+import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
-import { Generator } from './generate.ts';
+import { describeProviderError, Generator } from './generate.ts';
 import { JobsView } from './jobsView.ts';
 import { OutputLog } from './log.ts';
 import { ParamFiles } from './paramFiles.ts';
@@ -130,6 +132,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   // Schemas fetched from the providers are kept in global storage, keyed by model, and read
   // before one a project folder holds (which is data from elsewhere; see engine/safeRegex.ts).
   const schemaCacheOptions = { globalDir: context.globalStorageUri.fsPath };
+  /** A parameter file's `$schema` reference for a model, its schema file made in the project
+   * first when it has none (every file we write or ship names one). */
+  const schemaRef = (dir: string, providerId: string, model: string, fromDir: string): Promise<string> =>
+    ensureModelSchema(dir, providerId, model, fromDir, () => registry.inputSchema(providerId, model, undefined, createSchemaCache(dir, schemaCacheOptions)));
+  /** A file whose `$schema` names the project's schema of its model, which is not there yet (the
+   * demo, a copied project, a file from git): make it, so completion works. Not in Restricted
+   * Mode: nothing is written into an untrusted folder, nor asked of a provider for it. */
+  const ensureSchemaOf = async (file: string, text: string): Promise<void> => {
+    if (!isTrusted()) return;
+    const project = projects.forUri(vscode.Uri.file(file));
+    const ref = schemaRefOf(text);
+    const value = ref ? parseParamFile(text).value : undefined;
+    if (!project || !ref || !value) return;
+    const named = path.resolve(path.dirname(file), ref) === path.join(project.dir, modelSchemaPath(value.provider, value.model));
+    if (named && !(await hasModelSchema(project.dir, value.provider, value.model))) await schemaRef(project.dir, value.provider, value.model, path.dirname(file));
+  };
+
   // Live checks use the schema already cached; ▶ Generate may fetch it.
   const schemaFor = async (doc: vscode.TextDocument, providerId: string, model: string, allowFetch: boolean) => {
     const project = projects.forUri(doc.uri);
@@ -143,7 +162,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     return schema;
   };
   const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
-  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema));
+  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
   context.subscriptions.push(imageInputs, paramFiles);
 
   const generator = new Generator(registry, paramFiles, context.globalState, log);
@@ -157,7 +176,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     activeProject: () => projects.active()?.dir,
     log,
     execute: (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args),
-    engineFor: async (dir: string) => projects.get(dir)?.engine(),
     tileSize: () => vscode.workspace.getConfiguration('artFactory').get<number>('gallery.tileSize', 180),
     recipesFor: async (products, opts) => {
       // Re-run runs the exact version the product recorded (Replicate: owner/name:version).
@@ -171,6 +189,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       return products.map((p) =>
         registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
+    },
+    check: (recipes) => generator.checkSpecs(recipes),
+    schemaRef,
+    run: async (dir, recipes, title, sourceFile) => {
+      const session = projects.get(dir);
+      if (!session) throw new Error('That project is no longer open.');
+      // Not awaited: the notification follows the jobs and reports how they end.
+      const start = (): void =>
+        void generator.run(session, recipes, { title, sourceFile }).catch(async (e: unknown) => {
+          const { message, actions } = describeProviderError(e);
+          log.error(`${title}: ${message}`);
+          const b = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(message)}`, ...actions);
+          if (b === 'Retry') start();
+          if (b === 'Set API Key') await vscode.commands.executeCommand('artFactory.setApiKey', recipes[0]?.provider);
+          if (b === 'Show Log') log.show();
+        });
+      start();
     },
     useAsInput: (items) => useAsInput({ registry, generator }, items),
   });
@@ -189,6 +224,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       log,
       openGallery: (p) => gallery.open(p === 'all' ? 'all' : p?.dir),
       gallery,
+      schemaRef,
     }),
   );
   context.subscriptions.push(registerCivitaiBrowse({ registry, log }), registerVerify(verifyDeps));
@@ -201,9 +237,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       void resumeUnfinished(projects, log);
       void gallery.refresh();
+      void ensureProjectSchemas(projects, ensureSchemaOf, log);
     }),
   );
-  void projects.rescan();
+  // Schemas the projects' parameter files name but do not have yet, made before they are opened.
+  void projects
+    .rescan()
+    .then(() => ensureProjectSchemas(projects, ensureSchemaOf, log))
+    .catch((e: unknown) => log.warn(`could not make the schemas parameter files name: ${e instanceof Error ? e.message : String(e)}`));
   context.subscriptions.push(showWalkthroughOnce(context));
 
   return {
@@ -213,6 +254,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       return new vscode.Disposable(() => d.dispose());
     },
   };
+}
+
+/** Every parameter file of every project: its named schema made if missing (in the background). */
+async function ensureProjectSchemas(projects: ProjectManager, ensure: (file: string, text: string) => Promise<void>, log: OutputLog): Promise<void> {
+  if (!isTrusted()) return;
+  for (const s of projects.all()) {
+    const files = await vscode.workspace.findFiles(new vscode.RelativePattern(s.folder, '**/*.art.json'), '**/{node_modules,.artfactory}/**', 500);
+    for (const f of files) {
+      await fs
+        .stat(f.fsPath)
+        .then(async (st) => (st.size <= LIMITS.maxBytes ? ensure(f.fsPath, await fs.readFile(f.fsPath, 'utf8')) : undefined))
+        .catch((e: unknown) => log.warn(`${f.fsPath}: could not make the schema it names: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
 }
 
 /** Unfinished jobs run again only in a trusted folder whose database was written here (or has

@@ -4,9 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Engine } from '../engine/engine.ts';
 import { rebaseImagePaths } from '../engine/imageFields.ts';
-import { modelSchemaPath } from '../engine/schemas.ts';
 import type { Logger } from '../providers/types.ts';
 import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
@@ -16,13 +14,14 @@ import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
 import { restrictedReason } from './trust.ts';
 
 export const GALLERY_VIEW_TYPE = 'artFactory.gallery';
+/** Whether thumbnails show the whole image: the user's last choice, for every gallery. */
+const FIT_KEY = 'artFactory.gallery.fit';
 
 export interface GalleryDeps {
   projects(): GalleryProject[];
   activeProject(): string | undefined;
   log: Logger;
   execute(command: string, ...args: unknown[]): Thenable<unknown>;
-  engineFor(dir: string): Promise<Engine | undefined>;
   tileSize(): number;
   /** Provider, model and input to make each product again: its own, or, when its provider is
    * not here (an imported image), a model the user picks once, with the parameters carried
@@ -31,6 +30,14 @@ export interface GalleryDeps {
   recipesFor(products: ProductRecord[], opts?: { exact?: boolean }): Promise<Recipe[] | undefined>;
   /** "Use as Input…": a new parameter file whose image field names these products. */
   useAsInput(items: { project: string; product: ProductRecord }[]): Promise<string | undefined>;
+  /** A parameter file's checks (the model's schema) for recipes: the first problem of each
+   * recipe that has one, by index. */
+  check(recipes: Recipe[]): Promise<{ index: number; problem: string }[]>;
+  /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
+  schemaRef(dir: string, provider: string, model: string, fromDir: string): Promise<string>;
+  /** Start recipes in a project like a Generate: progress with cancel, and a notification when
+   * they finish or fail. Relative image paths resolve against `sourceFile`, as the first time. */
+  run(project: string, recipes: Recipe[], title: string, sourceFile?: string): Promise<void>;
 }
 
 export interface Recipe {
@@ -93,6 +100,7 @@ class GalleryPanel {
       actions: this.actions(),
       post: (msg) => void this.panel.webview.postMessage(msg),
       log: this.deps.log,
+      onViewChanged: (view) => void this.context.globalState.update(FIT_KEY, view.fit),
       readOnly: restrictedReason,
     });
   }
@@ -111,7 +119,7 @@ class GalleryPanel {
     this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
     const title = scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
     this.panel.title = `Gallery: ${title}`;
-    const state = await this.controller.initialState(filter, tileSize, title);
+    const state = await this.controller.initialState(filter, { tileSize, fit: this.context.globalState.get<boolean>(FIT_KEY, false) }, title);
     const asset = (f: string) => this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews', f)).toString();
     this.panel.webview.html = galleryHtml({ cspSource: this.panel.webview.cspSource, scriptUri: asset('gallery.js'), styleUri: asset('gallery.css'), state });
   }
@@ -160,24 +168,9 @@ class GalleryPanel {
         const first = items[0];
         switch (action) {
           case 'reuse': {
-            const { project, product } = first;
-            const [recipe] = (await this.deps.recipesFor([product])) ?? [];
+            const [recipe] = (await this.deps.recipesFor([first.product])) ?? [];
             if (!recipe) return;
-            const paramsDir = path.join(project, 'params');
-            await fs.mkdir(paramsDir, { recursive: true });
-            const schemaFile = path.join(project, modelSchemaPath(recipe.provider, recipe.model));
-            const hasSchema = await fs.access(schemaFile).then(() => true, () => false);
-            // Image paths were relative to the product's own parameter file.
-            const from = product.sourceFile ? path.dirname(projectFile(project, product.sourceFile)) : project;
-            const body = {
-              ...(hasSchema ? { $schema: path.relative(paramsDir, schemaFile).split(path.sep).join('/') } : {}),
-              ...recipe,
-              input: rebaseImagePaths(recipe.input, product.inputs, from, paramsDir),
-            };
-            let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
-            for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
-            await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });
-            await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside });
+            await this.openAsParamFile(first.project, first.product, recipe);
             return 'Opened a new parameter file with the same input.';
           }
           case 'saveTemplate': {
@@ -186,22 +179,8 @@ class GalleryPanel {
             return;
           }
           case 'rerun':
-          case 'rerunNewSeed': {
-            let n = 0;
-            const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true });
-            if (!recipes) return;
-            for (const [i, { project }] of items.entries()) {
-              const engine = await this.deps.engineFor(project);
-              const recipe = recipes[i];
-              if (!engine) continue;
-              const input = { ...recipe.input };
-              if (action === 'rerunNewSeed') input.seed = Math.floor(Math.random() * 2 ** 31);
-              // Relative image paths resolve against the product's parameter file, as the first time.
-              await engine.submit([{ provider: recipe.provider, model: recipe.model, input }], { sourceFile: items[i].product.sourceFile });
-              n++;
-            }
-            return `Started ${n} job${n === 1 ? '' : 's'}.`;
-          }
+          case 'rerunNewSeed':
+            return this.rerun(items, action === 'rerunNewSeed');
           case 'useAsInput':
             return this.deps.useAsInput(items);
           case 'copyPrompt':
@@ -225,6 +204,53 @@ class GalleryPanel {
         }
       },
     };
+  }
+
+  /** A new parameter file in the project's params/ with the recipe and its model's $schema,
+   * opened beside the gallery. */
+  private async openAsParamFile(project: string, product: ProductRecord, recipe: Recipe): Promise<void> {
+    const paramsDir = path.join(project, 'params');
+    await fs.mkdir(paramsDir, { recursive: true });
+    // Image paths were relative to the product's own parameter file.
+    const from = product.sourceFile ? path.dirname(projectFile(project, product.sourceFile)) : project;
+    const body = {
+      $schema: await this.deps.schemaRef(project, recipe.provider, recipe.model, paramsDir),
+      ...recipe,
+      input: rebaseImagePaths(recipe.input, product.inputs, from, paramsDir),
+    };
+    let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
+    for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
+    await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  /** Re-run: the checks a parameter file gets first (nothing is sent when one fails, and the
+   * user is told why, with the way to fix it), then one Generate per project, which reports. */
+  private async rerun(items: { project: string; product: ProductRecord }[], newSeed: boolean): Promise<string | undefined> {
+    const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true });
+    if (!recipes) return;
+    const runs = recipes.map((r) => ({ ...r, input: newSeed ? { ...r.input, seed: Math.floor(Math.random() * 2 ** 31) } : { ...r.input } }));
+    const problems = await this.deps.check(runs);
+    if (problems.length > 0) {
+      const { index, problem } = problems[0];
+      const more = problems.length > 1 ? ` (${problems.length - 1} more of the ${runs.length} have problems too)` : '';
+      const label = items[index].product.prompt?.slice(0, 40) || items[index].product.imported?.fileName || items[index].product.id;
+      void vscode.window
+        .showErrorMessage(`Art Factory: Re-run of "${label}" with ${runs[index].model} was not sent: ${problem}${more}. Nothing was sent.`, 'Open as Parameter File')
+        .then((b) => b && this.openAsParamFile(items[index].project, items[index].product, runs[index]));
+      return `Not sent: ${problem}.`;
+    }
+    // One Generate per project and parameter file: relative image paths resolve against the
+    // product's parameter file, as the first time.
+    const groups = new Map<string, { project: string; sourceFile?: string; recipes: Recipe[] }>();
+    for (const [i, { project, product }] of items.entries()) {
+      const key = `${project}\0${product.sourceFile ?? ''}`;
+      const group = groups.get(key) ?? { project, sourceFile: product.sourceFile, recipes: [] };
+      group.recipes.push(runs[i]);
+      groups.set(key, group);
+    }
+    for (const g of groups.values()) await this.deps.run(g.project, g.recipes, `Re-run of ${g.recipes.length} product${g.recipes.length === 1 ? '' : 's'}`, g.sourceFile);
+    return `Started ${runs.length} job${runs.length === 1 ? '' : 's'}.`;
   }
 
   /** Move products to their project's trash (the product store decides which files are a

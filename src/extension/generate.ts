@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { expandJobs, type JobSpec, type ParamFileEnvelope } from '../engine/paramFile.ts';
+import { checkSpec, expandJobs, problemClause, type JobSpec, type ParamFileEnvelope } from '../engine/paramFile.ts';
 import type { JobRecord } from '../storage/types.ts';
+import { jobsSummary } from '../providers/jobStatus.ts';
 import { TERMINAL_STATES, type ModelInfo } from '../providers/types.ts';
 import { isProviderError, type ProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -89,11 +90,10 @@ export class Generator {
       { location: vscode.ProgressLocation.Window, title: 'Art Factory: checking parameter file' },
       () => this.paramFiles.check(doc, true),
     );
-    const errors = problems.filter((p) => p.severity === 'error');
-    if (!parsed.value || errors.length > 0) {
-      const first = errors[0];
+    const { count, first } = this.paramFiles.errorsShown(uri, problems);
+    if (!parsed.value || count > 0) {
       const choice = await vscode.window.showErrorMessage(
-        `Art Factory: ${path.basename(uri.fsPath)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}${first ? ` (first: ${first.message}, line ${first.range.start.line + 1})` : ''}. Nothing was sent.`,
+        `Art Factory: ${path.basename(uri.fsPath)} has ${count} problem${count === 1 ? '' : 's'}${first ? `; the first: ${first}` : ''}. Nothing was sent.`,
         'Show Problems',
       );
       if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
@@ -103,6 +103,21 @@ export class Generator {
     const info = this.registry.models().find((m) => m.provider === parsed.value!.provider && m.id === parsed.value!.model);
     if (info) await this.rememberModel(info);
     await this.run(project, specs, { title: path.basename(uri.fsPath), sourceFile: path.relative(project.dir, uri.fsPath).split(path.sep).join('/') });
+  }
+
+  /** A parameter file's checks for jobs made elsewhere (a gallery Re-run), with the model's
+   * schema fetched if the project has none yet: the first problem of each job that has one. */
+  async checkSpecs(specs: JobSpec[]): Promise<{ index: number; problem: string }[]> {
+    const out: { index: number; problem: string }[] = [];
+    for (const [index, spec] of specs.entries()) {
+      const schema = await this.registry.inputSchema(spec.provider, spec.model).catch((e: unknown) => {
+        this.log.warn(`no schema for ${spec.provider} ${spec.model} to check against: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
+      const [first] = checkSpec(spec, schema);
+      if (first) out.push({ index, problem: problemClause(first, false) });
+    }
+    return out;
   }
 
   /** Submit and follow a batch of jobs in one cancellable notification. */
@@ -138,8 +153,7 @@ export class Generator {
           const done = all.filter((x) => TERMINAL_STATES.includes(x.state)).length;
           const increment = ((done - reported) / all.length) * 100;
           reported = done;
-          const lastLog = j.error?.message ?? (j.queuePosition !== undefined && j.state !== 'running' ? `queue position ${j.queuePosition}` : j.providerStatus);
-          progress.report({ increment, message: `${done}/${all.length} done · ${j.state}${lastLog ? ` · ${lastLog}` : ''}` });
+          progress.report({ increment, message: `${jobsSummary(all)}${j.error ? ` · ${j.error.message}` : ''}` });
         });
         const cancel = token.onCancellationRequested(() => {
           for (const id of ids) void engine.cancel(id).catch((e: unknown) => this.log.warn(`cancel ${id}: ${String(e)}`));

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { JobRecord } from '../storage/types.ts';
+import { jobStatusText } from '../providers/jobStatus.ts';
 import { TERMINAL_STATES } from '../providers/types.ts';
 import { Disposable } from './disposable.ts';
 import type { ProjectManager } from './projects.ts';
@@ -39,13 +40,34 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     this.register({ dispose: () => clearTimeout(this.refreshTimer) });
   }
 
-  /** Load recent jobs of a project from its database (when its engine opens). */
+  /** Projects whose recent jobs have been read from their database. */
+  private readonly loaded = new Set<string>();
+
+  /** Load recent jobs of a project from its database (when the view first shows it, or its
+   * engine opens). A job the engine has reported since keeps its newer state. */
   async load(projectDir: string): Promise<void> {
     const s = this.projects.get(projectDir);
     if (!s) return;
+    this.loaded.add(projectDir);
     const db = await s.db();
-    for (const job of await db.listJobs({ limit: KEEP_FINISHED })) this.jobs.set(job.id, { project: projectDir, job });
+    for (const job of await db.listJobs({ limit: KEEP_FINISHED })) {
+      const known = this.jobs.get(job.id);
+      if (!known || known.job.updatedAt < job.updatedAt) this.jobs.set(job.id, { project: projectDir, job });
+    }
     this.scheduleRefresh();
+  }
+
+  /** The history of every open project, read once, so the view shows it as soon as it is
+   * shown (after a window reload too), not only once a generation opens an engine. */
+  private async loadAll(): Promise<void> {
+    await this.projects.ready();
+    for (const s of this.projects.all()) {
+      if (this.loaded.has(s.dir)) continue;
+      await this.load(s.dir).catch((e: unknown) => {
+        this.loaded.delete(s.dir);
+        throw e;
+      });
+    }
   }
 
   update(project: string, job: JobRecord): void {
@@ -87,7 +109,9 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     for (const e of finished.slice(KEEP_FINISHED)) this.jobs.delete(e.job.id);
   }
 
-  getChildren(node?: Node): Node[] {
+  async getChildren(node?: Node): Promise<Node[]> {
+    // A project that cannot be read says so through its own error message (offerRecovery).
+    if (!node) await this.loadAll().catch(() => undefined);
     const all = [...this.jobs.values()].sort((a, b) => b.job.createdAt.localeCompare(a.job.createdAt));
     if (!node) {
       const groups: Node[] = [];
@@ -113,16 +137,10 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     const prompt = typeof job.input.prompt === 'string' ? job.input.prompt : '';
     const item = new vscode.TreeItem(prompt ? prompt.slice(0, 60) : job.model, vscode.TreeItemCollapsibleState.None);
     item.id = job.id;
-    const detail =
-      job.state === 'running' && job.progress !== undefined
-        ? `${Math.round(job.progress * 100)}%`
-        : job.queuePosition !== undefined && job.state !== 'running'
-          ? `queue position ${job.queuePosition}`
-          : job.providerStatus ?? job.state;
-    item.description = `${job.provider} · ${job.model} · ${job.state === 'failed' ? job.error?.message ?? 'failed' : detail}`;
+    item.description = `${job.provider} · ${job.model} · ${job.state === 'failed' ? `Failed: ${job.error?.message ?? 'unknown error'}` : jobStatusText(job)}`;
     item.tooltip = new vscode.MarkdownString(
       [
-        `**${job.state}** — ${job.provider} \`${job.model}\``,
+        `**${jobStatusText(job)}** — ${job.provider} \`${job.model}\``,
         job.requestId ? `Request id: \`${job.requestId}\`` : '',
         job.error ? `Error (${job.error.kind}): ${job.error.message}` : '',
         `Created ${new Date(job.createdAt).toLocaleString()}`,

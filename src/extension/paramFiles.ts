@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { countJobs, parseParamFile, validateInput, type Diagnostic as ParamDiagnostic, type ParsedParamFile } from '../engine/paramFile.ts';
+import { countJobs, parseParamFile, problemClause, validateInput, type Diagnostic as ParamDiagnostic, type ParsedParamFile } from '../engine/paramFile.ts';
 import type { JsonSchema } from '../providers/types.ts';
 import { Disposable } from './disposable.ts';
 
@@ -23,7 +23,13 @@ export interface CheckedParamFile {
 
 /** Parameter files: live problems in the Problems panel and the "▶ Generate" CodeLens.
  * Live checks use only the schema cached in the project (no network while typing); the
- * check before a generation may fetch the model's schema. */
+ * check before a generation may fetch the model's schema.
+ *
+ * One owner per problem, so none is listed twice: JSON syntax errors are the JSON language
+ * service's (VS Code's own wording, as in every JSON file, and as you type); everything else
+ * (the envelope, the model's fields, sweeps, limits) is ours. The `$schema` files we write give
+ * completion only (engine/schemas.ts). With `json.validate.enable` off we report syntax too.
+ * The CodeLens counts what Problems lists as errors for the file, whoever reported them. */
 export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
   readonly diagnostics = this.register(vscode.languages.createDiagnosticCollection('artFactory'));
   private readonly lensChanged = this.register(new vscode.EventEmitter<void>());
@@ -34,9 +40,13 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>,
     /** Problems of image inputs (files and products), each at its field. */
     private readonly imageProblems: (doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined) => Promise<ParamDiagnostic[]> = async () => [],
+    /** Makes the model's schema file a `$schema` names when the project has none yet. */
+    private readonly ensureSchema?: (file: string, text: string) => Promise<void>,
   ) {
     super();
     this.register(vscode.languages.registerCodeLensProvider(SELECTOR, this));
+    // The JSON language service's syntax errors come and go on their own: the count follows.
+    this.register(vscode.languages.onDidChangeDiagnostics((e) => e.uris.some((u) => u.path.endsWith('.art.json')) && this.lensChanged.fire()));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this.register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
@@ -63,26 +73,41 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     );
   }
 
-  /** Parse and validate; publishes the problems and returns them. */
+  /** Parse and validate; publishes the problems (syntax aside, see above) and returns all. */
   async check(doc: vscode.TextDocument, allowFetch: boolean): Promise<CheckedParamFile> {
     const parsed = parseParamFile(doc.getText());
+    if (this.ensureSchema && !this.ensured.has(doc.uri.toString())) {
+      // In the background: it may ask the provider, and the check must not wait for that.
+      this.ensured.add(doc.uri.toString());
+      void this.ensureSchema(doc.uri.fsPath, doc.getText()).catch(() => undefined);
+    }
     let problems = [...parsed.diagnostics];
     if (parsed.value && !problems.some((p) => p.severity === 'error')) {
       const schema = await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch);
       if (schema) problems = problems.concat(validateInput(parsed, schema));
       problems = problems.concat(await this.imageProblems(doc, parsed, schema));
     }
-    this.diagnostics.set(doc.uri, problems.map(toVsDiagnostic));
+    const jsonReportsSyntax = vscode.workspace.getConfiguration('json', doc.uri).get<boolean>('validate.enable', true);
+    this.diagnostics.set(doc.uri, problems.filter((p) => !(p.syntax && jsonReportsSyntax)).map(toVsDiagnostic));
     this.lensChanged.fire();
     return { parsed, problems };
+  }
+  private readonly ensured = new Set<string>();
+
+  /** The file's errors as Problems lists them (ours and the JSON language service's), and at
+   * least as many as our own checks found: what the CodeLens counts and stops a Generate. */
+  errorsShown(uri: vscode.Uri, ours: ParamDiagnostic[]): { count: number; first?: string } {
+    const shown = vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    const own = ours.filter((p) => p.severity === 'error');
+    const first = own[0] ? problemClause(own[0]) : shown[0] ? `${shown[0].message.replace(/[.\s]+$/, '')} (line ${shown[0].range.start.line + 1})` : undefined;
+    return { count: Math.max(shown.length, own.length), first };
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const top = new vscode.Range(0, 0, 0, 0);
     const parsed = parseParamFile(doc.getText());
-    const errors = (this.diagnostics.get(doc.uri) ?? []).filter((d) => d.severity === vscode.DiagnosticSeverity.Error).length;
-    if (!parsed.value || errors > 0) {
-      const n = Math.max(errors, parsed.diagnostics.length);
+    const { count: n } = this.errorsShown(doc.uri, parsed.diagnostics);
+    if (!parsed.value || n > 0) {
       return [new vscode.CodeLens(top, { title: `$(warning) ${n} problem${n === 1 ? '' : 's'} to fix before generating`, command: 'workbench.actions.view.problems' })];
     }
     const jobs = countJobs(parsed.value);

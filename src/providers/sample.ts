@@ -203,7 +203,8 @@ class SampleProvider implements Provider {
     const elapsed = this.now() - job.submittedAt;
     const queueTime = duration * QUEUE_SHARE;
     if (elapsed < queueTime) {
-      return { state: 'queued', providerStatus: 'IN_QUEUE', queuePosition: Math.max(1, Math.ceil(((queueTime - elapsed) / Math.max(1, queueTime)) * 3)) };
+      // Submitted and waiting, as at a real provider; no queue place, since no other job is ahead.
+      return { state: 'submitted', providerStatus: 'IN_QUEUE' };
     }
     if (elapsed < duration) {
       const progress = (elapsed - queueTime) / Math.max(1, duration - queueTime);

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorKind } from './errors.ts';
 import { backupName, backupsDir, journalPath } from './dbFile.ts';
 import { listSidecars, readSidecars } from './sidecars.ts';
-import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, StoreStats, TemplateRecord, UploadRecord } from './types.ts';
+import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, StoreStats, TemplateRecord, UploadRecord } from './types.ts';
 import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
@@ -138,6 +138,8 @@ class WorkerDb implements ProjectDb {
   updateProduct = (id: string, patch: ProductPatch) => this.call<ProductRecord | undefined>('updateProduct', id, patch);
   deleteProducts = (ids: string[]) => this.call<void>('deleteProducts', ids);
   queryProducts = (q: ProductQuery) => this.call<ProductPage>('queryProducts', q);
+  productsMatching = (q: ProductQuery, ids: string[]) => this.call<string[]>('productsMatching', q, ids);
+  countBefore = (q: ProductQuery, at: ProductKey) => this.call<number>('countBefore', q, at);
   countProducts = () => this.call<number>('countProducts');
   facets = () => this.call<{ providers: string[]; models: string[]; tags: string[] }>('facets');
   usedIn = (id: string, limit?: number) => this.call<ProductPage>('usedIn', id, limit);

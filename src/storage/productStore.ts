@@ -10,7 +10,7 @@ import { makeThumbnails } from '../media/thumbnails.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
 import { layoutOf, PathRefusedError, ProjectPaths, THUMBS, type ProductLayout } from './productPaths.ts';
 import { readSidecar } from './sidecars.ts';
-import type { ProductRecord, ProjectDb } from './types.ts';
+import type { ProductPatch, ProductRecord, ProjectDb } from './types.ts';
 
 const TRASH = '.artfactory/trash';
 const ENTRY = 'entry.json';
@@ -98,6 +98,18 @@ export class ProductStore {
     }
     await this.db.putProduct(stored);
     return stored;
+  }
+
+  /** Change a product's own metadata (favourite, rating, tags, notes): its row, then its
+   * sidecar, the durable record that Rebuild Index, backups and an undone delete read (with
+   * the row alone a rebuilt index forgot every rating). Undefined when there is no such product. */
+  async update(id: string, patch: ProductPatch): Promise<ProductRecord | undefined> {
+    const updated = await this.db.updateProduct(id, patch);
+    if (!updated) return undefined;
+    const rel = layoutOf(updated).sidecar;
+    await this.paths.ensureDir(rel.slice(0, rel.lastIndexOf('/')), 'products');
+    await writeFileAtomic((await this.paths.resolve(rel, 'products', { kind: 'file' })).abs, `${JSON.stringify(updated, null, 2)}\n`);
+    return updated;
   }
 
   /** Thumbnails of a product (from its image, or a video's poster), written under the rule. */

@@ -57,6 +57,34 @@ function decodeCursor(s: string | undefined): Cursor | undefined {
   }
 }
 
+type SortKey = { col: 'created_at' | 'id' | 'rating' | 'model'; dir: 'ASC' | 'DESC' };
+
+/** The columns a sort orders by; the id last, so the order is total. */
+function sortKeys(sort: ProductQuery['sort']): SortKey[] {
+  return sort === 'oldest'
+    ? [{ col: 'created_at', dir: 'ASC' }, { col: 'id', dir: 'ASC' }]
+    : sort === 'rating'
+      ? [{ col: 'rating', dir: 'DESC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
+      : sort === 'model'
+        ? [{ col: 'model', dir: 'ASC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
+        : [{ col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }];
+}
+
+/** Rows after (or before) the key `values` in the order of `keys`, in mixed directions:
+ * (a, b, c) after (x, y, z) spelled out as OR-ed prefixes. */
+function keyset(keys: SortKey[], values: Cursor, side: 'after' | 'before'): { sql: string; params: SqlValue[] } {
+  const ors: string[] = [];
+  const params: SqlValue[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const parts = keys.slice(0, i).map((k) => `${k.col} = ?`);
+    const later = keys[i].dir === 'DESC' ? '<' : '>';
+    parts.push(`${keys[i].col} ${side === 'after' ? later : later === '<' ? '>' : '<'} ?`);
+    ors.push(`(${parts.join(' AND ')})`);
+    params.push(...values.slice(0, i + 1));
+  }
+  return { sql: `(${ors.join(' OR ')})`, params };
+}
+
 /** A row's record, or undefined when its JSON is not an object whose id is the row's own: a
  * database from elsewhere may hold anything, and one bad row must not fail a whole page (nor
  * speak for another product's files). Verify lists such rows. */
@@ -239,7 +267,8 @@ export class Repo {
     return { items: rows.map((r) => parseRecord(r.json, r.id)).filter((p): p is ProductRecord => p !== undefined), total };
   }
 
-  queryProducts(q: ProductQuery): ProductPage {
+  /** The WHERE clause of a query's filters (not its page); `none` when nothing can match. */
+  private filterOf(q: ProductQuery): { where: string[]; params: SqlValue[]; none?: boolean } {
     const where: string[] = [];
     const params: SqlValue[] = [];
     const inList = (col: string, values: string[] | undefined) => {
@@ -267,36 +296,28 @@ export class Repo {
       params.push(tag);
     }
     const match = q.text ? ftsQuery(q.text) : undefined;
-    if (q.text && !match) return { items: [], total: 0 };
+    if (q.text && !match) return { where, params, none: true };
     if (match) {
       where.push('rid IN (SELECT docid FROM products_fts WHERE products_fts MATCH ?)');
       params.push(match);
     }
+    return { where, params };
+  }
+
+  queryProducts(q: ProductQuery): ProductPage {
+    const { where, params, none } = this.filterOf(q);
+    if (none) return { items: [], total: 0 };
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = Number(this.all(`SELECT COUNT(*) AS n FROM products ${filter}`, params)[0].n);
 
-    const sort = q.sort ?? 'newest';
-    const keys: { col: string; dir: 'ASC' | 'DESC' }[] =
-      sort === 'oldest'
-        ? [{ col: 'created_at', dir: 'ASC' }, { col: 'id', dir: 'ASC' }]
-        : sort === 'rating'
-          ? [{ col: 'rating', dir: 'DESC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
-          : sort === 'model'
-            ? [{ col: 'model', dir: 'ASC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
-            : [{ col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }];
+    const keys = sortKeys(q.sort);
     const cursor = decodeCursor(q.after);
     const pageWhere = [...where];
     const pageParams = [...params];
     if (cursor && cursor.length === keys.length) {
-      // (a, b, c) after (x, y, z) in mixed directions, spelled out as OR-ed prefixes.
-      const ors: string[] = [];
-      for (let i = 0; i < keys.length; i++) {
-        const parts = keys.slice(0, i).map((k) => `${k.col} = ?`);
-        parts.push(`${keys[i].col} ${keys[i].dir === 'DESC' ? '<' : '>'} ?`);
-        ors.push(`(${parts.join(' AND ')})`);
-        pageParams.push(...cursor.slice(0, i + 1));
-      }
-      pageWhere.push(`(${ors.join(' OR ')})`);
+      const after = keyset(keys, cursor, 'after');
+      pageWhere.push(after.sql);
+      pageParams.push(...after.params);
     }
     const limit = Math.max(1, Math.min(MAX_LIMIT, q.limit ?? 100));
     const rows = this.all(
@@ -311,6 +332,30 @@ export class Repo {
       total,
       next: more && last ? encodeCursor(keys.map((k) => last[k.col] as string | number)) : undefined,
     };
+  }
+
+  /** Which of `ids` the query's filters match (its sort and page aside). */
+  productsMatching(q: ProductQuery, ids: string[]): string[] {
+    const { where, params, none } = this.filterOf(q);
+    if (none || ids.length === 0) return [];
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const sql = `SELECT id FROM products WHERE ${[...where, `id IN (${chunk.map(() => '?').join(',')})`].join(' AND ')}`;
+      out.push(...this.all(sql, [...params, ...chunk]).map((r) => String(r.id)));
+    }
+    return out;
+  }
+
+  /** How many products the query matches that come before `at` in its order: the position
+   * `at` has (or would have) in the query's pages. */
+  countBefore(q: ProductQuery, at: Pick<ProductRecord, 'id' | 'createdAt' | 'rating' | 'model'>): number {
+    const { where, params, none } = this.filterOf(q);
+    if (none) return 0;
+    const keys = sortKeys(q.sort);
+    const value: Record<string, string | number> = { id: at.id, created_at: at.createdAt, rating: at.rating, model: at.model };
+    const before = keyset(keys, keys.map((k) => value[k.col]), 'before');
+    return Number(this.all(`SELECT COUNT(*) AS n FROM products WHERE ${[...where, before.sql].join(' AND ')}`, [...params, ...before.params])[0].n);
   }
 
   // jobs

@@ -154,6 +154,9 @@ export interface ProductQuery {
   limit?: number;
 }
 
+/** The fields a product's place in any sort depends on. */
+export type ProductKey = Pick<ProductRecord, 'id' | 'createdAt' | 'rating' | 'model'>;
+
 export interface ProductPage {
   items: ProductRecord[];
   /** Cursor for the next page, absent at the end. */
@@ -196,6 +199,10 @@ export interface ProjectDb {
   updateProduct(id: string, patch: ProductPatch): Promise<ProductRecord | undefined>;
   deleteProducts(ids: string[]): Promise<void>;
   queryProducts(q: ProductQuery): Promise<ProductPage>;
+  /** Which of `ids` match the query's filters (its sort and page aside). */
+  productsMatching(q: ProductQuery, ids: string[]): Promise<string[]>;
+  /** How many products matching the query come before `at` in its sort: `at`'s position in its pages. */
+  countBefore(q: ProductQuery, at: ProductKey): Promise<number>;
   countProducts(): Promise<number>;
   facets(): Promise<{ providers: string[]; models: string[]; tags: string[] }>;
   /** Products made from product `id` (lineage), newest first. */

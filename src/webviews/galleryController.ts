@@ -2,6 +2,7 @@
 // answers requests from the project databases, and turns engine events into live updates.
 import type { Logger } from '../providers/types.ts';
 import { ProjectPaths } from '../storage/productPaths.ts';
+import { ProductStore } from '../storage/productStore.ts';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { productLineage } from './lineage.ts';
 import { CAPS, DEFAULT_FILTER, Filter, READ_ONLY_ACTIONS, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type Tile } from './protocol.ts';
@@ -27,6 +28,8 @@ export interface ControllerOptions {
   actions: HostActions;
   post: (msg: HostMessage) => void;
   log: Logger;
+  /** The user changed the tile size or fit: remembered for the next gallery. */
+  onViewChanged?: (view: { tileSize: number; fit: boolean }) => void;
   /** Why the gallery is read-only (Restricted Mode), or undefined when it is not. Then only
    * READ_ONLY_ACTIONS run; updates and the rest are refused with this text. */
   readOnly?: () => string | undefined;
@@ -39,6 +42,8 @@ export class GalleryController {
   /** Jobs still running (or failed) in this scope, shown as placeholder tiles. */
   private readonly jobs = new Map<string, { project: string; job: JobRecord }>();
   private filter: Filter = DEFAULT_FILTER;
+  /** The products the last Delete removed, which Undo brings back. */
+  private undoable: string[] = [];
   dropped = 0;
 
   constructor(private readonly o: ControllerOptions) {}
@@ -94,14 +99,17 @@ export class GalleryController {
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** A page of tiles. In "all projects" scope each project pages on its own cursor. */
-  async query(f: Filter, after: string | undefined, limit: number): Promise<Page> {
+  /** A page of tiles. In "all projects" scope each project pages on its own cursor. A first
+   * page also says where `focus` is in the results and which of `keep` they hold, so the grid
+   * keeps its focus and selection on the same products across a new filter or sort. */
+  async query(f: Filter, after: string | undefined, limit: number, find: { focus?: string; keep?: string[] } = {}): Promise<Page> {
     this.filter = f;
     const jobTiles = after ? [] : this.jobTiles(f);
     if (f.status === 'running' || f.status === 'failed') {
       if (f.status === 'failed' && !after) await this.loadFailedJobs();
       const tiles = this.jobTiles(f);
-      return { tiles, total: tiles.length };
+      const at = find.focus ? tiles.findIndex((t) => t.id === find.focus) : -1;
+      return { tiles, total: tiles.length, focusAt: at >= 0 ? at : undefined, kept: find.keep && tiles.filter((t) => find.keep!.includes(t.id)).map((t) => t.id) };
     }
     const projects = this.projects();
     const cursors: Record<string, string | undefined> = after ? (JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as Record<string, string>) : {};
@@ -126,7 +134,31 @@ export class GalleryController {
       const key = (t: Tile): string => (f.sort === 'model' ? t.model : f.sort === 'rating' ? String(9 - t.rating) : t.createdAt);
       tiles.sort((a, b) => (a.kind !== b.kind ? (a.kind === 'job' ? -1 : 1) : f.sort === 'oldest' ? key(a).localeCompare(key(b)) : f.sort === 'newest' ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
     }
-    return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined };
+    const located = after ? {} : await this.locate(f, jobTiles, find);
+    return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined, ...located };
+  }
+
+  /** Where `focus` is in the results of `f` (job tiles first, then each project's products
+   * before it), and which of `keep` the results hold. */
+  private async locate(f: Filter, jobTiles: Tile[], find: { focus?: string; keep?: string[] }): Promise<Pick<Page, 'focusAt' | 'kept'>> {
+    const q = this.toQuery(f, undefined, 1);
+    const out: Pick<Page, 'focusAt' | 'kept'> = {};
+    if (find.keep?.length) {
+      const kept = jobTiles.filter((t) => find.keep!.includes(t.id)).map((t) => t.id);
+      for (const p of this.projects()) kept.push(...(await (await p.db()).productsMatching(q, find.keep)));
+      out.kept = kept;
+    }
+    if (find.focus) {
+      const job = jobTiles.findIndex((t) => t.id === find.focus);
+      const found = job >= 0 ? undefined : await this.find(find.focus);
+      if (job >= 0) out.focusAt = job;
+      else if (found && (await (await this.project(found.project)!.db()).productsMatching(q, [found.product.id])).length) {
+        let at = jobTiles.length;
+        for (const p of this.projects()) at += await (await p.db()).countBefore(q, found.product);
+        out.focusAt = at;
+      }
+    }
+    return out;
   }
 
   private async loadFailedJobs(): Promise<void> {
@@ -168,12 +200,12 @@ export class GalleryController {
     return this.known;
   }
 
-  async initialState(filter: Filter, tileSize: number, title: string): Promise<InitialState> {
+  async initialState(filter: Filter, view: { tileSize: number; fit: boolean }, title: string): Promise<InitialState> {
     const parsed = Filter.safeParse(filter);
     const f = parsed.success ? parsed.data : DEFAULT_FILTER;
     const [page, facets] = await Promise.all([this.query(f, undefined, 200), this.facets()]);
     const readOnly = this.o.readOnly?.();
-    return { scope: capText(this.o.scope, CAPS.project), title: capText(title, CAPS.title), filter: f, tileSize, page, facets, ...(readOnly ? { readOnly: capText(readOnly, CAPS.error) } : {}) };
+    return { scope: capText(this.o.scope, CAPS.project), title: capText(title, CAPS.title), filter: f, tileSize: view.tileSize, fit: view.fit, page, facets, ...(readOnly ? { readOnly: capText(readOnly, CAPS.error) } : {}) };
   }
 
   /** Find a product by id in the scope's projects. */
@@ -194,7 +226,15 @@ export class GalleryController {
       return;
     }
     const m = msg.data;
-    if (m.type !== 'request') return;
+    if (m.type === 'ready') {
+      // A new or recreated webview: what Undo would restore is the host's to say.
+      this.o.post({ type: 'undoable', ids: this.undoable });
+      return;
+    }
+    if (m.type === 'stateChanged') {
+      this.o.onViewChanged?.({ tileSize: m.tileSize, fit: m.fit ?? false });
+      return;
+    }
     const params = Requests[m.method].safeParse(m.params);
     if (!params.success) {
       this.dropped++;
@@ -215,9 +255,11 @@ export class GalleryController {
   private async dispatch(method: string, params: unknown): Promise<unknown> {
     switch (method) {
       case 'query': {
-        const q = params as { filter: Filter; after?: string; limit: number };
-        return this.query(q.filter, q.after, q.limit);
+        const q = params as { filter: Filter; after?: string; limit: number; focus?: string; keep?: string[] };
+        return this.query(q.filter, q.after, q.limit, { focus: q.focus, keep: q.keep });
       }
+      case 'facets':
+        return this.facets();
       case 'getProduct': {
         const found = await this.find((params as { id: string }).id);
         if (!found) throw new Error('That product no longer exists.');
@@ -231,18 +273,11 @@ export class GalleryController {
       case 'update': {
         const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };
         this.refuseWhenReadOnly('Rating, tagging and notes are');
-        const tiles: Tile[] = [];
-        for (const id of ids) {
-          const found = await this.find(id);
-          if (!found) continue;
-          const db = await this.project(found.project)!.db();
-          const updated = await db.updateProduct(id, patch);
-          const tile = updated && this.productTile(found.project, updated);
-          if (tile) tiles.push(tile);
-          if (updated) this.noteFacets(updated);
-        }
-        this.o.post({ type: 'productsChanged', tiles });
-        return tiles.length;
+        // One at a time, in the order the keys were pressed: `f` then `4` must not end with the
+        // tile (or the sidecar) showing the older of two records.
+        const done = this.updating.then(() => this.update(ids, patch));
+        this.updating = done.catch(() => undefined);
+        return done;
       }
       case 'action': {
         const { ids, action } = params as { ids: string[]; action: Action };
@@ -250,12 +285,40 @@ export class GalleryController {
         const items = (await Promise.all(ids.map((id) => this.find(id)))).filter((x): x is { project: string; product: ProductRecord } => !!x);
         if (action !== 'undoDelete' && items.length === 0) throw new Error('Those products no longer exist.');
         const note = await this.o.actions.run(action, action === 'undoDelete' ? ids.map((id) => ({ project: '', product: { id } as ProductRecord })) : items);
-        if (action === 'delete') this.o.post({ type: 'productsDeleted', ids: items.map((i) => i.product.id) });
-        if (action === 'undoDelete') this.o.post({ type: 'reset' });
+        if (action === 'delete') {
+          this.undoable = items.map((i) => i.product.id);
+          this.o.post({ type: 'productsDeleted', ids: this.undoable });
+          this.o.post({ type: 'undoable', ids: this.undoable });
+        }
+        if (action === 'undoDelete') {
+          const restored = this.undoable;
+          this.undoable = [];
+          this.o.post({ type: 'reset', focus: restored[0] });
+          this.o.post({ type: 'undoable', ids: [] });
+        }
         return note ?? null;
       }
     }
     throw new Error(`Unknown method ${method}`);
+  }
+
+  private updating: Promise<unknown> = Promise.resolve();
+
+  private async update(ids: string[], patch: Record<string, unknown>): Promise<number> {
+    const tiles: Tile[] = [];
+    for (const id of ids) {
+      const found = await this.find(id);
+      if (!found) continue;
+      // The row and the sidecar (the product store owns both).
+      const store = new ProductStore(found.project, await this.project(found.project)!.db());
+      const updated = await store.update(id, patch);
+      if (!updated) continue;
+      const tile = this.productTile(found.project, updated);
+      if (tile) tiles.push(tile);
+      this.noteFacets(updated);
+    }
+    this.o.post({ type: 'productsChanged', tiles });
+    return tiles.length;
   }
 
   /** In Restricted Mode: refuse, saying why and how to trust. */

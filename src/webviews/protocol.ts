@@ -79,12 +79,24 @@ export const Tile = z.object({
   width: z.number().optional(),
   height: z.number().optional(),
   state: z.string().max(CAPS.state).optional(),
+  /** A job's state in our own words ("Running · 40%"), the same as the Jobs view's. */
+  status: z.string().max(CAPS.title).optional(),
+  /** An imported image's original file name, for its alt text and title when it has no prompt. */
+  name: z.string().max(CAPS.title).optional(),
   progress: z.number().min(0).max(1).optional(),
   error: z.string().max(CAPS.error).optional(),
 });
 export type Tile = z.infer<typeof Tile>;
 
-export const Page = z.object({ tiles: z.array(Tile), total: z.number().int().min(0), next: z.string().max(4000).optional() });
+export const Page = z.object({
+  tiles: z.array(Tile),
+  total: z.number().int().min(0),
+  next: z.string().max(4000).optional(),
+  /** Where the asked-for focus is in these results (it may be past this page), when they hold it. */
+  focusAt: z.number().int().min(0).optional(),
+  /** Which of the asked-to-keep ids (the selection) these results hold. */
+  kept: z.array(id).max(1000).optional(),
+});
 export type Page = z.infer<typeof Page>;
 
 export const Facets = z.object({
@@ -134,7 +146,17 @@ export const Patch = z
   .strict();
 
 export const Requests = {
-  query: z.object({ filter: Filter, after: z.string().max(4000).optional(), limit: z.number().int().min(1).max(1000).default(500) }).strict(),
+  query: z
+    .object({
+      filter: Filter,
+      after: z.string().max(4000).optional(),
+      limit: z.number().int().min(1).max(1000).default(500),
+      /** A first page can say where this product is, and which of `keep` are in the results. */
+      focus: id.optional(),
+      keep: z.array(id).max(1000).optional(),
+    })
+    .strict(),
+  facets: z.object({}).strict(),
   getProduct: z.object({ id }).strict(),
   lineage: z.object({ id }).strict(),
   update: z.object({ ids, patch: Patch }).strict(),
@@ -145,7 +167,7 @@ export type RequestMethod = keyof typeof Requests;
 export const WebviewMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('request'), id: z.number().int().min(0), method: z.enum(Object.keys(Requests) as [RequestMethod, ...RequestMethod[]]), params: z.unknown() }),
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('stateChanged'), filter: Filter, tileSize: z.number().int().min(64).max(640) }),
+  z.object({ type: z.literal('stateChanged'), filter: Filter, tileSize: z.number().int().min(64).max(640), fit: z.boolean().optional() }),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 
@@ -155,8 +177,11 @@ export const HostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('productAdded'), tile: Tile, replaces: id.optional() }),
   z.object({ type: z.literal('productsChanged'), tiles: z.array(Tile).max(1000) }),
   z.object({ type: z.literal('productsDeleted'), ids: z.array(id).max(1000) }),
-  z.object({ type: z.literal('reset') }),
+  /** The products changed under the grid (an undo): ask again, focusing `focus` if given. */
+  z.object({ type: z.literal('reset'), focus: id.optional() }),
   z.object({ type: z.literal('facets'), facets: Facets }),
+  /** What Undo (Ctrl/Cmd+Z) would restore: the last deleted products, or none. */
+  z.object({ type: z.literal('undoable'), ids: z.array(id).max(1000) }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -166,6 +191,8 @@ export const InitialState = z.object({
   title: z.string().max(CAPS.title),
   filter: Filter,
   tileSize: z.number().int().min(64).max(640),
+  /** Thumbnails show the whole image (fit) rather than fill the tile. */
+  fit: z.boolean().optional(),
   page: Page,
   facets: Facets,
   /** Set in Restricted Mode: why the gallery is read-only and how to change that. */

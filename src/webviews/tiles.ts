@@ -6,6 +6,7 @@
 // whose files are refused gets no tile at all.
 import { layoutOf, type ProjectPaths } from '../storage/productPaths.ts';
 import type { JobRecord, ProductRecord } from '../storage/types.ts';
+import { jobStatusText } from '../providers/jobStatus.ts';
 import { CAPS, ProductDetail, Tile } from './protocol.ts';
 
 /** `v` as text of at most `max` characters: longer text is cut, with an ellipsis. */
@@ -72,6 +73,8 @@ export function productTile(project: string, p: ProductRecord, c: TileContext): 
     createdAt: capText(p.createdAt, CAPS.date),
     width: size(p.width),
     height: size(p.height),
+    // An imported image without a prompt is called by its original file name.
+    name: p.imported && typeof p.imported.fileName === 'string' ? capText(p.imported.fileName, CAPS.title) : undefined,
   });
 }
 
@@ -93,6 +96,7 @@ export function jobTile(project: string, j: JobRecord): Tile | undefined {
       tags: [],
       createdAt: capText(j.createdAt, CAPS.date),
       state: capText(j.state, CAPS.state),
+      status: capText(jobStatusText(j), CAPS.title),
       progress: typeof j.progress === 'number' && Number.isFinite(j.progress) ? Math.max(0, Math.min(1, j.progress)) : undefined,
       error: j.error ? capText(j.error.message, CAPS.error) : undefined,
     });

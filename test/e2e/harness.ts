@@ -28,7 +28,23 @@ export interface CodeServer {
   userDataDir: string;
   shot(name: string): Promise<void>;
   command(title: string): Promise<void>;
+  /** Quick Open (Ctrl+P) a file by name into the active editor group; resolves once its tab is active. */
+  openFile(name: string): Promise<void>;
+  /** Whether a notification says `text`: as a toast, or else in the notification center (VS Code
+   * sometimes files a message there without a toast, e.g. right after another one closed). */
+  notified(text: string, shot: string): Promise<boolean>;
   stop(): Promise<void>;
+}
+
+/** Polls `probe` every 250 ms until it returns a truthy value. */
+export async function until<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 60_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Starts code-server on a folder or a `.code-workspace` file; fails with the reason when it cannot.
@@ -78,13 +94,45 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
       await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
     },
     command: async (title) => {
-      await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ timeout: 30_000 });
+      // Right after start-up the palette may answer before the extension's commands are known
+      // (or before a `when` clause holds): close it and ask again.
+      // (A palette that closes under us, e.g. when an editor opens by itself, is asked again too.)
+      for (let attempt = 1; ; attempt++) {
+        const listed = async () => {
+          await page.keyboard.press('F1');
+          await input.waitFor({ state: 'visible', timeout: 10_000 });
+          await input.fill(`>${title}`, { timeout: 10_000 });
+          await row.waitFor({ timeout: 5_000 });
+        };
+        if (await listed().then(() => true, () => attempt >= 6)) break;
+        await page.keyboard.press('Escape');
+        await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+      }
+      await row.waitFor({ timeout: 5_000 });
       await page.keyboard.press('Enter');
+    },
+    openFile: async (name) => {
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill(name);
+      // The row Enter opens: until the list is filtered, a recently opened editor (the
+      // gallery) may still be first.
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.editor-group-container.active .tab.active', { hasText: name }).waitFor();
+    },
+    notified: async (text, shot) => {
+      const inToasts = () => page.evaluate((t) => Array.from(document.querySelectorAll('.notifications-toasts')).some((e) => e.textContent?.includes(t)), text);
+      if (await until(`"${text}" in a toast`, inToasts, 5000).catch(() => false)) {
+        await cs.shot(shot);
+        return true;
+      }
+      await cs.command('Notifications: Show Notifications');
+      const inCenter = await until(`"${text}" in the notification center`, () => page.evaluate((t) => !!document.querySelector('.notifications-center')?.textContent?.includes(t), text), 10_000).catch(() => false);
+      await cs.shot(shot);
+      await cs.command('Notifications: Hide Notifications');
+      return inCenter;
     },
     stop: async () => {
       await browser.close().catch(() => undefined);

@@ -12,7 +12,7 @@ import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import { startFalFake, type FalFake } from '../fakes/fal.ts';
 import { A1111_TEXT, plainPng, pngWithText } from '../archive/metadataFixtures.ts';
 import { walkFiles } from '../files.ts';
-import { startCodeServer, webviewFrame, type CodeServer } from './harness.ts';
+import { startCodeServer, until, webviewFrame, type CodeServer } from './harness.ts';
 
 const KEY = 'fal-e2e-key-0123456789abcdef';
 let cs: CodeServer;
@@ -22,42 +22,6 @@ let project: string;
 
 async function productsOnDisk(): Promise<string[]> {
   return (await walkFiles(path.join(project, 'products'))).filter((f) => f.endsWith('.png'));
-}
-
-/** Polls `probe` every 250 ms until it returns a truthy value. */
-async function until<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 60_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Whether a notification says `text`: as a toast, or else in the notification center (VS Code
- * sometimes files a message there without a toast, e.g. right after another one closed). */
-async function notified(text: string, shot: string): Promise<boolean> {
-  const { page } = cs;
-  const inToasts = () => page.evaluate((t) => Array.from(document.querySelectorAll('.notifications-toasts')).some((e) => e.textContent?.includes(t)), text);
-  if (await until(`"${text}" in a toast`, inToasts, 5000).catch(() => false)) {
-    await cs.shot(shot);
-    return true;
-  }
-  await cs.command('Notifications: Show Notifications');
-  const inCenter = await until(`"${text}" in the notification center`, () => page.evaluate((t) => !!document.querySelector('.notifications-center')?.textContent?.includes(t), text), 10_000).catch(() => false);
-  await cs.shot(shot);
-  await cs.command('Notifications: Hide Notifications');
-  return inCenter;
-}
-
-async function openFile(name: string): Promise<void> {
-  const { page } = cs;
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tab.active', { hasText: name }).waitFor();
 }
 
 /** Moves the cursor to the end of the first line of `file` (as saved) holding `text`: quick
@@ -160,7 +124,7 @@ step('2. a wrong fal key gets a clear error offering to set it again; the right 
   await secret.waitFor({ state: 'visible', timeout: 30_000 });
   await secret.fill(KEY);
   await page.keyboard.press('Enter');
-  assert.ok(await notified('fal.ai is connected', '05-key-connected'), 'the right key is confirmed');
+  assert.ok(await cs.notified('fal.ai is connected', '05-key-connected'), 'the right key is confirmed');
   assert.ok(fake.captured.some((c) => c.headers.authorization === `Key ${KEY}`), 'the key reached the fake in the Authorization header');
 });
 
@@ -206,6 +170,8 @@ step("3. New Parameter File: completion offers the model's fields; an invalid va
   await cs.shot('07-problems');
   assert.match((await problem.textContent()) ?? '', /"num_images" must be <= 4/, 'the problem names the field and the allowed maximum');
   assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: 'image_size' }).count(), 0, "the scaffold's own defaults are valid");
+  // Once: the $schema gives completion, not a second (warning) copy of our problem.
+  assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: /num_images|maximum/ }).count(), 1, 'the problem is listed once');
   await page.keyboard.press('Control+S');
   const submitsBefore = fake.jobs.size;
   await cs.command('Art Factory: Generate from This File');
@@ -220,7 +186,7 @@ step('4–5. ▶ Generate from the CodeLens; the gallery shows the products; rat
   // A tidy window for the screenshots: step 3's toasts and Problems panel out of the way.
   await cs.command('Notifications: Clear All Notifications');
   await cs.command('View: Hide Panel');
-  await openFile('sample.art.json');
+  await cs.openFile('sample.art.json');
   const lens = page.locator('.codelens-decoration a', { hasText: 'Generate' });
   await lens.waitFor({ timeout: 60_000 });
   assert.match((await lens.textContent()) ?? '', /2 jobs/);
@@ -269,7 +235,7 @@ step('6. a window reload while a slow fal job runs: the job resumes, its product
   const before = (await productsOnDisk()).length;
   fake.nextJob({ queueSteps: 3, progressSteps: 60, width: 96, height: 96 });
   const jobsBefore = fake.jobs.size;
-  await openFile('slow-fal.art.json');
+  await cs.openFile('slow-fal.art.json');
   const lens = page.locator('.codelens-decoration a', { hasText: 'Generate' });
   await lens.waitFor({ timeout: 60_000 });
   await lens.click();
@@ -345,7 +311,7 @@ step('Import Images… from the palette: a folder of other tools\' images; A1111
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sub' }).first().waitFor({ timeout: 30_000 });
   await page.locator('.quick-input-widget .monaco-button', { hasText: 'Import' }).click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
-  assert.ok(await notified('1 imported, 1 skipped', '16-import'), 'the summary counts what was imported and skipped');
+  assert.ok(await cs.notified('1 imported, 1 skipped', '16-import'), 'the summary counts what was imported and skipped');
   const db = await openProjectDb(project);
   try {
     const imported = (await db.queryProducts({ provider: ['import'] })).items;

@@ -277,13 +277,19 @@ test("the editor's schema lets image fields take paths and products: no URL form
         webhook: { type: 'string', format: 'uri' },
       },
     };
+    const relaxed = acceptImageReferences(input, ['image', 'image_urls', 'first_frame_image']).properties as Record<string, Record<string, unknown>>;
+    assert.deepEqual(relaxed.image, { type: 'string', description: `Input image ${IMAGE_FIELD_HINT}` });
+    assert.deepEqual(relaxed.image_urls.items, { type: 'string' });
+    assert.deepEqual(relaxed.first_frame_image.anyOf, [{ type: 'string' }, { type: 'null' }]);
+    assert.deepEqual(relaxed.webhook, { type: 'string', format: 'uri' }, 'not an image field');
+    // The file written for the editor says so (it is a hint schema: it flags nothing).
     await writeModelSchema(r.dir, 'replicate', 'owner/model', input, { imageFields: ['first_frame_image'] });
-    const written = JSON.parse(await fs.readFile(path.join(r.dir, modelSchemaPath('replicate', 'owner/model')), 'utf8'));
-    const props = written.properties.input.properties;
-    assert.deepEqual(props.image, { type: 'string', description: `Input image ${IMAGE_FIELD_HINT}` });
-    assert.deepEqual(props.image_urls.items, { type: 'string' });
-    assert.deepEqual(props.first_frame_image.anyOf, [{ type: 'string' }, { type: 'null' }]);
-    assert.deepEqual(props.webhook, { type: 'string', format: 'uri' }, 'not an image field');
+    const text = await fs.readFile(path.join(r.dir, modelSchemaPath('replicate', 'owner/model')), 'utf8');
+    const props = JSON.parse(text).properties.input.properties;
+    assert.equal(props.image.description, `Input image ${IMAGE_FIELD_HINT}`);
+    assert.match(props.first_frame_image.description ?? '', /product:<id>/);
+    assert.equal(props.webhook.description, undefined, 'not an image field');
+    assert.doesNotMatch(text, /"format"/, 'no URL format to flag a path');
     assert.equal(input.properties.image.format, 'uri', 'the model schema itself is not changed');
     assert.equal(acceptImageReferences({ type: 'object' }, ['image']).properties, undefined);
   } finally {

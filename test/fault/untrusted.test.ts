@@ -120,7 +120,7 @@ async function everyUseRefuses(w: Awaited<ReturnType<typeof world>>, row: Produc
   await assert.rejects(w.store.thumbnail(row), /refused/);
   // The gallery leaves it out and says why in the log.
   const logs: string[] = [];
-  const state = await controllerFor(w.dir, w.db, logs).initialState({ status: 'all', sort: 'newest' }, 180, 'P');
+  const state = await controllerFor(w.dir, w.db, logs).initialState({ status: 'all', sort: 'newest' }, { tileSize: 180, fit: false }, 'P');
   assert.ok(!state.page.tiles.some((t) => t.id === row.id), 'no tile for it');
   assert.ok(InitialState.safeParse(state).success, 'the gallery still paints');
   assert.deepEqual(diffSnapshots(before, await snapshot(w.victim)), [], 'the outside files are untouched');
@@ -196,7 +196,7 @@ test('crafted rows, sidecars and job rows never reach outside the project', { ti
       raw.close();
       w.db = await openProjectDb(w.dir, { backups: 0, saveDelayMs: 5 });
       w.store = new ProductStore(w.dir, w.db);
-      const state = await controllerFor(w.dir, w.db).initialState({ status: 'all', sort: 'newest' }, 180, 'P');
+      const state = await controllerFor(w.dir, w.db).initialState({ status: 'all', sort: 'newest' }, { tileSize: 180, fit: false }, 'P');
       assert.ok(InitialState.safeParse(state).success);
       assert.ok(state.page.tiles.some((t) => t.id === 'AREAL'), 'the real product paints');
       assert.equal(await w.db.getProduct('RCLAIM'), undefined, "a row cannot speak as another product");
@@ -448,7 +448,7 @@ test('values that would blank the gallery are cut to the caps; the gallery paint
         const bytes = await png(20, 20, i * 20);
         await w.store.put({ ...a, ...over, id, file: `products/2026/05/06/${id}.png`, bytes: bytes.length, sha256: sha(bytes) }, bytes);
         const c = controllerFor(w.dir, w.db);
-        const state = await c.initialState({ status: 'all', sort: 'newest' }, 180, 'P');
+        const state = await c.initialState({ status: 'all', sort: 'newest' }, { tileSize: 180, fit: false }, 'P');
         assert.ok(InitialState.safeParse(state).success, `${name}: the initial state validates`);
         const tile = state.page.tiles.find((t) => t.id === id);
         assert.ok(tile, `${name}: the tile is there`);

@@ -43,11 +43,11 @@ test('same prompt and seed draw identical bytes; different prompts differ visibl
   assert.equal(a.result.seed, 7);
 });
 
-test('status goes queued → running with progress and logs → succeeded', async () => {
+test('status goes submitted (no invented queue place) → running with progress and logs → succeeded', async () => {
   const { updates } = await run('lighthouse', 1);
   const states = updates.map((u) => u.state);
-  assert.equal(states[0], 'queued');
-  assert.ok(updates[0].queuePosition! >= 1);
+  assert.equal(states[0], 'submitted');
+  assert.equal(updates[0].queuePosition, undefined, 'an offline provider has no queue of other jobs');
   const running = updates.filter((u) => u.state === 'running');
   assert.ok(running.length >= 3);
   assert.ok(running.every((u, i) => i === 0 || u.progress! >= running[i - 1].progress!));

@@ -55,6 +55,33 @@ test('keyset paging walks every row once in each sort order, with filters and se
   assert.equal(ftsQuery('***'), undefined);
 });
 
+test("a product's position in each sort (countBefore) is where paging finds it; productsMatching applies the filters", async () => {
+  const SQL = await initSqlJs();
+  const db = new SQL.Database();
+  migrate(db);
+  const repo = new Repo(db);
+  // Ties on created_at and rating, so the id has to break them as the pages do.
+  repo.putProducts(Array.from({ length: 240 }, (_, i) => product(i, { createdAt: product(i - (i % 3)).createdAt })));
+  for (const q of [{ sort: 'newest' }, { sort: 'oldest' }, { sort: 'rating' }, { sort: 'model' }, { sort: 'rating', minRating: 2, provider: ['fal'], text: 'numb' }] as ProductQuery[]) {
+    const order: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = repo.queryProducts({ ...q, after, limit: 37 });
+      order.push(...page.items.map((p) => p.id));
+      after = page.next;
+    } while (after);
+    assert.ok(order.length > 3, JSON.stringify(q));
+    for (const id of [order[0], order[Math.floor(order.length / 2)], order.at(-1)!]) assert.equal(repo.countBefore(q, repo.getProduct(id)!), order.indexOf(id), `${JSON.stringify(q)} ${id}`);
+    const some = ['P00000001', 'P00000006', 'P00000030', 'P00000077', 'nope'];
+    assert.deepEqual(repo.productsMatching(q, some).sort(), some.filter((id) => order.includes(id)).sort(), JSON.stringify(q));
+  }
+  // A key not in the database: where it would go (a product of another project in "all").
+  const newest = repo.queryProducts({ sort: 'newest', limit: 1 }).items[0];
+  assert.equal(repo.countBefore({ sort: 'newest' }, { ...newest, id: 'Z', createdAt: '2099-01-01T00:00:00.000Z' }), 0);
+  assert.equal(repo.countBefore({ sort: 'oldest' }, { ...newest, id: 'Z', createdAt: '2099-01-01T00:00:00.000Z' }), 240);
+  assert.deepEqual(repo.productsMatching({ text: '***' }, ['P00000001']), []);
+});
+
 test('project layout, manifest errors, and a folder that is not writable', async () => {
   const dir = path.join(await tempProject(), 'My Project');
   const m = await createProject(dir, 'My Project');

@@ -59,6 +59,11 @@ export interface GalleryRig {
   cspViolations(): Promise<string[]>;
   console: string[];
   open(filter?: Filter): Promise<number>;
+  /** What VS Code does to a hidden webview (retainContextWhenHidden off) when it is shown
+   * again: the same HTML loaded anew, with the state the page saved. */
+  recreate(): Promise<void>;
+  /** While hidden, the host's messages reach no page (VS Code drops them for a hidden webview). */
+  hidden: boolean;
   theme(name: keyof typeof THEMES): Promise<void>;
   shot(name: string): Promise<void>;
   close(): Promise<void>;
@@ -102,7 +107,9 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     scope: dir,
     toUri: (abs) => `${origin}/thumb/${Math.abs([...abs].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7))}`,
     actions: { run: async (action) => `did ${action}` },
-    post: (m: HostMessage) => void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined),
+    post: (m: HostMessage) => {
+      if (!rig.hidden) void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
+    },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     readOnly: () => opts.readOnly,
   });
@@ -135,17 +142,22 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     });
   `);
   await fs.mkdir(SHOTS, { recursive: true });
-  return {
+  const rig: GalleryRig = {
+    hidden: false,
     page, browser, db, dir, controller, received, console: consoleMessages,
     cspViolations: () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations),
     /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
     async open(filter: Filter = { status: 'all', sort: 'newest' }) {
       const started = Date.now();
-      const state = await controller.initialState(filter, 160, 'Gallery test');
+      const state = await controller.initialState(filter, { tileSize: 160, fit: false }, 'Gallery test');
       currentHtml = galleryHtml({ cspSource: origin, scriptUri: `${origin}/dist/gallery.js`, styleUri: `${origin}/dist/gallery.css`, state });
       await page.goto(`${origin}/gallery`);
       await page.waitForSelector('[role=gridcell]', { timeout: 30_000 }).catch(() => page.waitForSelector('.empty'));
       return Date.now() - started;
+    },
+    async recreate() {
+      await page.reload();
+      await page.waitForSelector('[role=gridcell], .empty', { timeout: 30_000 });
     },
     async theme(name) {
       await page.evaluate((vars) => (window as unknown as { __setTheme(v: Record<string, string>): void }).__setTheme(vars), THEMES[name]);
@@ -159,4 +171,5 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       await db.close();
     },
   };
+  return rig;
 }

@@ -2,10 +2,13 @@
 // filters, search as you type, a detail view, compare, and live job tiles.
 import './jitless.ts';
 import { Component, render } from 'preact';
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_FILTER, Filter, InitialState, READ_ONLY_ACTIONS, tileMatches, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
+import { DEFAULT_FILTER, Filter, InitialState, READ_ONLY_ACTIONS, type Action, type Facets, type Page, type ProductDetail, type Tile } from '../protocol.ts';
+import { focusIndex, initialGrid, reduceGrid, type GridState, type LiveMessage } from './gridState.ts';
+import { isEditable, useUndoKey } from './keys.ts';
 import { Lineage } from './Lineage.tsx';
-import { onHostMessage, request, saveState, vscode } from './rpc.ts';
+import { StatusLine } from './StatusLine.tsx';
+import { onHostMessage, readSaved, request, saveState, viewChanged, vscode, type SavedState } from './rpc.ts';
 // The controls are vscode-elements (Lit web components), imported one by one so the bundle
 // carries only these; the virtualized grid's tiles stay plain DOM.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -30,33 +33,38 @@ const KEYS: [string, string][] = [
   ['← → ↑ ↓', 'Move between tiles'],
   ['Home / End', 'First / last tile'],
   ['Page Up / Page Down', 'Move a screen'],
-  ['Enter', 'Open the detail view'],
+  ['Enter', 'Open the detail view (← → for the previous / next product)'],
   ['Space', 'Select or unselect'],
   ['Shift + arrows / click', 'Extend the selection'],
   ['Ctrl/Cmd + click', 'Add to the selection'],
   ['f', 'Favourite'],
   ['1 – 5, 0', 'Rate, or clear the rating'],
   ['c', 'Compare the selected (2–4)'],
-  ['Delete', 'Delete (undo while the panel is open)'],
-  ['/', 'Search prompts'],
+  ['Delete', 'Delete'],
+  ['Ctrl/Cmd + Z', 'Undo the last delete (while the panel is open)'],
+  ['/', 'Search prompts (Escape clears the search)'],
   ['Escape', 'Close, or clear the selection'],
   ['?', 'This list'],
 ];
 
-function readInitial(): InitialState {
+/** The state the webview starts from. The page in the HTML was read when the panel was
+ * created; a webview VS Code recreates (after being hidden, or after a reload) gets the same
+ * HTML again, so it restores its own saved state instead. The HTML's page is painted only by
+ * a new panel (or one shown for another scope), and only until the current one comes. */
+function readInitial(): { init: InitialState; saved?: SavedState } {
   const el = document.getElementById('initial-state');
   const parsed = InitialState.safeParse(el ? JSON.parse(el.textContent || '{}') : {});
-  const saved = vscode.getState() as { filter?: unknown; tileSize?: number } | undefined;
-  const base: InitialState = parsed.success
+  const init: InitialState = parsed.success
     ? parsed.data
-    : { scope: '', title: 'Gallery', filter: DEFAULT_FILTER, tileSize: 180, page: { tiles: [], total: 0 }, facets: { providers: [], models: [], tags: [] } };
-  const savedFilter = Filter.safeParse(saved?.filter);
-  return { ...base, filter: savedFilter.success ? savedFilter.data : base.filter, tileSize: saved?.tileSize ?? base.tileSize };
+    : { scope: '', title: 'Gallery', filter: DEFAULT_FILTER, tileSize: 180, fit: false, page: { tiles: [], total: 0 }, facets: { providers: [], models: [], tags: [] } };
+  const saved = readSaved();
+  return { init, saved: saved && saved.scope === init.scope ? saved : undefined };
 }
 
+/** What a tile is called: its prompt, else an imported image's file name, else its model. */
 function label(t: Tile): string {
   if (t.kind === 'job') return `${t.state === 'failed' ? 'Failed' : 'Generating'}: ${t.prompt || t.model}`;
-  return t.prompt || `${t.provider} ${t.model}`;
+  return t.prompt || t.name || `${t.provider} ${t.model}`;
 }
 
 /** The value of the vscode-element an event was dispatched on (Preact listens on the host). */
@@ -88,11 +96,11 @@ function Stars({ value, onRate, size = 'small' }: { value: number; onRate?: (n: 
       {[1, 2, 3, 4, 5].map((n) =>
         onRate ? (
           <button type="button" role="radio" aria-checked={value === n} aria-label={`${n} star${n > 1 ? 's' : ''}`} class={n <= value ? 'on' : ''} onClick={() => onRate(value === n ? 0 : n)}>
-            ★
+            {n <= value ? '★' : '☆'}
           </button>
         ) : (
           <span aria-hidden="true" class={n <= value ? 'on' : ''}>
-            ★
+            {n <= value ? '★' : '☆'}
           </span>
         ),
       )}
@@ -148,7 +156,7 @@ function TileBody({ t, selected, focused, size, showImage, onClick, onDblClick }
         <div class="placeholder" />
       ) : t.kind === 'product' && t.thumb ? (
         <>
-          <img src={t.thumb} alt={`${t.media === 'video' ? 'Video: ' : ''}${t.prompt || `${t.model} output`}`} decoding="async" draggable={false} />
+          <img src={t.thumb} alt={`${t.media === 'video' ? 'Video: ' : ''}${t.prompt || t.name || `${t.model} output`}`} decoding="async" draggable={false} />
           {t.media === 'video' && (
             <span class="media-badge" aria-hidden="true">
               ▶
@@ -159,7 +167,7 @@ function TileBody({ t, selected, focused, size, showImage, onClick, onDblClick }
         <div class="placeholder">{t.media}</div>
       ) : (
         <div class="placeholder job">
-          <span class="job-state">{t.state === 'failed' ? `Failed: ${t.error ?? ''}` : t.state}</span>
+          <span class="job-state">{t.state === 'failed' ? `Failed: ${t.error ?? ''}` : (t.status ?? t.state)}</span>
           {t.progress !== undefined && t.state !== 'failed' && (
             <div class="progress" role="progressbar" aria-label="Progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(t.progress * 100)}>
               <div style={{ width: `${Math.round(t.progress * 100)}%` }} />
@@ -205,16 +213,25 @@ function Help({ onClose }: { onClose: () => void }) {
   );
 }
 
-function Detail({ id, onClose, onAction, onUpdate, onOpen, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onOpen: (id: string) => void; readOnly?: boolean }) {
+/** A product's detail. It takes the grid's keys: f, 1–5 and 0, Delete, and ← → for the
+ * previous and next product (`onStep` moves the grid's focus, which this view follows);
+ * `onOpen` shows another product (one it was made from, or made into). */
+function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen, readOnly }: { id: string; onClose: () => void; onAction: (a: Action, ids: string[]) => void; onUpdate: (ids: string[], patch: Record<string, unknown>) => Promise<void>; onStep: (delta: number) => void; onOpen: (id: string) => void; readOnly?: boolean }) {
   const [d, setD] = useState<ProductDetail | undefined>();
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
   const ref = useRef<HTMLDivElement>(null);
   const load = useCallback(() => request<ProductDetail>('getProduct', { id }).then(setD, (e: Error) => setError(e.message)), [id]);
   useEffect(() => {
+    setD(undefined); // another product: no key acts on the last one's data meanwhile
+    setError('');
     void load();
   }, [load]);
-  useEffect(() => ref.current?.focus(), [d]);
+  // Into the dialog when it shows a product (opened, or stepped to another), and only while the
+  // panel has the keyboard: data that loads late never pulls it back from an editor.
+  useEffect(() => {
+    if (d && document.hasFocus()) ref.current?.focus();
+  }, [d?.tile.id]);
   const rec = d?.record as Record<string, unknown> | undefined;
   const update = async (patch: Record<string, unknown>) => {
     await onUpdate([id], patch);
@@ -222,14 +239,32 @@ function Detail({ id, onClose, onAction, onUpdate, onOpen, readOnly }: { id: str
   };
   return (
     <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="detail-title" tabIndex={-1} ref={ref} onKeyDown={(e) => {
-        if (e.key === 'Escape') {
+        const handled = () => {
+          e.preventDefault();
           e.stopPropagation();
+        };
+        if (e.key === 'Escape') {
+          handled();
           onClose();
+        } else if (isEditable(e) || e.ctrlKey || e.metaKey || e.altKey) {
+          return;
+        } else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+          handled();
+          onStep(e.key === 'ArrowLeft' ? -1 : 1);
+        } else if (e.key === 'f' && d?.tile.id === id) {
+          handled();
+          void update({ favorite: !d.tile.favorite });
+        } else if (/^[0-5]$/.test(e.key)) {
+          handled();
+          void update({ rating: Number(e.key) });
+        } else if (e.key === 'Delete' || e.key === 'Backspace') {
+          handled();
+          onAction('delete', [id]);
         }
       }}>
       <div class="panel detail">
         <header>
-          <h2 id="detail-title">{d ? d.tile.prompt || d.tile.model : 'Loading…'}</h2>
+          <h2 id="detail-title">{d ? d.tile.prompt || d.tile.name || d.tile.model : 'Loading…'}</h2>
           <Button onClick={onClose} aria-label="Close detail">
             ✕
           </Button>
@@ -241,7 +276,7 @@ function Detail({ id, onClose, onAction, onUpdate, onOpen, readOnly }: { id: str
               {d.tile.media === 'video' ? (
                 <video src={d.tile.src} poster={d.tile.thumb} controls aria-label={d.tile.prompt || 'video'} />
               ) : (
-                <img src={d.tile.src} alt={d.tile.prompt || 'product'} onClick={() => setFit(!fit)} />
+                <img src={d.tile.src} alt={d.tile.prompt || d.tile.name || 'product'} onClick={() => setFit(!fit)} />
               )}
             </div>
             <aside>
@@ -378,20 +413,31 @@ function Compare({ ids, onClose }: { ids: string[]; onClose: () => void }) {
   );
 }
 
-function App({ init }: { init: InitialState }) {
-  const [filter, setFilter] = useState<Filter>(init.filter);
-  const [tileSize, setTileSize] = useState(init.tileSize);
-  const [tiles, setTiles] = useState<Tile[]>(init.page.tiles);
-  const [total, setTotal] = useState(init.page.total);
+function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
+  // A recreated webview restores what it saved; a new panel paints the HTML's page. Both ask
+  // for the current one at once (below).
+  const [grid, dispatch] = useReducer(reduceGrid, undefined, () => (saved ? initialGrid(saved.filter, undefined, saved) : initialGrid(init.filter, init.page)));
+  const { filter, tiles, total } = grid;
+  const focus = focusIndex(grid);
+  const [tileSize, setTileSize] = useState(saved?.tileSize ?? init.tileSize);
+  const [fit, setFit] = useState(saved?.fit ?? init.fit ?? false);
   const [facets, setFacets] = useState<Facets>(init.facets);
-  const next = useRef<string | undefined>(init.page.next);
+  /** The latest state, for handlers that run outside a render (host messages, replies). */
+  const latest = useRef<GridState>(grid);
+  latest.current = grid;
   const loading = useRef(false);
+  /** The next page's cursor, set as soon as a page comes (the state has it a render later). */
+  const cursor = useRef(grid.next);
   const queryId = useRef(0);
-  const [focus, setFocus] = useState(0);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
-  const anchor = useRef(0);
-  const [view, setView] = useState<{ kind: 'grid' } | { kind: 'detail'; id: string } | { kind: 'compare'; ids: string[] } | { kind: 'help' }>({ kind: 'grid' });
+  /** Live messages that came while a first page was on its way: applied again on top of it. */
+  const arrivedMeanwhile = useRef<LiveMessage[] | undefined>();
+  /** After a new first page: where to scroll (a saved position, else to the focus). */
+  const scrollAfterPage = useRef<{ top?: number } | undefined>(saved ? { top: saved.scrollTop } : undefined);
+  // The detail view shows the focused product, or `id` (a product it was made from, or into).
+  const [view, setView] = useState<{ kind: 'grid' } | { kind: 'detail'; id?: string } | { kind: 'compare'; ids: string[] } | { kind: 'help' }>({ kind: 'grid' });
   const [announce, setAnnounce] = useState('');
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  /** What Undo restores, as the host says (it holds the deleted products until the panel closes). */
   const [undo, setUndo] = useState<string[] | undefined>();
   const gridRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<VscodeTextfield>(null);
@@ -417,46 +463,76 @@ function App({ init }: { init: InitialState }) {
   const rowCount = Math.ceil(total / cols);
   const visibleRows = Math.max(1, Math.floor(viewport.height / rowH));
 
-  // A new filter: fetch the first page; stale replies (an older keystroke) are ignored.
-  const refetch = useCallback(async (f: Filter) => {
+  // A first page for a filter (a new one, or the same one to catch up). It keeps the focus
+  // and the selection on the same products where the results hold them; stale replies (an
+  // older keystroke) are ignored.
+  const refetch = useCallback(async (f: Filter, focusId?: string) => {
     const mine = ++queryId.current;
-    const page = await request<Page>('query', { filter: f, limit: PAGE });
+    cursor.current = undefined; // no next page of the old results meanwhile
+    arrivedMeanwhile.current = [];
+    const s = latest.current;
+    const asked = focusId ?? s.focusId;
+    let page: Page;
+    try {
+      page = await request<Page>('query', { filter: f, limit: PAGE, focus: asked, keep: s.selected.size ? [...s.selected].slice(0, 1000) : undefined });
+    } catch (e) {
+      if (mine === queryId.current) setAnnounce((e as Error).message);
+      return;
+    }
     if (mine !== queryId.current) return;
-    next.current = page.next;
-    setTiles(page.tiles);
-    setTotal(page.total);
-    setFocus(0);
-    gridRef.current?.scrollTo({ top: 0 });
+    const meanwhile = arrivedMeanwhile.current ?? [];
+    arrivedMeanwhile.current = undefined;
+    cursor.current = page.next;
+    dispatch({ type: 'page', page, append: false, focus: asked, moveFocus: focusId !== undefined });
+    for (const msg of meanwhile) dispatch({ type: 'live', msg });
+    scrollAfterPage.current ??= {};
   }, []);
 
   const loadMore = useCallback(async () => {
-    if (loading.current || !next.current) return;
+    if (loading.current || !cursor.current) return;
     loading.current = true;
     const mine = queryId.current;
     try {
-      const page = await request<Page>('query', { filter, after: next.current, limit: PAGE });
+      const page = await request<Page>('query', { filter: latest.current.filter, after: cursor.current, limit: PAGE });
       if (mine !== queryId.current) return;
-      next.current = page.next;
-      setTiles((t) => [...t, ...page.tiles]);
+      cursor.current = page.next;
+      dispatch({ type: 'page', page, append: true });
     } finally {
       loading.current = false;
     }
-  }, [filter]);
+  }, []);
+
+  // Every webview catches up at once: the current page and the filters' choices. A recreated
+  // one has only its saved state; a new one painted the HTML's page, which may be old already
+  // (VS Code can hide a panel before its page first runs, and then recreates it from that HTML
+  // with nothing saved).
+  useEffect(() => {
+    void refetch(filter);
+    void request<Facets>('facets', {}).then(setFacets, () => undefined);
+  }, []);
 
   const firstRender = useRef(true);
   useEffect(() => {
-    saveState(init.scope, filter, tileSize);
     if (firstRender.current) {
       firstRender.current = false;
-      // The injected page matches the injected filter; a restored filter needs its own page.
-      if (JSON.stringify(filter) === JSON.stringify(init.filter)) return;
+      return;
     }
     // Every keystroke asks at once (a query takes milliseconds); an older reply is ignored.
     const t = setTimeout(() => void refetch(filter), 0);
     return () => clearTimeout(t);
   }, [filter]);
 
-  useEffect(() => saveState(init.scope, filter, tileSize), [tileSize]);
+  useEffect(() => viewChanged(filter, tileSize, fit), [tileSize, fit]);
+
+  // What VS Code restores when it recreates the webview: the filter, the view, the focused and
+  // selected products at once, and the scroll position at most every 200 ms while scrolling.
+  const snapshot = (): SavedState => ({ scope: init.scope, filter, tileSize, fit, focusId: tiles[focus]?.id, selected: [...grid.selected].slice(0, 1000), scrollTop: viewport.top });
+  // (In the render's own task: VS Code may hide the panel right after a key.)
+  useLayoutEffect(() => saveState(snapshot()), [filter, tileSize, fit, grid.selected, tiles[focus]?.id]);
+  useEffect(() => {
+    const t = setTimeout(() => saveState(snapshot()), 200);
+    return () => clearTimeout(t);
+  }, [viewport.top]);
 
   useLayoutEffect(() => {
     const el = gridRef.current;
@@ -468,79 +544,35 @@ function App({ init }: { init: InitialState }) {
     return () => ro.disconnect();
   }, []);
 
+  // The keyboard is the grid's from the first key: when the panel opens, and whenever VS Code
+  // gives the webview the focus (revealed, its tab clicked) with nothing inside focused.
+  useEffect(() => {
+    const toGrid = () => {
+      const a = document.activeElement;
+      if (!a || a === document.body || a === document.documentElement) gridRef.current?.focus({ preventScroll: true });
+    };
+    toGrid();
+    window.addEventListener('focus', toGrid);
+    return () => window.removeEventListener('focus', toGrid);
+  }, []);
+
   const firstRow = Math.max(0, Math.floor(viewport.top / rowH) - 2);
   const lastRow = Math.min(rowCount - 1, Math.ceil((viewport.top + viewport.height) / rowH) + 2);
 
   // Fetch pages until the visible rows are loaded (keyset pages come in order).
   useEffect(() => {
-    if ((lastRow + 1) * cols > tiles.length && next.current) void loadMore();
+    if ((lastRow + 1) * cols > tiles.length && grid.next) void loadMore();
   }, [lastRow, cols, tiles.length, loadMore]);
 
-  // Live updates from the host.
-  useEffect(
-    () =>
-      onHostMessage((m) => {
-        if (m.type === 'jobUpdated') {
-          setTiles((ts) => {
-            const i = ts.findIndex((t) => t.id === m.tile.id);
-            const active = m.tile.state === 'queued' || m.tile.state === 'submitted' || m.tile.state === 'running' || m.tile.state === 'failed';
-            if (i >= 0) {
-              if (m.tile.state === 'canceled') {
-                setTotal((n) => n - 1);
-                return ts.filter((_, k) => k !== i);
-              }
-              if (m.tile.state === 'succeeded') return ts; // its product replaces it
-              const copy = [...ts];
-              copy[i] = m.tile;
-              return copy;
-            }
-            if (active && m.tile.state !== 'failed' && (filter.status === 'all' || filter.status === 'running') && tileMatches(m.tile, filter)) {
-              setTotal((n) => n + 1);
-              return [m.tile, ...ts];
-            }
-            return ts;
-          });
-          if (m.tile.state === 'failed') setAnnounce(`Generation failed: ${m.tile.error ?? m.tile.prompt}`);
-        } else if (m.type === 'productAdded') {
-          setTiles((ts) => {
-            const i = m.replaces ? ts.findIndex((t) => t.id === m.replaces) : -1;
-            if (!tileMatches(m.tile, filter)) {
-              // Not what the grid shows (another search, provider, …): its job tile just goes.
-              if (i < 0) return ts;
-              setTotal((n) => n - 1);
-              return ts.filter((_, k) => k !== i);
-            }
-            if (i >= 0) {
-              const copy = [...ts];
-              copy[i] = m.tile;
-              return copy;
-            }
-            if (filter.status === 'running' || filter.status === 'failed') return ts;
-            setTotal((n) => n + 1);
-            return [m.tile, ...ts];
-          });
-          setAnnounce(`Finished: ${m.tile.prompt || m.tile.model}`);
-        } else if (m.type === 'productsChanged') {
-          const byId = new Map(m.tiles.map((t) => [t.id, t]));
-          setTiles((ts) => ts.map((t) => byId.get(t.id) ?? t));
-        } else if (m.type === 'productsDeleted') {
-          const gone = new Set(m.ids);
-          setTiles((ts) => ts.filter((t) => !gone.has(t.id)));
-          setTotal((n) => Math.max(0, n - m.ids.length));
-          setSelected(new Set());
-        } else if (m.type === 'reset') {
-          void refetch(filter);
-        } else if (m.type === 'facets') {
-          setFacets(m.facets);
-        }
-      }),
-    [filter, refetch],
-  );
+  // Focus follows into unloaded territory: fetch until the focused tile is there.
+  useEffect(() => {
+    if (focus >= tiles.length && grid.next) void loadMore();
+  }, [focus, tiles.length, loadMore]);
 
   const ensureVisible = useCallback(
     (i: number) => {
       const el = gridRef.current;
-      if (!el) return;
+      if (!el || i < 0) return;
       const row = Math.floor(i / cols);
       const top = row * rowH;
       if (top < el.scrollTop) el.scrollTop = top;
@@ -549,23 +581,54 @@ function App({ init }: { init: InitialState }) {
     [cols, rowH],
   );
 
-  const moveTo = useCallback(
-    (i: number, extend: boolean) => {
-      const clamped = Math.max(0, Math.min(total - 1, i));
-      if (clamped < 0) return;
-      setFocus(clamped);
-      ensureVisible(clamped);
-      if (extend) {
-        const [a, b] = [Math.min(anchor.current, clamped), Math.max(anchor.current, clamped)];
-        setSelected(new Set(tiles.slice(a, b + 1).map((t) => t.id)));
-      } else {
-        anchor.current = clamped;
-      }
-    },
-    [total, ensureVisible, tiles],
+  // After a new first page: back to the saved scroll position, else to the focused product.
+  // When products arrive or go around the focused one, the focused product keeps its row on
+  // screen (the grid scrolls with it), unless the grid is at the top, where new ones show.
+  const lastFocus = useRef({ id: grid.focusId, index: focus });
+  useLayoutEffect(() => {
+    const el = gridRef.current;
+    const wanted = scrollAfterPage.current;
+    if (el && wanted && grid.loaded) {
+      scrollAfterPage.current = undefined;
+      if (wanted.top !== undefined) el.scrollTop = wanted.top;
+      ensureVisible(focus);
+    } else if (el && lastFocus.current.id === grid.focusId && lastFocus.current.index !== focus && lastFocus.current.index >= 0 && focus >= 0) {
+      const rows = Math.floor(focus / cols) - Math.floor(lastFocus.current.index / cols);
+      if (el.scrollTop > 0 && rows !== 0) el.scrollTop += rows * rowH;
+      else ensureVisible(focus);
+    }
+    lastFocus.current = { id: grid.focusId, index: focus };
+  }, [grid, focus, cols, rowH, ensureVisible]);
+
+  // Live updates from the host.
+  useEffect(
+    () =>
+      onHostMessage((m) => {
+        if (m.type === 'jobUpdated' || m.type === 'productAdded' || m.type === 'productsChanged' || m.type === 'productsDeleted') {
+          arrivedMeanwhile.current?.push(m);
+          dispatch({ type: 'live', msg: m });
+          if (m.type === 'jobUpdated' && m.tile.state === 'failed') setAnnounce(`Generation failed: ${m.tile.error ?? m.tile.prompt}`);
+          if (m.type === 'productAdded') setAnnounce(`Finished: ${m.tile.prompt || m.tile.name || m.tile.model}`);
+        } else if (m.type === 'reset') {
+          void refetch(latest.current.filter, m.focus);
+        } else if (m.type === 'facets') {
+          setFacets(m.facets);
+        } else if (m.type === 'undoable') {
+          setUndo(m.ids.length ? m.ids : undefined);
+        }
+      }),
+    [refetch],
   );
 
+  const moveTo = (i: number, extend: boolean) => {
+    if (total === 0) return;
+    const clamped = Math.max(0, Math.min(total - 1, i));
+    dispatch({ type: 'focus', index: clamped, extend });
+    ensureVisible(clamped);
+  };
+
   /** The selected tiles that are products (running or failed jobs cannot be exported). */
+  const selected = grid.selected;
   const selectedProductIds = useMemo(() => {
     if (!selected.size) return [];
     const products = new Set(tiles.filter((t) => t.kind === 'product' && selected.has(t.id)).map((t) => t.id));
@@ -580,22 +643,47 @@ function App({ init }: { init: InitialState }) {
 
   const update = useCallback(async (ids: string[], patch: Record<string, unknown>) => {
     if (!ids.length) return;
-    await request('update', { ids, patch });
+    // A refusal (Restricted Mode, a product gone) is said, not lost.
+    await request('update', { ids, patch }).catch((e: Error) => setAnnounce(e.message));
   }, []);
 
   const act = useCallback(async (action: Action, ids: string[]) => {
     if (!ids.length) return;
     try {
       const note = await request<string | null>('action', { ids, action });
-      if (action === 'delete') {
-        setUndo(ids);
-        setView({ kind: 'grid' });
-        setAnnounce(`Deleted ${ids.length} product${ids.length > 1 ? 's' : ''}. Undo is available.`);
-      } else if (note) setAnnounce(note);
+      // A product opened from another's detail goes: the detail follows the grid's focus again.
+      if (action === 'delete') setView((v) => (v.kind === 'detail' && v.id && ids.includes(v.id) ? { kind: 'detail' } : v));
+      if (action === 'delete') setAnnounce(`Deleted ${ids.length} product${ids.length > 1 ? 's' : ''}. Ctrl+Z (Cmd+Z) brings ${ids.length > 1 ? 'them' : 'it'} back.`);
+      else if (note) setAnnounce(note);
     } catch (e) {
       setAnnounce((e as Error).message);
     }
   }, []);
+
+  const undoDelete = () => {
+    if (!undo) return;
+    void act('undoDelete', undo);
+    setUndo(undefined);
+  };
+  useUndoKey(undoDelete);
+
+  /** The detail view shows the focused product; ← → step to the previous or next product. */
+  const step = (delta: number) => {
+    setView({ kind: 'detail' });
+    for (let i = focus + delta; i >= 0 && i < tiles.length; i += delta) {
+      if (tiles[i].kind === 'product') return moveTo(i, false);
+    }
+  };
+  const detailId = view.kind !== 'detail' ? undefined : view.id ?? (tiles[focus]?.kind === 'product' ? tiles[focus].id : undefined);
+  // The product in the detail view was deleted and nothing is left to show: back to the grid.
+  useEffect(() => {
+    if (view.kind === 'detail' && !detailId) closeOverlay();
+  }, [view.kind, detailId]);
+
+  const closeOverlay = () => {
+    setView({ kind: 'grid' });
+    gridRef.current?.focus();
+  };
 
   const onKey = (e: KeyboardEvent) => {
     if (view.kind !== 'grid') return;
@@ -605,6 +693,7 @@ function App({ init }: { init: InitialState }) {
       e.preventDefault();
       e.stopPropagation();
     };
+    if (e.altKey || e.ctrlKey || e.metaKey) return; // the editor's and the panel's own keys
     if (k === 'ArrowRight') {
       handled();
       moveTo(focus + 1, e.shiftKey);
@@ -639,20 +728,16 @@ function App({ init }: { init: InitialState }) {
     }
     else if (k === 'Enter' && t?.kind === 'product') {
       handled();
-      setView({ kind: 'detail', id: t.id });
+      setView({ kind: 'detail' });
     }
     else if (k === ' ' && t) {
       handled();
-      const s = new Set(selected);
-      if (s.has(t.id)) s.delete(t.id);
-      else s.add(t.id);
-      setSelected(s);
-      anchor.current = focus;
+      dispatch({ type: 'toggleFocused' });
     } else if (k === 'f' && t?.kind === 'product') {
       handled();
       const ids = targets();
       void update(ids, { favorite: !t.favorite });
-    } else if (/^[0-5]$/.test(k) && !e.ctrlKey && !e.metaKey) {
+    } else if (/^[0-5]$/.test(k)) {
       handled();
       void update(targets(), { rating: Number(k) });
       setAnnounce(k === '0' ? 'Rating cleared' : `Rated ${k} star${k === '1' ? '' : 's'}`);
@@ -660,9 +745,10 @@ function App({ init }: { init: InitialState }) {
       handled();
       void act('delete', targets());
     }
-    else if (k === 'c' && selected.size >= 2 && selected.size <= 4) {
+    else if (k === 'c') {
       handled();
-      setView({ kind: 'compare', ids: [...selected] });
+      if (selected.size >= 2 && selected.size <= 4) setView({ kind: 'compare', ids: [...selected] });
+      else setAnnounce(selected.size > 4 ? `Compare shows 2 to 4 products; ${selected.size} are selected.` : `Compare needs 2 to 4 selected products${selected.size ? '; 1 is selected' : ''}. Space or Ctrl/Cmd+click selects.`);
     }
     else if (k === '/') {
       handled();
@@ -674,37 +760,15 @@ function App({ init }: { init: InitialState }) {
     }
     else if (k === 'Escape' && selected.size) {
       handled();
-      setSelected(new Set());
-    }
-    else if ((e.ctrlKey || e.metaKey) && k === 'z' && undo) {
-      handled();
-      void act('undoDelete', undo);
-      setUndo(undefined);
+      dispatch({ type: 'select', ids: [] });
     }
   };
 
-  // Focus follows into unloaded territory: fetch until the focused tile is there.
-  useEffect(() => {
-    if (focus >= tiles.length && next.current) void loadMore();
-  }, [focus, tiles.length, loadMore]);
-
   const onTileClick = (e: MouseEvent, i: number) => {
-    const t = tiles[i];
-    if (!t) return;
+    if (!tiles[i]) return;
     gridRef.current?.focus();
     if (e.shiftKey) moveTo(i, true);
-    else if (e.ctrlKey || e.metaKey) {
-      const s = new Set(selected);
-      if (s.has(t.id)) s.delete(t.id);
-      else s.add(t.id);
-      setSelected(s);
-      setFocus(i);
-      anchor.current = i;
-    } else {
-      setSelected(new Set());
-      setFocus(i);
-      anchor.current = i;
-    }
+    else dispatch({ type: 'focus', index: i, select: e.ctrlKey || e.metaKey ? 'toggle' : 'only' });
   };
 
   const rows = [];
@@ -716,7 +780,11 @@ function App({ init }: { init: InitialState }) {
       const t = tiles[i];
       cells.push(
         t ? (
-          <TileView key={t.id} t={t} index={i} size={tileSize} selected={selected.has(t.id)} focused={i === focus} loadImage={!flying} onClick={onTileClick} onOpen={(k) => tiles[k]?.kind === 'product' && setView({ kind: 'detail', id: tiles[k].id })} />
+          <TileView key={t.id} t={t} index={i} size={tileSize} selected={selected.has(t.id)} focused={i === focus} loadImage={!flying} onClick={onTileClick} onOpen={(k) => {
+              if (tiles[k]?.kind !== 'product') return;
+              dispatch({ type: 'focus', index: k });
+              setView({ kind: 'detail' });
+            }} />
         ) : (
           <div key={`s${i}`} role="gridcell" class="tile skeleton" style={{ width: `${tileSize}px`, height: `${tileSize}px` }} aria-label="Loading" />
         ),
@@ -729,7 +797,8 @@ function App({ init }: { init: InitialState }) {
     );
   }
 
-  const set = (patch: Partial<Filter>) => setFilter({ ...filter, ...patch });
+  const set = (patch: Partial<Filter>) => dispatch({ type: 'filter', filter: { ...filter, ...patch } });
+  const activeFilters = [filter.provider?.length, filter.model?.length, filter.tags?.length, filter.minRating, filter.favorite, filter.from, filter.to].filter(Boolean).length;
   const focusedTile = tiles[focus];
 
   return (
@@ -745,7 +814,13 @@ function App({ init }: { init: InitialState }) {
           value={filter.text ?? ''}
           onInput={(e) => set({ text: valueOf(e) })}
           onKeyDown={(e) => {
-            if (e.key === 'Escape' || e.key === 'Enter' || e.key === 'ArrowDown') {
+            // Escape clears the search, as in a native search field; with nothing to clear, or
+            // on Enter or ↓, the keys go back to the grid.
+            if (e.key === 'Escape' && filter.text) {
+              e.preventDefault();
+              e.stopPropagation();
+              set({ text: undefined });
+            } else if (e.key === 'Escape' || e.key === 'Enter' || e.key === 'ArrowDown') {
               e.preventDefault();
               gridRef.current?.focus();
             }
@@ -763,6 +838,11 @@ function App({ init }: { init: InitialState }) {
           <vscode-option value="running">Running jobs</vscode-option>
           <vscode-option value="failed">Failed jobs</vscode-option>
         </Select>
+        {/* In a narrow panel (a half-width split) the filters fold behind this button. */}
+        <Button class="filters-toggle" aria-expanded={filtersOpen ? 'true' : 'false'} aria-controls="filters" onClick={() => setFiltersOpen(!filtersOpen)}>
+          Filters{activeFilters ? ` (${activeFilters})` : ''}
+        </Button>
+        <div id="filters" class={`filters ${filtersOpen ? 'open' : ''}`}>
         <Select label="Provider" value={filter.provider?.[0] ?? ''} onChange={(v) => set({ provider: v ? [v] : undefined })}>
           <vscode-option value="">All providers</vscode-option>
           {facets.providers.map((p) => (
@@ -804,10 +884,14 @@ function App({ init }: { init: InitialState }) {
           To
           <vscode-textfield type="date" label="To" value={filter.to?.slice(0, 10) ?? ''} onChange={(e) => set({ to: valueOf(e) || undefined })} />
         </label>
+        </div>
         <label class="size">
           Tile size
           <input type="range" min={96} max={400} step={8} value={tileSize} onInput={(e) => setTileSize(Number((e.target as HTMLInputElement).value))} />
         </label>
+        <Button class="fit-toggle" aria-pressed={fit ? 'true' : 'false'} aria-label="Fit: show whole images" title={fit ? 'Thumbnails show the whole image; press to fill the tiles again' : 'Thumbnails fill their tiles; press to show whole images'} onClick={() => setFit(!fit)}>
+          Fit
+        </Button>
         <span class="count" aria-live="off">
           {total.toLocaleString()} {total === 1 ? 'item' : 'items'}
           {selected.size > 0 && ` · ${selected.size} selected`}
@@ -835,10 +919,7 @@ function App({ init }: { init: InitialState }) {
           </span>
         )}
         {undo && (
-          <Button onClick={() => {
-              void act('undoDelete', undo);
-              setUndo(undefined);
-            }}>
+          <Button title="Ctrl+Z / Cmd+Z" onClick={undoDelete}>
             Undo delete
           </Button>
         )}
@@ -848,7 +929,7 @@ function App({ init }: { init: InitialState }) {
       </div>
       <div
         ref={gridRef}
-        class="grid"
+        class={`grid ${fit ? 'fit' : ''}`}
         role="grid"
         tabIndex={0}
         aria-label={`${init.title}: ${total} items`}
@@ -862,27 +943,21 @@ function App({ init }: { init: InitialState }) {
         <div class="spacer" style={{ height: `${rowCount * rowH + GAP}px` }}>
           {rows}
         </div>
-        {total === 0 && <p class="empty">{filter.text || filter.provider || filter.favorite || filter.minRating ? 'Nothing matches these filters.' : 'No products yet. Run a parameter file with ▶ Generate.'}</p>}
+        {total === 0 && (
+          <p class="empty">
+            {!grid.loaded ? 'Loading…' : filter.text || filter.provider || filter.model || filter.tags || filter.favorite || filter.minRating || filter.from || filter.to ? 'Nothing matches these filters.' : 'No products yet. Run a parameter file with ▶ Generate.'}
+          </p>
+        )}
       </div>
-      <div class="sr-only" role="status" aria-live="polite">
-        {announce}
-      </div>
-      {view.kind === 'detail' && <Detail id={view.id} onClose={() => {
-            setView({ kind: 'grid' });
-            gridRef.current?.focus();
-          }} onAction={act} onUpdate={update} onOpen={(pid) => setView({ kind: 'detail', id: pid })} readOnly={!!init.readOnly} />}
-      {view.kind === 'compare' && <Compare ids={view.ids} onClose={() => {
-            setView({ kind: 'grid' });
-            gridRef.current?.focus();
-          }} />}
-      {view.kind === 'help' && <Help onClose={() => {
-            setView({ kind: 'grid' });
-            gridRef.current?.focus();
-          }} />}
+      <StatusLine text={announce} onDone={() => setAnnounce('')} />
+      {view.kind === 'detail' && detailId && <Detail id={detailId} onClose={closeOverlay} onAction={act} onUpdate={update} onStep={step} onOpen={(pid) => setView({ kind: 'detail', id: pid })} readOnly={!!init.readOnly} />}
+      {view.kind === 'compare' && <Compare ids={view.ids} onClose={closeOverlay} />}
+      {view.kind === 'help' && <Help onClose={closeOverlay} />}
     </div>
   );
 }
 
-render(<App init={readInitial()} />, document.getElementById('app')!);
+const { init, saved } = readInitial();
+render(<App init={init} saved={saved} />, document.getElementById('app')!);
 vscode.postMessage({ type: 'ready' });
 (window as unknown as { __galleryReady?: boolean }).__galleryReady = true;

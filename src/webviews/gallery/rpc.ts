@@ -1,5 +1,5 @@
 // The webview end of the protocol: typed requests with replies, validated notifications.
-import { HostMessage, type Filter, type RequestMethod, type WebviewMessage } from '../protocol.ts';
+import { Filter, HostMessage, type RequestMethod, type WebviewMessage } from '../protocol.ts';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
@@ -28,9 +28,42 @@ export function onHostMessage(l: (m: HostMessage) => void): () => void {
   return () => listeners.delete(l);
 }
 
-export function saveState(scope: string, filter: Filter, tileSize: number): void {
-  vscode.setState({ scope, filter, tileSize });
-  vscode.postMessage({ type: 'stateChanged', filter, tileSize } satisfies WebviewMessage);
+/** What the webview keeps in VS Code's state for the panel: restored when VS Code recreates
+ * the webview (after it was hidden, or after a reload), and read by the panel serializer. */
+export interface SavedState {
+  scope: string;
+  filter: Filter;
+  tileSize: number;
+  fit: boolean;
+  focusId?: string;
+  selected?: string[];
+  scrollTop?: number;
+}
+
+/** The saved state, when there is a usable one (it is only ours, but still checked). */
+export function readSaved(): SavedState | undefined {
+  const s = vscode.getState() as Partial<SavedState> | null | undefined;
+  if (!s || typeof s.scope !== 'string') return undefined;
+  const filter = Filter.safeParse(s.filter);
+  const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 1000) : undefined);
+  return {
+    scope: s.scope,
+    filter: filter.success ? filter.data : { status: 'all', sort: 'newest' },
+    tileSize: typeof s.tileSize === 'number' ? s.tileSize : 180,
+    fit: s.fit === true,
+    focusId: typeof s.focusId === 'string' ? s.focusId : undefined,
+    selected: ids(s.selected),
+    scrollTop: typeof s.scrollTop === 'number' ? s.scrollTop : undefined,
+  };
+}
+
+export function saveState(state: SavedState): void {
+  vscode.setState(state);
+}
+
+/** The filter or the view changed: the host remembers the view for the next gallery. */
+export function viewChanged(filter: Filter, tileSize: number, fit: boolean): void {
+  vscode.postMessage({ type: 'stateChanged', filter, tileSize, fit } satisfies WebviewMessage);
 }
 
 window.addEventListener('message', (e: MessageEvent) => {
