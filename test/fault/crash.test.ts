@@ -237,12 +237,17 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const child = startChild(dir, fake.baseUrl, round);
-      // Most kills land at a uniformly random moment of the child's life (start-up, opening
-      // and resuming, submitting, polling, downloading, storing, saving); every third waits
-      // for a product to be stored and kills at once, in the middle of the writes that follow.
+      // A third of the kills land at a uniformly random moment of the child's life (start-up,
+      // opening and resuming, submitting, polling, downloading, storing, saving); a third wait
+      // for a product to be stored and kill at once, in the middle of the writes that follow;
+      // a third wait for an acknowledged edit and kill among the edits that follow (on a busy
+      // machine start-up alone can outlast the random moment, and no edit would be met).
       if (round % 3 === 2) {
         await child.waitFor((l) => / stored products\//.test(l), 5000);
         await new Promise((r) => setTimeout(r, Math.random() * 8));
+      } else if (round % 3 === 1) {
+        await child.waitFor((l) => l.startsWith('EDITED '), 5000);
+        await new Promise((r) => setTimeout(r, Math.random() * 30));
       } else {
         await new Promise((r) => setTimeout(r, Math.random() * 1500));
       }
