@@ -243,10 +243,11 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
       // a third wait for an acknowledged edit and kill among the edits that follow (on a busy
       // machine start-up alone can outlast the random moment, and no edit would be met).
       if (round % 3 === 2) {
-        await child.waitFor((l) => / stored products\//.test(l), 5000);
+        // (Generous waits: on a loaded machine a child can take seconds just to start.)
+        await child.waitFor((l) => / stored products\//.test(l), 20_000);
         await new Promise((r) => setTimeout(r, Math.random() * 8));
       } else if (round % 3 === 1) {
-        await child.waitFor((l) => l.startsWith('EDITED '), 5000);
+        await child.waitFor((l) => l.startsWith('EDITED '), 20_000);
         await new Promise((r) => setTimeout(r, Math.random() * 30));
       } else {
         await new Promise((r) => setTimeout(r, Math.random() * 1500));
