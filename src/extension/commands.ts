@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { backupProject, restoreProject } from '../archive/backup.ts';
 import { describeVerify } from '../archive/verify.ts';
-import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBackup } from '../storage/index.ts';
+import { createProject, isProject, renameProject, rebuildIndex, restoreLatestBackup, StorageError } from '../storage/index.ts';
 import { listTemplates, safeFileName, saveTemplate, templateVariables, instantiateTemplate } from '../engine/templates.ts';
 import { parseParamFile } from '../engine/paramFile.ts';
 import { withSchemaRef } from '../engine/schemas.ts';
@@ -361,7 +361,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         filters: { 'Zip archive': ['zip'] },
       });
       if (!target) return;
-      await (await s.db()).flush();
+      // The database goes into the zip as one file, its change journal folded in.
+      await (await s.db()).compact();
       const report = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Art Factory: backing up ${s.name}`, cancellable: true },
         (progress, token) => {
@@ -410,9 +411,40 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       );
       if (!ok) return;
       await s.close();
-      const n = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: rebuilding ${s.name}…` }, () => rebuildIndex(s.dir));
+      let skipped = 0;
+      const n = await vscode.window
+        .withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: rebuilding ${s.name}`, cancellable: true }, (progress, token) => {
+          const ac = new AbortController();
+          token.onCancellationRequested(() => ac.abort());
+          let last = 0;
+          return rebuildIndex(s.dir, {
+            signal: ac.signal,
+            onSkip: (file, why) => {
+              skipped++;
+              log.warn(`rebuild ${s.dir}: skipped ${file}: ${why}`);
+            },
+            onProgress: ({ done, total }) => {
+              const pct = total ? (done / total) * 100 : 100;
+              progress.report({ increment: pct - last, message: `${done.toLocaleString()}/${total.toLocaleString()} sidecars` });
+              last = pct;
+            },
+          });
+        })
+        .then(
+          (count) => count,
+          (e: unknown) => {
+            // Canceled: the database is as it was (the rebuild is installed only at its end).
+            if (e instanceof StorageError && e.kind === 'canceled') return undefined;
+            throw e;
+          },
+        );
       d.projectsView.recount(s.dir);
-      void vscode.window.showInformationMessage(`Art Factory: ${s.name} rebuilt from sidecars (${typeof n === 'number' ? `${n} products` : 'done'}).`);
+      if (n === undefined) {
+        void vscode.window.showInformationMessage(`Art Factory: rebuilding ${s.name} was canceled; its index is as it was.`);
+        return;
+      }
+      const note = skipped ? ` ${skipped} unreadable sidecar${skipped === 1 ? ' was' : 's were'} skipped (see the log).` : '';
+      void vscode.window.showInformationMessage(`Art Factory: ${s.name} rebuilt from sidecars (${n} products).${note}`, ...(skipped ? ['Show Log'] : [])).then((b) => b && log.show());
     }),
 
     cmd('artFactory.restoreBackup', async (arg) => {

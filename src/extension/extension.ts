@@ -67,6 +67,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
         workerPath: path.join(context.extensionPath, 'dist', 'db-worker.js'),
         wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm'),
         backups: settings.backupCount(),
+        // A damaged change journal: what was kept and how to get the rest back.
+        onWarning: (message) => {
+          log.warn(message);
+          void vscode.window.showWarningMessage(`Art Factory: ${message}`, 'Rebuild Index', 'Show Log').then((b) => {
+            if (b === 'Rebuild Index') void vscode.commands.executeCommand('artFactory.rebuildIndex');
+            else if (b === 'Show Log') log.show();
+          });
+        },
       });
     } catch (e) {
       offerRecovery(dir, e, log);
