@@ -234,6 +234,7 @@ export class Submitter {
         // Followed before anything is stored, so no state change is missed.
         if (!engines.includes(engine)) batch.follow(engine);
         engines.push(engine);
+        if (!batch.projects.includes(part.projectDir)) batch.projects.push(part.projectDir);
         batch.add(engine, await engine.submit(part.specs, { batchId: batch.id, sourceFile: part.sourceFile }));
       }
     } catch (e) {
@@ -315,6 +316,8 @@ export class Batch {
   private readonly owners = new Map<string, Engine>();
   private readonly listeners = new Set<Listener>();
   private readonly subscriptions: { dispose(): void }[] = [];
+  /** The projects its jobs run in, in order. */
+  readonly projects: string[] = [];
   private resolveDone!: (jobs: JobRecord[]) => void;
   private rejectDone!: (e: unknown) => void;
   /** Every job of the batch, once each has ended (and the `finished` hook has run). */
@@ -394,6 +397,11 @@ export class Batch {
   onDidChange(listener: Listener): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Run a job of the batch again (Retry Failed); it keeps its batch. */
+  async retry(jobId: string): Promise<void> {
+    await this.owners.get(jobId)?.retry(jobId);
   }
 
   /** Cancel every job that has not ended, here and at its provider. */
