@@ -94,6 +94,9 @@ export interface SubmissionHooks {
   refused(plan: Plan): void | Promise<void>;
   /** The plan asks first (`plan.confirm` says why): true starts it. */
   confirm(plan: Plan): Promise<boolean>;
+  /** The plan passed (and was confirmed) and its jobs are being stored: a caller may show
+   * progress from now (`batch.size` is 0 until they are; `batch.done` rejects if storing fails). */
+  starting?(batch: Batch, plan: Plan): void;
   /** The jobs are stored and started: follow the batch (progress, cancel). */
   started?(batch: Batch): void;
   /** Every job has ended; `batch.done` resolves after this. */
@@ -227,6 +230,7 @@ export class Submitter {
   private async start(plan: Plan, hooks: SubmissionHooks): Promise<Batch> {
     const batch = new Batch(newBatchId(), plan.request.title);
     const engines: Engine[] = [];
+    await this.hook('starting', () => hooks.starting?.(batch, plan));
     try {
       for (const part of plan.parts) {
         if (part.specs.length === 0) continue;
@@ -239,7 +243,7 @@ export class Submitter {
       }
     } catch (e) {
       // What was started runs on (it is in the Jobs view); say what could not be.
-      batch.close();
+      batch.fail(e);
       throw e;
     }
     await this.hook('started', () => hooks.started?.(batch));
@@ -329,7 +333,10 @@ export class Batch {
   constructor(
     readonly id: string,
     readonly title: string,
-  ) {}
+  ) {
+    // Whoever waits on `done` sees a failure; nobody waiting is not an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
 
   /** @internal Listen to an engine's job events for this batch's jobs. */
   follow(engine: Engine): void {
@@ -367,6 +374,12 @@ export class Batch {
         this.close();
         this.rejectDone(e);
       });
+  }
+
+  /** @internal Storing failed: stop following, and `done` rejects with why. */
+  fail(e: unknown): void {
+    this.close();
+    this.rejectDone(e);
   }
 
   /** @internal */

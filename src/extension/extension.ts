@@ -182,6 +182,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     contactSheet: (items: SheetItem[]) => contactSheetOf({ items }).catch(async (e: unknown) => void (await showFailure(e, log, diskFull(SHEET_STOPPED)))),
     saveTemplate: (text, dir) => saveAsTemplate(commandContext, text, projects.get(dir)),
     showLog: () => log.show(),
+    showFailure: async (e) => void (await showFailure(e, log)),
     verifyProject: async (dir) => {
       const s = projects.get(dir);
       await (s ? runVerify(s, verifyDeps) : runCommand('verifyProject'));

@@ -47,6 +47,8 @@ export interface GalleryDeps {
   saveTemplate(text: string, project: string): Promise<void>;
   showLog(): void;
   verifyProject(project: string): Promise<void>;
+  /** Say a failure the way commands do (the webview only announces it to screen readers). */
+  showFailure(e: unknown): Promise<void>;
 }
 
 export interface Recipe {
@@ -264,7 +266,12 @@ class GalleryPanel {
             .then((b) => b && this.openAsParamFile(project, product, runs[index]));
         },
       },
-    );
+    ).catch(async (e: unknown) => {
+      // Checked, but not stored or started (the database could not be written): say so.
+      await this.deps.showFailure(e);
+      return undefined;
+    });
+    if (!outcome) return 'Not started.';
     if (outcome.status === 'refused') return said;
     if (outcome.status === 'declined') return 'Not started.';
     return `Started ${runs.length} job${runs.length === 1 ? '' : 's'}.`;

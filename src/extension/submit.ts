@@ -59,7 +59,8 @@ export class Submissions {
       // A missing key is said the one way, with Set API Key, whoever asked.
       refused: (plan) => (overrides.refused && !plan.problems.some((p) => p.kind === 'key') ? overrides.refused(plan) : this.refused(plan)),
       confirm: (plan) => confirm(plan),
-      started: (batch) => this.follow(batch),
+      // The notification opens as the jobs are being stored, so it is there from the start.
+      starting: (batch, plan) => this.follow(batch, plan),
       finished: (batch, jobs) => this.report(batch, jobs),
     });
   }
@@ -84,13 +85,13 @@ export class Submissions {
   }
 
   /** A cancellable notification for the batch, until every job has ended. */
-  private follow(batch: Batch): void {
+  private follow(batch: Batch, plan: Plan): void {
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: ${batch.title}`, cancellable: true }, async (progress, token) => {
       let reported = 0;
-      progress.report({ message: `${batch.size} job${batch.size === 1 ? '' : 's'} submitted · ${batch.summary()}` });
+      progress.report({ message: `submitting ${plan.jobCount} job${plan.jobCount === 1 ? '' : 's'} to ${plan.providers.map(providerDisplayName).join(', ')}…` });
       const sub = batch.onDidChange((j) => {
         const ended = batch.ended();
-        progress.report({ increment: ((ended - reported) / Math.max(1, batch.size)) * 100, message: `${batch.summary()}${j.error ? ` · ${this.d.log.scrub(j.error.message)}` : ''}` });
+        progress.report({ increment: ((ended - reported) / Math.max(1, plan.jobCount)) * 100, message: `${batch.summary()}${j.error ? ` · ${this.d.log.scrub(j.error.message)}` : ''}` });
         reported = ended;
       });
       const cancel = token.onCancellationRequested(() => void batch.cancel().catch((e: unknown) => this.d.log.warn(`cancel batch ${batch.id}: ${e instanceof Error ? e.message : String(e)}`)));

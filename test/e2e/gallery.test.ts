@@ -316,6 +316,8 @@ step('9: Re-run of a generated product goes the way a Generate goes: one new job
   await cs.command('Art Factory: Open Gallery');
   const frame = await gallery();
   await showsTheTruth(frame, 'before the Re-run');
+  // Step 8 left the imported image's detail open: back to the grid, to the newest.
+  if (await frame.locator('#detail-title').isVisible()) await press('Escape');
   await frame.locator('[role=grid]').focus();
   await press('Home');
   assert.equal(await focusedId(frame), newest.id, 'the newest first');

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { ImageSource } from '../../src/engine/imageInputs.ts';
 import { parseParamFile, type JobSpec } from '../../src/engine/paramFile.ts';
-import { Submitter, type Plan, type SubmissionHooks, type SubmissionRequest, type SubmitterDeps } from '../../src/engine/submission.ts';
+import { Submitter, type Batch, type Plan, type SubmissionHooks, type SubmissionRequest, type SubmitterDeps } from '../../src/engine/submission.ts';
 import type { JobRecord } from '../../src/storage/types.ts';
 import { pngBytes } from '../fakes/common.ts';
 import { log, rig, type Rig } from './helpers.ts';
@@ -251,4 +251,38 @@ test('nothing but the Submitter calls Engine.submit: ▶ Generate, Generate…, 
   assert.match(await src('src/extension/generate.ts'), /origin: 'file'/);
   assert.match(await src('src/extension/generate.ts'), /origin: 'palette'/);
   assert.match(await src('src/extension/galleryPanel.ts'), /origin: 'rerun'/);
+});
+
+test('progress may open as the jobs are stored (starting); when storing fails the submission rejects with why and the batch\'s done rejects, so no notification waits forever', async () => {
+  const r = await rig({ engine: { makeThumbnails: false } });
+  try {
+    const failing = new Submitter({
+      registry: r.registry,
+      log,
+      engine: async () => {
+        throw new Error('the disk is full');
+      },
+      images: (dir) => new ImageSource({ projectDir: dir, db: async () => r.db }),
+      schema: (_dir, provider, model) => r.registry.inputSchema(provider, model),
+      confirmAbove: () => 8,
+    });
+    let batch: Batch | undefined;
+    let startingJobs = -1;
+    const { hooks } = recorder();
+    await assert.rejects(
+      failing.submit(jobsRequest(r.dir, [sample('a')]), {
+        ...hooks,
+        starting: (b, plan) => {
+          batch = b;
+          startingJobs = plan.jobCount;
+        },
+      }),
+      /the disk is full/,
+    );
+    assert.equal(startingJobs, 1, 'starting had the plan');
+    assert.ok(batch);
+    await assert.rejects(batch.done, /the disk is full/);
+  } finally {
+    await r.close();
+  }
 });
