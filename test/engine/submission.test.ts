@@ -4,7 +4,7 @@
 // reaches every job, and nothing but the Submitter calls Engine.submit (read from the source
 // with the TypeScript compiler, so a new caller anywhere fails this test).
 import assert from 'node:assert/strict';
-import { promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
@@ -13,6 +13,7 @@ import { parseParamFile, type JobSpec } from '../../src/engine/paramFile.ts';
 import { Submitter, type Batch, type Plan, type SubmissionHooks, type SubmissionRequest, type SubmitterDeps } from '../../src/engine/submission.ts';
 import type { JobRecord } from '../../src/storage/types.ts';
 import { pngBytes } from '../fakes/common.ts';
+import { walkFiles } from '../files.ts';
 import { log, rig, type Rig } from './helpers.ts';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -210,16 +211,8 @@ test('cancel reaches every job of the batch that has not ended', async () => {
 });
 
 /** Every call in src/ whose callee is Engine's `submit` method, as "file:line". */
-function engineSubmitCallers(): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.tsx?$/.test(e.name)) files.push(p);
-    }
-  };
-  walk(path.join(ROOT, 'src'));
+async function engineSubmitCallers(): Promise<string[]> {
+  const files = (await walkFiles(path.join(ROOT, 'src'))).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(ROOT, 'src', f));
   const program = ts.createProgram(files, { allowImportingTsExtensions: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, jsx: ts.JsxEmit.ReactJSX, skipLibCheck: true });
   const checker = program.getTypeChecker();
   const engineFile = path.join(ROOT, 'src', 'engine', 'engine.ts');
@@ -241,7 +234,7 @@ function engineSubmitCallers(): string[] {
 }
 
 test('nothing but the Submitter calls Engine.submit: ▶ Generate, Generate…, Re-run, the CLI (and tools) all go through src/engine/submission.ts', async () => {
-  const callers = engineSubmitCallers();
+  const callers = await engineSubmitCallers();
   assert.equal(callers.length, 1, `exactly one caller: ${callers.join(', ')}`);
   assert.match(callers[0], /^src\/engine\/submission\.ts:\d+$/);
   // And the callers of the path are the ones this file's header names.

@@ -4,10 +4,11 @@
 // our commands only through that list (runCommand or COMMANDS), never by a string of its own.
 // That each id has a handler is the compiler's check (CommandTable in commands/register.ts).
 import assert from 'node:assert/strict';
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { COMMAND_IDS, COMMANDS } from '../../src/extension/commands/ids.ts';
+import { walkFiles } from '../files.ts';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -45,22 +46,13 @@ test('every command package.json names in menus, keybindings, walkthroughs and w
   assert.deepEqual(named.filter((id) => !ours.has(id)), []);
 });
 
-test('our code runs our commands through the list: no "artFactory.<command>" string outside ids.ts', () => {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.tsx?$/.test(e.name)) files.push(p);
-    }
-  };
-  walk(path.join(ROOT, 'src'));
+test('our code runs our commands through the list: no "artFactory.<command>" string outside ids.ts', async () => {
+  const files = (await walkFiles(path.join(ROOT, 'src'))).filter((f) => /\.tsx?$/.test(f) && f !== 'extension/commands/ids.ts').map((f) => path.join(ROOT, 'src', f));
+  assert.ok(files.length > 50, `the sources are read (${files.length})`);
   const ids = new Set<string>(COMMAND_IDS);
   const strays: string[] = [];
   for (const f of files) {
-    if (f.endsWith(path.join('commands', 'ids.ts'))) continue;
-    const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/['"`](artFactory\.[A-Za-z]+)['"`]/g)) if (ids.has(m[1])) strays.push(`${path.relative(ROOT, f)}: ${m[1]}`);
+    for (const m of (await fs.readFile(f, 'utf8')).matchAll(/['"`](artFactory\.[A-Za-z]+)['"`]/g)) if (ids.has(m[1])) strays.push(`${path.relative(ROOT, f)}: ${m[1]}`);
   }
   assert.deepEqual(strays, []);
 });
