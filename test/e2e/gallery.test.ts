@@ -317,7 +317,11 @@ step('9: Re-run of a generated product goes the way a Generate goes: one new job
   const frame = await gallery();
   await showsTheTruth(frame, 'before the Re-run');
   // Step 8 left the imported image's detail open: back to the grid, to the newest.
-  if (await frame.locator('#detail-title').isVisible()) await press('Escape');
+  const close = frame.locator('vscode-button[aria-label="Close detail"]');
+  if (await close.count()) {
+    await close.click();
+    await until('the detail closed', async () => (await close.count()) === 0, 10_000);
+  }
   await frame.locator('[role=grid]').focus();
   await press('Home');
   assert.equal(await focusedId(frame), newest.id, 'the newest first');
