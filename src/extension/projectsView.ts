@@ -16,7 +16,21 @@ export class ProjectsView extends Disposable implements vscode.TreeDataProvider<
     this.view = this.register(vscode.window.createTreeView('artFactory.projects', { treeDataProvider: this, showCollapseAll: false }));
     this.register(projects.onDidChange(() => this.refresh()));
     this.register(this.view.onDidChangeVisibility((e) => e.visible && this.refresh()));
-    this.register(projects.onDidAddProduct(({ project }) => this.recount(project.dir)));
+    // An import of thousands adds products quickly: one recount per burst, not per product.
+    const pending = new Map<string, NodeJS.Timeout>();
+    this.register({ dispose: () => pending.forEach((t) => clearTimeout(t)) });
+    this.register(
+      projects.onDidAddProduct(({ project }) => {
+        if (pending.has(project.dir)) return;
+        pending.set(
+          project.dir,
+          setTimeout(() => {
+            pending.delete(project.dir);
+            this.recount(project.dir);
+          }, 250),
+        );
+      }),
+    );
   }
 
   refresh(): void {
