@@ -8,7 +8,7 @@ import type { Provider, ProviderContext, ProviderFactory } from '../providers/ty
 import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere } from '../storage/index.ts';
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
-import { exactModel, translateInput } from '../engine/reuse.ts';
+import { exactModel, sameSeedInput, translateInput } from '../engine/reuse.ts';
 import type { SheetItem } from '../archive/contactSheet.ts';
 import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
@@ -165,14 +165,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     recipesFor: async (products, opts) => {
       // Re-run runs the exact version the product recorded (Replicate: owner/name:version).
       const modelOf = (p: ProductRecord) => (opts?.exact ? exactModel(p, registry.get(p.provider)) : p.model);
+      // Re-run keeps the seed the product was made with, also when the provider picked it.
+      const inputOf = (p: ProductRecord) => (opts?.sameSeed ? sameSeedInput(p, registry.models().find((m) => m.provider === p.provider && m.id === p.model)) : p.input);
       const foreign = products.find((p) => !registry.get(p.provider));
-      if (!foreign) return products.map((p) => ({ provider: p.provider, model: modelOf(p), input: p.input }));
+      if (!foreign) return products.map((p) => ({ provider: p.provider, model: modelOf(p), input: inputOf(p) }));
       const tool = typeof foreign.input.tool === 'string' ? foreign.input.tool : foreign.provider;
       const model = await generator.pickModel(`Made by ${tool}: pick a model to make it again with its parameters`);
       if (!model) return undefined;
       const schema = await registry.inputSchema(model.provider, model.id);
       return products.map((p) =>
-        registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
+        registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: inputOf(p) } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
     },
     schemaRef,

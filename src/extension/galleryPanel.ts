@@ -31,8 +31,8 @@ export interface GalleryDeps {
   /** Provider, model and input to make each product again: its own, or, when its provider is
    * not here (an imported image), a model the user picks once, with the parameters carried
    * over. Undefined when the user backs out. `exact`: pin the model version the product
-   * recorded (Re-run), where the provider can. */
-  recipesFor(products: ProductRecord[], opts?: { exact?: boolean }): Promise<Recipe[] | undefined>;
+   * recorded (Re-run), where the provider can; `sameSeed`: with the seed it was made with. */
+  recipesFor(products: ProductRecord[], opts?: { exact?: boolean; sameSeed?: boolean }): Promise<Recipe[] | undefined>;
   /** "Use as Input…": a new parameter file whose image field names these products. */
   useAsInput(items: { project: string; product: ProductRecord }[]): Promise<string | undefined>;
   /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
@@ -238,7 +238,7 @@ class GalleryPanel {
    * resolve against the product's parameter file, as the first time. A refusal names the
    * product and offers its recipe as a parameter file to fix. */
   private async rerun(items: { project: string; product: ProductRecord }[], newSeed: boolean): Promise<string | undefined> {
-    const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true });
+    const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true, sameSeed: !newSeed });
     if (!recipes) return;
     const runs = recipes.map((r) => ({ ...r, input: newSeed ? { ...r.input, seed: Math.floor(Math.random() * 2 ** 31) } : { ...r.input } }));
     const parts: (SubmissionPart & { items: number[] })[] = [];
