@@ -27,7 +27,14 @@ export interface ModelInfo {
 
 /** Job lifecycle, shared by the engine, storage and the gallery. */
 export type JobState = 'queued' | 'submitted' | 'running' | 'succeeded' | 'failed' | 'canceled';
+/** States a job leaves on its own: it waits to be sent, at the provider, or runs. */
+export const ACTIVE_STATES: readonly JobState[] = ['queued', 'submitted', 'running'];
+/** States a job ends in. Every state is one or the other. */
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'canceled'];
+
+export function isActiveState(state: JobState): boolean {
+  return ACTIVE_STATES.includes(state);
+}
 
 export interface StatusUpdate {
   /** Our state. Adapters map provider states (IN_QUEUE, processing, scheduled, …) onto it. */

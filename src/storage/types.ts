@@ -123,6 +123,8 @@ export interface JobRecord {
 
 /** A provider's upload of some bytes, reusable until `expiresAt` (ms since the epoch). */
 export interface UploadRecord {
+  /** Whose upload: the provider and the account that made it, `fal#<fingerprint>`
+   * (engine/uploads.ts), never a key. */
   provider: string;
   sha256: string;
   url: string;
