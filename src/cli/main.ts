@@ -10,7 +10,6 @@ import { ArchiveError, backupProject, restoreProject } from '../archive/backup.t
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
 import { importCommand } from './importCommand.ts';
-import type { ProjectDb } from '../storage/types.ts';
 import { generate, GenerateUsageError } from './generate.ts';
 
 const USAGE = `Usage:

@@ -13,7 +13,7 @@ import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type 
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
-import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
+import { DEFAULT_FILTER, Filter } from '../webviews/protocol.ts';
 import type { ProjectManager } from './projects.ts';
 import type { Submissions } from './submit.ts';
 import { restrictedReason } from './trust.ts';
