@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { imageFieldsOf, paramFileImageRefs } from '../engine/imageInputs.ts';
 import { countJobs, expandJobs, LIMITS, parseParamFile, problemClause, type ParamFileEnvelope, type ParsedParamFile } from '../engine/paramFile.ts';
 import type { Batch, Plan, SubmissionRequest } from '../engine/submission.ts';
-import { providerDisplayName } from '../providers/net.ts';
+import { providerDisplayName } from '../providers/errors.ts';
 import { TERMINAL_STATES } from '../providers/types.ts';
 import type { JobRecord } from '../storage/types.ts';
 import type { GenerateInput } from './definitions.ts';
@@ -188,8 +188,8 @@ export async function runGenerate(host: AgentHost, args: Args, opts: CallOptions
   const outcome = await host.submitter.submit(request, {
     refused: () => undefined,
     confirm: async (plan) => host.approve(plan),
+    starting: (batch, plan) => host.starting?.(batch, plan),
     started: (batch) => {
-      host.started?.(batch);
       if (opts.progress) {
         const report = () => opts.progress!(batch.ended(), batch.size, batch.summary());
         const sub = batch.onDidChange(report);

@@ -37,8 +37,8 @@ export interface AgentHost {
   approve(plan: Plan): Promise<boolean> | boolean;
   /** Why a plan was not approved, for the tool's error. */
   declined(plan: Plan): string;
-  /** The batch started: show it (the extension's progress notification). */
-  started?(batch: Batch): void;
+  /** The batch is being stored: show it (the extension's progress notification). */
+  starting?(batch: Batch, plan: Plan): void;
   /** A product's metadata changed through a tool (the gallery shows it). */
   changed?(dir: string, product: ProductRecord): void;
 }

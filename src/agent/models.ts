@@ -3,7 +3,7 @@
 // checked against, fetched once and cached like the editor's).
 import type { z } from 'zod';
 import { imageFieldsOf } from '../engine/imageInputs.ts';
-import { providerDisplayName } from '../providers/net.ts';
+import { providerDisplayName } from '../providers/errors.ts';
 import type { JsonSchema, ModelInfo } from '../providers/types.ts';
 import type { ListModelsInput } from './definitions.ts';
 import { ToolError, type AgentHost } from './host.ts';

@@ -8,14 +8,13 @@ import * as vscode from 'vscode';
 import { TOOLS } from '../agent/definitions.ts';
 import type { AgentHost } from '../agent/host.ts';
 import { AgentTools } from '../agent/tools.ts';
-import type { Batch, Submitter } from '../engine/submission.ts';
 import { ENV_BASE_URL_NAMES, ENV_KEY_NAMES } from '../providers/index.ts';
-import { providerDisplayName } from '../providers/net.ts';
+import { providerDisplayName } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { Gallery } from './galleryPanel.ts';
 import type { OutputLog } from './log.ts';
 import type { ProjectManager } from './projects.ts';
 import type { KeyStore } from './secrets.ts';
+import type { Submissions } from './submit.ts';
 import { providerBaseUrl } from './settings.ts';
 import { isTrusted } from './trust.ts';
 
@@ -24,9 +23,8 @@ export interface AgentToolsDeps {
   projects: ProjectManager;
   registry: ProviderRegistry;
   keys: KeyStore;
-  submitter: Submitter;
+  submissions: Submissions;
   log: OutputLog;
-  gallery: Gallery;
 }
 
 const KEYED = Object.keys(ENV_KEY_NAMES);
@@ -40,7 +38,7 @@ function vscodeAgentHost(d: AgentToolsDeps): AgentHost {
     },
     activeProject: () => d.projects.active()?.dir,
     registry: d.registry,
-    submitter: d.submitter,
+    submitter: d.submissions.submitter,
     log: d.log,
     refusal: () => (isTrusted() ? undefined : 'This workspace is in Restricted Mode: Art Factory only shows its projects here. Trust the folder (Workspaces: Manage Workspace Trust) to generate or change products.'),
     hasKey: async (provider) => (KEYED.includes(provider) ? (await d.keys.get(provider)) !== undefined : undefined),
@@ -49,28 +47,13 @@ function vscodeAgentHost(d: AgentToolsDeps): AgentHost {
     // VS Code's chat showed the job count and asked before the tool ran (prepareInvocation).
     approve: () => true,
     declined: (plan) => `The ${plan.jobCount} jobs were not started.`,
-    started: (batch) => showProgress(batch),
-    changed: (dir, product) => d.gallery.onProductChanged(dir, product),
+    // The notification ▶ Generate shows, from the moment the jobs are being stored.
+    starting: (batch, plan) => d.submissions.follow(batch, plan),
+    changed: (dir, product) => {
+      const session = d.projects.get(dir);
+      if (session) d.projects.announceProductChange(session, product);
+    },
   };
-}
-
-/** The batch in a progress notification, as ▶ Generate shows one (cancel stops its jobs). */
-function showProgress(batch: Batch): void {
-  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory (agent): ${batch.title}`, cancellable: true }, async (progress, token) => {
-    let reported = 0;
-    const sub = batch.onDidChange(() => {
-      const ended = batch.ended();
-      progress.report({ increment: ((ended - reported) / Math.max(1, batch.size)) * 100, message: batch.summary() });
-      reported = ended;
-    });
-    const cancel = token.onCancellationRequested(() => void batch.cancel());
-    try {
-      await batch.done.catch(() => undefined);
-    } finally {
-      sub.dispose();
-      cancel.dispose();
-    }
-  });
 }
 
 /** Register every agent tool, and the MCP server definitions where VS Code has the API. */
