@@ -15,7 +15,7 @@ import type { OutputLog } from './log.ts';
 import type { ProjectManager } from './projects.ts';
 import type { KeyStore } from './secrets.ts';
 import type { Submissions } from './submit.ts';
-import { providerBaseUrl } from './settings.ts';
+import { providerBaseUrl, PROVIDERS_WITH_KEYS } from './settings.ts';
 import { isTrusted } from './trust.ts';
 
 export interface AgentToolsDeps {
@@ -27,9 +27,10 @@ export interface AgentToolsDeps {
   log: OutputLog;
 }
 
-const KEYED = Object.keys(ENV_KEY_NAMES);
+const KEYED: readonly string[] = PROVIDERS_WITH_KEYS;
 
-/** The tools' host in VS Code: the workspace's projects, SecretStorage keys, the gallery. */
+/** The tools' host in VS Code: the workspace's projects, SecretStorage keys, the submission
+ * path's notification, and the project events the gallery follows. */
 function vscodeAgentHost(d: AgentToolsDeps): AgentHost {
   return {
     projects: async () => {
