@@ -25,6 +25,7 @@ import { bodyMessage, createProviderFetch, fieldErrorsFrom, mapHttpError, parseM
 import { civitaiPolls, isTerminal, pollUntilTerminal } from './poll.ts';
 import type {
   Artifact,
+  Cost,
   JobRef,
   JobResult,
   JsonSchema,
@@ -466,9 +467,10 @@ function assertWorkflowId(id: string): string {
   return id;
 }
 
-/** Submitting a workflow is the one request that may create work; everything else is a call. */
+/** Submitting a workflow is the one request that may create work; everything else is a call
+ * (a `whatif=true` submission only prices it). */
 function classify(url: URL, method: string): FetchKind {
-  return method === 'POST' && /\/v2\/consumer\/workflows\/?$/.test(url.pathname) ? 'create' : 'call';
+  return method === 'POST' && /\/v2\/consumer\/workflows\/?$/.test(url.pathname) && url.searchParams.get('whatif') !== 'true' ? 'create' : 'call';
 }
 
 /** How many polls a succeeded workflow may still show images with `available: false`. The docs
@@ -609,6 +611,22 @@ export class CivitaiProvider implements Provider {
 
   // ----- generation ---------------------------------------------------------------------------
 
+  /**
+   * What the workflow would cost, without running it: SubmitWorkflow with `whatif=true` ("Whether
+   * to actually submit the workflow or return an estimate on what would happen upon submission",
+   * civitai-client-javascript swagger.json, POST /v2/consumer/workflows) answers a Workflow whose
+   * `transactions.list` holds the debits it would make, and `insufficientBuzz` when the account
+   * cannot pay. Quotes are not binding, so the quote is marked estimated. The body is the one
+   * `submit` sends (the seed only changes nothing of the price, but it is sent as it will be).
+   */
+  async quote(req: SubmitRequest): Promise<Cost | undefined> {
+    const { input, loraIndex } = buildTextToImageInput(req.model, req.input, this.ctx.random);
+    const body = { steps: [{ $type: 'textToImage', input }], tags: ['art-factory'], allowMatureContent: this.ctx.allowMatureContent === true };
+    const wf = await this.call('the price quote', `${WORKFLOWS}?whatif=true`, { method: 'POST', body, signal: req.signal, auth: true, loraIndex }, workflowSchema);
+    const cost = costOf(wf);
+    return cost ? { ...cost, estimated: true } : undefined;
+  }
+
   async submit(req: SubmitRequest): Promise<SubmitResponse> {
     const { input, loraIndex } = buildTextToImageInput(req.model, req.input, this.ctx.random);
     // allowMatureContent: "When set to false, the workflow will not return any content that is
@@ -722,7 +740,7 @@ export class CivitaiProvider implements Provider {
     const timings = timingsOf(wf);
     if (timings) result.timings = timings;
     const cost = costOf(wf);
-    if (cost) result.cost = cost;
+    if (cost) result.billing = { cost };
     return result;
   }
 
@@ -928,8 +946,11 @@ function timingsOf(wf: Workflow): Record<string, number> | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-/** Buzz actually charged: debits minus credits of the workflow's transactions. */
-function costOf(wf: Workflow): { amount: number; currency: string } | undefined {
+/** Buzz charged (or, for a `whatif` submission, quoted): debits minus credits of the workflow's
+ * `transactions.list` (TransactionSummary in civitai-client-javascript swagger.json:
+ * TransactionInfo `{type: "debit" | "credit", amount, accountType}`). A failed workflow's
+ * refund comes back as a credit. */
+function costOf(wf: Workflow): Cost | undefined {
   const list = wf.transactions?.list ?? [];
   if (list.length === 0) return undefined;
   let amount = 0;
@@ -938,7 +959,7 @@ function costOf(wf: Workflow): { amount: number; currency: string } | undefined 
     if (t.type === 'debit') amount += t.amount;
     else if (t.type === 'credit') amount -= t.amount;
   }
-  return { amount, currency: 'Buzz' };
+  return { amount, currency: 'buzz', estimated: false };
 }
 
 /** Civitai's field paths start at the workflow (`steps[0].input.width`); ours at the input. A

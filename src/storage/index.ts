@@ -12,7 +12,7 @@ import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
 export { StorageError } from './errors.ts';
-export { createProject, isProject, productDayDir, projectFile, readManifest, renameProject, thumbsDir, MANIFEST } from './project.ts';
+export { createProject, isProject, productDayDir, projectFile, readManifest, renameProject, setProjectBudgets, thumbsDir, MANIFEST } from './project.ts';
 export { firstProblem, readSidecar, sidecarPath, walkSidecars, writeSidecar } from './sidecars.ts';
 export { newId } from './ids.ts';
 export { isSafeId, layoutOf, layoutProblem, PathRefusedError, ProjectPaths, relProblem } from './productPaths.ts';

@@ -3,7 +3,7 @@
 // DESIGN.md). The API is async because sql.js runs in a worker thread, so the caller's
 // thread (the extension host) is never blocked by a query or a save.
 
-import type { JobState } from '../providers/types.ts';
+import type { Cost, JobState } from '../providers/types.ts';
 
 export interface ProjectManifest {
   name: string;
@@ -11,6 +11,8 @@ export interface ProjectManifest {
   version: 1;
   createdAt: string;
   defaults?: { provider?: string; model?: string };
+  /** Spending limits, as written (see src/engine/cost/budgets.ts for their shape and checks). */
+  budgets?: unknown;
 }
 
 /** The full record of one generated file. The sidecar `<id>.json` holds exactly this. */
@@ -38,7 +40,8 @@ export interface ProductRecord {
   seed?: number;
   requestId?: string;
   timings?: Record<string, number>;
-  cost?: { amount: number; currency: string };
+  /** What this product cost: its job's cost shared among the job's outputs (issue 11). */
+  cost?: Cost;
   /** Relative path of the parameter file it came from. */
   sourceFile?: string;
   /** ISO time. */
@@ -109,6 +112,11 @@ export interface JobRecord {
    * user's reference (`product:<id>`, a path). */
   sentInputs?: Record<string, string>;
   attempts: number;
+  /** What the plan estimated this job costs; null when it could not say (issue 11). */
+  estimate?: Cost | null;
+  /** What it cost, once it ended: billed by the provider, or worked out from a dated table
+   * (`estimated`). Absent when nothing is known. */
+  cost?: Cost;
   createdAt: string;
   updatedAt: string;
   submittedAt?: string;

@@ -87,7 +87,7 @@ test('civitai text-to-image with a checkpoint AIR and a LoRA: the exact body, sc
   assert.equal(r.artifacts[0].mediaType, 'image/png');
   assert.equal(r.artifacts[0].width, 64);
   assert.equal(r.seed, 42);
-  assert.deepEqual(r.cost, { amount: 8, currency: 'Buzz' });
+  assert.deepEqual(r.billing, { cost: { amount: 8, currency: 'buzz', estimated: false } });
   assert.ok(r.timings && r.timings.run >= 0 && r.timings.queue >= 0, 'queue and run timings');
   assert.equal(r.modelVersion, SDXL);
   // The signed blob URL downloads without credentials, like the engine does it.
