@@ -265,8 +265,9 @@ export class Engine {
       job.queuePosition = undefined;
       job.error = undefined;
       job.finishedAt = new Date().toISOString();
-      await this.save(job, true);
+      // The ledger first: whoever hears that the job ended finds its cost recorded.
       await this.settle(job);
+      await this.save(job, true);
       this.opts.log.info(`job ${job.id} succeeded: ${job.productIds.length} product${job.productIds.length === 1 ? '' : 's'}`);
     } catch (e) {
       if (signal.aborted || (isProviderError(e) && e.kind === 'canceled')) {
@@ -373,8 +374,8 @@ export class Engine {
       ? { kind: 'disk_full', message: diskFullMessage("the job's output could not be stored; retry the job once there is room") }
       : { kind: err.kind, message: this.scrub(err.message), fieldErrors: err.fieldErrors };
     job.finishedAt = new Date().toISOString();
-    await this.saveFinal(job);
     await this.settle(job);
+    await this.saveFinal(job);
     this.opts.log.error(`job ${job.id} failed (${job.error.kind}): ${this.scrub(err.message)}`);
   }
 
@@ -383,8 +384,8 @@ export class Engine {
     job.finishedAt = new Date().toISOString();
     job.error = { kind: 'canceled', message: 'Canceled.' };
     job.cost = await this.costOf(job, undefined, 0);
-    await this.saveFinal(job);
     await this.settle(job);
+    await this.saveFinal(job);
     this.opts.log.info(`job ${job.id} canceled`);
   }
 

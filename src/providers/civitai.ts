@@ -384,6 +384,9 @@ const workflowSchema = z
   })
   .passthrough();
 type Workflow = z.infer<typeof workflowSchema>;
+/** A `whatif` answer is a Workflow that was never created: its `id` may be null (the OpenAPI
+ * types Workflow.id as nullable). */
+const quoteSchema = workflowSchema.extend({ id: z.string().max(200).nullish() });
 
 const queryWorkflowsSchema = z.object({ items: z.array(z.unknown()).nullish(), next: z.string().nullish() }).passthrough();
 
@@ -622,7 +625,7 @@ export class CivitaiProvider implements Provider {
   async quote(req: SubmitRequest): Promise<Cost | undefined> {
     const { input, loraIndex } = buildTextToImageInput(req.model, req.input, this.ctx.random);
     const body = { steps: [{ $type: 'textToImage', input }], tags: ['art-factory'], allowMatureContent: this.ctx.allowMatureContent === true };
-    const wf = await this.call('the price quote', `${WORKFLOWS}?whatif=true`, { method: 'POST', body, signal: req.signal, auth: true, loraIndex }, workflowSchema);
+    const wf = await this.call('the price quote', `${WORKFLOWS}?whatif=true`, { method: 'POST', body, signal: req.signal, auth: true, loraIndex }, quoteSchema);
     const cost = costOf(wf);
     return cost ? { ...cost, estimated: true } : undefined;
   }
@@ -950,7 +953,7 @@ function timingsOf(wf: Workflow): Record<string, number> | undefined {
  * `transactions.list` (TransactionSummary in civitai-client-javascript swagger.json:
  * TransactionInfo `{type: "debit" | "credit", amount, accountType}`). A failed workflow's
  * refund comes back as a credit. */
-function costOf(wf: Workflow): Cost | undefined {
+function costOf(wf: Pick<Workflow, 'transactions'>): Cost | undefined {
   const list = wf.transactions?.list ?? [];
   if (list.length === 0) return undefined;
   let amount = 0;
