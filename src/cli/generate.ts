@@ -8,6 +8,7 @@ import { DEFAULT_MAX_INPUT_BYTES, ImageSource } from '../engine/imageInputs.ts';
 import { parseParamFile, type Diagnostic } from '../engine/paramFile.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
 import { Submitter, type Plan } from '../engine/submission.ts';
+import { describeEstimate, formatCost, Pricing, projectSpending, userCostDir, userSpending } from '../engine/cost/index.ts';
 import { createBuiltinRegistry, ENV_KEY_NAMES, envBaseUrl, envContext, envKey } from '../providers/index.ts';
 import type { Logger } from '../providers/types.ts';
 import { openProjectDb } from '../storage/index.ts';
@@ -40,8 +41,24 @@ function printRefused(plan: Plan, file: string, io: GenerateIo): void {
   io.err(`${errors} problem${errors === 1 ? '' : 's'}; nothing was sent.`);
 }
 
-/** Run a parameter file; the exit code: 0 all succeeded, 1 some failed, 2 nothing was sent. */
-export async function generate(file: string, dir: string, opts: { json?: boolean; verbose?: boolean }, io: GenerateIo): Promise<number> {
+/** Exit code when a job was not sent because of a budget (some may have run). */
+export const EXIT_BUDGET = 3;
+
+/** User budgets on the command line: ARTFACTORY_BUDGETS, the same JSON list as the setting. */
+function envBudgets(io: GenerateIo): unknown {
+  const raw = process.env.ARTFACTORY_BUDGETS;
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    io.err('warning: ARTFACTORY_BUDGETS is not valid JSON; it is ignored.');
+    return undefined;
+  }
+}
+
+/** Run a parameter file; the exit code: 0 all succeeded, 1 some failed, 2 nothing was sent,
+ * 3 a job was not sent because of a budget. */
+export async function generate(file: string, dir: string, opts: { json?: boolean; verbose?: boolean; allowUnpriced?: boolean }, io: GenerateIo): Promise<number> {
   const text = await fs.readFile(file, 'utf8').catch(() => {
     throw new GenerateUsageError(`Cannot read ${file}.`);
   });
@@ -50,6 +67,10 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
     ? { info: (m) => io.err(m), warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) }
     : { info: () => undefined, warn: (m) => io.err(`warning: ${m}`), error: () => undefined };
   const inputLimitHint = 'raise ARTFACTORY_INPUT_MAX_MB';
+  const userDir = userCostDir();
+  const pricing = new Pricing({ registry, cacheDir: userDir, log });
+  const budgets = envBudgets(io);
+  const spending = projectSpending(dir, { user: userSpending(userDir, () => budgets, log), log });
   // The database opens only when needed: for product: references, or to run.
   let opened: Promise<ProjectDb> | undefined;
   const openDb = () => (opened ??= openProjectDb(dir));
@@ -66,9 +87,12 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
       hasKey: async (provider) => (ENV_KEY_NAMES[provider] ? envKey(provider) !== undefined : undefined),
       // The command line is the user's consent to what the file says.
       confirmAbove: () => Number.POSITIVE_INFINITY,
+      pricing,
+      budgets: () => spending.scopes(),
+      unpriced: () => (opts.allowUnpriced ? 'allow' : 'refuse'),
       engine: async () => {
         const allowLoopbackHttp = ['fal', 'replicate', 'civitai'].some((p) => envBaseUrl(p));
-        engine ??= new Engine({ projectDir: dir, db: await openDb(), providers: registry, log, allowLoopbackHttp, makeThumbnails: true, inputLimitBytes: inputLimitBytes(), inputLimitHint });
+        engine ??= new Engine({ projectDir: dir, db: await openDb(), providers: registry, log, allowLoopbackHttp, makeThumbnails: true, inputLimitBytes: inputLimitBytes(), inputLimitHint, pricing, spending: spending.guard });
         return engine;
       },
     });
@@ -78,6 +102,12 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
         moreProblems: (plan) => {
           // Warnings (a schema note, a schema that could not be read) are printed; they do not stop a run.
           for (const w of plan.warnings) io.err(w.diagnostic ? formatDiagnostic(file, w.diagnostic) : `warning: ${w.message}.`);
+          // What it will cost, before anything is sent.
+          if (plan.estimate) {
+            io.err(`${plan.jobCount} job${plan.jobCount === 1 ? '' : 's'} · ${describeEstimate(plan.estimate)}`);
+            for (const why of plan.estimate.reasons) io.err(`  cost unknown: ${why}`);
+          }
+          for (const c of plan.confirm) if (c.kind === 'over-budget') io.err(`warning: the estimate (${formatCost(c.total)}) is more than ${c.budget} has left (${formatCost(c.left)}): jobs past it will not be sent.`);
           return [];
         },
         refused: (plan) => printRefused(plan, file, io),
@@ -97,16 +127,27 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
     for (const j of done) {
       for (const id of j.productIds) {
         const p = await db.getProduct(id);
-        if (p) results.push({ id: p.id, path: path.join(dir, p.file), job: j.id, seed: p.seed, inputs: p.inputs ?? [] });
+        if (p) results.push({ id: p.id, path: path.join(dir, p.file), job: j.id, seed: p.seed, inputs: p.inputs ?? [], cost: p.cost ?? null });
       }
     }
     const failed = done.filter((j) => j.state !== 'succeeded');
+    const spent = new Map<string, { amount: number; currency: string; estimated: boolean }>();
+    for (const j of done) {
+      if (!j.cost) continue;
+      const t = spent.get(j.cost.currency) ?? { amount: 0, currency: j.cost.currency, estimated: false };
+      t.amount = Math.round((t.amount + j.cost.amount) * 1e6) / 1e6;
+      t.estimated ||= j.cost.estimated;
+      spent.set(j.cost.currency, t);
+    }
     if (opts.json) {
-      io.out(`${JSON.stringify({ batch: outcome.batch.id, products: results, failed: failed.map((j) => ({ job: j.id, state: j.state, error: j.error })) }, null, 2)}\n`);
+      const estimate = outcome.plan.estimate ? { totals: outcome.plan.estimate.totals, unknown: outcome.plan.estimate.unknown } : null;
+      io.out(`${JSON.stringify({ batch: outcome.batch.id, estimate, cost: [...spent.values()], products: results, failed: failed.map((j) => ({ job: j.id, state: j.state, error: j.error, cost: j.cost ?? null })) }, null, 2)}\n`);
     } else {
       for (const r of results) io.out(`${r.id}\t${r.path}\n`);
     }
     for (const j of failed) io.err(`job ${j.id} ${j.state}: ${j.error?.message ?? ''}`);
+    if (spent.size) io.err(`cost: ${[...spent.values()].map((c) => formatCost(c)).join(' + ')}`);
+    if (failed.some((j) => j.error?.kind === 'budget')) return EXIT_BUDGET;
     return failed.length > 0 ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);

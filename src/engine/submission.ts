@@ -194,6 +194,7 @@ export class Submitter {
     let first = 0;
     for (const part of plan.parts) {
       const scopes = await this.d.budgets(part.projectDir);
+      await Promise.all(scopes.map((s) => s.ledger.refresh()));
       const t = totals.get(part.projectDir) ?? { scopes, total: new Map<string, number>() };
       totals.set(part.projectDir, t);
       part.specs.forEach((spec, j) => {

@@ -428,7 +428,7 @@ test('the engine runs a Civitai parameter file end to end: a product on disk wit
     assert.equal(product.prompt, parsed.value!.input.prompt);
     assert.equal(product.negativePrompt, parsed.value!.input.negativePrompt);
     assert.equal(product.seed, f.workflows.get(done.requestId!)!.input.seed);
-    assert.deepEqual(product.cost, { amount: 8, currency: 'Buzz' });
+    assert.deepEqual(product.cost, { amount: 8, currency: 'buzz', estimated: false });
     const bytes = await fs.readFile(path.join(r.dir, product.file));
     assert.equal((await sharp(bytes).metadata()).format, 'png');
     const sidecar = JSON.parse(await fs.readFile(path.join(r.dir, product.file.replace(/\.png$/, '.json')), 'utf8'));

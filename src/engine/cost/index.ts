@@ -1,6 +1,7 @@
 // The cost side of the engine (issue 11), put together per project: its ledger, its budgets
 // (artfactory.json) and the user's (a setting, counted in the user ledger across every project),
 // and the guard the engine reserves through.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../../providers/types.ts';
 import { readManifest } from '../../storage/index.ts';
@@ -11,6 +12,20 @@ export { budgetStatus, describeBudget, normalizeCurrency, parseBudgets, periodSt
 export { isCost, Ledger, LEDGER_FILE, runAmount, type LedgerEntry, type LedgerJob } from './ledger.ts';
 export { describeEstimate, estimateFrom, formatCost, PRICE_TTL_MS, Pricing, providerCurrency, summarize, type Estimate, type JobEstimate, type ModelPricing, type PricingOptions } from './pricing.ts';
 export { REPLICATE_PRICES_AS_OF } from './replicatePrices.ts';
+export { localDay, spendingReport, type SpendingReport, type SpendRow } from './report.ts';
+
+/**
+ * The machine-wide folder of the user's spending (the user ledger that user budgets count, and
+ * the command line's price cache), shared by VS Code and the command line so both count the same
+ * money: ARTFACTORY_USER_DIR, else the platform's place for an application's state.
+ */
+export function userCostDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.ARTFACTORY_USER_DIR) return path.resolve(env.ARTFACTORY_USER_DIR);
+  const home = os.homedir();
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'art-factory');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'art-factory');
+  return path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'art-factory');
+}
 
 /** The user's side: budgets from the setting, spending of every project in one ledger in the
  * global storage (`<dir>/ledger.jsonl`). */

@@ -67,8 +67,16 @@ export class Ledger {
     this.file = path.join(projectDir, ...file.split('/'));
   }
 
-  /** Read what was appended since the last look (by us or another process). */
-  async refresh(): Promise<void> {
+  private refreshing?: Promise<void>;
+
+  /** Read what was appended since the last look (by us or another process). Jobs starting
+   * together share one read, so no line is taken twice. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readNew().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async readNew(): Promise<void> {
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(this.file, constants.O_RDONLY | constants.O_NOFOLLOW);
