@@ -105,16 +105,21 @@ export class SpendGuard {
 
   /**
    * Reserve a job's estimate, or throw ProviderError('budget') when it would take a budget of
-   * its currency past its limit. A job already reserved (resumed after a crash) keeps its
-   * reservation. An unknown estimate reserves nothing: the plan asked first (or the command line
-   * was told `--allow-unpriced`). Resolves when the reservation is durable.
+   * its currency past its limit. An unknown estimate reserves nothing: the plan asked first (or
+   * the command line was told `--allow-unpriced`). Resolves when the reservation is durable.
+   *
+   * A job is reserved each time it is about to be sent. One still open from before was
+   * interrupted (a crash) before its request id was saved: the provider may have it and bill it,
+   * so that run is closed as interrupted with its cost unknown — it keeps counting at its
+   * estimate — and the new attempt is reserved on its own.
    */
   async reserve(r: Reservation): Promise<void> {
     const scopes = await this.scopes();
     const ledgers = uniqueLedgers([this.ledger, ...scopes.map((s) => s.ledger)]);
     await Promise.all(ledgers.map((l) => l.refresh()));
     // From here to the appends: no await, so no other job is looked at in between.
-    if (this.ledger.open(r.job)) return;
+    const interrupted = ledgers.filter((l) => l.open(r.job));
+    const closing = interrupted.map((l) => l.append({ v: 1, type: 'cost', at: this.now().toISOString(), job: r.job, provider: r.provider, model: r.model, state: 'failed', cost: null, interrupted: true }));
     const currency = r.estimate?.currency ?? providerCurrency(r.provider);
     if (r.estimate && r.estimate.amount > 0) {
       for (const s of scopes) {
@@ -126,7 +131,7 @@ export class SpendGuard {
       }
     }
     const entry = { v: 1 as const, type: 'estimate' as const, at: this.now().toISOString(), job: r.job, batch: r.batch, provider: r.provider, model: r.model, estimate: r.estimate };
-    await Promise.all(ledgers.map((l) => l.append(entry)));
+    await Promise.all([...closing, ...ledgers.map((l) => l.append(entry))]);
   }
 
   /** The job ended: what it cost (null when unknown: its estimate stays counted). */

@@ -5,7 +5,8 @@
 //   {"v":1,"type":"estimate","at":…,"job":…,"batch":…,"provider":…,"model":…,"estimate":{amount,currency,estimated}|null}
 //       written just before the job is sent (its reservation);
 //   {"v":1,"type":"cost","at":…,"job":…,"provider":…,"model":…,"state":…,"cost":{…}|null}
-//       written when it ended: what it cost, null when nothing is known.
+//       written when it ended: what it cost, null when nothing is known (`interrupted`: a
+//       crash cut the attempt short before its request id was saved; it may have been billed).
 //
 // Spent = the costs recorded, a null cost counting as its estimate, plus every estimate still
 // open (a job in flight, or one a crash left without an end): so a budget never forgets money
@@ -18,7 +19,8 @@ export const LEDGER_FILE = '.artfactory/ledger.jsonl';
 
 export type LedgerEntry =
   | { v: 1; type: 'estimate'; at: string; job: string; batch?: string; provider: string; model: string; estimate: Cost | null }
-  | { v: 1; type: 'cost'; at: string; job: string; provider: string; model: string; state: JobState; cost: Cost | null };
+  /** `interrupted`: the run was cut short before its request id was saved (see SpendGuard.reserve). */
+  | { v: 1; type: 'cost'; at: string; job: string; provider: string; model: string; state: JobState; cost: Cost | null; interrupted?: boolean };
 
 /** A job's money as the ledger tells it. */
 export interface LedgerJob {
