@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorKind } from './errors.ts';
 import { walkSidecars } from './sidecars.ts';
-import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
+import type { CostSum, JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
 import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
@@ -135,6 +135,7 @@ class WorkerDb implements ProjectDb {
   countProducts = () => this.call<number>('countProducts');
   facets = () => this.call<{ providers: string[]; models: string[]; tags: string[] }>('facets');
   usedIn = (id: string, limit?: number) => this.call<ProductPage>('usedIn', id, limit);
+  costSum = (ids: string[]) => this.call<{ sums: CostSum[]; unknown: number }>('costSum', ids);
   getUpload = (provider: string, sha256: string) => this.call<UploadRecord | undefined>('getUpload', provider, sha256);
   putUpload = (u: UploadRecord) => this.call<void>('putUpload', u);
   rawProducts = (afterRid: number, limit: number) => this.call<RawProductRow[]>('rawProducts', afterRid, limit);

@@ -143,7 +143,7 @@ export interface TemplateRecord {
   updatedAt: string;
 }
 
-export type SortOrder = 'newest' | 'oldest' | 'rating' | 'model';
+export type SortOrder = 'newest' | 'oldest' | 'rating' | 'model' | 'cost';
 
 export interface ProductQuery {
   provider?: string[];
@@ -154,6 +154,11 @@ export interface ProductQuery {
   favorite?: boolean;
   minRating?: number;
   tags?: string[];
+  /** Products that cost at least / at most this much in `costCurrency` (default "USD"); products of
+   * unknown cost never match a cost filter. */
+  minCost?: number;
+  maxCost?: number;
+  costCurrency?: string;
   /** Full-text search over prompts (FTS4 MATCH syntax is built from plain words; user text is never spliced into SQL). */
   text?: string;
   sort?: SortOrder;
@@ -163,7 +168,7 @@ export interface ProductQuery {
 }
 
 /** The fields a product's place in any sort depends on. */
-export type ProductKey = Pick<ProductRecord, 'id' | 'createdAt' | 'rating' | 'model'>;
+export type ProductKey = Pick<ProductRecord, 'id' | 'createdAt' | 'rating' | 'model' | 'cost'>;
 
 export interface ProductPage {
   items: ProductRecord[];
@@ -171,6 +176,15 @@ export interface ProductPage {
   next?: string;
   /** Total matching rows (for the scrollbar); computed cheaply. */
   total: number;
+}
+
+/** The sum of some products' costs in one currency. */
+export interface CostSum {
+  currency: string;
+  amount: number;
+  products: number;
+  /** Some of it was worked out from a table rather than billed. */
+  estimated: boolean;
 }
 
 /** A products row exactly as stored (verify reads rows whose JSON does not even parse). */
@@ -201,6 +215,8 @@ export interface ProjectDb {
   productsMatching(q: ProductQuery, ids: string[]): Promise<string[]>;
   /** How many products matching the query come before `at` in its sort: `at`'s position in its pages. */
   countBefore(q: ProductQuery, at: ProductKey): Promise<number>;
+  /** What the products cost together, per currency, and how many have no known cost. */
+  costSum(ids: string[]): Promise<{ sums: CostSum[]; unknown: number }>;
   countProducts(): Promise<number>;
   facets(): Promise<{ providers: string[]; models: string[]; tags: string[] }>;
   /** Products made from product `id` (lineage), newest first. */

@@ -33,7 +33,7 @@ export type WorkerRequest =
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; kind?: string; backups?: string[] } };
 
 const WRITES = new Set(['putProduct', 'putProducts', 'updateProduct', 'deleteProducts', 'putJob', 'putTemplate', 'deleteTemplate', 'setProject', 'putUpload', 'quarantineProducts', 'releaseQuarantine', 'setMeta']);
-const READS = new Set(['getProduct', 'queryProducts', 'productsMatching', 'countBefore', 'countProducts', 'facets', 'usedIn', 'getJob', 'listJobs', 'listTemplates', 'getUpload', 'rawProducts', 'listQuarantine', 'getMeta']);
+const READS = new Set(['getProduct', 'queryProducts', 'productsMatching', 'countBefore', 'costSum', 'countProducts', 'facets', 'usedIn', 'getJob', 'listJobs', 'listTemplates', 'getUpload', 'rawProducts', 'listQuarantine', 'getMeta']);
 const LOCK_STALE_MS = 30_000;
 const LOCK_UNREADABLE_MS = 1_000;
 const LOCK_TIMEOUT_MS = 20_000;
