@@ -21,7 +21,7 @@ import { TERMINAL_STATES, type JsonSchema, type Logger } from '../providers/type
 import type { Cost } from '../providers/types.ts';
 import type { JobRecord } from '../storage/types.ts';
 import { budgetStatus, describeBudget, type BudgetScope } from './cost/budgets.ts';
-import { providerCurrency, type Estimate, type Pricing } from './cost/pricing.ts';
+import { formatCost, providerCurrency, type Estimate, type Pricing } from './cost/pricing.ts';
 import type { Engine } from './engine.ts';
 import { ImageInputError, imageFieldsOf, imageRefsOf, type ImageSource } from './imageInputs.ts';
 import { checkSpec, diagnosticAt, expandJobs, problemClause, validateInput, type Diagnostic, type JobSpec, type ParsedParamFile } from './paramFile.ts';
@@ -169,65 +169,8 @@ export class Submitter {
     }
     const limit = this.d.confirmAbove();
     if (plan.jobCount > limit) plan.confirm.push({ kind: 'jobs', jobs: plan.jobCount, limit });
-    if (plan.problems.length === 0 && plan.jobCount > 0) await this.planCost(plan);
+    if (plan.problems.length === 0 && plan.jobCount > 0) await planCost(plan, this.d);
     return plan;
-  }
-
-  /** The estimate, and what it asks: above the cost setting, unknown prices under a budget, more
-   * than a budget has left. The engine still reserves each job before it is sent: this only
-   * tells the user first. */
-  private async planCost(plan: Plan): Promise<void> {
-    if (!this.d.pricing) return;
-    const all: JobSpec[] = plan.parts.flatMap((p) => p.specs);
-    plan.estimate = await this.d.pricing.estimateJobs(all);
-    let at = 0;
-    for (const part of plan.parts) {
-      part.estimates = plan.estimate.jobs.slice(at, at + part.specs.length).map((j) => ('cost' in j ? j.cost : null));
-      at += part.specs.length;
-    }
-    const usd = plan.estimate.totals.find((t) => t.currency === 'USD');
-    const above = this.d.confirmAboveCost?.();
-    if (usd && above && usd.amount > above) plan.confirm.push({ kind: 'cost', total: usd, limit: above });
-    if (!this.d.budgets) return;
-    const unpriced = { jobs: 0, budgets: new Set<string>(), reasons: new Set<string>() };
-    const totals = new Map<string, { scopes: BudgetScope[]; total: Map<string, number> }>();
-    let first = 0;
-    for (const part of plan.parts) {
-      const scopes = await this.d.budgets(part.projectDir);
-      await Promise.all(scopes.map((s) => s.ledger.refresh()));
-      const t = totals.get(part.projectDir) ?? { scopes, total: new Map<string, number>() };
-      totals.set(part.projectDir, t);
-      part.specs.forEach((spec, j) => {
-        const est = part.estimates?.[j];
-        const currency = est?.currency ?? providerCurrency(spec.provider);
-        const under = scopes.flatMap((s) => s.budgets.filter((b) => currency === undefined || b.currency === currency).map((b) => describeBudget(b, s.kind)));
-        if (est) t.total.set(est.currency, (t.total.get(est.currency) ?? 0) + est.amount);
-        else if (under.length) {
-          unpriced.jobs++;
-          under.forEach((u) => unpriced.budgets.add(u));
-          const e = plan.estimate!.jobs[first + j];
-          if ('unknown' in e) unpriced.reasons.add(e.unknown);
-        }
-      });
-      first += part.specs.length;
-    }
-    if (unpriced.jobs) {
-      const how = this.d.unpriced?.(plan.request.origin) ?? (plan.request.origin === 'cli' || plan.request.origin === 'tool' ? 'refuse' : 'ask');
-      const reason = { kind: 'unpriced' as const, jobs: unpriced.jobs, budgets: [...unpriced.budgets], reasons: [...unpriced.reasons] };
-      if (how === 'ask') plan.confirm.push(reason);
-      else if (how === 'refuse') {
-        const what = `${unpriced.jobs} job${unpriced.jobs === 1 ? "'s" : "s'"} cost cannot be estimated (${reason.reasons[0] ?? 'no price'}) while ${reason.budgets[0]} applies`;
-        plan.problems.push({ part: 0, kind: 'budget', message: plan.request.origin === 'cli' ? `${what}; run with --allow-unpriced to send it anyway` : what });
-      }
-    }
-    for (const { scopes, total } of totals.values()) {
-      for (const st of budgetStatus(scopes)) {
-        const want = total.get(st.budget.currency);
-        if (want !== undefined && want > st.left + 1e-9) {
-          plan.confirm.push({ kind: 'over-budget', budget: describeBudget(st.budget, st.scope), left: { amount: st.left, currency: st.budget.currency, estimated: false }, total: { amount: want, currency: st.budget.currency, estimated: true } });
-        }
-      }
-    }
   }
 
   /** A parameter file: the checks the editor runs as you type, with the schema fetched if need be. */
@@ -336,6 +279,80 @@ export class Submitter {
       this.d.log.warn(`submission ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+/** The estimate, and what it asks: above the cost setting, unknown prices under a budget, more
+ * than a budget has left. The engine still reserves each job before it is sent: this only
+ * tells the user first. */
+export async function planCost(plan: Plan, d: Pick<SubmitterDeps, 'pricing' | 'budgets' | 'confirmAboveCost' | 'unpriced'>): Promise<void> {
+  if (!d.pricing) return;
+  const all: JobSpec[] = plan.parts.flatMap((p) => p.specs);
+  plan.estimate = await d.pricing.estimateJobs(all);
+  let at = 0;
+  for (const part of plan.parts) {
+    part.estimates = plan.estimate.jobs.slice(at, at + part.specs.length).map((j) => ('cost' in j ? j.cost : null));
+    at += part.specs.length;
+  }
+  const usd = plan.estimate.totals.find((t) => t.currency === 'USD');
+  const above = d.confirmAboveCost?.();
+  if (usd && above && usd.amount > above) plan.confirm.push({ kind: 'cost', total: usd, limit: above });
+  if (!d.budgets) return;
+  const unpriced = { jobs: 0, budgets: new Set<string>(), reasons: new Set<string>() };
+  const totals = new Map<string, { scopes: BudgetScope[]; total: Map<string, number> }>();
+  let first = 0;
+  for (const part of plan.parts) {
+    const scopes = await d.budgets(part.projectDir);
+    await Promise.all(scopes.map((s) => s.ledger.refresh()));
+    const t = totals.get(part.projectDir) ?? { scopes, total: new Map<string, number>() };
+    totals.set(part.projectDir, t);
+    part.specs.forEach((spec, j) => {
+      const est = part.estimates?.[j];
+      const currency = est?.currency ?? providerCurrency(spec.provider);
+      const under = scopes.flatMap((s) => s.budgets.filter((b) => currency === undefined || b.currency === currency).map((b) => describeBudget(b, s.kind)));
+      if (est) t.total.set(est.currency, (t.total.get(est.currency) ?? 0) + est.amount);
+      else if (under.length) {
+        unpriced.jobs++;
+        under.forEach((u) => unpriced.budgets.add(u));
+        const e = plan.estimate!.jobs[first + j];
+        if ('unknown' in e) unpriced.reasons.add(e.unknown);
+      }
+    });
+    first += part.specs.length;
+  }
+  if (unpriced.jobs) {
+    const how = d.unpriced?.(plan.request.origin) ?? (plan.request.origin === 'cli' || plan.request.origin === 'tool' ? 'refuse' : 'ask');
+    const reason = { kind: 'unpriced' as const, jobs: unpriced.jobs, budgets: [...unpriced.budgets], reasons: [...unpriced.reasons] };
+    if (how === 'ask') plan.confirm.push(reason);
+    else if (how === 'refuse') {
+      const what = `${unpriced.jobs} job${unpriced.jobs === 1 ? "'s" : "s'"} cost cannot be estimated (${reason.reasons[0] ?? 'no price'}) while ${reason.budgets[0]} applies`;
+      plan.problems.push({ part: 0, kind: 'budget', message: plan.request.origin === 'cli' ? `${what}; run with --allow-unpriced to send it anyway` : what });
+    }
+  }
+  for (const { scopes, total } of totals.values()) {
+    for (const st of budgetStatus(scopes)) {
+      const want = total.get(st.budget.currency);
+      if (want !== undefined && want > st.left + 1e-9) {
+        plan.confirm.push({ kind: 'over-budget', budget: describeBudget(st.budget, st.scope), left: { amount: st.left, currency: st.budget.currency, estimated: false }, total: { amount: want, currency: st.budget.currency, estimated: true } });
+      }
+    }
+  }
+}
+
+
+/** A confirmation's reasons as sentences for a modal's detail. */
+export function describeConfirm(reasons: ConfirmReason[]): string[] {
+  return reasons.map((c) => {
+    switch (c.kind) {
+      case 'jobs':
+        return `It makes ${c.jobs} jobs (the limit for asking is the setting artFactory.generate.confirmAbove, ${c.limit}).`;
+      case 'cost':
+        return `It is estimated at ${formatCost(c.total, { approx: true })}, above the setting artFactory.generate.confirmAboveCost (${formatCost({ amount: c.limit, currency: 'USD' })}).`;
+      case 'unpriced':
+        return `The cost of ${c.jobs} job${c.jobs === 1 ? '' : 's'} cannot be estimated (${c.reasons[0] ?? 'no price'}) while ${c.budgets[0]} applies: ${c.jobs === 1 ? 'it counts' : 'they count'} against it only if ${c.jobs === 1 ? 'its' : 'their'} cost is known when ${c.jobs === 1 ? 'it ends' : 'they end'}.`;
+      case 'over-budget':
+        return `The estimate (${formatCost(c.total, { approx: true })}) is more than ${c.budget} has left (${formatCost(c.left)}): jobs past it will not be sent.`;
+    }
+  });
 }
 
 /** What one plan asks once: each provider's key, each model's schema. */

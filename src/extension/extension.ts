@@ -9,7 +9,8 @@ import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere 
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { exactModel, translateInput } from '../engine/reuse.ts';
-import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
+import { expandJobs, LIMITS, parseParamFile } from '../engine/paramFile.ts';
+import { describeEstimate } from '../engine/cost/index.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { registerCivitaiBrowse } from './civitaiBrowse.ts';
 import { registerCommands } from './commands.ts';
@@ -28,6 +29,9 @@ import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
 import { showWalkthroughOnce } from './walkthrough.ts';
+import { Costs } from './costs.ts';
+import { registerSpending } from './spendingPanel.ts';
+import { TERMINAL_STATES } from '../providers/types.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -56,6 +60,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     log,
   });
   const registry = createBuiltinRegistry(ctxFor);
+  // Prices, ledgers and budgets (issue 11); `projectsRef` is set once the projects exist.
+  const projectsRef: { current?: ProjectManager } = {};
+  const costs = new Costs({
+    registry,
+    log,
+    globalDir: context.globalStorageUri.fsPath,
+    projects: () => projectsRef.current?.all().map((p) => ({ dir: p.dir, name: p.name })) ?? [],
+    activeProject: () => projectsRef.current?.active()?.dir,
+  });
+  context.subscriptions.push(costs);
   // Custom models are remembered across sessions; their schemas live in each project.
   registry.loadCustomModels(context.globalState.get('artFactory.customModels', []));
   context.subscriptions.push(registry.onDidChange(() => void context.globalState.update('artFactory.customModels', registry.customModels())));
@@ -93,8 +107,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       allowLoopbackHttp: settings.allowLoopbackHttp(),
       inputLimitBytes: settings.inputLimitBytes(),
       inputLimitHint: INPUT_LIMIT_SETTING,
+      pricing: costs.pricing,
+      spending: costs.spending(session.dir).guard,
     });
     engine.on('job', (job) => {
+      if (TERMINAL_STATES.includes(job.state)) costs.refresh();
       jobsViewRef.current?.update(session.dir, job);
       galleryRef.current?.onJob(session.dir, job);
     });
@@ -114,7 +131,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   // Used by openDb, which runs only once a project is first used (after activation).
   const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh(), trusted: () => resumeUnfinished(projects, log) };
   current = projects;
-  context.subscriptions.push(projects);
+  projectsRef.current = projects;
+  context.subscriptions.push(projects, projects.onDidChange(() => costs.refresh()));
+  context.subscriptions.push(
+    ...registerSpending(
+      context,
+      costs,
+      () => projects.all().map((p) => ({ dir: p.dir, name: p.name })),
+      () => projects.active()?.dir,
+    ),
+  );
   const projectsView = new ProjectsView(projects);
   const jobsView = new JobsView(projects);
   projectsViewRef.current = projectsView;
@@ -156,8 +182,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
   const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
   context.subscriptions.push(imageInputs, paramFiles);
+  // The CodeLens's "≈ $0.30": prices from the day's cache (or one request), no Civitai quotes while typing.
+  paramFiles.setEstimator(async (value) => {
+    const specs = expandJobs(value);
+    if (specs.length > 1000) return undefined;
+    const e = await costs.pricing.estimateJobs(specs, undefined, { quotes: false });
+    return e.totals.length || e.unknown < specs.length ? describeEstimate(e) : undefined;
+  });
 
-  const generator = new Generator(registry, paramFiles, context.globalState, log);
+  const generator = new Generator(registry, paramFiles, context.globalState, log, costs);
   const followActiveProject = () => {
     const active = projects.active();
     registry.setSchemaCache(active ? createSchemaCache(active.dir, schemaCacheOptions) : undefined);

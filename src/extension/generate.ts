@@ -10,6 +10,9 @@ import type { OutputLog } from './log.ts';
 import type { ParamFiles } from './paramFiles.ts';
 import type { ProjectSession } from './projects.ts';
 import { settings } from './settings.ts';
+import type { Costs } from './costs.ts';
+import { describeConfirm, planCost, type Plan } from '../engine/submission.ts';
+import { describeEstimate } from '../engine/cost/index.ts';
 
 const RECENT_KEY = 'artFactory.recentModels';
 
@@ -21,6 +24,8 @@ export class Generator {
     private readonly paramFiles: ParamFiles,
     private readonly memento: vscode.Memento,
     private readonly log: OutputLog,
+    /** Prices and budgets (issue 11): the estimate in the confirmation, and each job's reservation. */
+    private readonly costs?: Costs,
   ) {}
 
   /** Model quick pick: recently used first, then every provider's catalog, searchable; `only`
@@ -128,21 +133,34 @@ export class Generator {
       void vscode.window.showErrorMessage(`Art Factory: unknown provider "${specs[0].provider}". Use one of: ${this.registry.list().map((p) => p.id).join(', ')}.`);
       return [];
     }
-    if (specs.length > settings.confirmAbove()) {
-      const go = await vscode.window.showWarningMessage(
-        `This makes ${specs.length} jobs on ${provider.displayName}. Start them all?`,
-        { modal: true, detail: 'The limit for asking is the setting artFactory.generate.confirmAbove.' },
-        `Start ${specs.length} Jobs`,
+    // What it will cost, and whether that asks first (the engine's plan: src/engine/submission.ts).
+    const plan: Plan = {
+      request: { title: opts.title, origin: 'palette', parts: [{ projectDir: project.dir, sourceFile: opts.sourceFile, source: { kind: 'jobs', specs } }] },
+      parts: [{ projectDir: project.dir, sourceFile: opts.sourceFile, specs, diagnostics: [] }],
+      jobCount: specs.length,
+      providers: [...new Set(specs.map((s) => s.provider))],
+      problems: [],
+      warnings: [],
+      confirm: specs.length > settings.confirmAbove() ? [{ kind: 'jobs', jobs: specs.length, limit: settings.confirmAbove() }] : [],
+    };
+    if (this.costs) {
+      await planCost(plan, { pricing: this.costs.pricing, budgets: (dir) => this.costs!.spending(dir).scopes(), confirmAboveCost: () => settings.confirmAboveCost() }).catch((e: unknown) =>
+        this.log.warn(`no estimate for ${opts.title}: ${e instanceof Error ? e.message : String(e)}`),
       );
+    }
+    if (plan.confirm.length > 0) {
+      const cost = plan.estimate ? ` (${describeEstimate(plan.estimate)})` : '';
+      const go = await vscode.window.showWarningMessage(`This makes ${specs.length} job${specs.length === 1 ? '' : 's'} on ${provider.displayName}${cost}. Start ${specs.length === 1 ? 'it' : 'them all'}?`, { modal: true, detail: describeConfirm(plan.confirm).join('\n') }, `Start ${specs.length} Job${specs.length === 1 ? '' : 's'}`);
       if (!go) return [];
     }
+    const estimates = plan.parts[0].estimates;
     const engine = await project.engine();
     const batchId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Art Factory: ${opts.title}`, cancellable: true },
       async (progress, token) => {
         progress.report({ message: `submitting ${specs.length} job${specs.length === 1 ? '' : 's'} to ${provider.displayName}…` });
-        const jobs = await engine.submit(specs, { batchId, sourceFile: opts.sourceFile });
+        const jobs = await engine.submit(specs, { batchId, sourceFile: opts.sourceFile, estimates });
         const ids = new Set(jobs.map((j) => j.id));
         const latest = new Map(jobs.map((j) => [j.id, j]));
         let reported = 0;
@@ -182,12 +200,13 @@ export class Generator {
       return;
     }
     const first = failed[0].error;
-    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : ['Retry Failed', 'Show Log'];
+    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : failed.some((j) => j.error?.kind === 'budget') ? ['Raise Budget…', 'Show Log'] : ['Retry Failed', 'Show Log'];
     void vscode.window
       .showErrorMessage(`Art Factory: ${failed.length} of ${jobs.length} job${jobs.length === 1 ? '' : 's'} failed: ${first?.message ?? 'unknown error'}`, ...buttons)
       .then(async (b) => {
         if (b === 'Set API Key') await vscode.commands.executeCommand('artFactory.setApiKey', failed[0].provider);
         if (b === 'Show Log') this.log.show();
+        if (b === 'Raise Budget…') await vscode.commands.executeCommand('artFactory.raiseBudget', { project: project.dir });
         if (b === 'Retry Failed') for (const j of failed) await vscode.commands.executeCommand('artFactory.retryJob', { project: project.dir, job: j });
       });
   }

@@ -13,14 +13,11 @@ import { providerDisplayName } from '../../providers/net.ts';
 import type { Cost, JobState } from '../../providers/types.ts';
 import { providerCurrency, formatCost } from './pricing.ts';
 import type { Ledger } from './ledger.ts';
+import type { Budget, BudgetPeriod, BudgetStatus } from './model.ts';
 
-export type BudgetPeriod = 'day' | 'month' | 'total';
+export type { Budget, BudgetPeriod, BudgetStatus };
 
-export interface Budget {
-  currency: string;
-  per: BudgetPeriod;
-  limit: number;
-}
+
 
 export interface BudgetScope {
   /** "project" (artfactory.json) or "user" (the setting). */
@@ -68,12 +65,6 @@ export function describeBudget(b: Budget, kind: BudgetScope['kind']): string {
   return `${whose} ${per} ${b.currency === 'buzz' ? 'Buzz' : b.currency} budget of ${formatCost({ amount: b.limit, currency: b.currency })}`;
 }
 
-export interface BudgetStatus {
-  scope: BudgetScope['kind'];
-  budget: Budget;
-  spent: number;
-  left: number;
-}
 
 /** How much of each budget is spent (or held by jobs in flight) and left. */
 export function budgetStatus(scopes: BudgetScope[], now = new Date()): BudgetStatus[] {

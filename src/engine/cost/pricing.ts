@@ -15,6 +15,7 @@ import type { ProviderRegistry } from '../../providers/registry.ts';
 import type { Billing, Cost, Logger, Price } from '../../providers/types.ts';
 import { writeFileAtomic } from '../../storage/atomic.ts';
 import type { JobSpec } from '../paramFile.ts';
+export { describeEstimate, formatCost } from './format.ts';
 import { REPLICATE_PRICES_AS_OF, replicateModelPrice, type ReplicatePriceOverrides } from './replicatePrices.ts';
 
 /** How one model is priced. */
@@ -139,7 +140,7 @@ export class Pricing {
   }
 
   /** What each job is expected to cost (see the top of this file). */
-  async estimateJobs(specs: JobSpec[], signal?: AbortSignal): Promise<Estimate> {
+  async estimateJobs(specs: JobSpec[], signal?: AbortSignal, o: { quotes?: boolean } = {}): Promise<Estimate> {
     const pricing = await this.pricingOf(
       specs.map((s) => [s.provider, s.model]),
       signal,
@@ -147,7 +148,7 @@ export class Pricing {
     const jobs: JobEstimate[] = [];
     for (const s of specs) {
       const p = pricing.get(key(s.provider, s.model))!;
-      if (p.kind === 'quote') jobs.push(await this.quote(s, signal));
+      if (p.kind === 'quote') jobs.push(o.quotes === false ? { unknown: 'quoted when you generate' } : await this.quote(s, signal));
       else jobs.push(estimateFrom(p, s));
     }
     return summarize(jobs);
@@ -321,24 +322,4 @@ export function summarize(jobs: JobEstimate[]): Estimate {
     totals.set(j.cost.currency, t);
   }
   return { jobs, totals: [...totals.values()].sort((a, b) => (a.currency === 'USD' ? -1 : b.currency === 'USD' ? 1 : a.currency.localeCompare(b.currency))), unknown, reasons: [...reasons] };
-}
-
-/** "$0.30", "≈ $0.30", "120 Buzz", "0.0045 USD". */
-export function formatCost(c: { amount: number; currency: string; estimated?: boolean }, o: { approx?: boolean } = {}): string {
-  const approx = (o.approx ?? c.estimated) ? '≈ ' : '';
-  if (c.currency === 'USD') {
-    const digits = c.amount === 0 ? 2 : c.amount < 0.01 ? 4 : c.amount < 1 ? 3 : 2;
-    return `${approx}$${c.amount.toFixed(digits).replace(/(\.\d\d\d?)0+$/, '$1')}`;
-  }
-  if (c.currency === 'buzz') return `${approx}${Math.round(c.amount)} Buzz`;
-  return `${approx}${c.amount} ${c.currency}`;
-}
-
-/** "≈ $0.30", "≈ $0.30 + 40 Buzz", "≈ $0.30, 2 jobs unknown", "cost unknown". */
-export function describeEstimate(e: Estimate): string {
-  const parts = e.totals.map((t) => formatCost(t, { approx: true }).replace(/^≈ /, ''));
-  const known = parts.length ? `≈ ${parts.join(' + ')}` : '';
-  if (e.unknown === 0) return known || 'free';
-  if (!known) return 'cost unknown';
-  return `${known}, ${e.unknown} job${e.unknown === 1 ? '' : 's'} unknown`;
 }

@@ -2,30 +2,13 @@
 // budgets and what they have left. The Spending view, the status bar and `art-factory cost` all
 // show this one report.
 import type { Cost } from '../../providers/types.ts';
-import { budgetStatus, type BudgetScope, type BudgetStatus } from './budgets.ts';
+import { budgetStatus, type BudgetScope } from './budgets.ts';
+import type { SpendingReport, SpendRow } from './model.ts';
+
+export type { SpendingReport, SpendRow };
 import { runAmount, type Ledger } from './ledger.ts';
 
-export interface SpendRow {
-  provider: string;
-  model: string;
-  currency: string;
-  jobs: number;
-  amount: number;
-  /** Some of it is an estimate (Replicate's table, a cost not reported, a job in flight). */
-  estimated: boolean;
-}
 
-export interface SpendingReport {
-  since?: string;
-  /** Per currency. */
-  totals: Cost[];
-  /** Local days (YYYY-MM-DD), oldest first, each with its sums per currency. */
-  days: { day: string; totals: Cost[] }[];
-  rows: SpendRow[];
-  /** Jobs sent and not ended (in flight, or left by a crash): counted at their estimate. */
-  open: number;
-  budgets: BudgetStatus[];
-}
 
 export function localDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
