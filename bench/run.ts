@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, as tables and JSON in bench/results/. Figures depend on
 // the machine: compare them as ratios on one machine, not across machines.
-// `npm run bench -- --only sharp` (or storage, gallery) runs one of them.
+// `npm run bench -- --only sharp` (or storage, gallery, import) runs one of them.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchGallery } from './gallery.ts';
+import { benchImport } from './import.ts';
 import { benchSharp } from './sharp.ts';
 import { benchStorage } from './storage.ts';
 
@@ -28,6 +29,13 @@ async function main(): Promise<void> {
     console.log('\nGallery in headless Chromium (targets: first paint < 300 ms at 10,000, search < 100 ms, no frame > 50 ms)');
     console.table(gallery);
     await fs.writeFile(path.join(out, 'gallery.json'), JSON.stringify({ machine, rows: gallery }, null, 2));
+  }
+  if (runs('import')) {
+    const imported = await benchImport(process.argv.includes('--quick') ? 1_000 : 10_000);
+    console.log('\nImport of generated PNGs with A1111 parameters, thumbnails in the background (targets: at least 200 images/s, memory flat)');
+    console.table([imported]);
+    // `rows`, as the other results have it: npm test's summary (scripts/fault-summary.mjs) reads them.
+    await fs.writeFile(path.join(out, 'import.json'), JSON.stringify({ machine, load: os.loadavg(), rows: [imported] }, null, 2));
   }
   if (runs('sharp')) {
     const s = await benchSharp();

@@ -1,5 +1,5 @@
 // Import Images: files or folders of images made by other tools become products, with the
-// parameters their metadata holds (src/media/imageMetadata.ts). Each image is stored the way
+// parameters their metadata holds (src/media/metadata/). Each image is stored the way
 // the engine stores its outputs (file → sidecar → database row, each atomic), under a path
 // of our own: products/YYYY/MM/DD/<id>.<ext>. The file is copied unchanged, so the complete
 // original metadata stays with it.
@@ -12,8 +12,10 @@
 import { createHash } from 'node:crypto';
 import { promises as fs, type Dir, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { readImageMetadata, type ImageMetadata } from '../media/imageMetadata.ts';
+import { imageStructure } from '../media/imageStructure.ts';
+import { readCompanionMetadata, readImageMetadata, type Companions, type ImageMetadata } from '../media/metadata/index.ts';
 import { DEFAULT_MAX_MEGAPIXELS, overPixelBudget, pixelCount } from '../media/pixels.ts';
+import { SharpUnavailableError } from '../media/sharp.ts';
 import { checkDownloaded, MediaError, sniffMedia, type CheckedMedia } from '../media/sniff.ts';
 import { productDayDir } from '../storage/project.ts';
 import { ProductStore } from '../storage/productStore.ts';
@@ -49,6 +51,7 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Each stored product, as soon as it is in the database (for a live gallery). */
   onProduct?: (p: ProductRecord) => void;
+  /** Each thumbnail made (after the import returned: they are made in the background). */
   onThumbnail?: (productId: string) => void;
   /** Largest file accepted (default 200 MB). */
   maxFileBytes?: number;
@@ -62,6 +65,8 @@ export interface ImportOptions {
 export interface ImportReport {
   imported: number;
   importedIds: string[];
+  /** Each imported product with the file it came from and the tool whose metadata was read. */
+  products: { file: string; id: string; tool: string }[];
   /** Files whose image is already a product (same sha256). */
   duplicates: { file: string; productId: string }[];
   skipped: ImportSkip[];
@@ -71,6 +76,9 @@ export interface ImportReport {
   withWarnings: number;
   byTool: Record<string, number>;
   canceled: boolean;
+  /** Resolves when the thumbnails of the imported products are made (they are made after the
+   * import returns, in the background). */
+  thumbnailsDone: Promise<void>;
 }
 
 /** Everything a walk of the sources yields, lazily: explicit files, and image files under folders. */
@@ -155,9 +163,15 @@ function skipFor(e: unknown, file: string): ImportSkip {
   return { file, kind: 'unreadable', reason: `The file could not be read (${(e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.message : String(e))}).` };
 }
 
-/** Import image files and folders (walked recursively) into the project at `projectDir`. */
+/** Files looked at together: reading, hashing and the decode check of one overlap the others'
+ * (sharp decodes on libuv's threads), without holding more than a few files in memory. */
+const IN_FLIGHT = 4;
+
+/** Import image files and folders (walked recursively) into the project at `projectDir`.
+ * Returns once every image is stored; thumbnails are made after, in the background
+ * (`report.thumbnailsDone`), one at a time, so the import never waits for them. */
 export async function importImages(projectDir: string, db: ProjectDb, sources: string[], opts: ImportOptions = {}): Promise<ImportReport> {
-  const report: ImportReport = { imported: 0, importedIds: [], duplicates: [], skipped: [], moreSkipped: 0, withWarnings: 0, byTool: {}, canceled: false };
+  const report: ImportReport = { imported: 0, importedIds: [], products: [], duplicates: [], skipped: [], moreSkipped: 0, withWarnings: 0, byTool: {}, canceled: false, thumbnailsDone: Promise.resolve() };
   const skip = (s: ImportSkip) => {
     if (report.skipped.length < MAX_LISTED_SKIPS) report.skipped.push(s);
     else report.moreSkipped++;
@@ -167,22 +181,38 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   const store = new ProductStore(projectDir, db);
   const now = opts.now ?? (() => new Date());
   const total = opts.onProgress ? await countImportCandidates(sources, projectDir, opts.signal) : 0;
+  const thumbnails = opts.makeThumbnails === false ? undefined : new ThumbnailQueue(store, opts.onThumbnail);
+  const companions = new CompanionFiles();
+  /** Ids being stored right now: the same image twice in one run is a duplicate, not two writes. */
+  const storing = new Set<string>();
   let done = 0;
+  /** The first failure that is not about one file (a sidecar that cannot be written, a full
+   * disk) stops the walk; the files already in flight finish, then it is thrown. */
+  let failure: { error: unknown } | undefined;
 
+  const inFlight = new Set<Promise<void>>();
   for await (const file of walkSources(sources, projectDir, skip)) {
-    if (opts.signal?.aborted) break;
-    try {
-      await importOne(file);
-    } finally {
-      done++;
-      opts.onProgress?.({ done, total: Math.max(total, done), file });
-    }
+    if (opts.signal?.aborted || failure) break;
+    const one = importFile(file)
+      .catch((error: unknown) => void (failure ??= { error }))
+      .finally(() => {
+        inFlight.delete(one);
+        done++;
+        opts.onProgress?.({ done, total: Math.max(total, done), file });
+      });
+    inFlight.add(one);
+    if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
   report.canceled = opts.signal?.aborted === true;
   await db.flush();
+  // Thumbnails start once every image is stored: made alongside, they took a core from the
+  // import and slowed it by a third (bench/import.ts); until then the gallery shows originals.
+  if (thumbnails) report.thumbnailsDone = thumbnails.start();
+  if (failure) throw failure.error;
   return report;
 
-  async function importOne(file: string): Promise<void> {
+  async function importFile(file: string): Promise<void> {
     let bytes: Buffer;
     let stat: Stats;
     try {
@@ -204,69 +234,150 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     // A duplicate is found by its hash before the (far slower) full decode: its bytes were checked when it was imported.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const id = importedProductId(sha256);
-    if (await db.getProduct(id)) {
+    if (storing.has(id)) {
       report.duplicates.push({ file, productId: id });
       return;
     }
-    // The pixel count, from the header, before the full decode below would allocate it.
-    const tooMany = overPixelBudget(await pixelCount(bytes), maxMegapixels);
-    if (tooMany) return skip({ file, kind: 'too-many-pixels', reason: tooMany });
-    let checked: CheckedMedia;
+    storing.add(id);
     try {
-      checked = await checkDownloaded(bytes, undefined, { minSide: 1 });
-    } catch (e) {
-      return skip(skipFor(e, file));
-    }
-    const meta = readImageMetadata(bytes);
-    const when = now();
-    const product: ProductRecord = {
-      id,
-      jobId: `import-${sha256.slice(0, 12)}`,
-      provider: IMPORT_PROVIDER,
-      model: meta.model ?? 'unknown',
-      kind: 'image',
-      mediaType: checked.mediaType,
-      // Our own path: never the source's name.
-      file: `${productDayDir(when)}/${id}.${checked.ext}`,
-      width: checked.width,
-      height: checked.height,
-      bytes: bytes.length,
-      sha256,
-      input: inputFrom(meta),
-      prompt: meta.prompt,
-      negativePrompt: meta.negativePrompt,
-      seed: meta.seed,
-      createdAt: when.toISOString(),
-      favorite: false,
-      rating: 0,
-      tags: [],
-      notes: '',
-      outputIndex: 0,
-      imported: {
-        tool: meta.tool,
-        fileName: path.basename(file).slice(0, 255),
-        sourcePath: file.slice(0, 4096),
-        fileModifiedAt: stat.mtime.toISOString(),
-        ...(Object.keys(meta.raw).length ? { raw: meta.raw } : {}),
-        ...(meta.rawTruncated ? { rawTruncated: true } : {}),
-        ...(meta.warnings.length ? { warnings: meta.warnings.slice(0, 20) } : {}),
-      },
-    };
-    // File → sidecar → row, as the engine stores its outputs (a failed sidecar takes the file away).
-    await store.put(product, bytes);
-    report.imported++;
-    report.importedIds.push(id);
-    report.byTool[meta.tool] = (report.byTool[meta.tool] ?? 0) + 1;
-    if (meta.warnings.length) report.withWarnings++;
-    opts.onProduct?.(product);
-    if (opts.makeThumbnails !== false) {
+      if (await db.getProduct(id)) {
+        report.duplicates.push({ file, productId: id });
+        return;
+      }
+      // The structure is read once (a PNG's chunks: their CRCs, then its text), for every check below.
+      const structure = imageStructure(bytes, sniffed.mediaType);
+      // The pixel count, from the header, before the full decode below would allocate it.
+      const tooMany = overPixelBudget(await pixelCount(bytes, structure), maxMegapixels);
+      if (tooMany) return skip({ file, kind: 'too-many-pixels', reason: tooMany });
+      let checked: CheckedMedia;
       try {
-        await store.thumbnail(product);
-        opts.onThumbnail?.(id);
-      } catch {
-        // A thumbnail is rebuildable; the gallery falls back to the file.
+        checked = await checkDownloaded(bytes, undefined, { minSide: 1, structure });
+      } catch (e) {
+        return skip(skipFor(e, file));
+      }
+      const meta = readImageMetadata(bytes, { pngChunks: structure?.pngChunks });
+      // An image that carries nothing itself: what some tools write beside it.
+      if (meta.tool === 'unknown') readCompanionMetadata(meta, await companions.of(file));
+      // Canceled while this file was read: what was not stored yet is not stored.
+      if (opts.signal?.aborted) return;
+      const when = now();
+      const product: ProductRecord = {
+        id,
+        jobId: `import-${sha256.slice(0, 12)}`,
+        provider: IMPORT_PROVIDER,
+        model: meta.model ?? 'unknown',
+        kind: 'image',
+        mediaType: checked.mediaType,
+        // Our own path: never the source's name.
+        file: `${productDayDir(when)}/${id}.${checked.ext}`,
+        width: checked.width,
+        height: checked.height,
+        bytes: bytes.length,
+        sha256,
+        input: inputFrom(meta),
+        prompt: meta.prompt,
+        negativePrompt: meta.negativePrompt,
+        seed: meta.seed,
+        createdAt: when.toISOString(),
+        favorite: false,
+        rating: 0,
+        tags: [],
+        notes: '',
+        outputIndex: 0,
+        imported: {
+          tool: meta.tool,
+          fileName: path.basename(file).slice(0, 255),
+          sourcePath: file.slice(0, 4096),
+          fileModifiedAt: stat.mtime.toISOString(),
+          ...(Object.keys(meta.raw).length ? { raw: meta.raw } : {}),
+          ...(meta.rawTruncated ? { rawTruncated: true } : {}),
+          ...(meta.warnings.length ? { warnings: meta.warnings.slice(0, 20) } : {}),
+        },
+      };
+      // File → sidecar → row, as the engine stores its outputs (a failed sidecar takes the file away).
+      await store.put(product, bytes);
+      report.imported++;
+      report.importedIds.push(id);
+      report.products.push({ file, id, tool: meta.tool });
+      report.byTool[meta.tool] = (report.byTool[meta.tool] ?? 0) + 1;
+      if (meta.warnings.length) report.withWarnings++;
+      opts.onProduct?.(product);
+      thumbnails?.add(product);
+    } finally {
+      storing.delete(id);
+    }
+  }
+}
+
+/** Thumbnails made one at a time once the import has stored every image. The queue holds only
+ * what a thumbnail needs (id, file, kind), so a long import stays small in memory. */
+class ThumbnailQueue {
+  private readonly pending: Pick<ProductRecord, 'id' | 'file' | 'kind' | 'poster'>[] = [];
+
+  constructor(
+    private readonly store: ProductStore,
+    private readonly onThumbnail?: (productId: string) => void,
+  ) {}
+
+  add(p: ProductRecord): void {
+    this.pending.push({ id: p.id, file: p.file, kind: p.kind, ...(p.poster ? { poster: p.poster } : {}) });
+  }
+
+  /** Make them all; resolves when every one is made (or failed). */
+  start(): Promise<void> {
+    return this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    for (let p = this.pending.shift(); p; p = this.pending.shift()) {
+      try {
+        await this.store.thumbnail(p);
+        this.onThumbnail?.(p.id);
+      } catch (e) {
+        // A thumbnail is rebuildable; the gallery falls back to the file. Without sharp there
+        // are none at all (sharp.ts says so once): stop trying.
+        if (e instanceof SharpUnavailableError) this.pending.length = 0;
       }
     }
+  }
+}
+
+/** Companion files some tools write beside their images: `<name>.txt` (A1111's option, Easy
+ * Diffusion), `<name>.json` (Easy Diffusion), `log.html` per folder (Fooocus). Read only for
+ * images that carry no metadata themselves; each folder's log is read once per import. */
+class CompanionFiles {
+  private readonly logs = new Map<string, Promise<string | undefined>>();
+
+  async of(file: string): Promise<Companions> {
+    const dir = path.dirname(file);
+    const base = path.join(dir, path.basename(file, path.extname(file)));
+    const [txt, json, fooocusLog] = await Promise.all([readSmall(`${base}.txt`, COMPANION_MAX_BYTES), readSmall(`${base}.json`, COMPANION_MAX_BYTES), this.log(dir)]);
+    return { fileName: path.basename(file), txt, json, fooocusLog };
+  }
+
+  private log(dir: string): Promise<string | undefined> {
+    let p = this.logs.get(dir);
+    if (!p) {
+      // A few folders' logs at a time: a walk through many folders does not keep them all.
+      if (this.logs.size >= 8) this.logs.delete(this.logs.keys().next().value!);
+      p = readSmall(path.join(dir, 'log.html'), FOOOCUS_LOG_MAX_BYTES);
+      this.logs.set(dir, p);
+    }
+    return p;
+  }
+}
+
+const COMPANION_MAX_BYTES = 1024 * 1024;
+const FOOOCUS_LOG_MAX_BYTES = 32 * 1024 * 1024;
+
+/** A regular file's text, if it exists and is not larger than `max` (symbolic links are not followed). */
+async function readSmall(file: string, max: number): Promise<string | undefined> {
+  try {
+    const st = await fs.lstat(file);
+    if (!st.isFile() || st.size > max) return undefined;
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -11,12 +11,14 @@ import { describeVerify, verifyProject, type VerifyReport } from '../archive/ver
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
 import { generate, GenerateUsageError } from './generate.ts';
 import { describeBudget, formatCost, projectSpending, spendingReport, userCostDir, userSpending } from '../engine/cost/index.ts';
+import { importCommand } from './importCommand.ts';
 
 const USAGE = `Usage:
   art-factory init DIR [--name NAME]
   art-factory generate FILE.art.json --project DIR [--json] [--verbose] [--allow-unpriced]
   art-factory cost --project DIR [--since DATE] [--json]
   art-factory list --project DIR [--json] [--limit N]
+  art-factory import PATH... --project DIR [--json] [--max-megapixels N]
   art-factory rebuild-index --project DIR
   art-factory verify --project DIR [--json]
   art-factory backup --project DIR --out FILE.zip
@@ -25,6 +27,10 @@ const USAGE = `Usage:
 verify checks every database row against its sidecar and file (paths, symlinks, size, sha256),
 every sidecar against its row, and the schema cache; rows that fail are quarantined. It exits 1
 when anything is wrong. restore unpacks into a new or empty folder, within limits, and verifies.
+import reads images and folders (with subfolders) made by A1111, Forge, ComfyUI, InvokeAI,
+Fooocus, NovelAI, SwarmUI, Easy Diffusion, Draw Things, Midjourney and others into the project,
+with their parameters; --json lists each one with what was read, the duplicates and the skipped
+files. It exits 0 when all imported, 3 when some files were skipped, 4 when none imported.
 
 generate prints what the jobs will cost before it sends them. A budget (artfactory.json
 "budgets", or ARTFACTORY_BUDGETS for all projects: [{"currency":"USD","per":"day","limit":5}])
@@ -167,7 +173,7 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'allow-unpriced': { type: 'boolean' }, since: { type: 'string' }, project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { 'allow-unpriced': { type: 'boolean' }, since: { type: 'string' }, project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, 'max-megapixels': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
@@ -191,6 +197,18 @@ async function run(argv: string[]): Promise<number> {
         return await list(parsed.values);
       case 'cost':
         return await cost(parsed.values);
+      case 'import': {
+        if (rest.length === 0) throw new UsageError('Name the image files or folders to import.');
+        const mp = parsed.values['max-megapixels'];
+        if (mp !== undefined && !(Number(mp) > 0)) throw new UsageError('--max-megapixels takes a number of megapixels, e.g. 100.');
+        return await importCommand(await projectDir(parsed.values.project), rest.map((p) => path.resolve(p)), {
+          json: parsed.values.json,
+          maxMegapixels: mp === undefined ? undefined : Number(mp),
+          err: (line) => say(process.stderr, line),
+          out: (text) => process.stdout.write(text),
+          progressEvery: process.stderr.isTTY ? 500 : undefined,
+        });
+      }
       case 'rebuild-index': {
         const dir = await projectDir(parsed.values.project);
         const n = await rebuildIndex(dir, { onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`) });

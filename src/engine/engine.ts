@@ -10,8 +10,10 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
-import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
+import { ProviderError, isProviderError, providerDisplayName, redact } from '../providers/errors.ts';
+import { effectiveLimits } from '../providers/net/limits.ts';
+import { assertSafeUrl } from '../providers/net/url.ts';
+import { markExactIntegers } from '../providers/exactJson.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { ACTIVE_STATES, TERMINAL_STATES, type Artifact, type Billing, type Cost, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
@@ -23,6 +25,7 @@ import { diskFullMessage, isDiskFull } from '../storage/errors.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import type { JobSpec } from './paramFile.ts';
 import { ImageInputError, ImageSource, imageFieldsOf, resolveImageInputs } from './imageInputs.ts';
+import { recordedSeed } from './exactSeed.ts';
 import { createSchemaCache } from './schemas.ts';
 import { UploadCache } from './uploads.ts';
 import type { SpendGuard } from './cost/budgets.ts';
@@ -224,7 +227,9 @@ export class Engine {
         // Its estimate is reserved (and written to the ledger) before anything is sent.
         await this.reserve(job, signal);
         const input = await this.resolveImages(job, provider, signal);
-        const submitted = await provider.submit({ model: job.model, input, signal });
+        // A seed past 2^53 is held as its digits and sent as the exact JSON integer (exactJson.ts).
+        const seedField = this.modelInfo(job.provider, job.model)?.seedField ?? 'seed';
+        const submitted = await provider.submit({ model: job.model, input: markExactIntegers(input, [seedField]), signal });
         job.requestId = submitted.requestId;
         job.handle = submitted.handle;
         job.state = 'submitted';
@@ -566,7 +571,7 @@ export class Engine {
       input: job.input,
       prompt: str(job.input[promptField]),
       negativePrompt: str(job.input.negative_prompt) ?? str(job.input.negativePrompt),
-      seed: typeof result.seed === 'number' ? result.seed : typeof seedIn === 'number' ? seedIn : undefined,
+      seed: recordedSeed(result.seed, seedIn),
       requestId: job.requestId,
       timings: result.timings,
       // The job's cost shared among its outputs, so a selection's sum is what was spent.

@@ -5,6 +5,9 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import type { JsonSchema } from '../providers/types.ts';
+import { stringifyExact } from '../providers/exactJson.ts';
+import type { Seed } from '../storage/types.ts';
+import { addToSeed, asSeed } from './exactSeed.ts';
 import { boundSchema, collectNotes, linearRegExp, type SchemaNote } from './safeRegex.ts';
 
 export interface Position {
@@ -26,6 +29,9 @@ export const LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32, maxJobs: 1000, maxS
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+/** The largest seed: ComfyUI's and Fooocus's are unsigned 64-bit. */
+const MAX_SEED = 2n ** 64n - 1n;
+
 export const ParamFileEnvelope = z
   .object({
     $schema: z.string().optional(),
@@ -33,7 +39,8 @@ export const ParamFileEnvelope = z
     model: z.string().min(1, 'Name the model, e.g. fal-ai/flux/dev.'),
     input: z.record(z.string(), z.unknown()),
     count: z.number().int().min(1).max(LIMITS.maxCount).optional(),
-    seeds: z.array(z.number().int().min(0)).min(1).max(LIMITS.maxSweepValues).optional(),
+    // A seed past 2^53 is written as a plain integer and read as its digits (exactDigits below).
+    seeds: z.array(z.union([z.number().int().min(0), z.string().regex(/^\d{1,40}$/).refine((s) => BigInt(s) <= MAX_SEED, `A seed is at most ${MAX_SEED} (2^64 − 1, the largest any tool uses).`)])).min(1).max(LIMITS.maxSweepValues).optional(),
     sweep: z.record(z.string(), z.array(z.union([scalar, z.record(z.string(), z.unknown()), z.array(z.unknown())])).min(1).max(LIMITS.maxSweepValues)).optional(),
     template: z.string().optional(),
     variables: z.record(z.string(), z.string()).optional(),
@@ -53,7 +60,7 @@ export interface JobSpec {
   provider: string;
   model: string;
   input: Record<string, unknown>;
-  seed?: number;
+  seed?: Seed;
   /** The sweep values this job took, for contact sheets and the gallery. */
   sweepValues?: Record<string, unknown>;
 }
@@ -174,7 +181,7 @@ export function parseParamFile(text: string): ParsedParamFile {
     // jsonc allows comments and trailing commas; evaluate through the tree instead.
     raw = evaluate(tree);
   }
-  const parsed = ParamFileEnvelope.safeParse(raw);
+  const parsed = ParamFileEnvelope.safeParse(exactDigits(text, tree, raw));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number');
@@ -191,6 +198,29 @@ export function parseParamFile(text: string): ParsedParamFile {
     if (field === 'seed' && value.seeds) diagnostics.push(diag(text, tree, ['sweep', field], 'Use either "seeds" or a "seed" sweep, not both.'));
   }
   return { text, tree, value, diagnostics };
+}
+
+/** Seeds written as integers past 2^53 (`input.seed`, `seeds`, a `seed` sweep) keep their
+ * digits: JSON.parse would round them to another seed. The rest of the file reads as parsed. */
+function exactDigits(text: string, tree: JsonNode, raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const digits = (path: (string | number)[]): string | undefined => {
+    const node = findNodeAtLocation(tree, path);
+    const literal = node?.type === 'number' ? text.slice(node.offset, node.offset + node.length) : undefined;
+    return literal && /^-?\d{16,40}$/.test(literal) && !Number.isSafeInteger(Number(literal)) ? literal : undefined;
+  };
+  const value = { ...(raw as Record<string, unknown>) };
+  const seed = digits(['input', 'seed']);
+  if (seed && typeof value.input === 'object') value.input = { ...(value.input as object), seed };
+  if (Array.isArray(value.seeds)) value.seeds = value.seeds.map((s, i) => digits(['seeds', i]) ?? s);
+  const sweep = value.sweep as Record<string, unknown> | undefined;
+  if (sweep && typeof sweep === 'object' && Array.isArray(sweep.seed)) value.sweep = { ...sweep, seed: sweep.seed.map((s, i) => digits(['sweep', 'seed', i]) ?? s) };
+  return value;
+}
+
+/** For checking against a schema: exact seed digits as the (rounded) number JSON would give. */
+function asChecked(v: unknown): unknown {
+  return typeof v === 'string' && /^-?\d{16,40}$/.test(v) ? Number(v) : v;
 }
 
 function evaluate(node: JsonNode): unknown {
@@ -283,7 +313,8 @@ export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diag
   if (!validate) return [diag(parsed.text, parsed.tree, ['model'], `The model's schema could not be used for checking (${refused ?? 'invalid'}); the input is sent unchecked.`, 'warning')];
   // Sweep values replace fields, so a required field supplied by the sweep is present.
   const input = { ...parsed.value.input };
-  for (const [k, values] of Object.entries(parsed.value.sweep ?? {})) if (!(k in input)) input[k] = values[0];
+  if ('seed' in input) input.seed = asChecked(input.seed);
+  for (const [k, values] of Object.entries(parsed.value.sweep ?? {})) if (!(k in input)) input[k] = k === 'seed' ? asChecked(values[0]) : values[0];
   const out: Diagnostic[] = noteDiagnostics(parsed, notes);
   if (!validate(input)) {
     for (const e of collapseAlternatives(validate.errors ?? [])) {
@@ -302,7 +333,7 @@ export function validateInput(parsed: ParsedParamFile, schema: JsonSchema): Diag
     }
     const one = props[field] && typeof props[field] === 'object' ? compileSchema(props[field]).validate : undefined;
     values.forEach((v, i) => {
-      if (one && !one(v)) out.push(diag(parsed.text, parsed.tree, ['sweep', field, i], `${field}: ${ajvMessage(one.errors![0])}`));
+      if (one && !one(field === 'seed' ? asChecked(v) : v)) out.push(diag(parsed.text, parsed.tree, ['sweep', field, i], `${field}: ${ajvMessage(one.errors![0])}`));
     });
   }
   return out;
@@ -334,18 +365,23 @@ export function expandJobs(f: ParamFileEnvelope, seedField = 'seed'): JobSpec[] 
   const axes = Object.entries(f.sweep ?? {});
   let combos: Record<string, unknown>[] = [{}];
   for (const [field, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [field]: v })));
-  const seeds: (number | undefined)[] = f.seeds ?? [typeof f.input[seedField] === 'number' ? (f.input[seedField] as number) : undefined];
+  const seeds: (Seed | undefined)[] = f.seeds ?? [asSeed(f.input[seedField])];
   const specs: JobSpec[] = [];
   for (const combo of combos) {
     for (const seed of seeds) {
       for (let i = 0; i < (f.count ?? 1); i++) {
         const input: Record<string, unknown> = { ...f.input, ...combo };
         // With a fixed seed and count > 1, successive jobs take successive seeds so they differ.
-        const s = seed === undefined ? undefined : seed + i;
+        const s = seed === undefined ? undefined : addToSeed(seed, i);
         if (s !== undefined) input[seedField] = s;
         specs.push({ provider: f.provider, model: f.model, input, seed: s, sweepValues: axes.length ? combo : undefined });
       }
     }
   }
   return specs;
+}
+
+/** A parameter file's text, with a seed past 2^53 in `input` written as the exact integer. */
+export function stringifyParamFile(body: object, seedField = 'seed'): string {
+  return `${stringifyExact(body as Record<string, unknown>, ['input'], [seedField], 2)}\n`;
 }

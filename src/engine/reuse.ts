@@ -2,6 +2,9 @@
 // InvokeAI or Fooocus (or made by a provider that is gone) has its prompt, seed, steps, CFG
 // and size under those tools' names. They are carried over to the fields the chosen model
 // has, and only where the value fits the field (type, enum, range); the rest stays behind.
+// A seed past 2^53 stays its exact digits when the model's seed field takes it (an integer
+// field whose range holds it; the parameter file gets it as a plain integer, paramFile.ts).
+import { isExactIntegerText } from '../providers/exactJson.ts';
 import type { JsonSchema, ModelInfo, Provider } from '../providers/types.ts';
 import type { ProductRecord } from '../storage/types.ts';
 
@@ -25,8 +28,18 @@ const ALIASES: Record<string, string[]> = {
 /** Fields that describe where an image came from, not how to make it again. */
 const NOT_INPUT = new Set(['tool', 'model', 'model_hash', 'version']);
 
+/** An integer past 2^53, kept as its digits (a seed), where the field takes integers in its range. */
+function exactIntegerFits(v: string, prop: JsonSchema, types: unknown[]): boolean {
+  if (!types.includes('integer') && !types.includes('number')) return false;
+  const n = BigInt(v);
+  if (typeof prop.minimum === 'number' && n < BigInt(Math.ceil(prop.minimum))) return false;
+  if (typeof prop.maximum === 'number' && n > BigInt(Math.floor(prop.maximum))) return false;
+  return true;
+}
+
 function fits(value: unknown, prop: JsonSchema): unknown {
   const types = ([] as unknown[]).concat(prop.type ?? []);
+  if (isExactIntegerText(value)) return exactIntegerFits(value, prop, types) ? value : undefined;
   let v = value;
   if ((types.includes('integer') || types.includes('number')) && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) v = Number(v);
   if (Array.isArray(prop.enum)) return prop.enum.includes(v) ? v : undefined;

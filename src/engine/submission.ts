@@ -15,7 +15,7 @@
 // `Engine.submit` (test/engine/submission.test.ts holds every caller to that).
 import * as path from 'node:path';
 import { jobsSummary } from '../providers/jobStatus.ts';
-import { providerDisplayName } from '../providers/net.ts';
+import { providerDisplayName } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { TERMINAL_STATES, type JsonSchema, type Logger } from '../providers/types.ts';
 import type { Cost } from '../providers/types.ts';

@@ -5,7 +5,9 @@
 // Civitai parameter file in the active editor, or copies that entry to the clipboard.
 import * as vscode from 'vscode';
 import { addLoraEdits } from '../engine/civitaiParams.ts';
-import { AIR_EXAMPLE, isCivitaiProvider, parseCheckpointAir, type CivitaiModel, type CivitaiModelVersionSummary, type CivitaiProvider } from '../providers/civitai.ts';
+import { isCivitaiProvider, type CivitaiProvider } from '../providers/civitai/adapter.ts';
+import { AIR_EXAMPLE, parseCheckpointAir } from '../providers/civitai/air.ts';
+import type { CivitaiModel, CivitaiModelVersionSummary } from '../providers/civitai/browse.ts';
 import { isProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { describeProviderError } from './generate.ts';

@@ -5,12 +5,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { rebaseImagePaths } from '../engine/imageFields.ts';
+import { stringifyParamFile } from '../engine/paramFile.ts';
 import type { Logger } from '../providers/types.ts';
 import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
-import { DEFAULT_FILTER, Filter, type Action } from '../webviews/protocol.ts';
+import { DEFAULT_FILTER, Filter } from '../webviews/protocol.ts';
 import { restrictedReason } from './trust.ts';
 
 export const GALLERY_VIEW_TYPE = 'artFactory.gallery';
@@ -84,6 +85,10 @@ class GalleryPanel {
     this.controller = this.makeController();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => void this.controller.handle(m)),
+      // Hidden, the webview is dropped (no context kept): notifications wait for the next page's ready.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.controller.pageGone();
+      }),
       panel.onDidDispose(() => {
         void this.emptyTrash();
         this.disposables.forEach((d) => d.dispose());
@@ -164,7 +169,7 @@ class GalleryPanel {
 
   private actions(): HostActions {
     return {
-      run: async (action: Action, items) => {
+      run: async (action, items) => {
         const first = items[0];
         switch (action) {
           case 'reuse': {
@@ -175,7 +180,7 @@ class GalleryPanel {
           }
           case 'saveTemplate': {
             const [recipe] = (await this.deps.recipesFor([first.product])) ?? [];
-            if (recipe) await this.deps.execute('artFactory.saveAsTemplate', { text: `${JSON.stringify(recipe, null, 2)}\n` });
+            if (recipe) await this.deps.execute('artFactory.saveAsTemplate', { text: stringifyParamFile(recipe) });
             return;
           }
           case 'rerun':
@@ -192,10 +197,6 @@ class GalleryPanel {
           case 'openFile':
             await this.deps.execute('vscode.open', await this.fileOf(first.project, first.product));
             return;
-          case 'delete':
-            return this.delete(items);
-          case 'undoDelete':
-            return this.undoDelete();
           case 'export':
           case 'contactSheet':
             // The commands ask for format, size and place, show progress, and report.
@@ -203,6 +204,8 @@ class GalleryPanel {
             return;
         }
       },
+      delete: (items) => this.delete(items),
+      undoDelete: () => this.undoDelete(),
     };
   }
 
@@ -220,7 +223,7 @@ class GalleryPanel {
     };
     let file = path.join(paramsDir, `reuse-${product.id}.art.json`);
     for (let i = 2; await fs.access(file).then(() => true, () => false); i++) file = path.join(paramsDir, `reuse-${product.id}-${i}.art.json`);
-    await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx' });
+    await fs.writeFile(file, stringifyParamFile(body), { flag: 'wx' });
     await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside });
   }
 
@@ -255,7 +258,7 @@ class GalleryPanel {
 
   /** Move products to their project's trash (the product store decides which files are a
    * product's and checks each); undo puts them back; the trash empties when the panel closes. */
-  private async delete(items: { project: string; product: ProductRecord }[]): Promise<string> {
+  private async delete(items: { project: string; product: ProductRecord }[]): Promise<{ deleted: string[]; note: string }> {
     const batch: Deleted[] = [];
     const refused: string[] = [];
     const byProject = new Map<string, ProductRecord[]>();
@@ -271,7 +274,7 @@ class GalleryPanel {
     this.lastDeleted = batch;
     this.allDeleted.push(...batch);
     if (refused.length) void vscode.window.showWarningMessage(`Art Factory: ${refused.length} product${refused.length === 1 ? ' was' : 's were'} not deleted: ${refused[0]}`, 'Show Log').then((b) => b && this.deps.execute('artFactory.showLog'));
-    return `Deleted ${batch.length}.${refused.length ? ` ${refused.length} refused.` : ''}`;
+    return { deleted: batch.map((d) => d.entry.record.id), note: `Deleted ${batch.length}.${refused.length ? ` ${refused.length} refused.` : ''}` };
   }
 
   private async undoDelete(): Promise<string> {

@@ -11,7 +11,8 @@ export interface A1111Parameters {
   steps?: number;
   sampler?: string;
   cfgScale?: number;
-  seed?: number;
+  /** A number, or its exact digits when a JavaScript number cannot hold it. */
+  seed?: number | string;
   width?: number;
   height?: number;
   model?: string;
@@ -85,6 +86,7 @@ export function parseA1111Parameters(text: string): A1111Parameters {
       if (k === 'Steps' && Number.isFinite(n)) result.steps = n;
       else if (k === 'Sampler') result.sampler = v;
       else if (k === 'CFG scale' && Number.isFinite(n)) result.cfgScale = n;
+      else if (k === 'Seed' && /^-?\d+$/.test(v)) result.seed = Number.isSafeInteger(n) ? n : v;
       else if (k === 'Seed' && Number.isFinite(n)) result.seed = n;
       else if (k === 'Size' && /^\d+x\d+$/.test(v)) [result.width, result.height] = v.split('x').map(Number);
       else if (k === 'Model') result.model = v;
@@ -106,7 +108,7 @@ const asString = (v: unknown): string | undefined => (typeof v === 'string' && v
 export interface EmbedRecord {
   prompt?: string;
   negativePrompt?: string;
-  seed?: number;
+  seed?: number | string;
   width?: number;
   height?: number;
   model?: string;

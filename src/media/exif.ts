@@ -1,6 +1,9 @@
-// A small, independent EXIF reader/writer for the one thing image tools put there: the
-// generation parameters in the Exif IFD's UserComment (tag 0x9286), plus Software and
-// MakerNote, which Fooocus uses to name its metadata scheme.
+// A small, independent EXIF reader/writer for what image tools put there: the generation
+// parameters in the Exif IFD's UserComment (tag 0x9286), Software and MakerNote (Fooocus names
+// its metadata scheme there), ImageDescription and Artist (Midjourney), and Make / Model, where
+// ComfyUI's WebP and animated savers write "workflow:{…}" and "prompt:{…}" (nodes_images.py).
+// The XMP packet of a JPEG (APP1 "http://ns.adobe.com/xap/1.0/") or WebP ("XMP " chunk) is
+// returned as text (Draw Things, Midjourney).
 //
 // Where it lives, by container:
 //   JPEG  APP1 segment "Exif\0\0" + TIFF                       (A1111: piexif.insert)
@@ -12,7 +15,7 @@
 //   Pillow (Fooocus) writes the text with no code at all.
 // Everything read here is untrusted: every offset is bounds-checked, counts are capped, and a
 // damaged block yields nothing rather than an exception that could fail an import.
-import { readPngChunks } from './pngChunks.ts';
+import { readPngChunks, type PngChunk } from './pngChunks.ts';
 import { sniffMedia } from './sniff.ts';
 
 export interface ExifText {
@@ -20,6 +23,9 @@ export interface ExifText {
   software?: string;
   makerNote?: string;
   imageDescription?: string;
+  artist?: string;
+  make?: string;
+  model?: string;
 }
 
 const TAG_EXIF_IFD = 0x8769;
@@ -27,6 +33,10 @@ const TAG_USER_COMMENT = 0x9286;
 const TAG_SOFTWARE = 0x0131;
 const TAG_MAKER_NOTE = 0x927c;
 const TAG_IMAGE_DESCRIPTION = 0x010e;
+const TAG_MAKE = 0x010f;
+const TAG_MODEL = 0x0110;
+const TAG_ARTIST = 0x013b;
+const XMP_HEADER = Buffer.from('http://ns.adobe.com/xap/1.0/\0', 'latin1');
 /** Text longer than this is cut when read (the raw bytes stay in the file). */
 const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 const MAX_ENTRIES = 512;
@@ -119,6 +129,9 @@ export function parseTiffText(input: Uint8Array): ExifText {
     const ascii = (e?: { bytes: Uint8Array }) => (e ? trimNuls(decodeUtf8OrLatin1(e.bytes)) || undefined : undefined);
     out.software = ascii(ifd0.get(TAG_SOFTWARE));
     out.imageDescription = ascii(ifd0.get(TAG_IMAGE_DESCRIPTION));
+    out.artist = ascii(ifd0.get(TAG_ARTIST));
+    out.make = ascii(ifd0.get(TAG_MAKE));
+    out.model = ascii(ifd0.get(TAG_MODEL));
     const exifPtr = ifd0.get(TAG_EXIF_IFD);
     if (exifPtr) {
       const exif = readIfd(exifPtr.value);
@@ -140,10 +153,10 @@ export function parseTiffText(input: Uint8Array): ExifText {
 
 // ---- containers: reading ----
 
-/** JPEG: the TIFF body of the first APP1 "Exif" segment, and the text of COM segments. */
-export function readJpegSegments(bytes: Uint8Array): { exif?: Uint8Array; comment?: string } {
+/** JPEG: the TIFF body of the first APP1 "Exif" segment, its XMP packet, and the text of COM segments. */
+export function readJpegSegments(bytes: Uint8Array): { exif?: Uint8Array; comment?: string; xmp?: string } {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: { exif?: Uint8Array; comment?: string } = {};
+  const out: { exif?: Uint8Array; comment?: string; xmp?: string } = {};
   if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return out;
   let at = 2;
   while (at + 4 <= b.length) {
@@ -162,6 +175,7 @@ export function readJpegSegments(bytes: Uint8Array): { exif?: Uint8Array; commen
     if (len < 2 || at + 2 + len > b.length) break;
     const data = b.subarray(at + 4, at + 2 + len);
     if (marker === 0xe1 && !out.exif && data.subarray(0, 6).equals(EXIF_HEADER)) out.exif = data.subarray(6);
+    if (marker === 0xe1 && out.xmp === undefined && data.subarray(0, XMP_HEADER.length).equals(XMP_HEADER)) out.xmp = decodeUtf8OrLatin1(data.subarray(XMP_HEADER.length));
     if (marker === 0xfe && out.comment === undefined) out.comment = trimNuls(decodeUtf8OrLatin1(data));
     at += 2 + len;
   }
@@ -193,20 +207,24 @@ export function readWebpExif(bytes: Uint8Array): Uint8Array | undefined {
   return riffChunks(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))?.find((c) => c.id === 'EXIF')?.data;
 }
 
-/** The EXIF text fields of a PNG, JPEG or WebP file (empty when it has none). Never throws. */
-export function readExifText(bytes: Uint8Array): ExifText & { jpegComment?: string } {
+/** The EXIF text fields of a PNG, JPEG or WebP file, with a JPEG's comment and the XMP packet
+ * of a JPEG or WebP (empty when it has none). A PNG's chunks, when already read, are passed
+ * in. Never throws. */
+export function readExifText(bytes: Uint8Array, pngChunks?: PngChunk[]): ExifText & { jpegComment?: string; xmp?: string } {
   try {
     const type = sniffMedia(bytes)?.mediaType;
     if (type === 'image/jpeg') {
-      const { exif, comment } = readJpegSegments(bytes);
-      return { ...(exif ? parseTiffText(exif) : {}), jpegComment: comment };
+      const { exif, comment, xmp } = readJpegSegments(bytes);
+      return { ...(exif ? parseTiffText(exif) : {}), jpegComment: comment, xmp };
     }
     if (type === 'image/webp') {
-      const exif = readWebpExif(bytes);
-      return exif ? parseTiffText(exif) : {};
+      const chunks = riffChunks(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) ?? [];
+      const exif = chunks.find((c) => c.id === 'EXIF')?.data;
+      const xmp = chunks.find((c) => c.id === 'XMP ')?.data;
+      return { ...(exif ? parseTiffText(exif) : {}), ...(xmp ? { xmp: decodeUtf8OrLatin1(xmp) } : {}) };
     }
     if (type === 'image/png') {
-      const exif = readPngChunks(bytes).find((c) => c.type === 'eXIf');
+      const exif = (pngChunks ?? readPngChunks(bytes)).find((c) => c.type === 'eXIf');
       return exif ? parseTiffText(exif.data) : {};
     }
   } catch {

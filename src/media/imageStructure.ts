@@ -7,7 +7,7 @@
 //   GIF   blocks and sub-blocks to the trailer (GIF89a spec), the logical screen for the size
 //   AVIF  ISO BMFF boxes, item locations inside the file (ISO 14496-12 iloc), ispe for the size
 // What it cannot see is damage inside compressed pixel data: only a decode finds that.
-import { pngStructureProblems } from './pngChunks.ts';
+import { pngStructureProblems, readPngChunks, type PngChunk } from './pngChunks.ts';
 
 export interface ImageStructure {
   width?: number;
@@ -16,6 +16,8 @@ export interface ImageStructure {
   problems: string[];
   /** The file ends before its structure does (a cut-off download). */
   truncated: boolean;
+  /** A PNG's chunks, read once here for whoever reads the file next (its text, its pixels). */
+  pngChunks?: PngChunk[];
 }
 
 class Cut extends Error {}
@@ -80,11 +82,17 @@ function guarded(format: string, read: (r: Reader) => ImageStructure): (b: Uint8
 }
 
 export const pngStructure = (b: Uint8Array): ImageStructure => {
-  const problems = pngStructureProblems(b);
+  let chunks: PngChunk[] | undefined;
+  try {
+    chunks = readPngChunks(b);
+  } catch {
+    // pngStructureProblems says what is wrong
+  }
+  const problems = pngStructureProblems(b, chunks);
   const truncated = problems.some((p) => /cut short|past the end|without an IEND/.test(p));
   const r = new Reader(b);
   const ihdr = b.length >= 24 && r.ascii(12, 4) === 'IHDR';
-  return result(ihdr ? r.u32be(16) : undefined, ihdr ? r.u32be(20) : undefined, problems, truncated);
+  return { ...result(ihdr ? r.u32be(16) : undefined, ihdr ? r.u32be(20) : undefined, problems, truncated), pngChunks: chunks };
 };
 
 // SOF0–SOF15 carry the frame size, except DHT (C4), JPG (C8) and DAC (CC).

@@ -2,7 +2,7 @@
 // decoded: a 16383×16383 PNG is 1 MB on disk and 1 GB of pixels. The size comes from the
 // image's own structure (imageStructure.ts, no library); the frames of an animation from
 // sharp's header read when sharp is there.
-import { imageStructure } from './imageStructure.ts';
+import { imageStructure, type ImageStructure } from './imageStructure.ts';
 import { loadSharp } from './sharp.ts';
 import { sniffMedia } from './sniff.ts';
 
@@ -18,11 +18,11 @@ export interface PixelCount {
 }
 
 /** The image's size from its header; undefined when it cannot be read (the full check that
- * follows reports that). */
-export async function pixelCount(bytes: Uint8Array): Promise<PixelCount | undefined> {
+ * follows reports that). `structure`, when the caller read it already, is not read again. */
+export async function pixelCount(bytes: Uint8Array, structure?: ImageStructure): Promise<PixelCount | undefined> {
   const sniffed = sniffMedia(bytes);
   if (sniffed?.kind !== 'image') return undefined;
-  const structure = imageStructure(bytes, sniffed.mediaType);
+  structure ??= imageStructure(bytes, sniffed.mediaType);
   let { width = 0, height = 0 } = structure ?? {};
   let frames = 1;
   const sharp = await loadSharp();

@@ -1,6 +1,6 @@
 // What a downloaded file really is, by its magic bytes, and whether it decodes fully.
 // Providers' claims (content type, file name) are never trusted on their own.
-import { imageStructure } from './imageStructure.ts';
+import { imageStructure, type ImageStructure } from './imageStructure.ts';
 import { loadSharp } from './sharp.ts';
 
 /** For provider outputs: smaller images are placeholders (a blank 1×1 from a refused or
@@ -95,7 +95,7 @@ const MAX_PIXELS = 268_402_689;
  * images, decode completely (truncated or corrupt data is refused). Without sharp, a still image
  * is checked by its structure and size instead. Throws MediaError.
  */
-export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: string, opts: { minSide?: number } = {}): Promise<CheckedMedia> {
+export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: string, opts: { minSide?: number; structure?: ImageStructure } = {}): Promise<CheckedMedia> {
   const minSide = opts.minSide ?? 1;
   if (bytes.length === 0) throw new MediaError('empty', 'The download is empty (0 bytes).');
   const sniffed = sniffMedia(bytes);
@@ -108,7 +108,7 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
     throw new MediaError('mismatch', `The provider said ${claimedMediaType} but the file is ${sniffed.mediaType}.`);
   }
   if (sniffed.kind !== 'image') return sniffed;
-  const structure = imageStructure(bytes, sniffed.mediaType);
+  const structure = opts.structure ?? imageStructure(bytes, sniffed.mediaType);
   const refuse = (problem: string, truncated: boolean) => new MediaError(truncated ? 'truncated' : 'corrupt', `The ${sniffed.ext.toUpperCase()} file is ${truncated ? 'truncated' : 'damaged'}: ${problem}`);
   // libpng inside sharp tolerates some damage (a wrong IDAT CRC); a download must be sound.
   if (sniffed.mediaType === 'image/png' && structure?.problems.length) throw refuse(structure.problems[0], structure.truncated);
@@ -126,11 +126,13 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
   }
   try {
     // failOn 'warning' turns libpng/libjpeg warnings (bad CRCs, truncation, trailing junk) into errors.
-    const img = sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'warning', animated: sniffed.mediaType === 'image/gif', limitInputPixels: MAX_PIXELS });
-    const meta = await img.metadata();
-    await img.raw().toBuffer();
-    const width = meta.width ?? 0;
-    const height = meta.pageHeight ?? meta.height ?? 0;
+    const animated = sniffed.mediaType === 'image/gif';
+    const img = sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { failOn: 'warning', animated, limitInputPixels: MAX_PIXELS });
+    // The decode's own output says the size; only an animation needs its header for the frame height.
+    const meta = animated ? await img.metadata() : undefined;
+    const { info } = await img.raw().toBuffer({ resolveWithObject: true });
+    const width = meta?.width ?? info.width ?? 0;
+    const height = meta ? (meta.pageHeight ?? meta.height ?? 0) : (info.height ?? 0);
     if (width < minSide || height < minSide) throw tooSmall(width, height);
     return { ...sniffed, width, height, checkedBy: 'decode' };
   } catch (e) {

@@ -174,7 +174,7 @@ export interface RateLimits {
 export interface ProviderContext {
   /** Resolves the key at call time (SecretStorage, then the env variable). Never logged. */
   getKey(): Promise<string | undefined>;
-  /** `http://127.0.0.1:PORT` to redirect every request to a loopback fake/proxy (see net.ts). */
+  /** `http://127.0.0.1:PORT` to redirect every request to a loopback fake/proxy (see net/url.ts). */
   baseUrl?: string;
   limits?: Partial<RateLimits>;
   log?: Logger;

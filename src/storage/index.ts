@@ -64,11 +64,11 @@ class SharedWorker {
 
   private constructor(private readonly file: string) {
     this.worker = startWorker(file);
-    this.worker.unref(); // an open database never keeps a process alive on its own
     this.worker.on('message', (m: WorkerReply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
+      if (this.waiting.size === 0) this.worker.unref();
       if (m.ok) w.resolve(m.value);
       else w.reject(new StorageError((m.error.kind as StorageErrorKind) ?? 'closed', m.error.message, m.error.backups));
     });
@@ -80,6 +80,10 @@ class SharedWorker {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new StorageError('closed', `The database worker stopped (exit ${code}).`)));
+    // An open database never keeps a process alive on its own; a request waiting for its answer
+    // does (send). Unref'd after the listeners: Node refs a worker's message port again when its
+    // first 'message' listener is added, which kept every process with an open database alive.
+    this.worker.unref();
   }
 
   /** A number for a new database, counted as a user until `release`. */
@@ -100,23 +104,40 @@ class SharedWorker {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ ...msg, id, db });
     });
   }
 }
 
+/** Databases open in this process. */
+const openDbs = new Set<WorkerDb>();
+
+/** A process that ends with databases still open (a script or a test that never closed them)
+ * first saves what they hold: 'beforeExit' comes once nothing else is left to do, and the
+ * flushes keep the process alive until they are on disk; then it exits. */
+function saveBeforeExit(): void {
+  for (const db of openDbs) if (db.unflushed) void db.flush().catch(() => undefined);
+}
+
 class WorkerDb implements ProjectDb {
   private closed = false;
+  /** A call went out since the last flush (a write may wait for the worker's delayed save). */
+  unflushed = false;
 
   constructor(
     readonly path: string,
     private readonly shared: SharedWorker,
     private readonly db: number,
-  ) {}
+  ) {
+    if (openDbs.size === 0) process.off('beforeExit', saveBeforeExit).on('beforeExit', saveBeforeExit);
+    openDbs.add(this);
+  }
 
   send(msg: Outgoing): Promise<unknown> {
     if (this.closed) return Promise.reject(new StorageError('closed', 'The project database is closed.'));
+    if (msg.op === 'call') this.unflushed = true;
     return this.shared.send(this.db, msg);
   }
 
@@ -152,6 +173,7 @@ class WorkerDb implements ProjectDb {
   deleteTemplate = (id: string) => this.call<void>('deleteTemplate', id);
 
   async flush(): Promise<void> {
+    this.unflushed = false;
     await this.send({ op: 'flush' });
   }
 
@@ -161,6 +183,7 @@ class WorkerDb implements ProjectDb {
       await this.send({ op: 'close' });
     } finally {
       this.closed = true;
+      openDbs.delete(this);
       await this.shared.release(this.db);
     }
   }
@@ -188,6 +211,7 @@ export async function openProjectDb(projectDir: string, opts: OpenOptions = {}):
   try {
     await db.send({ op: 'open', args });
   } catch (e) {
+    openDbs.delete(db);
     await shared.release(handle);
     throw e;
   }

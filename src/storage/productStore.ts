@@ -113,7 +113,7 @@ export class ProductStore {
   }
 
   /** Thumbnails of a product (from its image, or a video's poster), written under the rule. */
-  async thumbnail(record: ProductRecord): Promise<{ small: string; large: string } | undefined> {
+  async thumbnail(record: Pick<ProductRecord, 'id' | 'file' | 'poster' | 'kind'>): Promise<{ small: string; large: string } | undefined> {
     const layout = layoutOf(record);
     const still = record.kind === 'image' ? layout.file : layout.poster;
     if (!still) return undefined;

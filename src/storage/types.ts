@@ -15,6 +15,12 @@ export interface ProjectManifest {
   budgets?: unknown;
 }
 
+/** A seed kept exactly: a number when a JavaScript number holds it (a safe integer), else its
+ * decimal digits as a string. ComfyUI and Fooocus seeds go up to 2^64 - 1, past 2^53, where a
+ * number would silently round to a different seed; every reader of `seed` handles both forms
+ * (see src/engine/exactSeed.ts). */
+export type Seed = number | string;
+
 /** The full record of one generated file. The sidecar `<id>.json` holds exactly this. */
 export interface ProductRecord {
   /** ULID-like sortable id: time-ordered, unique across processes. */
@@ -37,7 +43,7 @@ export interface ProductRecord {
   input: Record<string, unknown>;
   prompt?: string;
   negativePrompt?: string;
-  seed?: number;
+  seed?: Seed;
   requestId?: string;
   timings?: Record<string, number>;
   /** What this product cost: its job's cost shared among the job's outputs (issue 11). */

@@ -3,9 +3,10 @@
 import { isActiveState, type Logger } from '../providers/types.ts';
 import { ProjectPaths } from '../storage/productPaths.ts';
 import { ProductStore } from '../storage/productStore.ts';
+import { z } from 'zod';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { productLineage } from './lineage.ts';
-import { CAPS, DEFAULT_FILTER, Filter, READ_ONLY_ACTIONS, Requests, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type InitialState, type Page, type Tile } from './protocol.ts';
+import { CAPS, DEFAULT_FILTER, Filter, isMethod, Methods, READ_ONLY_ACTIONS, tileMatches, WebviewMessage, type Action, type Facets, type HostMessage, type HostNotification, type InitialState, type Method, type Page, type Patch, type ParamsOf, type ResultOf, type Tile } from './protocol.ts';
 import { capText, jobTile, productDetail, productTile, TileRefused } from './tiles.ts';
 
 export interface GalleryProject {
@@ -14,10 +15,25 @@ export interface GalleryProject {
   db(): Promise<ProjectDb>;
 }
 
-/** What the gallery asks the editor to do; the VS Code layer implements it. */
-export interface HostActions {
-  run(action: Action, items: { project: string; product: ProductRecord }[]): Promise<string | void>;
+/** A product the gallery acts on, as found in the scope's projects. */
+export interface FoundProduct {
+  project: string;
+  product: ProductRecord;
 }
+
+/** What the gallery asks the editor to do; the VS Code layer implements it. Each resolves with
+ * a note for the status line, or nothing. */
+export interface HostActions {
+  /** Every action on products but Delete, on products that exist (at least one). */
+  run(action: Exclude<Action, 'delete'>, items: FoundProduct[]): Promise<string | void>;
+  /** Move products to the trash; says which went (a refused one stays in the grid). */
+  delete(items: FoundProduct[]): Promise<{ deleted: string[]; note?: string }>;
+  /** Bring back what the last `delete` moved to the trash. */
+  undoDelete(): Promise<string | void>;
+}
+
+/** One handler per method of the protocol: its params checked, its result typed. */
+export type GalleryHandlers = { readonly [M in Method]: (params: ParamsOf<M>) => Promise<ResultOf<M>> };
 
 export interface ControllerOptions {
   projects: () => GalleryProject[];
@@ -26,6 +42,8 @@ export interface ControllerOptions {
   /** An absolute file path as a URI the webview may load. */
   toUri: (absPath: string) => string;
   actions: HostActions;
+  /** Posts to the webview. Notifications are posted only between the page's `ready` and
+   * `pageGone()`; replies always (a request proves the page runs). */
   post: (msg: HostMessage) => void;
   log: Logger;
   /** The user changed the tile size or fit: remembered for the next gallery. */
@@ -35,13 +53,24 @@ export interface ControllerOptions {
   readOnly?: () => string | undefined;
 }
 
+/** The next-page cursor: each project's own cursor, by project folder (from the webview, so
+ * checked like any message). */
+const Cursors = z.record(z.string().max(CAPS.project), z.string().max(1000));
+
 export class GalleryController {
   /** Jobs still running (or failed) in this scope, shown as placeholder tiles. */
   private readonly jobs = new Map<string, { project: string; job: JobRecord }>();
   private filter: Filter = DEFAULT_FILTER;
   /** The products the last Delete removed, which Undo brings back. */
   private undoable: string[] = [];
+  /** Messages from the webview dropped as malformed. */
   dropped = 0;
+  /** Whether the page listens: set by its `ready`, cleared by pageGone(). Notifications before
+   * are dropped, not queued: the page asks for the current page, the facets and (by `ready`)
+   * what Undo holds right after, which brings everything they would have said. */
+  private pageReady = false;
+  /** Notifications dropped while no page listened. */
+  notReady = 0;
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -109,7 +138,7 @@ export class GalleryController {
       return { tiles, total: tiles.length, focusAt: at >= 0 ? at : undefined, kept: find.keep && tiles.filter((t) => find.keep!.includes(t.id)).map((t) => t.id) };
     }
     const projects = this.projects();
-    const cursors: Record<string, string | undefined> = after ? (JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as Record<string, string>) : {};
+    const cursors: Record<string, string | undefined> = after ? this.cursors(after) : {};
     const tiles: Tile[] = [...jobTiles];
     let total = jobTiles.length;
     const next: Record<string, string> = {};
@@ -133,6 +162,18 @@ export class GalleryController {
     }
     const located = after ? {} : await this.locate(f, jobTiles, find);
     return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined, ...located };
+  }
+
+  private cursors(after: string): Record<string, string> {
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(after, 'base64url').toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    const parsed = Cursors.safeParse(json);
+    if (!parsed.success) throw new Error('That page of results is no longer valid; search again.');
+    return parsed.data;
   }
 
   /** Where `focus` is in the results of `f` (job tiles first, then each project's products
@@ -181,7 +222,7 @@ export class GalleryController {
       models: fresh.models ? [...k.models, model].sort().slice(0, CAPS.facetValues) : k.models,
       tags: [...k.tags, ...fresh.tags].slice(0, CAPS.facetValues),
     };
-    this.o.post({ type: 'facets', facets: this.known });
+    this.notify({ type: 'facets', facets: this.known });
   }
 
   async facets(): Promise<Facets> {
@@ -206,7 +247,7 @@ export class GalleryController {
   }
 
   /** Find a product by id in the scope's projects. */
-  private async find(id: string): Promise<{ project: string; product: ProductRecord } | undefined> {
+  private async find(id: string): Promise<FoundProduct | undefined> {
     for (const p of this.projects()) {
       const product = await (await p.db()).getProduct(id);
       if (product) return { project: p.dir, product };
@@ -217,91 +258,113 @@ export class GalleryController {
   /** Entry point for every message from the webview. Never throws. */
   async handle(raw: unknown): Promise<void> {
     const msg = WebviewMessage.safeParse(raw);
-    if (!msg.success) {
-      this.dropped++;
-      this.o.log.warn(`gallery: dropped a malformed message (${msg.error.issues[0]?.message ?? 'invalid'})`);
-      return;
-    }
+    if (!msg.success) return this.drop(`a malformed message (${msg.error.issues[0]?.message ?? 'invalid'})`);
     const m = msg.data;
     if (m.type === 'ready') {
-      // A new or recreated webview: what Undo would restore is the host's to say.
-      this.o.post({ type: 'undoable', ids: this.undoable });
+      // A new or recreated page listens now; what Undo would restore is the host's to say.
+      this.pageReady = true;
+      this.notify({ type: 'undoable', ids: this.undoable });
       return;
     }
     if (m.type === 'stateChanged') {
       this.o.onViewChanged?.({ tileSize: m.tileSize, fit: m.fit ?? false });
       return;
     }
-    const params = Requests[m.method].safeParse(m.params);
+    if (!isMethod(m.method)) return this.drop(`a request for no method (${m.method.slice(0, 50)})`);
+    await this.answer(m.method, m.id, m.params);
+  }
+
+  /** The page is gone (the panel was hidden, and VS Code dropped its webview): notifications
+   * wait for the next page's `ready`. */
+  pageGone(): void {
+    this.pageReady = false;
+  }
+
+  private drop(what: string): void {
+    this.dropped++;
+    this.o.log.warn(`gallery: dropped ${what}`);
+  }
+
+  private async answer<M extends Method>(method: M, id: number, raw: unknown): Promise<void> {
+    const params = Methods[method].params.safeParse(raw);
     if (!params.success) {
-      this.dropped++;
-      this.o.log.warn(`gallery: dropped ${m.method} with bad parameters (${params.error.issues[0]?.message ?? 'invalid'})`);
-      this.o.post({ type: 'reply', id: m.id, ok: false, error: 'Invalid request.' });
+      this.drop(`${method} with bad parameters (${params.error.issues[0]?.message ?? 'invalid'})`);
+      this.o.post({ type: 'reply', id, ok: false, error: 'Invalid request.' });
       return;
     }
     try {
-      const result = await this.dispatch(m.method, params.data);
-      this.o.post({ type: 'reply', id: m.id, ok: true, result });
+      const result = await this.handlers[method](params.data);
+      this.o.post({ type: 'reply', id, ok: true, result });
     } catch (e) {
       const text = e instanceof Error ? e.message : String(e);
-      this.o.log.error(`gallery: ${m.method} failed: ${text}`);
-      this.o.post({ type: 'reply', id: m.id, ok: false, error: text.slice(0, 2000) });
+      this.o.log.error(`gallery: ${method} failed: ${text}`);
+      this.o.post({ type: 'reply', id, ok: false, error: text.slice(0, 2000) });
     }
   }
 
-  private async dispatch(method: string, params: unknown): Promise<unknown> {
-    switch (method) {
-      case 'query': {
-        const q = params as { filter: Filter; after?: string; limit: number; focus?: string; keep?: string[] };
-        return this.query(q.filter, q.after, q.limit, { focus: q.focus, keep: q.keep });
-      }
-      case 'facets':
-        return this.facets();
-      case 'getProduct': {
-        const found = await this.find((params as { id: string }).id);
-        if (!found) throw new Error('That product no longer exists.');
-        return productDetail(found.project, found.product, { paths: this.pathsOf(found.project), toUri: this.o.toUri });
-      }
-      case 'lineage': {
-        const found = await this.find((params as { id: string }).id);
-        if (!found) throw new Error('That product no longer exists.');
-        return productLineage(await this.project(found.project)!.db(), found.product, (p) => this.productTile(found.project, p));
-      }
-      case 'update': {
-        const { ids, patch } = params as { ids: string[]; patch: Record<string, unknown> };
-        this.refuseWhenReadOnly('Rating, tagging and notes are');
-        // One at a time, in the order the keys were pressed: `f` then `4` must not end with the
-        // tile (or the sidecar) showing the older of two records.
-        const done = this.updating.then(() => this.update(ids, patch));
-        this.updating = done.catch(() => undefined);
-        return done;
-      }
-      case 'action': {
-        const { ids, action } = params as { ids: string[]; action: Action };
-        if (!READ_ONLY_ACTIONS.includes(action)) this.refuseWhenReadOnly('This action is');
-        const items = (await Promise.all(ids.map((id) => this.find(id)))).filter((x): x is { project: string; product: ProductRecord } => !!x);
-        if (action !== 'undoDelete' && items.length === 0) throw new Error('Those products no longer exist.');
-        const note = await this.o.actions.run(action, action === 'undoDelete' ? ids.map((id) => ({ project: '', product: { id } as ProductRecord })) : items);
-        if (action === 'delete') {
-          this.undoable = items.map((i) => i.product.id);
-          this.o.post({ type: 'productsDeleted', ids: this.undoable });
-          this.o.post({ type: 'undoable', ids: this.undoable });
-        }
-        if (action === 'undoDelete') {
-          const restored = this.undoable;
-          this.undoable = [];
-          this.o.post({ type: 'reset', focus: restored[0] });
-          this.o.post({ type: 'undoable', ids: [] });
-        }
-        return note ?? null;
-      }
-    }
-    throw new Error(`Unknown method ${method}`);
+  private notify(msg: HostNotification): void {
+    if (this.pageReady) this.o.post(msg);
+    else this.notReady++;
+  }
+
+  /** The protocol's methods, one handler each (GalleryHandlers lists them all, typed). */
+  readonly handlers: GalleryHandlers = {
+    query: (p) => this.query(p.filter, p.after, p.limit, { focus: p.focus, keep: p.keep }),
+    facets: () => this.facets(),
+    getProduct: async ({ id }) => {
+      const found = await this.mustFind(id);
+      return productDetail(found.project, found.product, { paths: this.pathsOf(found.project), toUri: this.o.toUri });
+    },
+    lineage: async ({ id }) => {
+      const found = await this.mustFind(id);
+      return productLineage(await this.project(found.project)!.db(), found.product, (p) => this.productTile(found.project, p));
+    },
+    update: ({ ids, patch }) => {
+      this.refuseWhenReadOnly('Rating, tagging and notes are');
+      // One at a time, in the order the keys were pressed: `f` then `4` must not end with the
+      // tile (or the sidecar) showing the older of two records.
+      const done = this.updating.then(() => this.update(ids, patch));
+      this.updating = done.catch(() => undefined);
+      return done;
+    },
+    action: ({ ids, action }) => this.act(ids, action),
+    undoDelete: async () => {
+      this.refuseWhenReadOnly('Undo is');
+      const note = await this.o.actions.undoDelete();
+      const restored = this.undoable;
+      this.undoable = [];
+      this.notify({ type: 'reset', focus: restored[0] });
+      this.notify({ type: 'undoable', ids: [] });
+      return this.note(note);
+    },
+  };
+
+  private async mustFind(id: string): Promise<FoundProduct> {
+    const found = await this.find(id);
+    if (!found) throw new Error('That product no longer exists.');
+    return found;
+  }
+
+  private async act(ids: string[], action: Action): Promise<string | null> {
+    if (!READ_ONLY_ACTIONS.includes(action)) this.refuseWhenReadOnly('This action is');
+    const items = (await Promise.all(ids.map((id) => this.find(id)))).filter((x) => x !== undefined);
+    if (items.length === 0) throw new Error('Those products no longer exist.');
+    if (action !== 'delete') return this.note(await this.o.actions.run(action, items));
+    const { deleted, note } = await this.o.actions.delete(items);
+    this.undoable = deleted.filter((id) => ids.includes(id));
+    if (this.undoable.length) this.notify({ type: 'productsDeleted', ids: this.undoable });
+    this.notify({ type: 'undoable', ids: this.undoable });
+    return this.note(note);
+  }
+
+  /** A note for the status line, cut to what the webview accepts. */
+  private note(text: string | void | undefined): string | null {
+    return text ? capText(text, CAPS.error) : null;
   }
 
   private updating: Promise<unknown> = Promise.resolve();
 
-  private async update(ids: string[], patch: Record<string, unknown>): Promise<number> {
+  private async update(ids: string[], patch: Patch): Promise<number> {
     const tiles: Tile[] = [];
     for (const id of ids) {
       const found = await this.find(id);
@@ -314,7 +377,7 @@ export class GalleryController {
       if (tile) tiles.push(tile);
       this.noteFacets(updated);
     }
-    this.o.post({ type: 'productsChanged', tiles });
+    if (tiles.length) this.notify({ type: 'productsChanged', tiles });
     return tiles.length;
   }
 
@@ -330,14 +393,14 @@ export class GalleryController {
     if (isActiveState(job.state) || job.state === 'failed') this.jobs.set(job.id, { project, job });
     else this.jobs.delete(job.id);
     const tile = this.jobTile(project, job);
-    if (tile) this.o.post({ type: 'jobUpdated', tile });
+    if (tile) this.notify({ type: 'jobUpdated', tile });
   }
 
   /** A product was stored: it replaces its job's placeholder tile. */
   onProduct(project: string, product: ProductRecord): void {
     if (!this.project(project)) return;
     const tile = this.productTile(project, product);
-    if (tile) this.o.post({ type: 'productAdded', tile, replaces: product.outputIndex === 0 && /^[\w-]{1,100}$/.test(product.jobId) ? product.jobId : undefined });
+    if (tile) this.notify({ type: 'productAdded', tile, replaces: product.outputIndex === 0 && /^[\w-]{1,100}$/.test(product.jobId) ? product.jobId : undefined });
     this.noteFacets(product);
   }
 
@@ -345,7 +408,7 @@ export class GalleryController {
   onThumbnail(project: string, product: ProductRecord): void {
     if (!this.project(project)) return;
     const tile = this.productTile(project, product);
-    if (tile) this.o.post({ type: 'productsChanged', tiles: [tile] });
+    if (tile) this.notify({ type: 'productsChanged', tiles: [tile] });
   }
 
   get currentFilter(): Filter {

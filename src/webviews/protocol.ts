@@ -1,6 +1,7 @@
 // The one message protocol between the gallery webview and the extension host, defined once
-// and validated with zod on both sides. Requests carry ids and get replies; notifications
-// do not. A message that does not parse is dropped and logged, never acted on.
+// and validated on both sides: a map of requests (each method's params and result) and a map of
+// notifications (each one's fields). Requests carry ids and get replies; notifications do not.
+// A message that does not parse is dropped and logged, never acted on.
 import { z } from 'zod';
 
 /** The one set of caps for what the webview receives. The host cuts every stored value to
@@ -36,6 +37,9 @@ export const CAPS = {
   inputPath: 4000,
   inputs: 100,
   usedIn: 200,
+  /** A seed's exact digits (2^64 has 20). */
+  seed: 40,
+  currency: 10,
 } as const;
 
 const id = z.string().min(1).max(CAPS.id).regex(/^[\w-]+$/);
@@ -106,11 +110,37 @@ export const Facets = z.object({
 });
 export type Facets = z.infer<typeof Facets>;
 
-/** The full record for the detail view (a ProductRecord plus display URIs). */
+/** A JSON value as the detail view shows it: the host has cut texts, lists, keys and depth to
+ * the detail caps (tiles.ts capJson), so this only checks what it got. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export const Json: z.ZodType<Json> = z.lazy(() => z.union([z.string().max(CAPS.detailText), z.number(), z.boolean(), z.null(), z.array(Json).max(CAPS.detailItems), z.record(z.string().max(CAPS.detailKey), Json)]));
+
+const detailText = z.string().max(CAPS.detailText);
+
+/** What the detail view and Compare show of a product's record, each value whole up to the
+ * detail caps (the tile has the same values cut to the tile caps). */
+export const DetailRecord = z.object({
+  provider: detailText,
+  model: detailText,
+  /** A number, or the exact digits of a seed past 2^53 (ComfyUI and Fooocus seeds go to 2^64). */
+  seed: z.union([z.number(), z.string().max(CAPS.seed)]).optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  requestId: detailText.optional(),
+  /** Seconds per phase, as the provider reported them. */
+  timings: z.record(z.string().max(CAPS.detailKey), z.number()).optional(),
+  cost: z.object({ amount: z.number(), currency: z.string().max(CAPS.currency) }).optional(),
+  createdAt: detailText,
+  notes: detailText,
+  /** The input sent to the provider. */
+  input: z.record(z.string().max(CAPS.detailKey), Json),
+});
+export type DetailRecord = z.infer<typeof DetailRecord>;
+
+/** The detail view of a product: its tile (display URIs), its record and its file's path. */
 export const ProductDetail = z.object({
   tile: Tile,
-  /** The record with every text cut to CAPS.detailText (and lists, keys and depth bounded). */
-  record: z.record(z.string().max(CAPS.detailKey), z.unknown()),
+  record: DetailRecord,
   path: z.string().max(CAPS.project + 1100),
 });
 export type ProductDetail = z.infer<typeof ProductDetail>;
@@ -129,7 +159,9 @@ export type LineageSource = z.infer<typeof LineageSource>;
 export const Lineage = z.object({ madeFrom: z.array(LineageSource).max(CAPS.inputs), usedIn: z.array(Tile).max(CAPS.usedIn), usedInTotal: z.number().int().min(0) });
 export type Lineage = z.infer<typeof Lineage>;
 
-export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'undoDelete', 'export', 'contactSheet', 'useAsInput'] as const;
+/** What the gallery does to products. Undo is not one of them: it acts on what the last Delete
+ * took, which the host holds (the `undoDelete` method). */
+export const ACTIONS = ['reuse', 'saveTemplate', 'rerun', 'rerunNewSeed', 'copyPrompt', 'reveal', 'openFile', 'delete', 'export', 'contactSheet', 'useAsInput'] as const;
 export type Action = (typeof ACTIONS)[number];
 /** Actions that only read: the ones a read-only gallery (Restricted Mode) still offers. */
 export const READ_ONLY_ACTIONS: readonly Action[] = ['copyPrompt', 'reveal', 'openFile', 'export', 'contactSheet'];
@@ -144,46 +176,96 @@ export const Patch = z
     notes: z.string().max(20_000).optional(),
   })
   .strict();
+export type Patch = z.infer<typeof Patch>;
 
-export const Requests = {
-  query: z
-    .object({
-      filter: Filter,
-      after: z.string().max(4000).optional(),
-      limit: z.number().int().min(1).max(1000).default(500),
-      /** A first page can say where this product is, and which of `keep` are in the results. */
-      focus: id.optional(),
-      keep: z.array(id).max(1000).optional(),
-    })
-    .strict(),
-  facets: z.object({}).strict(),
-  getProduct: z.object({ id }).strict(),
-  lineage: z.object({ id }).strict(),
-  update: z.object({ ids, patch: Patch }).strict(),
-  action: z.object({ ids, action: z.enum(ACTIONS) }).strict(),
+/** A status-line note from the host ("Prompt copied.", "Started 3 jobs."), or none. */
+const Note = z.string().max(CAPS.error).nullable();
+
+/** What the message layer needs of a schema: zod's `safeParse`, or a lighter validator's with
+ * the same shape (the webview may swap zod out without touching the map's users). */
+export interface Validator<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { message: string }[] } };
+}
+
+/** THE map of gallery requests: each method's params (checked by the host) and result (checked
+ * by the webview). The host has one handler per method (GalleryHandlers), the webview's
+ * `request(method, params)` returns the method's result type. */
+const METHODS = {
+  /** A page of tiles; a first page also says where `focus` is and which of `keep` it holds. */
+  query: {
+    params: z
+      .object({
+        filter: Filter,
+        after: z.string().max(4000).optional(),
+        limit: z.number().int().min(1).max(1000).default(500),
+        focus: id.optional(),
+        keep: z.array(id).max(1000).optional(),
+      })
+      .strict(),
+    result: Page,
+  },
+  /** The filters' choices. */
+  facets: { params: z.object({}).strict(), result: Facets },
+  getProduct: { params: z.object({ id }).strict(), result: ProductDetail },
+  lineage: { params: z.object({ id }).strict(), result: Lineage },
+  /** Favourite, rating, tags, notes: resolves with how many products changed. */
+  update: { params: z.object({ ids, patch: Patch }).strict(), result: z.number().int().min(0) },
+  action: { params: z.object({ ids, action: z.enum(ACTIONS) }).strict(), result: Note },
+  /** Bring back what the last Delete moved to the trash. */
+  undoDelete: { params: z.object({}).strict(), result: Note },
 };
-export type RequestMethod = keyof typeof Requests;
+type MethodSchemas = typeof METHODS;
+export type Method = keyof MethodSchemas;
+/** A method's params as the host's handler gets them (defaults filled in). */
+export type ParamsOf<M extends Method> = z.output<MethodSchemas[M]['params']>;
+/** A method's params as the webview may send them (fields with defaults may be left out). */
+export type ParamsIn<M extends Method> = z.input<MethodSchemas[M]['params']>;
+export type ResultOf<M extends Method> = z.output<MethodSchemas[M]['result']>;
+/** The map, typed per method, so `Methods[m]` for a generic `m` keeps params and result tied to
+ * that method (no casts on either side). */
+export const Methods: { readonly [M in Method]: { readonly params: Validator<ParamsOf<M>>; readonly result: Validator<ResultOf<M>> } } = METHODS;
+export const isMethod = (m: string): m is Method => Object.hasOwn(METHODS, m);
 
+/** THE map of notifications, host to webview: each one's fields. On the wire a notification is
+ * `{ type: name, ...fields }`. */
+const NOTIFICATIONS = {
+  /** A job's tile changed (queued, progress, failed, canceled, succeeded). */
+  jobUpdated: z.object({ tile: Tile }),
+  /** A product was stored; it replaces its job's tile. */
+  productAdded: z.object({ tile: Tile, replaces: id.optional() }),
+  productsChanged: z.object({ tiles: z.array(Tile).max(1000) }),
+  productsDeleted: z.object({ ids: z.array(id).max(1000) }),
+  /** The products changed under the grid (an undo): ask again, focusing `focus` if given. */
+  reset: z.object({ focus: id.optional() }),
+  facets: z.object({ facets: Facets }),
+  /** What Undo (Ctrl/Cmd+Z) would restore: the last deleted products, or none. */
+  undoable: z.object({ ids: z.array(id).max(1000) }),
+};
+export type NotificationName = keyof typeof NOTIFICATIONS;
+export type NotificationParams<N extends NotificationName> = z.output<(typeof NOTIFICATIONS)[N]>;
+export const Notifications: { readonly [N in NotificationName]: Validator<NotificationParams<N>> } = NOTIFICATIONS;
+export const isNotification = (t: string): t is NotificationName => Object.hasOwn(NOTIFICATIONS, t);
+/** A notification as posted: its name in `type`, its fields beside it. */
+export type HostNotification = { [N in NotificationName]: { type: N } & NotificationParams<N> }[NotificationName];
+/** One handler per notification the webview (or a part of it) listens to. */
+export type NotificationHandlers = { [N in NotificationName]?: (params: NotificationParams<N>) => void };
+
+/** The answer to a request. `result` is checked against the method's result schema by the
+ * webview, which knows the method by the request's id. */
+export const Reply = z.object({ type: z.literal('reply'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: z.string().max(2000).optional() });
+export type Reply = z.infer<typeof Reply>;
+export type HostMessage = Reply | HostNotification;
+
+/** Messages from the webview: requests (checked again against their method's params), the
+ * handshake, and the view it remembers. */
 export const WebviewMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('request'), id: z.number().int().min(0), method: z.enum(Object.keys(Requests) as [RequestMethod, ...RequestMethod[]]), params: z.unknown() }),
+  z.object({ type: z.literal('request'), id: z.number().int().min(0), method: z.string().max(50), params: z.unknown() }),
+  /** The page runs and listens: from now on the host posts notifications (none are queued
+   * before; the page asks for the current state right after). */
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('stateChanged'), filter: Filter, tileSize: z.number().int().min(64).max(640), fit: z.boolean().optional() }),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
-
-export const HostMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('reply'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: z.string().max(2000).optional() }),
-  z.object({ type: z.literal('jobUpdated'), tile: Tile }),
-  z.object({ type: z.literal('productAdded'), tile: Tile, replaces: id.optional() }),
-  z.object({ type: z.literal('productsChanged'), tiles: z.array(Tile).max(1000) }),
-  z.object({ type: z.literal('productsDeleted'), ids: z.array(id).max(1000) }),
-  /** The products changed under the grid (an undo): ask again, focusing `focus` if given. */
-  z.object({ type: z.literal('reset'), focus: id.optional() }),
-  z.object({ type: z.literal('facets'), facets: Facets }),
-  /** What Undo (Ctrl/Cmd+Z) would restore: the last deleted products, or none. */
-  z.object({ type: z.literal('undoable'), ids: z.array(id).max(1000) }),
-]);
-export type HostMessage = z.infer<typeof HostMessage>;
 
 /** Injected into the HTML, so the first paint needs no round trip. */
 export const InitialState = z.object({

@@ -7,7 +7,7 @@
 import { layoutOf, type ProjectPaths } from '../storage/productPaths.ts';
 import type { JobRecord, ProductRecord } from '../storage/types.ts';
 import { jobStatusText } from '../providers/jobStatus.ts';
-import { CAPS, ProductDetail, Tile } from './protocol.ts';
+import { CAPS, ProductDetail, Tile, type DetailRecord, type Json } from './protocol.ts';
 
 /** `v` as text of at most `max` characters: longer text is cut, with an ellipsis. */
 export function capText(v: unknown, max: number): string {
@@ -112,28 +112,58 @@ function checked(t: Tile): Tile {
   return parsed.data;
 }
 
-/** A value for the detail view: texts cut to the detail cap, lists, keys and depth bounded. */
-export function capValue(v: unknown, depth = 0): unknown {
+/** A value for the detail view as JSON: texts cut to the detail cap, lists, keys and depth
+ * bounded; what JSON cannot hold (undefined, functions) is left out, as JSON.stringify would. */
+export function capJson(v: unknown, depth = 0): Json | undefined {
   if (typeof v === 'string') return capText(v, CAPS.detailText);
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'boolean' || v === null || v === undefined) return v;
+  if (typeof v === 'boolean' || v === null) return v;
+  if (typeof v !== 'object' || v === undefined) return undefined;
   if (depth >= CAPS.detailDepth) return '…';
-  if (Array.isArray(v)) return v.slice(0, CAPS.detailItems).map((x) => capValue(x, depth + 1));
-  if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    // defineProperty: a "__proto__" key from JSON stays a plain key (assigning it would set the prototype).
-    for (const [k, x] of Object.entries(v as Record<string, unknown>).slice(0, CAPS.detailKeys)) Object.defineProperty(out, capText(k, CAPS.detailKey), { value: capValue(x, depth + 1), enumerable: true, writable: true, configurable: true });
-    return out;
-  }
-  return undefined;
+  if (Array.isArray(v)) return v.slice(0, CAPS.detailItems).map((x) => capJson(x, depth + 1) ?? null);
+  return capObject(v, depth);
 }
 
-/** The detail view of a product: its tile, its whole record (capped far above the tile) and
- * the path of its file. */
+function capObject(v: object, depth: number): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [k, x] of Object.entries(v).slice(0, CAPS.detailKeys)) {
+    const value = capJson(x, depth + 1);
+    // defineProperty: a "__proto__" key from JSON stays a plain key (assigning it would set the prototype).
+    if (value !== undefined) Object.defineProperty(out, capText(k, CAPS.detailKey), { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What the detail view shows of a record, each value coerced to its type (a crafted row can
+ * hold anything) and cut to the detail caps. */
+export function detailRecord(p: ProductRecord): DetailRecord {
+  const text = (v: unknown) => capText(v, CAPS.detailText);
+  const timings = isObject(p.timings) ? Object.fromEntries(Object.entries(p.timings).slice(0, CAPS.detailKeys).flatMap(([k, v]) => (finite(v) === undefined ? [] : [[capText(k, CAPS.detailKey), v]]))) : undefined;
+  const cost = isObject(p.cost) && finite(p.cost.amount) !== undefined && typeof p.cost.currency === 'string' ? { amount: p.cost.amount, currency: capText(p.cost.currency, CAPS.currency) } : undefined;
+  const seed: unknown = p.seed;
+  return {
+    provider: text(p.provider),
+    model: text(p.model),
+    seed: finite(seed) ?? (typeof seed === 'string' ? capText(seed, CAPS.seed) : undefined),
+    width: size(p.width),
+    height: size(p.height),
+    requestId: typeof p.requestId === 'string' ? text(p.requestId) : undefined,
+    timings,
+    cost,
+    createdAt: text(p.createdAt),
+    notes: text(p.notes),
+    input: isObject(p.input) ? capObject(p.input, 1) : {},
+  };
+}
+
+/** The detail view of a product: its tile, what it shows of its record (capped far above the
+ * tile) and the path of its file. */
 export function productDetail(project: string, p: ProductRecord, c: TileContext): ProductDetail {
   const tile = productTile(project, p, c);
-  const record = capValue(p) as Record<string, unknown>;
-  const parsed = ProductDetail.safeParse({ tile, record, path: capText(c.paths.resolveSync(p.file, 'products')?.abs ?? '', CAPS.project + 1000) });
-  if (!parsed.success) throw new TileRefused(`Product ${p.id}: its record cannot be shown (${parsed.error.issues[0]?.message ?? 'invalid'}).`);
+  const parsed = ProductDetail.safeParse({ tile, record: detailRecord(p), path: capText(c.paths.resolveSync(p.file, 'products')?.abs ?? '', CAPS.project + 1000) });
+  if (!parsed.success) throw new TileRefused(`Product ${p.id}: its record cannot be shown (${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}).`);
   return parsed.data;
 }

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { batchProducts, makeContactSheet, recentBatches, svgText, sweepAxes, varyingFields, MAX_ITEMS, type SheetItem } from '../../src/archive/contactSheet.ts';
 import { exportBaseName, exportProducts, parametersText, writeNoClobber } from '../../src/archive/export.ts';
 import { embedUserComment } from '../../src/media/exif.ts';
-import { readImageMetadata } from '../../src/media/imageMetadata.ts';
+import { readImageMetadata } from '../../src/media/metadata/index.ts';
 import { checkDownloaded } from '../../src/media/sniff.ts';
 import { createProject, openProjectDb } from '../../src/storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../../src/storage/types.ts';

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     const jpeg = await exportProducts(items, path.join(target, 'jpeg'), { format: 'jpeg' }).then(() => 'exported', failure);
     const sheet = await makeContactSheet(items).then(() => 'made', failure);
     const thumbs = await fs.readdir(path.join(project, '.artfactory', 'thumbs')).catch(() => []);
-    process.stdout.write(JSON.stringify({ imported: imported.imported, skipped: imported.skipped, sizes: items.map((i) => [i.product.width, i.product.height]), originals: originals.written.length, jpeg, sheet, thumbs, warnings }));
+    await imported.thumbnailsDone;
+    const tools = Object.fromEntries(items.map((i) => [i.product.imported?.fileName, { tool: i.product.imported?.tool, prompt: i.product.prompt }]));
+    process.stdout.write(JSON.stringify({ imported: imported.imported, skipped: imported.skipped, sizes: items.map((i) => [i.product.width, i.product.height]), tools, originals: originals.written.length, jpeg, sheet, thumbs, warnings }));
   } finally {
     await db.close();
   }

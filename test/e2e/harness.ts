@@ -146,8 +146,10 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
   return cs;
 }
 
-/** The frame of a webview whose document has `selector` (code-server nests them in iframes). */
-export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
+/** The frame of a webview whose document has `selector` (code-server nests them in iframes).
+ * Polled, so a generous cap costs nothing when the frame comes: a loaded machine (load 25 on 2
+ * cores) took over 60 s to paint the first gallery in code-server. */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 120_000): Promise<Frame> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     for (const f of page.frames()) {

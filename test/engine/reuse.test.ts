@@ -37,6 +37,8 @@ test('values that do not fit a field (enum, range, type) stay behind; width and 
       seed: { type: 'integer' },
     },
   };
-  const input = translateInput({ ...a1111, seed: '99999999999999999999' }, { promptField: 'text' }, schema);
+  const input = translateInput({ ...a1111, seed: '-5' }, { promptField: 'text' }, { ...schema, properties: { ...schema.properties, seed: { type: 'integer', minimum: 0 } } });
   assert.deepEqual(input, { text: 'photo of a duck', width: 832 });
+  // A seed past 2^53 keeps its digits where the field can hold it (test/engine/exactSeed.test.ts).
+  assert.equal(translateInput({ seed: '99999999999999999999' }, {}, schema).seed, '99999999999999999999');
 });

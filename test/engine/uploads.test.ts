@@ -199,6 +199,7 @@ test('image-to-video: a product animated on fal and on Replicate (minimax/video-
     assert.equal(fal.uploads.size, 1);
     assert.equal(rep.uploads.size, 1, 'two Replicate jobs, one file');
     assert.match(String([...fal.jobs.values()][0].input.image_url), /^https:\/\/v3\.fal\.media\/files\/uploads\//);
+    assert.equal(rep.predictions.size, 2);
     for (const p of rep.predictions.values()) assert.match(String(p.input.first_frame_image), /^https:\/\/api\.replicate\.com\/v1\/files\//);
     const videos = await Promise.all(done.map((j) => s.db.getProduct(j.productIds[0])));
     assert.deepEqual(videos.map((v) => v!.kind), ['video', 'video', 'video']);

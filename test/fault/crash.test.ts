@@ -4,15 +4,18 @@
 // integrity check, every product the child reported durable is there with its file and
 // sidecar and matching sha256, the index and the files agree, and nothing is duplicated. The
 // next child opening the database is the restart; a last child runs without a kill and every
-// job ever submitted must then have succeeded.
+// job ever submitted must then have succeeded, and the products are counted against records
+// kept outside the product code: the jobs the child said it submitted (with the images each
+// asked for) and the fal fake's log of the outputs it served. The kills must have landed in the
+// middle of writes (a database save, a product or thumbnail), and the phases hit are reported.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { createProject } from '../../src/storage/index.ts';
-import { startFalFake } from '../fakes/fal.ts';
+import { startFalFake, type FalFake } from '../fakes/fal.ts';
 import { CRASH_FAL_KEY } from './crashChild.ts';
 import { FaultReport, readDbRaw, sha256, tempFiles, walkFiles, type RawDb } from './helpers.ts';
 
@@ -23,6 +26,11 @@ interface Reported {
   id: string;
   file: string;
   sha256: string;
+}
+
+interface Submitted {
+  provider: string;
+  images: number;
 }
 
 interface Child {
@@ -165,6 +173,72 @@ async function verify(dir: string, reported: Map<string, Reported[]>, final: boo
   return { problems, lost, db };
 }
 
+/** A PNG without its text chunks (the engine writes its parameters into every product): the
+ * image itself, read here by walking the chunks, not by the product code. */
+function pngImage(bytes: Uint8Array): Buffer {
+  const b = Buffer.from(bytes);
+  const kept: Buffer[] = [b.subarray(0, 8)];
+  for (let at = 8; at + 12 <= b.length; ) {
+    const len = b.readUInt32BE(at);
+    const type = b.toString('latin1', at + 4, at + 8);
+    if (!['tEXt', 'iTXt', 'zTXt'].includes(type)) kept.push(b.subarray(at, at + 12 + len));
+    at += 12 + len;
+  }
+  return Buffer.concat(kept);
+}
+
+/** The products counted against records the product code did not write: every job the child
+ * reported submitted has exactly the images it asked for, and every fal product is an output
+ * the fake served (the same image), one product per distinct output served. */
+async function countAgainstRecords(dir: string, db: RawDb, submitted: Map<string, Submitted>, fake: FalFake): Promise<{ problems: string[]; notes: Record<string, number> }> {
+  const problems: string[] = [];
+  const productsOf = new Map<string, RawDb['products']>();
+  for (const p of db.products) productsOf.set(p.jobId, [...(productsOf.get(p.jobId) ?? []), p]);
+  const jobs = new Map(db.jobs.map((j) => [j.id, j]));
+  for (const [id, s] of submitted) {
+    const job = jobs.get(id);
+    if (!job) problems.push(`job ${id} (${s.provider}) was reported submitted but has no row`);
+    else if ((productsOf.get(id) ?? []).length !== s.images) problems.push(`job ${id} (${s.provider}) asked for ${s.images} images and has ${(productsOf.get(id) ?? []).length} products`);
+  }
+  // The fal fake's record: the output files it served (complete), by request and index.
+  const served = new Set<string>();
+  for (const f of fake.served) if (f.complete && /^\/v3\.fal\.media\/files\/[^/]+\/\d+\.png$/.test(f.path)) served.add(f.path);
+  const falJobs = db.jobs.filter((j) => j.record.provider === 'fal');
+  const requests = new Set(falJobs.map((j) => String(j.record.requestId)));
+  let falProducts = 0;
+  for (const j of falJobs) {
+    const request = fake.jobs.get(String(j.record.requestId));
+    if (!request) {
+      problems.push(`fal job ${j.id} names request ${String(j.record.requestId)}, which the fake never received`);
+      continue;
+    }
+    const products = productsOf.get(j.id) ?? [];
+    const asked = Number(request.input.num_images ?? 1);
+    if (products.length !== asked) problems.push(`fal job ${j.id}: the fake was asked for ${asked} images, the project has ${products.length}`);
+    for (const p of products) {
+      falProducts++;
+      const output = `/v3.fal.media/files/${request.id}/${String(p.record.outputIndex)}.png`;
+      if (!served.has(output)) {
+        problems.push(`product ${p.id}: the fake never served ${output}`);
+        continue;
+      }
+      const stored = await fs.readFile(path.join(dir, ...String(p.record.file).split('/')));
+      if (!pngImage(stored).equals(pngImage(fake.files.get(output)!.bytes))) problems.push(`product ${p.id}: its image is not the one the fake served for ${output}`);
+    }
+  }
+  for (const output of served) if (!requests.has(output.split('/')[3])) problems.push(`the fake served ${output} for a request no job holds`);
+  if (served.size !== falProducts) problems.push(`the fake served ${served.size} distinct outputs, the project holds ${falProducts} fal products`);
+  // A submission accepted by the fake whose request id the job never saved (killed in between)
+  // is sent again on resume; its prompt must still belong to a job.
+  const prompts = new Set(falJobs.map((j) => String((j.record.input as Record<string, unknown>).prompt)));
+  const orphans = [...fake.jobs.values()].filter((r) => !requests.has(r.id));
+  for (const r of orphans) if (!prompts.has(String(r.input.prompt))) problems.push(`the fake received "${String(r.input.prompt)}", which no job asked for`);
+  return {
+    problems,
+    notes: { 'fal outputs served (distinct) = fal products': served.size, 'fal submissions resent after a kill between accept and save': orphans.length, 'jobs reported submitted by the children': submitted.size },
+  };
+}
+
 test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and duplicates nothing, and every job completes`, { timeout: 900_000 }, async () => {
   const report = new FaultReport('crash');
   const kills = report.category('SIGKILL of a generating process');
@@ -174,18 +248,25 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-fault-crash-')), 'project');
   await createProject(dir, 'Crash');
   const reported = new Map<string, Reported[]>();
+  const submitted = new Map<string, Submitted>();
   let restarts = 0;
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const child = startChild(dir, fake.baseUrl, round);
-      // Most kills land at a uniformly random moment of the child's life (start-up, opening
-      // and resuming, submitting, polling, downloading, storing, saving); every third waits
-      // for a product to be stored and kills at once, in the middle of the writes that follow.
+      // Kills are timed from the child's own progress, not from its spawn (a busy machine can
+      // take seconds to start one): every third waits for a product to be stored and kills at
+      // once, in the middle of the writes that follow; every fifth other one lands in the first
+      // 400 ms (start-up: a child needs more than that to open the database); the rest land at
+      // a uniformly random moment of the 0.8 s after the database opened (resuming, submitting,
+      // polling, downloading, storing, saving).
       if (round % 3 === 2) {
-        await child.waitFor((l) => / stored products\//.test(l), 5000);
+        await child.waitFor((l) => / stored products\//.test(l), 30_000);
         await new Promise((r) => setTimeout(r, Math.random() * 8));
+      } else if (round % 5 === 0) {
+        await new Promise((r) => setTimeout(r, Math.random() * 400));
       } else {
-        await new Promise((r) => setTimeout(r, Math.random() * 1500));
+        await child.waitFor((l) => l === 'open', 60_000);
+        await new Promise((r) => setTimeout(r, Math.random() * 800));
       }
       child.kill();
       const exit = await child.exited;
@@ -196,6 +277,7 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
       phases[phaseOf(child.lines)] = (phases[phaseOf(child.lines)] ?? 0) + 1;
       for (const l of child.lines) {
         if (l.startsWith('FAILED')) assert.fail(`round ${round}: a job failed: ${l}`);
+        if (l.startsWith('SUBMITTED ')) for (const j of (JSON.parse(l.slice(10)) as { jobs: ({ id: string } & Submitted)[] }).jobs) submitted.set(j.id, { provider: j.provider, images: j.images });
         if (!l.startsWith('DONE ')) continue;
         const d = JSON.parse(l.slice(5)) as { job: string; products: (Reported | null)[] };
         assert.ok(d.products.every((p) => p), `round ${round}: a done job without its product rows: ${l}`);
@@ -224,6 +306,7 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
     assert.deepEqual(problems, [], 'after the final run');
     const leftovers = await tempFiles(dir);
     assert.deepEqual(leftovers, [], 'temp files of killed processes are cleaned up once the project is opened again');
+    const counted = await countAgainstRecords(dir, db!, submitted, fake);
     kills.notes = {
       ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`killed while ${k}`, v])),
       ...evidence,
@@ -233,9 +316,17 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
       'products in total': db!.products.length,
       'products reported done and verified': [...reported.values()].flat().length,
       'fal submissions': fake.jobs.size,
+      ...counted.notes,
     };
-    console.log(`# crash: ${JSON.stringify(kills.notes)}`);
-    assert.ok(readdirSync(path.join(dir, 'products')).length > 0);
+    console.log(`# crash, where the ${ROUNDS} kills landed and what was counted:\n${Object.entries(kills.notes).map(([k, v]) => `#   ${k}: ${v}`).join('\n')}`);
+    assert.deepEqual(counted.problems, [], 'the products against the independent records');
+    assert.ok(submitted.size > 0 && counted.notes['fal outputs served (distinct) = fal products'] > 0, 'jobs of both providers ran');
+    if (ROUNDS >= 50) {
+      // Over 100 kills (about a third of them timed right after a product was stored), some
+      // must land in the middle of a write, or this test shows nothing about torn writes.
+      for (const k of ['killed mid database write (temp db left)', 'killed mid product/thumbnail write (temp file left)'] as const) assert.ok(evidence[k] > 0, `no kill landed ${k.slice(7)}`);
+      for (const phase of ['starting (before the database opened)', 'polling', 'storing products']) assert.ok((phases[phase] ?? 0) > 0, `no kill landed while ${phase}: ${JSON.stringify(phases)}`);
+    }
     // Kept when the test fails (to look at); about 20 MB when it passes.
     await fs.rm(path.dirname(dir), { recursive: true, force: true });
   } finally {

@@ -5,6 +5,8 @@
 //   open                      the database opened (after a restart: it survived the kill)
 //   resumed N                 N unfinished jobs picked up
 //   log …                     the engine's log (where the kill landed: queued, submitted, stored, …)
+//   SUBMITTED {"batch", "jobs"} a batch was stored (durably) and started: each job's id, provider
+//                             and the images it asks for
 //   DONE {"job", "products"}  a job succeeded: its products (id, file, sha256) and the job's
 //                             succeeded state were flushed to disk before this line
 //   FAILED {"job", "error"}   a job failed (never expected here)
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       { provider: 'sample', model: 'sample/gradient', input: { prompt: `crash ${tag} quick`, seed: round, width: 256, height: 256, duration_ms: 40 } },
     ];
     const jobs = await engine.submit(specs);
+    out(`SUBMITTED ${JSON.stringify({ batch: tag, jobs: jobs.map((j) => ({ id: j.id, provider: j.provider, images: Number(j.input.num_images ?? 1) })) })}`);
     await engine.waitFor(jobs.map((j) => j.id));
   }
 }

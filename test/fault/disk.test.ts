@@ -57,7 +57,7 @@ let fillers = 0;
 function fill(leave: number): string {
   const file = path.join(mnt, `filler-${fillers++}`);
   const bytes = free() - leave;
-  assert.ok(bytes >= 0, `only ${free()} bytes free, wanted to leave ${leave}`);
+  assert.ok(free() >= leave, `only ${free()} bytes free, wanted to leave ${leave}`);
   writeFileSync(file, Buffer.alloc(bytes));
   assert.equal(free(), leave, 'the disk is filled to the page');
   return file;

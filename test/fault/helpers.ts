@@ -3,14 +3,11 @@
 // unhandled rejection or exception into a test failure.
 import { createHash } from 'node:crypto';
 import { walkFiles } from '../files.ts';
-import { existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, promises as fs, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
-export const FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures');
-export const PNGSUITE = path.join(FIXTURES, 'pngsuite', 'png');
-export const BAD_IMAGES = path.join(FIXTURES, 'bad_images');
 
 // ---------------------------------------------------------------------------------------------
 // The report: one JSON file per test file in test-results/fault/, merged by
@@ -99,18 +96,6 @@ export function diffSnapshots(before: Map<string, string>, after: Map<string, st
   else if (before.get(f) !== h) changes.push(`changed ${f}`);
   for (const f of before.keys()) if (!after.has(f)) changes.push(`removed ${f}`);
   return changes;
-}
-
-/** Fixture files, or undefined with the reason printed (CI has them; a checkout may not). */
-export function fixtureFiles(dir: string, filter: (name: string) => boolean = () => true): string[] | undefined {
-  if (!existsSync(dir)) {
-    console.log(`# fixtures missing: ${dir} does not exist; the cases that need it are skipped`);
-    return undefined;
-  }
-  return readdirSync(dir)
-    .filter(filter)
-    .sort()
-    .map((n) => path.join(dir, n));
 }
 
 // ---------------------------------------------------------------------------------------------

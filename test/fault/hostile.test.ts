@@ -66,7 +66,7 @@ function hostileMessage(rand: () => number, i: number): { kind: string; msg: unk
   const families: [string, () => unknown][] = [
     ['random JSON', () => randomJson(0)],
     ['wrong types', () => pick([{ type: 7 }, { type: ['request'] }, { type: 'request', id: 'one', method: 'query', params: {} }, request('query', { filter: 'all' }), request('query', { filter: { status: 5 } }), request('update', { ids: 'P00000001', patch: {} }), request('update', { ids: [1, 2], patch: { rating: '5' } }), request('getProduct', { id: 12 }), request('action', { ids: [id()], action: 7 }), request('query', { filter: { sort: 'newest', status: 'all' }, limit: -5 }), request('query', { filter: {}, limit: 1e9 })])],
-    ['unknown types and methods', () => pick([{ type: 'evil' }, { type: 'reply', id: 1, ok: true }, { type: 'productAdded', tile: {} }, request('deleteAll', {}), request('__proto__', {}), request('constructor', {}), request('toString', {}), request('hasOwnProperty', {}), request('eval', 'process.exit(1)'), request('action', { ids: ['P00000001'], action: 'rm -rf /' })])],
+    ['unknown types and methods', () => pick([{ type: 'evil' }, { type: 'reply', id: 1, ok: true }, { type: 'productAdded', tile: {} }, request('deleteAll', {}), request('__proto__', {}), request('constructor', {}), request('toString', {}), request('hasOwnProperty', {}), request('eval', 'process.exit(1)'), request('action', { ids: ['P00000001'], action: 'rm -rf /' }), request('action', { ids: [id()], action: 'undoDelete' }), request('undoDelete', { ids: [id()] })])],
     ['huge strings', () => pick([request('query', { filter: { text: 'x'.repeat(1_000_000) } }), request('getProduct', { id: 'P'.repeat(1_000_000) }), { type: 'x'.repeat(2_000_000) }, request('update', { ids: ['P00000001'], patch: { notes: 'n'.repeat(100_000) } }), request('update', { ids: ['P00000001'], patch: { tags: ['t'.repeat(1_000)] } }), request('query', { filter: { status: 'all', sort: 'newest' }, after: 'A'.repeat(10_000) })])],
     ['prototype keys', () => pick([JSON.parse('{"__proto__":{"polluted":true},"type":"request","id":1,"method":"query","params":{"filter":{}}}'), JSON.parse('{"type":"request","id":1,"method":"update","params":{"ids":["P00000001"],"patch":{"__proto__":{"isAdmin":true}}}}'), JSON.parse('{"type":"request","id":1,"method":"query","params":{"filter":{"__proto__":{"evil":1},"status":"all","sort":"newest"}}}'), JSON.parse('{"type":"request","id":1,"method":"action","params":{"ids":["P00000001"],"action":"reveal","constructor":{"prototype":{"shell":true}}}}'), JSON.parse('{"type":"stateChanged","filter":{"constructor":{"prototype":{"toString2":1}}},"tileSize":100}')])],
     ['deep nesting', () => pick([deep(10_000), request('query', deep(5_000)), request('update', { ids: ['P00000001'], patch: { tags: deep(3_000) } }), { type: 'stateChanged', filter: deep(2_000), tileSize: 100 }])],
@@ -101,10 +101,20 @@ test('10,000 random and malformed webview messages: none acted on, nothing writt
       projects: () => [{ dir, name: 'Hostile', db: async () => db }],
       scope: dir,
       toUri: (abs) => `vscode-webview-resource:${abs}`,
-      actions: { run: async (action, items) => void actions.push(`${action} ${items.map((x) => x.product.id).join(',')}`) },
+      actions: {
+        run: async (action, items) => void actions.push(`${action} ${items.map((x) => x.product.id).join(',')}`),
+        delete: async (items) => {
+          actions.push(`delete ${items.map((x) => x.product.id).join(',')}`);
+          return { deleted: [] };
+        },
+        undoDelete: async () => void actions.push('undoDelete'),
+      },
       post: (m) => posted.push(m),
       log: { info: (m) => logged.push(m), warn: (m) => logged.push(m), error: (m) => logged.push(m) },
     });
+    // A page that listens, so a notification a bad message caused would be posted (and caught below).
+    await controller.handle({ type: 'ready' });
+    assert.deepEqual(posted.splice(0), [{ type: 'undoable', ids: [] }]);
     const seed = Number(process.env.ARTFACTORY_HOSTILE_SEED ?? 20260101);
     const rand = rng(seed);
     const outcomes: Record<string, number> = { 'dropped by the schema (logged)': 0, 'refused with an error reply (logged)': 0, 'answered a read-only query': 0, 'ignored (a valid notification)': 0 };
@@ -189,7 +199,7 @@ test('hostile parameter files get positioned errors from the command line, and t
       { name: 'a number beyond a double (1e400)', text: env1('', '"prompt": "x",\n    "guidance_scale": 1e400'), at: '"guidance_scale"', why: /finite|too large/i },
       { name: 'a huge step count', text: env1('', '"prompt": "x",\n    "num_inference_steps": 1e300'), at: '"num_inference_steps"', why: /<= 50|at most|maximum/i },
       { name: 'count of 10^12', text: env1(',\n  "count": 1000000000000'), at: '"count"', why: /count/ },
-      { name: 'seeds past 2^53', text: env1(',\n  "seeds": [99999999999999999999]'), at: '"seeds"', why: /seeds/ },
+      { name: 'seeds past 2^64', text: env1(',\n  "seeds": [99999999999999999999]'), at: '"seeds"', why: /seeds/ },
       { name: 'a million jobs', text: env1(',\n  "count": 100,\n  "seeds": [' + Array.from({ length: 100 }, (_, i) => i).join(',') + '],\n  "sweep": { "guidance_scale": [' + Array.from({ length: 100 }, (_, i) => i / 10).join(',') + '] }'), at: '"sweep"', why: /1000000 jobs; the limit is 1000/ },
       { name: 'a sweep of 100,000 values', text: env1(`,\n  "sweep": { "seed": [${big.join(',')}] }`), at: '"seed"', why: /sweep\.seed/ },
       { name: 'seeds with 100,000 entries', text: env1(`,\n  "seeds": [${big.join(',')}]`), at: '"seeds"', why: /seeds/ },

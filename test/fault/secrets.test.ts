@@ -62,10 +62,12 @@ test('no key anywhere: project files, storage folders, a restored backup, logs, 
       projects: () => [{ dir, name: 'Secrets', db: async () => r.db }],
       scope: dir,
       toUri: (abs) => `vscode-webview-resource:${abs}`,
-      actions: { run: async () => undefined },
+      actions: { run: async () => undefined, delete: async () => ({ deleted: [] }), undoDelete: async () => undefined },
       post: (m) => posted.push(m),
       log: { info: (m) => r.logs.push(m), warn: (m) => r.logs.push(m), error: (m) => r.logs.push(m) },
     });
+    // A page that listens: the host posts live updates only after its ready.
+    await controller.handle({ type: 'ready' });
     r.engine.on('job', (j) => controller.onJob(dir, j));
     r.engine.on('product', (p) => controller.onProduct(dir, p));
     const fakes: Record<P, FakeServer> = { fal: r.fal, replicate: r.replicate, civitai: r.civitai };

@@ -88,7 +88,7 @@ function controllerFor(dir: string, db: ProjectDb, logs: string[] = []): Gallery
     projects: () => [{ dir, name: 'P', db: async () => db }],
     scope: dir,
     toUri: (abs) => `vscode-resource:${abs}`,
-    actions: { run: async () => undefined },
+    actions: { run: async () => undefined, delete: async () => ({ deleted: [] }), undoDelete: async () => undefined },
     post: () => undefined,
     log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) },
   });
@@ -454,7 +454,7 @@ test('values that would blank the gallery are cut to the caps; the gallery paint
         assert.ok(tile, `${name}: the tile is there`);
         assert.ok(state.page.tiles.some((t) => t.id === 'CREAL'));
         const posted: unknown[] = [];
-        const c2 = new GalleryController({ projects: () => [{ dir: w.dir, name: 'P', db: async () => w.db }], scope: w.dir, toUri: (p) => `u:${p}`, actions: { run: async () => undefined }, post: (m) => posted.push(m), log: { info() {}, warn() {}, error() {} } });
+        const c2 = new GalleryController({ projects: () => [{ dir: w.dir, name: 'P', db: async () => w.db }], scope: w.dir, toUri: (p) => `u:${p}`, actions: { run: async () => undefined, delete: async () => ({ deleted: [] }), undoDelete: async () => undefined }, post: (m) => posted.push(m), log: { info() {}, warn() {}, error() {} } });
         await c2.handle({ type: 'request', id: 1, method: 'getProduct', params: { id } });
         const reply = posted[0] as { ok: boolean; result: { record: Record<string, unknown> } };
         assert.equal(reply.ok, true, JSON.stringify(reply).slice(0, 300));

@@ -109,7 +109,7 @@ test('without sharp, every output of every job is checked by its bytes and store
       if (o.type === 'image/png') assert.equal(readEmbeddedParameters(stored)?.parameters?.prompt, 'a harbour without sharp', 'the PNG still carries its parameters');
       else assert.ok(stored.equals(images[OUTPUTS.indexOf(o)].bytes), `${p.id}: stored unchanged`);
       // No thumbnail: the gallery tile shows the original, which the webview scales.
-      const tile = new GalleryController({ projects: () => [], scope: project, toUri: (f) => `uri:${f}`, actions: { run: async () => undefined }, post: () => undefined, log: { info() {}, warn() {}, error() {} } }).productTile(project, rec);
+      const tile = new GalleryController({ projects: () => [], scope: project, toUri: (f) => `uri:${f}`, actions: { run: async () => undefined, delete: async () => ({ deleted: [] }), undoDelete: async () => undefined }, post: () => undefined, log: { info() {}, warn() {}, error() {} } }).productTile(project, rec);
       assert.equal(tile?.thumb, `uri:${p.path}`, `${p.id}: the tile points at the original`);
     }
   } finally {

@@ -9,7 +9,7 @@
 // sent. The check and the reservation happen with no await between them, so jobs started
 // together can never overspend together.
 import { ProviderError } from '../../providers/errors.ts';
-import { providerDisplayName } from '../../providers/net.ts';
+import { providerDisplayName } from '../../providers/errors.ts';
 import type { Cost, JobState } from '../../providers/types.ts';
 import { providerCurrency, formatCost } from './pricing.ts';
 import type { Ledger } from './ledger.ts';

@@ -1,32 +1,24 @@
-// The webview end of the protocol: typed requests with replies, validated notifications.
-import { Filter, HostMessage, type RequestMethod, type WebviewMessage } from '../protocol.ts';
+// The webview's connection to the host: VS Code's API, the channel (typed requests, checked
+// replies and notifications), and the state VS Code keeps for the panel.
+import { Filter, type WebviewMessage } from '../protocol.ts';
+import { createChannel } from './channel.ts';
 
 interface VsCodeApi {
-  postMessage(msg: unknown): void;
+  postMessage(msg: WebviewMessage): void;
   getState(): unknown;
   setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export const vscode: VsCodeApi = acquireVsCodeApi();
+const vscode: VsCodeApi = acquireVsCodeApi();
 
-let nextId = 1;
-const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-const listeners = new Set<(m: HostMessage) => void>();
+const channel = createChannel((msg) => vscode.postMessage(msg));
+window.addEventListener('message', (e: MessageEvent) => channel.receive(e.data));
 
-export function request<T>(method: RequestMethod, params: unknown): Promise<T> {
-  const id = nextId++;
-  return new Promise<T>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    const msg: WebviewMessage = { type: 'request', id, method, params };
-    vscode.postMessage(msg);
-  });
-}
-
-export function onHostMessage(l: (m: HostMessage) => void): () => void {
-  listeners.add(l);
-  return () => listeners.delete(l);
-}
+export const request = channel.request;
+export const onNotifications = channel.on;
+/** Sent once the page listens (useHostMessages), before it asks for the current state. */
+export const ready = channel.ready;
 
 /** What the webview keeps in VS Code's state for the panel: restored when VS Code recreates
  * the webview (after it was hidden, or after a reload), and read by the panel serializer. */
@@ -65,21 +57,3 @@ export function saveState(state: SavedState): void {
 export function viewChanged(filter: Filter, tileSize: number, fit: boolean): void {
   vscode.postMessage({ type: 'stateChanged', filter, tileSize, fit } satisfies WebviewMessage);
 }
-
-window.addEventListener('message', (e: MessageEvent) => {
-  const parsed = HostMessage.safeParse(e.data);
-  if (!parsed.success) {
-    console.warn('gallery: dropped a malformed message from the host');
-    return;
-  }
-  const m = parsed.data;
-  if (m.type === 'reply') {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.ok) p.resolve(m.result);
-    else p.reject(new Error(m.error ?? 'The request failed.'));
-    return;
-  }
-  for (const l of listeners) l(m);
-});

@@ -1,9 +1,10 @@
 // The detail view's lineage: "Made from" (the images this product was made from; a click opens
 // that product) and "Used in" (the products made from this one). It follows new products live,
 // so a job that finishes from this image shows up here while the detail is open.
-import { useEffect, useState } from 'preact/hooks';
-import type { Lineage as LineageData, LineageSource, Tile } from '../protocol.ts';
-import { onHostMessage, request } from './rpc.ts';
+import { useState } from 'preact/hooks';
+import type { Lineage as LineageData, LineageSource, Tile } from '../../protocol.ts';
+import { useHostMessages } from '../hooks/useHostMessages.ts';
+import { request } from '../rpc.ts';
 
 function Source({ s, onOpen }: { s: LineageSource; onOpen: (id: string) => void }) {
   if (s.tile) return <Thumb t={s.tile} field={s.field} onOpen={onOpen} />;
@@ -34,23 +35,19 @@ function Thumb({ t, field, onOpen }: { t: Tile; field?: string; onOpen: (id: str
 
 export function Lineage({ id, onOpen }: { id: string; onOpen: (id: string) => void }) {
   const [data, setData] = useState<LineageData | undefined>();
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      void request<LineageData>('lineage', { id }).then(
-        (d) => live && setData(d),
-        () => live && setData(undefined),
-      );
-    load();
-    // A product made from this one may finish while the detail is open.
-    const off = onHostMessage((m) => {
-      if (m.type === 'productAdded' || m.type === 'productsDeleted' || m.type === 'reset') load();
-    });
-    return () => {
-      live = false;
-      off();
-    };
-  }, [id]);
+  useHostMessages(
+    () => {
+      let live = true;
+      const load = () =>
+        void request('lineage', { id }).then(
+          (d) => live && setData(d),
+          () => live && setData(undefined),
+        );
+      // A product made from this one may finish while the detail is open.
+      return { handlers: { productAdded: load, productsDeleted: load, reset: load }, listening: load, stop: () => (live = false) };
+    },
+    [id],
+  );
   if (!data || (data.madeFrom.length === 0 && data.usedIn.length === 0)) return null;
   return (
     <section class="lineage" aria-label="Lineage">
