@@ -211,7 +211,18 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'rebuild-index': {
         const dir = await projectDir(parsed.values.project);
-        const n = await rebuildIndex(dir, { onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`) });
+        // Ctrl+C stops the rebuild and leaves the database as it was (it is installed only at the end).
+        const ac = new AbortController();
+        const stop = () => ac.abort();
+        process.once('SIGINT', stop);
+        const n = await rebuildIndex(dir, {
+          signal: ac.signal,
+          onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`),
+          onProgress: ({ done, total }) => {
+            if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} sidecars`);
+          },
+        }).finally(() => process.off('SIGINT', stop));
+        if (process.stderr.isTTY) process.stderr.write('\n');
         process.stdout.write(`Rebuilt the index of ${dir}: ${n} products.\n`);
         return 0;
       }

@@ -103,7 +103,7 @@ export class Engine {
   constructor(private readonly opts: EngineOptions) {
     this.store = new ProductStore(opts.projectDir, opts.db);
     this.images = new ImageSource({ projectDir: opts.projectDir, db: async () => opts.db, maxBytes: opts.inputLimitBytes, limitHint: opts.inputLimitHint });
-    this.uploads = new UploadCache(opts.db, opts.log);
+    this.uploads = new UploadCache(opts.db, opts.log, async (id) => opts.providers.contextFor(id)?.getKey());
     this.downloadLimit = opts.downloadLimitBytes ?? 200 * 1024 * 1024;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 30 * 60 * 1000;

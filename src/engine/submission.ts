@@ -109,6 +109,9 @@ export interface SubmissionHooks {
   refused(plan: Plan): void | Promise<void>;
   /** The plan asks first (`plan.confirm` says why): true starts it. */
   confirm(plan: Plan): Promise<boolean>;
+  /** The plan passed (and was confirmed) and its jobs are being stored: a caller may show
+   * progress from now (`batch.size` is 0 until they are; `batch.done` rejects if storing fails). */
+  starting?(batch: Batch, plan: Plan): void;
   /** The jobs are stored and started: follow the batch (progress, cancel). */
   started?(batch: Batch): void;
   /** Every job has ended; `batch.done` resolves after this. */
@@ -253,6 +256,7 @@ export class Submitter {
   private async start(plan: Plan, hooks: SubmissionHooks): Promise<Batch> {
     const batch = new Batch(newBatchId(), plan.request.title);
     const engines: Engine[] = [];
+    await this.hook('starting', () => hooks.starting?.(batch, plan));
     try {
       for (const part of plan.parts) {
         if (part.specs.length === 0) continue;
@@ -260,11 +264,12 @@ export class Submitter {
         // Followed before anything is stored, so no state change is missed.
         if (!engines.includes(engine)) batch.follow(engine);
         engines.push(engine);
+        if (!batch.projects.includes(part.projectDir)) batch.projects.push(part.projectDir);
         batch.add(engine, await engine.submit(part.specs, { batchId: batch.id, sourceFile: part.sourceFile, estimates: part.estimates }));
       }
     } catch (e) {
       // What was started runs on (it is in the Jobs view); say what could not be.
-      batch.close();
+      batch.fail(e);
       throw e;
     }
     await this.hook('started', () => hooks.started?.(batch));
@@ -415,6 +420,8 @@ export class Batch {
   private readonly owners = new Map<string, Engine>();
   private readonly listeners = new Set<Listener>();
   private readonly subscriptions: { dispose(): void }[] = [];
+  /** The projects its jobs run in, in order. */
+  readonly projects: string[] = [];
   private resolveDone!: (jobs: JobRecord[]) => void;
   private rejectDone!: (e: unknown) => void;
   /** Every job of the batch, once each has ended (and the `finished` hook has run). */
@@ -426,7 +433,10 @@ export class Batch {
   constructor(
     readonly id: string,
     readonly title: string,
-  ) {}
+  ) {
+    // Whoever waits on `done` sees a failure; nobody waiting is not an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
 
   /** @internal Listen to an engine's job events for this batch's jobs. */
   follow(engine: Engine): void {
@@ -466,6 +476,12 @@ export class Batch {
       });
   }
 
+  /** @internal Storing failed: stop following, and `done` rejects with why. */
+  fail(e: unknown): void {
+    this.close();
+    this.rejectDone(e);
+  }
+
   /** @internal */
   close(): void {
     for (const s of this.subscriptions.splice(0)) s.dispose();
@@ -494,6 +510,11 @@ export class Batch {
   onDidChange(listener: Listener): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Run a job of the batch again (Retry Failed); it keeps its batch. */
+  async retry(jobId: string): Promise<void> {
+    await this.owners.get(jobId)?.retry(jobId);
   }
 
   /** Cancel every job that has not ended, here and at its provider. */

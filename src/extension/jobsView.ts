@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { JobRecord } from '../storage/types.ts';
 import { jobStatusText } from '../providers/jobStatus.ts';
 import { isActiveState, TERMINAL_STATES } from '../providers/types.ts';
+import { COMMANDS } from './commands/ids.ts';
 import { Disposable } from './disposable.ts';
 import type { ProjectManager } from './projects.ts';
 
@@ -23,7 +24,7 @@ export interface JobEntry {
 
 type Node = { group: 'active' | 'failed' | 'done' } | JobEntry;
 
-/** The Jobs view and the status bar count of running jobs, fed by the engines' job events. */
+/** The Jobs view and the status bar count of running jobs, fed by the projects' job events. */
 export class JobsView extends Disposable implements vscode.TreeDataProvider<Node> {
   private readonly jobs = new Map<string, JobEntry>();
   private readonly changed = this.register(new vscode.EventEmitter<Node | undefined>());
@@ -34,9 +35,10 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
   constructor(private readonly projects: ProjectManager) {
     super();
     this.statusItem.name = 'Art Factory Jobs';
-    this.statusItem.command = 'artFactory.showJobs';
+    this.statusItem.command = COMMANDS.showJobs;
     this.register(vscode.window.registerTreeDataProvider('artFactory.jobs', this));
     this.register({ dispose: () => clearTimeout(this.refreshTimer) });
+    this.register(projects.onDidChangeJob(({ project, job }) => this.update(project.dir, job)));
   }
 
   /** Projects whose recent jobs have been read from their database. */
@@ -69,7 +71,7 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     }
   }
 
-  update(project: string, job: JobRecord): void {
+  private update(project: string, job: JobRecord): void {
     this.jobs.set(job.id, { project, job });
     this.scheduleRefresh();
   }

@@ -4,34 +4,70 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LEDGER_FILE } from '../engine/cost/index.ts';
 import { spendingHtml } from '../webviews/spendingHtml.ts';
-import { parseSpendingMessage, rangeStart, type Range, type SpendingView } from '../webviews/spendingProtocol.ts';
+import { parseSpendingMessage, RANGES, rangeStart, type Range, type SpendingView } from '../webviews/spendingProtocol.ts';
+import { runCommand } from './commands/register.ts';
 import type { Costs } from './costs.ts';
 
 export const SPENDING_VIEW_TYPE = 'artFactory.spending';
 
-export function registerSpending(context: vscode.ExtensionContext, costs: Costs, projects: () => { dir: string; name: string }[], active: () => string | undefined): vscode.Disposable[] {
-  let panel: vscode.WebviewPanel | undefined;
-  let shown: { scope: string; range: Range } = { scope: '', range: '30d' };
+/** The one Spending panel of the window: `open` shows it (for a project, or all), VS Code's
+ * serializer brings it back after a reload. */
+export class SpendingPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private shown: { scope: string; range: Range } = { scope: '', range: '30d' };
+  private readonly disposables: vscode.Disposable[] = [];
 
-  const view = async (scope: string, range: Range): Promise<SpendingView> => {
-    const list = projects();
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly costs: Costs,
+    private readonly projects: () => { dir: string; name: string }[],
+    private readonly active: () => string | undefined,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(SPENDING_VIEW_TYPE, {
+        deserializeWebviewPanel: async (p: vscode.WebviewPanel, state: unknown) => {
+          const s = state as { scope?: string; range?: Range } | undefined;
+          if (typeof s?.scope === 'string') this.shown = { scope: s.scope, range: RANGES.includes(s.range as Range) ? (s.range as Range) : this.shown.range };
+          this.setUp(p);
+        },
+      }),
+    );
+  }
+
+  /** Show the panel, for a project or (none) the active one, else every project. */
+  async open(project?: string): Promise<void> {
+    this.shown = { ...this.shown, scope: project ?? (this.shown.scope || this.active() || '') };
+    if (this.panel) {
+      this.panel.reveal();
+      return this.post();
+    }
+    this.setUp(vscode.window.createWebviewPanel(SPENDING_VIEW_TYPE, 'Art Factory Spending', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [this.root()] }));
+  }
+
+  private root(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews');
+  }
+
+  private async view(scope: string, range: Range): Promise<SpendingView> {
+    const list = this.projects();
     const known = scope === '' || list.some((p) => p.dir === scope) ? scope : '';
-    const { title, report } = await costs.report(known || undefined, rangeStart(range));
+    const { title, report } = await this.costs.report(known || undefined, rangeStart(range));
     return { scope: known, scopes: [{ value: '', label: 'All projects' }, ...list.map((p) => ({ value: p.dir, label: p.name }))], range, title, report };
-  };
+  }
 
-  const post = async (): Promise<void> => {
+  private async post(): Promise<void> {
+    const panel = this.panel;
     if (!panel) return;
     try {
-      await panel.webview.postMessage({ type: 'view', view: await view(shown.scope, shown.range) });
+      await panel.webview.postMessage({ type: 'view', view: await this.view(this.shown.scope, this.shown.range) });
     } catch (e) {
       await panel.webview.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
-  };
+  }
 
-  const setUp = (p: vscode.WebviewPanel): void => {
-    panel = p;
-    const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews');
+  private setUp(p: vscode.WebviewPanel): void {
+    this.panel = p;
+    const root = this.root();
     p.webview.options = { enableScripts: true, localResourceRoots: [root] };
     p.webview.html = spendingHtml({
       cspSource: p.webview.cspSource,
@@ -40,41 +76,28 @@ export function registerSpending(context: vscode.ExtensionContext, costs: Costs,
     });
     const subs = [
       p.webview.onDidReceiveMessage(async (raw: unknown) => {
+        // A hostile page may post anything: only our messages, checked, are acted on.
         const m = parseSpendingMessage(raw);
         if (!m) return;
         if (m.type === 'ready' || m.type === 'show') {
-          shown = { scope: m.scope ?? shown.scope, range: m.range ?? shown.range };
-          await post();
+          this.shown = { scope: m.scope ?? this.shown.scope, range: m.range ?? this.shown.range };
+          await this.post();
         } else if (m.type === 'raiseBudget') {
-          await vscode.commands.executeCommand('artFactory.raiseBudget', { project: m.scope || undefined, currency: m.currency });
-        } else if (m.type === 'openLedger' && projects().some((x) => x.dir === m.scope)) {
+          await runCommand('raiseBudget', m.scope || undefined, m.currency);
+        } else if (m.type === 'openLedger' && this.projects().some((x) => x.dir === m.scope)) {
           await vscode.window.showTextDocument(vscode.Uri.file(path.join(m.scope, ...LEDGER_FILE.split('/'))), { preview: true });
         }
       }),
-      costs.onDidChange(() => void post()),
+      this.costs.onDidChange(() => void this.post()),
     ];
     p.onDidDispose(() => {
       subs.forEach((s) => s.dispose());
-      if (panel === p) panel = undefined;
+      if (this.panel === p) this.panel = undefined;
     });
-  };
+  }
 
-  return [
-    vscode.commands.registerCommand('artFactory.openSpending', async (arg?: { project?: string }) => {
-      shown = { ...shown, scope: arg?.project ?? (shown.scope || active() || '') };
-      if (panel) {
-        panel.reveal();
-        return post();
-      }
-      setUp(vscode.window.createWebviewPanel(SPENDING_VIEW_TYPE, 'Art Factory Spending', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews')] }));
-    }),
-    vscode.commands.registerCommand('artFactory.raiseBudget', (arg?: { project?: string; currency?: string }) => costs.raiseBudget(arg)),
-    vscode.window.registerWebviewPanelSerializer(SPENDING_VIEW_TYPE, {
-      deserializeWebviewPanel: async (p: vscode.WebviewPanel, state: unknown) => {
-        const s = state as { scope?: string; range?: Range } | undefined;
-        if (s?.scope !== undefined) shown = { scope: s.scope, range: s.range ?? shown.range };
-        setUp(p);
-      },
-    }),
-  ];
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
 }

@@ -1,13 +1,17 @@
 // Crash: a process generating and saving (engine + Sample provider + the fal fake, a real
-// project on disk) is SIGKILLed at random moments 100 times. After every kill, read
-// independently of the product code (raw sql.js, file hashes): the database passes an
-// integrity check, every product the child reported durable is there with its file and
-// sidecar and matching sha256, the index and the files agree, and nothing is duplicated. The
-// next child opening the database is the restart; a last child runs without a kill and every
-// job ever submitted must then have succeeded, and the products are counted against records
-// kept outside the product code: the jobs the child said it submitted (with the images each
-// asked for) and the fal fake's log of the outputs it served. The kills must have landed in the
-// middle of writes (a database save, a product or thumbnail), and the phases hit are reported.
+// Crash: a process generating and saving (engine + Sample provider + the fal fake, a real
+// project on disk) while it edits products (ratings, tags, notes) is SIGKILLed at random
+// moments 100 times. After every kill, read independently of the product code (raw sql.js and
+// our own reading of the journal format, file hashes): the database passes an integrity check,
+// every product the child reported durable is there with its file and sidecar and matching
+// sha256, the index and the files agree, nothing is duplicated, and every edit whose call
+// resolved (the child's EDITED lines, kept here as the record of what was acknowledged) is
+// there, field by field. The next child opening the database is the restart; a last child runs
+// without a kill and every job ever submitted must then have succeeded, and the products are
+// counted against records kept outside the product code: the jobs the child said it submitted
+// (with the images each asked for) and the fal fake's log of the outputs it served. The kills
+// must have landed in the middle of writes (a database write under its lock, a product or
+// thumbnail), and the phases hit are reported.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
@@ -31,6 +35,52 @@ interface Reported {
 interface Submitted {
   provider: string;
   images: number;
+}
+
+type EditField = 'rating' | 'tags' | 'notes';
+interface Edit {
+  id: string;
+  patch: Partial<Record<EditField, unknown>>;
+}
+
+/** What the children acknowledged, field by field: the last value each edit call that resolved
+ * set (an edit in flight at a kill may or may not have landed; what is found then is adopted). */
+class Acknowledged {
+  readonly fields = new Map<string, Partial<Record<EditField, unknown>>>();
+  count = 0;
+
+  /** Take a killed child's lines; returns the edit that was in flight, if any. */
+  take(lines: string[]): Edit | undefined {
+    let inFlight: Edit | undefined;
+    for (const l of lines) {
+      if (l.startsWith('EDITING ')) inFlight = JSON.parse(l.slice(8)) as Edit;
+      if (!l.startsWith('EDITED ')) continue;
+      const e = JSON.parse(l.slice(7)) as Edit;
+      this.fields.set(e.id, { ...this.fields.get(e.id), ...e.patch });
+      this.count++;
+      inFlight = undefined;
+    }
+    return inFlight;
+  }
+
+  /** Every acknowledged field that the database does not hold; adopts what an in-flight edit
+   * left (and says whether it had landed). */
+  check(rows: Map<string, Record<string, unknown>>, inFlight: Edit | undefined): { problems: string[]; landed: boolean } {
+    const problems: string[] = [];
+    for (const [id, fields] of this.fields) {
+      const row = rows.get(id);
+      for (const [field, want] of Object.entries(fields) as [EditField, unknown][]) {
+        const have = row?.[field];
+        if (JSON.stringify(have) === JSON.stringify(want)) continue;
+        if (inFlight?.id === id && field in inFlight.patch && JSON.stringify(have) === JSON.stringify(inFlight.patch[field])) continue;
+        problems.push(`product ${id}: acknowledged ${field} ${JSON.stringify(want)} is lost (the database has ${JSON.stringify(have)})`);
+      }
+    }
+    const row = inFlight && rows.get(inFlight.id);
+    const landed = !!row && Object.entries(inFlight.patch).every(([f, v]) => JSON.stringify(row[f]) === JSON.stringify(v));
+    if (landed) this.fields.set(inFlight.id, { ...this.fields.get(inFlight.id), ...inFlight.patch });
+    return { problems, landed };
+  }
 }
 
 interface Child {
@@ -95,7 +145,7 @@ function phaseOf(lines: string[]): string {
 }
 
 /** Everything that must hold on disk after a kill. Returns the problems and the lost products. */
-async function verify(dir: string, reported: Map<string, Reported[]>, final: boolean): Promise<{ problems: string[]; lost: number; db?: RawDb }> {
+async function verify(dir: string, reported: Map<string, Reported[]>, final: boolean, edits?: { acknowledged: Acknowledged; inFlight?: Edit }): Promise<{ problems: string[]; lost: number; db?: RawDb; inFlightLanded?: boolean }> {
   const problems: string[] = [];
   let lost = 0;
   const dbFile = path.join(dir, '.artfactory', 'index.db');
@@ -166,11 +216,14 @@ async function verify(dir: string, reported: Map<string, Reported[]>, final: boo
     if (ids.length === 0) problems.push(`job ${j.id} succeeded without products`);
     for (const id of ids) if (!rows.has(id)) problems.push(`job ${j.id} succeeded but product ${id} has no row`);
   }
+  // 3. Every acknowledged rating, tag and note.
+  const edited = edits?.acknowledged.check(rows, edits.inFlight);
+  problems.push(...(edited?.problems ?? []));
   if (final) {
     for (const j of db.jobs) if (j.state !== 'succeeded') problems.push(`job ${j.id} ended ${j.state}: ${JSON.stringify(j.record.error ?? null)}`);
     if (media.length !== db.products.length) problems.push(`${media.length} product files but ${db.products.length} rows`);
   }
-  return { problems, lost, db };
+  return { problems, lost, db, inFlightLanded: edited?.landed };
 }
 
 /** A PNG without its text chunks (the engine writes its parameters into every product): the
@@ -243,7 +296,15 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
   const report = new FaultReport('crash');
   const kills = report.category('SIGKILL of a generating process');
   const phases: Record<string, number> = {};
-  const evidence = { 'killed mid database write (temp db left)': 0, 'killed holding the db lock': 0, 'killed mid product/thumbnail write (temp file left)': 0 };
+  const evidence = {
+    'killed mid database write (temp db left)': 0,
+    'killed mid journal append (torn record left)': 0,
+    'killed holding the db lock': 0,
+    'killed mid product/thumbnail write (temp file left)': 0,
+    'killed with an edit in flight': 0,
+    'in-flight edits that had landed': 0,
+  };
+  const acknowledged = new Acknowledged();
   const fake = await startFalFake({ key: CRASH_FAL_KEY, plan: { queueSteps: 2, progressSteps: 3, logs: ['warming up'] } });
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-fault-crash-')), 'project');
   await createProject(dir, 'Crash');
@@ -254,14 +315,18 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
     for (let round = 0; round < ROUNDS; round++) {
       const child = startChild(dir, fake.baseUrl, round);
       // Kills are timed from the child's own progress, not from its spawn (a busy machine can
-      // take seconds to start one): every third waits for a product to be stored and kills at
-      // once, in the middle of the writes that follow; every fifth other one lands in the first
-      // 400 ms (start-up: a child needs more than that to open the database); the rest land at
-      // a uniformly random moment of the 0.8 s after the database opened (resuming, submitting,
+      // take seconds to start one): a third wait for a product to be stored and kill at once, in
+      // the middle of the writes that follow; a third wait for an acknowledged edit and kill
+      // among the edits that follow; of the rest, every fifth lands in the first 400 ms
+      // (start-up: a child needs more than that to open the database), the others at a
+      // uniformly random moment of the 0.8 s after the database opened (resuming, submitting,
       // polling, downloading, storing, saving).
       if (round % 3 === 2) {
         await child.waitFor((l) => / stored products\//.test(l), 30_000);
         await new Promise((r) => setTimeout(r, Math.random() * 8));
+      } else if (round % 3 === 1) {
+        await child.waitFor((l) => l.startsWith('EDITED '), 30_000);
+        await new Promise((r) => setTimeout(r, Math.random() * 30));
       } else if (round % 5 === 0) {
         await new Promise((r) => setTimeout(r, Math.random() * 400));
       } else {
@@ -289,7 +354,11 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
       if (existsSync(lock) && readFileSync(lock, 'utf8').startsWith(`${child.pid} `)) evidence['killed holding the db lock']++;
       if ((await tempFiles(dir)).some((f) => f.includes(`.tmp-${child.pid}`) && !f.startsWith('.artfactory/index.db'))) evidence['killed mid product/thumbnail write (temp file left)']++;
 
-      const { problems, lost } = await verify(dir, reported, false);
+      const inFlight = acknowledged.take(child.lines);
+      if (inFlight) evidence['killed with an edit in flight']++;
+      const { problems, lost, db: onDisk, inFlightLanded } = await verify(dir, reported, false, { acknowledged, inFlight });
+      if (onDisk?.journal.end === 'torn') evidence['killed mid journal append (torn record left)']++;
+      if (inFlightLanded) evidence['in-flight edits that had landed']++;
       kills.productsLost += lost;
       assert.deepEqual(problems, [], `round ${round} (killed while ${phaseOf(child.lines)})`);
       kills.survived++;
@@ -301,7 +370,7 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
     const exit = await last.exited;
     assert.ok(finished && exit.code === 0, `the final run did not finish: ${last.lines.filter((l) => /ERROR|FAILED/.test(l)).join('\n')}${last.stderr().slice(-2000)}`);
     const resumed = Number(/^resumed (\d+)$/.exec(last.lines.find((l) => l.startsWith('resumed')) ?? '')?.[1] ?? 0);
-    const { problems, lost, db } = await verify(dir, reported, true);
+    const { problems, lost, db } = await verify(dir, reported, true, { acknowledged });
     kills.productsLost += lost;
     assert.deepEqual(problems, [], 'after the final run');
     const leftovers = await tempFiles(dir);
@@ -315,16 +384,22 @@ test(`a generating process SIGKILLed at random moments ${ROUNDS} times loses and
       'jobs in total (all succeeded)': db!.jobs.length,
       'products in total': db!.products.length,
       'products reported done and verified': [...reported.values()].flat().length,
+      'acknowledged edits (rating, tags, notes) verified after every kill': acknowledged.count,
+      'products edited': acknowledged.fields.size,
       'fal submissions': fake.jobs.size,
       ...counted.notes,
     };
     console.log(`# crash, where the ${ROUNDS} kills landed and what was counted:\n${Object.entries(kills.notes).map(([k, v]) => `#   ${k}: ${v}`).join('\n')}`);
     assert.deepEqual(counted.problems, [], 'the products against the independent records');
     assert.ok(submitted.size > 0 && counted.notes['fal outputs served (distinct) = fal products'] > 0, 'jobs of both providers ran');
+    // The edit checks above held for real edits: the children made them, and kills met them.
+    assert.ok(acknowledged.count >= ROUNDS / 4, `only ${acknowledged.count} edits were acknowledged in ${ROUNDS} rounds`);
+    if (ROUNDS >= 20) assert.ok(evidence['killed with an edit in flight'] > 0, 'no kill landed while an edit was on its way');
     if (ROUNDS >= 50) {
-      // Over 100 kills (about a third of them timed right after a product was stored), some
-      // must land in the middle of a write, or this test shows nothing about torn writes.
-      for (const k of ['killed mid database write (temp db left)', 'killed mid product/thumbnail write (temp file left)'] as const) assert.ok(evidence[k] > 0, `no kill landed ${k.slice(7)}`);
+      // Over 100 kills (a third timed right after a product was stored, a third after an edit),
+      // some must land in the middle of a write, or this test shows nothing about torn writes. A
+      // database write (a journal append, a compaction) happens under the lock.
+      for (const k of ['killed holding the db lock', 'killed mid product/thumbnail write (temp file left)'] as const) assert.ok(evidence[k] > 0, `no kill landed ${k.slice(7)}`);
       for (const phase of ['starting (before the database opened)', 'polling', 'storing products']) assert.ok((phases[phase] ?? 0) > 0, `no kill landed while ${phase}: ${JSON.stringify(phases)}`);
     }
     // Kept when the test fails (to look at); about 20 MB when it passes.
