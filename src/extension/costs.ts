@@ -7,6 +7,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import type { Logger } from '../providers/types.ts';
 import { readManifest, setProjectBudgets } from '../storage/index.ts';
 import { settings } from './settings.ts';
+import { COMMANDS } from './commands/ids.ts';
 
 export interface CostDeps {
   registry: ProviderRegistry;
@@ -33,7 +34,7 @@ export class Costs implements vscode.Disposable {
     this.user = userSpending(userCostDir(), () => settings.budgets(), d.log);
     this.status = vscode.window.createStatusBarItem('artFactory.spending', vscode.StatusBarAlignment.Right, 90);
     this.status.name = 'Art Factory Spending';
-    this.status.command = 'artFactory.openSpending';
+    this.status.command = COMMANDS.openSpending;
     this.disposables.push(
       this.status,
       this.changed,

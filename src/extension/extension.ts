@@ -90,7 +90,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
         onWarning: (message) => {
           log.warn(message);
           void vscode.window.showWarningMessage(`Art Factory: ${message}`, 'Rebuild Index', 'Show Log').then((b) => {
-            if (b === 'Rebuild Index') void vscode.commands.executeCommand('artFactory.rebuildIndex');
+            if (b === 'Rebuild Index') void runCommand('rebuildIndex');
             else if (b === 'Show Log') log.show();
           });
         },
