@@ -20,6 +20,7 @@ export function formatCost(c: { amount: number; currency: string; estimated?: bo
 
 /** "≈ $0.30", "≈ $0.30 + 40 Buzz", "≈ $0.30, 2 jobs unknown", "cost unknown". */
 export function describeEstimate(e: EstimateSummary): string {
+  if (e.unknown === 0 && e.totals.every((t) => t.amount === 0)) return 'free';
   const parts = e.totals.map((t) => formatCost(t, { approx: true }).replace(/^≈ /, ''));
   const known = parts.length ? `≈ ${parts.join(' + ')}` : '';
   if (e.unknown === 0) return known || 'free';
