@@ -163,7 +163,7 @@ export class Ledger {
     const from = since?.getTime() ?? -Infinity;
     for (const r of this.runs()) {
       if (Date.parse(r.at) < from) continue;
-      const c = r.end ? (r.end.cost ?? r.estimate) : r.estimate;
+      const c = runAmount(r);
       if (c && c.currency === currency) sum += c.amount;
     }
     return Math.round(sum * 1e6) / 1e6;
