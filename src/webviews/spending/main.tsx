@@ -107,7 +107,7 @@ function App() {
         <h2 id="total">
           {view.title}: {money(r.totals)} {RANGE_LABELS[view.range].toLowerCase()}
         </h2>
-        {r.open > 0 && <p class="note">{r.open} job{r.open === 1 ? ' is' : 's are'} still running (or were cut short): counted at the estimate.</p>}
+        {r.open > 0 && <p class="note">{r.open} job{r.open === 1 ? ' has' : 's have'} not ended (running, or cut short by a crash): counted at {r.open === 1 ? 'its' : 'their'} estimate.</p>}
         {r.totals.some((t) => t.estimated) && <p class="note">≈ marks amounts worked out from a price table or an estimate, not billed figures.</p>}
         <Chart view={view} />
       </section>
