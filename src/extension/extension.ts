@@ -11,7 +11,6 @@ import { Engine } from '../engine/engine.ts';
 import { exactModel, sameSeedInput, translateInput } from '../engine/reuse.ts';
 import type { SheetItem } from '../archive/contactSheet.ts';
 import { expandJobs, LIMITS, parseParamFile } from '../engine/paramFile.ts';
-import { describeEstimate } from '../engine/cost/index.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { contactSheetOf, diskFull, EXPORT_STOPPED, exportItems, SHEET_STOPPED } from './commands/archive.ts';
 import type { CommandContext } from './commands/context.ts';
@@ -185,15 +184,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
   const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
   context.subscriptions.push(imageInputs, paramFiles);
+  const submissions = new Submissions({ registry, projects, keys, log, schemaCacheOptions, images: (dir) => imageInputs.sourceFor(dir), costs });
   // The CodeLens's "≈ $0.30": prices from the day's cache (or one request), no Civitai quotes while typing.
   paramFiles.setEstimator(async (value) => {
     const specs = expandJobs(value);
-    if (specs.length > 1000) return undefined;
-    const e = await costs.pricing.estimateJobs(specs, undefined, { quotes: false });
-    return e.totals.length || e.unknown < specs.length ? describeEstimate(e) : undefined;
+    return specs.length > 1000 ? undefined : submissions.estimate(specs);
   });
-
-  const submissions = new Submissions({ registry, projects, keys, log, schemaCacheOptions, images: (dir) => imageInputs.sourceFor(dir), costs });
   const generator = new Generator(registry, paramFiles, context.globalState, submissions);
   const followActiveProject = () => {
     const active = projects.active();

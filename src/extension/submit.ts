@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ImageSource } from '../engine/imageInputs.ts';
+import type { JobSpec } from '../engine/paramFile.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
 import { describeConfirm, Submitter, type Batch, type Plan, type SubmissionHooks, type SubmissionOutcome, type SubmissionRequest } from '../engine/submission.ts';
 import { providerDisplayName } from '../providers/errors.ts';
@@ -59,6 +60,14 @@ export class Submissions {
       budgets: d.costs ? (dir) => d.costs!.spending(dir).scopes() : undefined,
       confirmAboveCost: () => settings.confirmAboveCost(),
     });
+  }
+
+  /** What these jobs would cost, as a pick shows it ("≈ $0.24"); undefined when nothing can be
+   * said. Never asks Civitai for a quote (a pick is not a submission). */
+  async estimate(specs: JobSpec[]): Promise<string | undefined> {
+    if (!this.d.costs) return undefined;
+    const e = await this.d.costs.pricing.estimateJobs(specs, undefined, { quotes: false }).catch(() => undefined);
+    return e && (e.totals.length || e.unknown < specs.length) ? describeEstimate(e) : undefined;
   }
 
   /** Plan, ask, start and follow, shown the VS Code way. Resolves once the jobs are started. */
