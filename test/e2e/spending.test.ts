@@ -61,7 +61,9 @@ test("the status bar, the CodeLens's estimate and the Spending panel (hidden, re
   await until('the last 30 days', async () => /\$0\.86/.test(await text()));
   assert.match(await text(), /fal-ai\/flux-pro\/v1\.1-ultra2\$0\.12/);
   assert.match(await text(), /fal-ai\/flux\/dev2\$0\.74/);
-  assert.equal(await frame.locator('.bar').count(), 2, 'one bar per day with spending');
+  assert.equal(await frame.locator('.bar').count(), 30, 'one bar per day of the last 30');
+  const heights = await frame.locator('.bar .fill').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+  assert.equal(heights.filter((h) => h > 10).length, 2, `two days with spending: ${heights.join(',')}`);
   assert.match(await text(), /Project: \$1\.00 per day.*\$0\.36 spent, \$0\.64 left/);
   await cs.shot('spending-02-panel');
 

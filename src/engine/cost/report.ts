@@ -47,12 +47,23 @@ export async function spendingReport(ledger: Ledger, o: { since?: Date; scopes?:
     row.estimated ||= counted.estimated;
     rows.set(k, row);
   }
+  // Every day of the range, a day without spending too (a chart's gaps are days): from `since`
+  // (or the first day spent) to today, at most a year and a bit of bars.
+  const first = o.since ?? (days.size ? new Date(`${[...days.keys()].sort()[0]}T00:00:00`) : undefined);
+  const allDays: string[] = [];
+  if (first) {
+    const d = new Date(first.getFullYear(), first.getMonth(), first.getDate());
+    const end = localDay(o.now ?? new Date());
+    while (allDays.length < 400 && localDay(d) <= end) {
+      allDays.push(localDay(d));
+      d.setDate(d.getDate() + 1);
+    }
+  }
+  for (const day of days.keys()) if (!allDays.includes(day)) allDays.push(day);
   return {
     since: o.since?.toISOString(),
     totals: [...totals.values()],
-    days: [...days]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([day, m]) => ({ day, totals: [...m.values()] })),
+    days: allDays.sort().map((day) => ({ day, totals: [...(days.get(day)?.values() ?? [])] })),
     rows: [...rows.values()].sort((a, b) => a.currency.localeCompare(b.currency) || b.amount - a.amount),
     open,
     budgets: budgetStatus(o.scopes ?? [], o.now),

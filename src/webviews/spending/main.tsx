@@ -40,13 +40,15 @@ function Chart({ view }: { view: SpendingView }) {
   if (!currency) return <p class="empty">Nothing was spent in this range.</p>;
   const days = view.report.days.map((d) => ({ day: d.day, amount: d.totals.find((t) => t.currency === currency)?.amount ?? 0 }));
   const max = Math.max(...days.map((d) => d.amount), 1e-9);
+  // A label every few bars when there are many (a month, a year).
+  const step = Math.max(1, Math.ceil(days.length / 15));
   return (
     <figure class="chart" aria-label={`Spend per day in ${currency === 'buzz' ? 'Buzz' : currency}`}>
       <div class="bars" role="list">
-        {days.map((d) => (
+        {days.map((d, i) => (
           <div class="bar" role="listitem" key={d.day} title={`${d.day}: ${formatCost({ amount: d.amount, currency })}`} aria-label={`${d.day}: ${formatCost({ amount: d.amount, currency })}`}>
             <div class="fill" style={{ height: `${Math.max(2, (d.amount / max) * 100)}%` }} />
-            <span class="label">{d.day.slice(5)}</span>
+            {(i % step === 0 || i === days.length - 1) && <span class="label">{d.day.slice(5)}</span>}
           </div>
         ))}
       </div>
