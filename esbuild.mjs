@@ -41,7 +41,7 @@ const builds = [
     minify: production,
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    entryPoints: { gallery: 'src/webviews/gallery/main.tsx' },
+    entryPoints: { gallery: 'src/webviews/gallery/main.tsx', spending: 'src/webviews/spending/main.tsx' },
     outdir: join(out, 'webviews'),
     loader: { '.css': 'css' },
     logLevel: 'info',

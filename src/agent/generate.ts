@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { describeEstimate } from '../engine/cost/index.ts';
 import { imageFieldsOf, paramFileImageRefs } from '../engine/imageInputs.ts';
 import { countJobs, expandJobs, LIMITS, parseParamFile, problemClause, type ParamFileEnvelope, type ParsedParamFile } from '../engine/paramFile.ts';
 import type { Batch, Plan, SubmissionRequest } from '../engine/submission.ts';
@@ -32,7 +33,7 @@ export interface GeneratePreview {
   providers: string[];
   /** Image inputs outside the project, as the call named them (the user sees them first). */
   outsideImages: string[];
-  /** The estimated cost, once budgets give one (issue 11); undefined: not known. */
+  /** The estimated cost ("≈ $0.12", "free", "cost unknown"); undefined: no prices here. */
   estimate?: string;
 }
 
@@ -127,8 +128,11 @@ export async function prepareGenerate(host: AgentHost, args: Args): Promise<Prep
     models: [`${info?.title ?? value.model} (${value.model})`],
     providers: [providerDisplayName(value.provider)],
     outsideImages,
-    // Budgets (issue 11) give the estimate here once the engine exposes it.
-    estimate: undefined,
+    // Before anything is sent: a price that cannot be fetched is said as unknown, not an error.
+    estimate: await host.submitter
+      .estimate(expandJobs(value, info?.seedField))
+      .then((e) => (e ? describeEstimate(e) : undefined))
+      .catch(() => 'cost unknown'),
   };
   return { preview, request };
 }
@@ -147,7 +151,7 @@ export interface GenerateResult {
   projectDir: string;
   batch: string;
   jobs: number;
-  /** The estimated cost, once budgets give one (issue 11). */
+  /** The estimated cost, as the plan made it before sending. */
   estimate?: string;
   products: ProductSummary[];
   failed: { job: string; state: string; error?: string }[];
@@ -221,7 +225,7 @@ export async function runGenerate(host: AgentHost, args: Args, opts: CallOptions
     projectDir: project.dir,
     batch: batch.id,
     jobs: jobs.length,
-    estimate: preview.estimate,
+    estimate: plan.estimate ? describeEstimate(plan.estimate) : preview.estimate,
     products,
     failed: jobs.filter((j) => j.state === 'failed' || j.state === 'canceled').map((j) => ({ job: j.id, state: j.state, error: j.error?.message })),
     running: jobs.filter((j) => !TERMINAL_STATES.includes(j.state)).map((j) => ({ job: j.id, state: j.state, progress: j.progress })),

@@ -10,13 +10,15 @@ import { ArchiveError, backupProject, restoreProject } from '../archive/backup.t
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
 import { generate, GenerateUsageError } from './generate.ts';
+import { describeBudget, formatCost, projectSpending, spendingReport, userCostDir, userSpending } from '../engine/cost/index.ts';
 import { importCommand } from './importCommand.ts';
 import { DEFAULT_MAX_JOBS, serveMcp } from './mcp.ts';
 
 const USAGE = `Usage:
   art-factory init DIR [--name NAME]
-  art-factory generate FILE.art.json --project DIR [--json] [--verbose]
+  art-factory generate FILE.art.json --project DIR [--json] [--verbose] [--allow-unpriced]
   art-factory mcp --project DIR [--max-jobs N] [--verbose]
+  art-factory cost --project DIR [--since DATE] [--json]
   art-factory list --project DIR [--json] [--limit N]
   art-factory import PATH... --project DIR [--json] [--max-megapixels N]
   art-factory rebuild-index --project DIR
@@ -33,6 +35,12 @@ with their parameters; --json lists each one with what was read, the duplicates 
 files. It exits 0 when all imported, 3 when some files were skipped, 4 when none imported.
 mcp serves the agent tools (generate, search, get, list models, rate/tag) of one project over
 stdio for an MCP client; a call may start at most --max-jobs jobs (default ${DEFAULT_MAX_JOBS}).
+
+generate prints what the jobs will cost before it sends them. A budget (artfactory.json
+"budgets", or ARTFACTORY_BUDGETS for all projects: [{"currency":"USD","per":"day","limit":5}])
+stops jobs that would pass it: generate then exits 3. A job whose cost cannot be estimated is
+refused under a budget unless --allow-unpriced. cost sums the project's ledger
+(.artfactory/ledger.jsonl) per day, provider and model, with what each budget has left.
 
 Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.
 Image inputs (paths, product:<id>) are limited to ARTFACTORY_INPUT_MAX_MB megabytes (default ${DEFAULT_MAX_INPUT_BYTES / 1024 / 1024}).`;
@@ -65,6 +73,38 @@ async function init(target: string | undefined, opts: { name?: string }): Promis
   const name = opts.name?.trim() || path.basename(dir);
   await createProject(dir, name);
   process.stdout.write(`Created the Art Factory project "${name}" in ${dir}.\n`);
+  return 0;
+}
+
+/** `cost --project DIR [--since DATE] [--json]`: the project's ledger summed. */
+async function cost(opts: { project?: string; since?: string; json?: boolean }): Promise<number> {
+  const dir = await projectDir(opts.project);
+  let since: Date | undefined;
+  if (opts.since) {
+    // A plain date is the start of that local day.
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(opts.since);
+    since = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : new Date(opts.since);
+    if (!Number.isFinite(since.getTime())) throw new UsageError(`--since ${opts.since} is not a date (use YYYY-MM-DD).`);
+  }
+  const budgets = process.env.ARTFACTORY_BUDGETS;
+  let userBudgets: unknown;
+  try {
+    userBudgets = budgets ? JSON.parse(budgets) : undefined;
+  } catch {
+    say(process.stderr, 'warning: ARTFACTORY_BUDGETS is not valid JSON; it is ignored.');
+  }
+  const spending = projectSpending(dir, { user: userSpending(userCostDir(), () => userBudgets) });
+  for (const p of await spending.problems()) say(process.stderr, `warning: ${p}`);
+  const r = await spendingReport(spending.ledger, { since, scopes: await spending.scopes() });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return 0;
+  }
+  const money = (list: { amount: number; currency: string; estimated: boolean }[]) => (list.length ? list.map((c) => formatCost(c)).join(' + ') : '$0.00');
+  for (const d of r.days) process.stdout.write(`${d.day}\t${money(d.totals)}\n`);
+  for (const row of r.rows) process.stdout.write(`${row.provider}\t${row.model}\t${row.jobs} job${row.jobs === 1 ? '' : 's'}\t${formatCost({ ...row })}\n`);
+  process.stdout.write(`total${since ? ` since ${opts.since}` : ''}: ${money(r.totals)}${r.open ? ` (${r.open} job${r.open === 1 ? '' : 's'} still open, counted at the estimate)` : ''}\n`);
+  for (const b of r.budgets) process.stdout.write(`${describeBudget(b.budget, b.scope)}: ${formatCost({ amount: b.spent, currency: b.budget.currency })} spent, ${formatCost({ amount: b.left, currency: b.budget.currency })} left\n`);
   return 0;
 }
 
@@ -137,7 +177,7 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, 'max-megapixels': { type: 'string' }, 'max-jobs': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { 'allow-unpriced': { type: 'boolean' }, since: { type: 'string' }, project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, 'max-megapixels': { type: 'string' }, 'max-jobs': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
@@ -155,7 +195,7 @@ async function run(argv: string[]): Promise<number> {
       case 'generate': {
         if (!rest[0]) throw new UsageError('Name the parameter file to run.');
         const dir = await projectDir(parsed.values.project);
-        return await generate(rest[0], dir, parsed.values, { err: (line) => say(process.stderr, line), out: (text) => process.stdout.write(text) });
+        return await generate(rest[0], dir, { ...parsed.values, allowUnpriced: parsed.values['allow-unpriced'] }, { err: (line) => say(process.stderr, line), out: (text) => process.stdout.write(text) });
       }
       case 'mcp': {
         const dir = await projectDir(parsed.values.project);
@@ -166,6 +206,8 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'list':
         return await list(parsed.values);
+      case 'cost':
+        return await cost(parsed.values);
       case 'import': {
         if (rest.length === 0) throw new UsageError('Name the image files or folders to import.');
         const mp = parsed.values['max-megapixels'];

@@ -15,7 +15,7 @@ import { effectiveLimits } from '../providers/net/limits.ts';
 import { assertSafeUrl } from '../providers/net/url.ts';
 import { markExactIntegers } from '../providers/exactJson.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { ACTIVE_STATES, TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
+import { ACTIVE_STATES, TERMINAL_STATES, type Artifact, type Billing, type Cost, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
 import { SharpUnavailableError } from '../media/sharp.ts';
@@ -28,6 +28,8 @@ import { ImageInputError, ImageSource, imageFieldsOf, resolveImageInputs } from 
 import { recordedSeed } from './exactSeed.ts';
 import { createSchemaCache } from './schemas.ts';
 import { UploadCache } from './uploads.ts';
+import type { SpendGuard } from './cost/budgets.ts';
+import type { Pricing } from './cost/pricing.ts';
 
 export interface EngineOptions {
   projectDir: string;
@@ -45,6 +47,11 @@ export interface EngineOptions {
   /** Largest accepted input image, and where the user raises it (for the message). */
   inputLimitBytes?: number;
   inputLimitHint?: string;
+  /** Prices: what a job that ended cost (issue 11). None: costs are not recorded. */
+  pricing?: Pricing;
+  /** The ledger and budgets: each job's estimate is reserved before it is sent, and settled when
+   * it ends. None: nothing is recorded and no budget applies (tests of other things). */
+  spending?: SpendGuard;
 }
 
 interface EngineEvents {
@@ -144,11 +151,11 @@ export class Engine {
   }
 
   /** Persist the jobs (durably), then start them. Returns the stored records at once. */
-  async submit(specs: JobSpec[], opts: { batchId?: string; sourceFile?: string } = {}): Promise<JobRecord[]> {
+  async submit(specs: JobSpec[], opts: { batchId?: string; sourceFile?: string; estimates?: (Cost | null)[] } = {}): Promise<JobRecord[]> {
     if (this.disposed) throw new Error('The engine is closed.');
     for (const s of specs) this.provider(s.provider);
     const now = new Date().toISOString();
-    const jobs: JobRecord[] = specs.map((s) => ({
+    const jobs: JobRecord[] = specs.map((s, i) => ({
       id: newId(),
       provider: s.provider,
       model: s.model,
@@ -158,6 +165,7 @@ export class Engine {
       batchId: opts.batchId,
       productIds: [],
       attempts: 0,
+      ...(opts.estimates?.[i] !== undefined ? { estimate: opts.estimates[i] } : {}),
       createdAt: now,
       updatedAt: now,
     }));
@@ -216,6 +224,8 @@ export class Engine {
     try {
       if (!job.requestId) {
         job.attempts++;
+        // Its estimate is reserved (and written to the ledger) before anything is sent.
+        await this.reserve(job, signal);
         const input = await this.resolveImages(job, provider, signal);
         // A seed past 2^53 is held as its digits and sent as the exact JSON integer (exactJson.ts).
         const seedField = this.modelInfo(job.provider, job.model)?.seedField ?? 'seed';
@@ -253,12 +263,15 @@ export class Engine {
         return this.finishFailed(job, err);
       }
       const result = await provider.result(ref, signal);
+      job.cost = await this.costOf(job, result.billing, result.artifacts.length);
       await this.storeOutputs(job, result, signal);
       job.state = 'succeeded';
       job.progress = 1;
       job.queuePosition = undefined;
       job.error = undefined;
       job.finishedAt = new Date().toISOString();
+      // The ledger first: whoever hears that the job ended finds its cost recorded.
+      await this.settle(job);
       await this.save(job, true);
       this.opts.log.info(`job ${job.id} succeeded: ${job.productIds.length} product${job.productIds.length === 1 ? '' : 's'}`);
     } catch (e) {
@@ -270,6 +283,37 @@ export class Engine {
     } finally {
       slots.release();
     }
+  }
+
+  /** Reserve the job's estimate under the budgets (throws ProviderError('budget') when it does
+   * not fit). A job without an estimate yet (one stored before estimates, or from a caller that
+   * gave none) is estimated here. */
+  private async reserve(job: JobRecord, signal: AbortSignal): Promise<void> {
+    if (!this.opts.spending) return;
+    if (job.estimate === undefined && this.opts.pricing) {
+      const e = (await this.opts.pricing.estimateJobs([{ provider: job.provider, model: job.model, input: job.input }], signal)).jobs[0];
+      job.estimate = 'cost' in e ? e.cost : null;
+    }
+    await this.opts.spending.reserve({ job: job.id, batch: job.batchId, provider: job.provider, model: job.model, estimate: job.estimate ?? null });
+  }
+
+  /** What the job cost, from what the provider billed; undefined when nothing can be said. */
+  private async costOf(job: JobRecord, billing: Billing | undefined, outputs: number): Promise<Cost | undefined> {
+    if (!this.opts.pricing) return billing?.cost;
+    try {
+      return await this.opts.pricing.actualCost(job, billing, outputs, job.requestId !== undefined);
+    } catch (e) {
+      this.opts.log.warn(`job ${job.id}: its cost could not be worked out: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  }
+
+  /** Record in the ledger what an ended job cost. A failure here never changes the job's end. */
+  private async settle(job: JobRecord): Promise<void> {
+    if (!this.opts.spending) return;
+    await this.opts.spending
+      .settle({ job: job.id, provider: job.provider, model: job.model, state: job.state, cost: job.cost ?? null })
+      .catch((e: unknown) => this.opts.log.error(`job ${job.id}: the ledger could not record its cost: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** The input to send: image paths and `product:` references read, checked and uploaded (see
@@ -329,10 +373,13 @@ export class Engine {
         : new ProviderError('failed', job.provider, e instanceof Error ? e.message : String(e));
     await this.rememberKey(job.provider);
     job.state = 'failed';
+    // A billed failure (fal may bill a refused input) is recorded too; one never sent cost nothing.
+    if (err.kind !== 'budget') job.cost = await this.costOf(job, err.billing, 0);
     job.error = isDiskFull(e)
       ? { kind: 'disk_full', message: diskFullMessage("the job's output could not be stored; retry the job once there is room") }
       : { kind: err.kind, message: this.scrub(err.message), fieldErrors: err.fieldErrors };
     job.finishedAt = new Date().toISOString();
+    await this.settle(job);
     await this.saveFinal(job);
     this.opts.log.error(`job ${job.id} failed (${job.error.kind}): ${this.scrub(err.message)}`);
   }
@@ -341,6 +388,8 @@ export class Engine {
     job.state = 'canceled';
     job.finishedAt = new Date().toISOString();
     job.error = { kind: 'canceled', message: 'Canceled.' };
+    job.cost = await this.costOf(job, undefined, 0);
+    await this.settle(job);
     await this.saveFinal(job);
     this.opts.log.info(`job ${job.id} canceled`);
   }
@@ -381,7 +430,7 @@ export class Engine {
     if (!job) throw new Error(`No job ${jobId}.`);
     if (!TERMINAL_STATES.includes(job.state) || job.state === 'succeeded') return job;
     this.canceled.delete(jobId);
-    Object.assign(job, { state: 'queued', requestId: undefined, handle: undefined, error: undefined, finishedAt: undefined, submittedAt: undefined, progress: undefined, queuePosition: undefined, providerStatus: undefined });
+    Object.assign(job, { state: 'queued', requestId: undefined, handle: undefined, error: undefined, finishedAt: undefined, submittedAt: undefined, progress: undefined, queuePosition: undefined, providerStatus: undefined, cost: undefined });
     await this.save(job, true);
     this.start(job);
     return { ...job };
@@ -525,7 +574,8 @@ export class Engine {
       seed: recordedSeed(result.seed, seedIn),
       requestId: job.requestId,
       timings: result.timings,
-      cost: result.cost,
+      // The job's cost shared among its outputs, so a selection's sum is what was spent.
+      ...(job.cost ? { cost: { ...job.cost, amount: Math.round((job.cost.amount / result.artifacts.length) * 1e8) / 1e8 } } : {}),
       sourceFile: job.sourceFile,
       createdAt: new Date(Date.parse(job.createdAt) + index).toISOString(),
       favorite: false,

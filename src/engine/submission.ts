@@ -4,8 +4,9 @@
 //   plan     expand the request into jobs and check them as a parameter file is checked: the
 //            envelope, the provider, its key, the input against the model's schema, and every
 //            image input (a file or product that is missing, not an image or too large);
-//   confirm  ask first when the plan is large (more jobs than `confirmAbove`; budgets add
-//            their estimate here, issue 11);
+//   confirm  ask first when the plan is large (more jobs than `confirmAbove`), costs more than
+//            `confirmAboveCost`, has jobs of unknown cost under a budget, or is more than a
+//            budget has left (issue 11: the estimate is made here);
 //   submit   one batch id for all its jobs, stored durably and started by each project's engine;
 //   follow   progress as the jobs change, cancel, and a report when every job has ended.
 //
@@ -17,7 +18,10 @@ import { jobsSummary } from '../providers/jobStatus.ts';
 import { providerDisplayName } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { TERMINAL_STATES, type JsonSchema, type Logger } from '../providers/types.ts';
+import type { Cost } from '../providers/types.ts';
 import type { JobRecord } from '../storage/types.ts';
+import { budgetStatus, describeBudget, type BudgetScope } from './cost/budgets.ts';
+import { formatCost, providerCurrency, type Estimate, type Pricing } from './cost/pricing.ts';
 import type { Engine } from './engine.ts';
 import { ImageInputError, imageFieldsOf, imageRefsOf, type ImageSource } from './imageInputs.ts';
 import { checkSpec, diagnosticAt, expandJobs, problemClause, validateInput, type Diagnostic, type JobSpec, type ParsedParamFile } from './paramFile.ts';
@@ -53,6 +57,8 @@ export interface PlannedPart {
   specs: JobSpec[];
   /** A file source's problems and warnings at their places (the editor lists them); empty for jobs. */
   diagnostics: Diagnostic[];
+  /** Each job's estimate (null: unknown), once the plan has no problems and prices are known. */
+  estimates?: (Cost | null)[];
 }
 
 export interface SubmissionProblem {
@@ -60,7 +66,7 @@ export interface SubmissionProblem {
   part: number;
   /** Index of the job in the part's specs, when the problem is that job's (jobs sources). */
   job?: number;
-  kind: 'file' | 'provider' | 'key' | 'input' | 'image' | 'schema';
+  kind: 'file' | 'provider' | 'key' | 'input' | 'image' | 'schema' | 'budget';
   provider?: string;
   /** One clause, without a full stop, for a sentence: `"width" must be <= 1536 (line 6)`. */
   message: string;
@@ -68,8 +74,15 @@ export interface SubmissionProblem {
   diagnostic?: Diagnostic;
 }
 
-/** Why a plan asks before it starts (budgets will add theirs). */
-export type ConfirmReason = { kind: 'jobs'; jobs: number; limit: number };
+/** Why a plan asks before it starts. */
+export type ConfirmReason =
+  | { kind: 'jobs'; jobs: number; limit: number }
+  /** The estimate passes `artFactory.generate.confirmAboveCost`. */
+  | { kind: 'cost'; total: Cost; limit: number }
+  /** Jobs whose cost is unknown while a budget of their currency applies. */
+  | { kind: 'unpriced'; jobs: number; budgets: string[]; reasons: string[] }
+  /** The estimate is more than a budget has left: the jobs past it will not be sent. */
+  | { kind: 'over-budget'; budget: string; left: Cost; total: Cost };
 
 export interface Plan {
   request: SubmissionRequest;
@@ -83,6 +96,8 @@ export interface Plan {
   warnings: SubmissionProblem[];
   /** Empty: it starts without asking. */
   confirm: ConfirmReason[];
+  /** What the jobs are expected to cost (issue 11), when the plan has no problems. */
+  estimate?: Estimate;
 }
 
 /** What the caller shows. Every hook may be asynchronous; a hook that throws is logged. */
@@ -122,6 +137,16 @@ export interface SubmitterDeps {
   hasKey?(provider: string): Promise<boolean | undefined>;
   /** Ask first above this many jobs (a VS Code setting; the command line never asks). */
   confirmAbove(): number;
+  /** Prices, for the plan's estimate and each job's reservation. None: no estimate. */
+  pricing?: Pricing;
+  /** The budgets that apply to a project's jobs: its own, then the user's. */
+  budgets?(projectDir: string): Promise<BudgetScope[]>;
+  /** Ask first when the estimate passes this amount in USD; undefined or 0: never for cost. */
+  confirmAboveCost?(): number | undefined;
+  /** Jobs whose cost is unknown under a budget of their currency: ask (VS Code), refuse (the
+   * command line unless `--allow-unpriced`; tools, which cannot ask), or allow. Default: by
+   * origin, 'refuse' for 'cli' and 'tool', else 'ask'. */
+  unpriced?(origin: SubmissionOrigin): 'ask' | 'refuse' | 'allow';
 }
 
 /** A batch id: jobs submitted together (a contact sheet lays one out). */
@@ -132,6 +157,12 @@ export function newBatchId(): string {
 /** Plans, checks, confirms and submits (see the top of this file). */
 export class Submitter {
   constructor(private readonly d: SubmitterDeps) {}
+
+  /** What jobs would cost, before anything is checked or sent (a tool's preview); undefined
+   * where there are no prices. */
+  async estimate(specs: JobSpec[]): Promise<Estimate | undefined> {
+    return this.d.pricing?.estimateJobs(specs);
+  }
 
   /** Expand and check a request. Opens no engine and sends nothing. */
   async plan(request: SubmissionRequest): Promise<Plan> {
@@ -147,6 +178,7 @@ export class Submitter {
     }
     const limit = this.d.confirmAbove();
     if (plan.jobCount > limit) plan.confirm.push({ kind: 'jobs', jobs: plan.jobCount, limit });
+    if (plan.problems.length === 0 && plan.jobCount > 0) await planCost(plan, this.d);
     return plan;
   }
 
@@ -239,7 +271,7 @@ export class Submitter {
         if (!engines.includes(engine)) batch.follow(engine);
         engines.push(engine);
         if (!batch.projects.includes(part.projectDir)) batch.projects.push(part.projectDir);
-        batch.add(engine, await engine.submit(part.specs, { batchId: batch.id, sourceFile: part.sourceFile }));
+        batch.add(engine, await engine.submit(part.specs, { batchId: batch.id, sourceFile: part.sourceFile, estimates: part.estimates }));
       }
     } catch (e) {
       // What was started runs on (it is in the Jobs view); say what could not be.
@@ -258,6 +290,80 @@ export class Submitter {
       this.d.log.warn(`submission ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+/** The estimate, and what it asks: above the cost setting, unknown prices under a budget, more
+ * than a budget has left. The engine still reserves each job before it is sent: this only
+ * tells the user first. */
+export async function planCost(plan: Plan, d: Pick<SubmitterDeps, 'pricing' | 'budgets' | 'confirmAboveCost' | 'unpriced'>): Promise<void> {
+  if (!d.pricing) return;
+  const all: JobSpec[] = plan.parts.flatMap((p) => p.specs);
+  plan.estimate = await d.pricing.estimateJobs(all);
+  let at = 0;
+  for (const part of plan.parts) {
+    part.estimates = plan.estimate.jobs.slice(at, at + part.specs.length).map((j) => ('cost' in j ? j.cost : null));
+    at += part.specs.length;
+  }
+  const usd = plan.estimate.totals.find((t) => t.currency === 'USD');
+  const above = d.confirmAboveCost?.();
+  if (usd && above && usd.amount > above) plan.confirm.push({ kind: 'cost', total: usd, limit: above });
+  if (!d.budgets) return;
+  const unpriced = { jobs: 0, budgets: new Set<string>(), reasons: new Set<string>() };
+  const totals = new Map<string, { scopes: BudgetScope[]; total: Map<string, number> }>();
+  let first = 0;
+  for (const part of plan.parts) {
+    const scopes = await d.budgets(part.projectDir);
+    await Promise.all(scopes.map((s) => s.ledger.refresh()));
+    const t = totals.get(part.projectDir) ?? { scopes, total: new Map<string, number>() };
+    totals.set(part.projectDir, t);
+    part.specs.forEach((spec, j) => {
+      const est = part.estimates?.[j];
+      const currency = est?.currency ?? providerCurrency(spec.provider);
+      const under = scopes.flatMap((s) => s.budgets.filter((b) => currency === undefined || b.currency === currency).map((b) => describeBudget(b, s.kind)));
+      if (est) t.total.set(est.currency, (t.total.get(est.currency) ?? 0) + est.amount);
+      else if (under.length) {
+        unpriced.jobs++;
+        under.forEach((u) => unpriced.budgets.add(u));
+        const e = plan.estimate!.jobs[first + j];
+        if ('unknown' in e) unpriced.reasons.add(e.unknown);
+      }
+    });
+    first += part.specs.length;
+  }
+  if (unpriced.jobs) {
+    const how = d.unpriced?.(plan.request.origin) ?? (plan.request.origin === 'cli' || plan.request.origin === 'tool' ? 'refuse' : 'ask');
+    const reason = { kind: 'unpriced' as const, jobs: unpriced.jobs, budgets: [...unpriced.budgets], reasons: [...unpriced.reasons] };
+    if (how === 'ask') plan.confirm.push(reason);
+    else if (how === 'refuse') {
+      const what = `${unpriced.jobs} job${unpriced.jobs === 1 ? "'s" : "s'"} cost cannot be estimated (${reason.reasons[0] ?? 'no price'}) while ${reason.budgets[0]} applies`;
+      plan.problems.push({ part: 0, kind: 'budget', message: plan.request.origin === 'cli' ? `${what}; run with --allow-unpriced to send it anyway` : what });
+    }
+  }
+  for (const { scopes, total } of totals.values()) {
+    for (const st of budgetStatus(scopes)) {
+      const want = total.get(st.budget.currency);
+      if (want !== undefined && want > st.left + 1e-9) {
+        plan.confirm.push({ kind: 'over-budget', budget: describeBudget(st.budget, st.scope), left: { amount: st.left, currency: st.budget.currency, estimated: false }, total: { amount: want, currency: st.budget.currency, estimated: true } });
+      }
+    }
+  }
+}
+
+
+/** A confirmation's reasons as sentences for a modal's detail. */
+export function describeConfirm(reasons: ConfirmReason[]): string[] {
+  return reasons.map((c) => {
+    switch (c.kind) {
+      case 'jobs':
+        return `It makes ${c.jobs} jobs (the limit for asking is the setting artFactory.generate.confirmAbove, ${c.limit}).`;
+      case 'cost':
+        return `It is estimated at ${formatCost(c.total, { approx: true })}, above the setting artFactory.generate.confirmAboveCost (${formatCost({ amount: c.limit, currency: 'USD' })}).`;
+      case 'unpriced':
+        return `The cost of ${c.jobs} job${c.jobs === 1 ? '' : 's'} cannot be estimated (${c.reasons[0] ?? 'no price'}) while ${c.budgets[0]} applies: ${c.jobs === 1 ? 'it counts' : 'they count'} against it only if ${c.jobs === 1 ? 'its' : 'their'} cost is known when ${c.jobs === 1 ? 'it ends' : 'they end'}.`;
+      case 'over-budget':
+        return `The estimate (${formatCost(c.total, { approx: true })}) is more than ${c.budget} has left (${formatCost(c.left)}): jobs past it will not be sent.`;
+    }
+  });
 }
 
 /** What one plan asks once: each provider's key, each model's schema. */

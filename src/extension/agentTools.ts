@@ -80,7 +80,6 @@ export function registerAgentTools(d: AgentToolsDeps): vscode.Disposable[] {
             .appendText(p.project.name)
             .appendMarkdown('**')
             .appendText(`${p.file ? ` (from ${p.file})` : ''}.`);
-          // Budgets (issue 11) put the estimated cost here.
           if (p.estimate) message.appendText(` Estimated cost: ${p.estimate}.`);
           if (p.outsideImages.length) message.appendText(` Images from outside the project are sent to ${p.providers.join(', ')}: ${p.outsideImages.join(', ')}.`);
           return { invocationMessage: `Art Factory: generating ${jobs} in ${p.project.name}`, confirmationMessages: { title: `Generate ${jobs} with Art Factory?`, message } };

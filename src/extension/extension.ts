@@ -10,7 +10,7 @@ import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
 import { exactModel, sameSeedInput, translateInput } from '../engine/reuse.ts';
 import type { SheetItem } from '../archive/contactSheet.ts';
-import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
+import { expandJobs, LIMITS, parseParamFile } from '../engine/paramFile.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
 import { contactSheetOf, diskFull, EXPORT_STOPPED, exportItems, SHEET_STOPPED } from './commands/archive.ts';
 import type { CommandContext } from './commands/context.ts';
@@ -34,6 +34,9 @@ import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
 import { showWalkthroughOnce } from './walkthrough.ts';
+import { Costs } from './costs.ts';
+import { SpendingPanel } from './spendingPanel.ts';
+import { TERMINAL_STATES } from '../providers/types.ts';
 
 /** What other extensions get from `vscode.extensions.getExtension('art-factory.art-factory').activate()`. */
 export interface ArtFactoryApi {
@@ -62,6 +65,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     log,
   });
   const registry = createBuiltinRegistry(ctxFor);
+  // Prices, ledgers and budgets (issue 11); `projectsRef` is set once the projects exist.
+  const projectsRef: { current?: ProjectManager } = {};
+  const costs = new Costs({
+    registry,
+    log,
+    globalDir: context.globalStorageUri.fsPath,
+    projects: () => projectsRef.current?.all().map((p) => ({ dir: p.dir, name: p.name })) ?? [],
+    activeProject: () => projectsRef.current?.active()?.dir,
+  });
+  context.subscriptions.push(costs);
   // Custom models are remembered across sessions; their schemas live in each project.
   registry.loadCustomModels(context.globalState.get('artFactory.customModels', []));
   context.subscriptions.push(registry.onDidChange(() => void context.globalState.update('artFactory.customModels', registry.customModels())));
@@ -103,6 +116,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       allowLoopbackHttp: settings.allowLoopbackHttp(),
       inputLimitBytes: settings.inputLimitBytes(),
       inputLimitHint: INPUT_LIMIT_SETTING,
+      pricing: costs.pricing,
+      spending: costs.spending(session.dir).guard,
     });
     // Its events reach the Jobs view, the gallery and the counts through the project events.
     projects.follow(session, engine);
@@ -117,7 +132,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   // Used by openDb, which runs only once a project is first used (after activation).
   const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => gallery.refresh(), trusted: () => resumeUnfinished(projects, log) };
   current = projects;
-  context.subscriptions.push(projects);
+  projectsRef.current = projects;
+  // A job that ended changed what was spent: the status bar and the Spending panel look again.
+  context.subscriptions.push(
+    projects,
+    projects.onDidChange(() => costs.refresh()),
+    projects.onDidChangeJob(({ job }) => TERMINAL_STATES.includes(job.state) && costs.refresh()),
+  );
+  const spending = new SpendingPanel(
+    context,
+    costs,
+    () => projects.all().map((p) => ({ dir: p.dir, name: p.name })),
+    () => projects.active()?.dir,
+  );
+  context.subscriptions.push(spending);
   const projectsView = new ProjectsView(projects);
   const jobsView = new JobsView(projects);
   context.subscriptions.push(projectsView, jobsView);
@@ -157,8 +185,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
   const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
   context.subscriptions.push(imageInputs, paramFiles);
-
-  const submissions = new Submissions({ registry, projects, keys, log, schemaCacheOptions, images: (dir) => imageInputs.sourceFor(dir) });
+  const submissions = new Submissions({ registry, projects, keys, log, schemaCacheOptions, images: (dir) => imageInputs.sourceFor(dir), costs });
+  // The CodeLens's "≈ $0.30": prices from the day's cache (or one request), no Civitai quotes while typing.
+  paramFiles.setEstimator(async (value) => {
+    const specs = expandJobs(value);
+    return specs.length > 1000 ? undefined : submissions.estimate(specs);
+  });
   const generator = new Generator(registry, paramFiles, context.globalState, submissions);
   const followActiveProject = () => {
     const active = projects.active();
@@ -202,7 +234,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   });
   context.subscriptions.push(gallery);
 
-  const commandContext: CommandContext = { context, projects, projectsView, jobsView, registry, keys, generator, log, gallery, verify: verifyDeps, schemaRef };
+  const commandContext: CommandContext = { context, projects, projectsView, jobsView, registry, keys, generator, log, gallery, verify: verifyDeps, schemaRef, costs, spending };
   context.subscriptions.push(...registerCommands(commandContext));
   try {
     // The agent tools generate through the same submission path (origin 'tool').

@@ -71,14 +71,16 @@ export class Generator {
       validateInput: (v) => (v.trim() ? undefined : 'Type a prompt, or press Escape to cancel.'),
     });
     if (!prompt) return;
-    const count = await vscode.window.showQuickPick(['1', '2', '4', '8'], { title: 'How many?', placeHolder: 'Number of jobs' });
-    if (!count) return;
-    const envelope: ParamFileEnvelope = {
-      provider: model.provider,
-      model: model.id,
-      input: { [model.promptField ?? 'prompt']: prompt.trim() },
-      count: Number(count),
-    };
+    const envelopeOf = (count: number): ParamFileEnvelope => ({ provider: model.provider, model: model.id, input: { [model.promptField ?? 'prompt']: prompt.trim() }, count });
+    // Each choice says roughly what it costs (the price is asked once and cached for the day).
+    const counts = [1, 2, 4, 8];
+    const costs = await Promise.all(counts.map((n) => this.submissions.estimate(expandJobs(envelopeOf(n), model.seedField))));
+    const picked = await vscode.window.showQuickPick(
+      counts.map((n, i) => ({ label: String(n), description: costs[i] })),
+      { title: 'How many?', placeHolder: 'Number of jobs' },
+    );
+    if (!picked) return;
+    const envelope = envelopeOf(Number(picked.label));
     await this.submissions.submit({ title: prompt.trim().slice(0, 40), origin: 'palette', parts: [{ projectDir: project.dir, source: { kind: 'jobs', specs: expandJobs(envelope, model.seedField) } }] });
   }
 

@@ -36,6 +36,32 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
   private readonly lensChanged = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.lensChanged.event;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The CodeLens's estimate per file version ("≈ $0.30"), made in the background. */
+  private readonly estimates = new Map<string, { version: number; text?: string }>();
+  private estimator?: (value: NonNullable<ParsedParamFile['value']>) => Promise<string | undefined>;
+
+  /** What a file's jobs will cost, for the CodeLens (issue 11). Never asks a provider for a quote. */
+  setEstimator(estimate: (value: NonNullable<ParsedParamFile['value']>) => Promise<string | undefined>): void {
+    this.estimator = estimate;
+    this.lensChanged.fire();
+  }
+
+  /** The estimate of this version of the file, or undefined while it is being made. */
+  private estimateOf(doc: vscode.TextDocument, value: NonNullable<ParsedParamFile['value']>): string | undefined {
+    if (!this.estimator) return undefined;
+    const key = doc.uri.toString();
+    const known = this.estimates.get(key);
+    if (known?.version === doc.version) return known.text;
+    const entry: { version: number; text?: string } = { version: doc.version };
+    this.estimates.set(key, entry);
+    void this.estimator(value)
+      .then((text) => {
+        entry.text = text;
+        if (this.estimates.get(key) === entry) this.lensChanged.fire();
+      })
+      .catch(() => undefined);
+    return known?.text;
+  }
 
   constructor(
     private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>,
@@ -50,7 +76,12 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     this.register(vscode.languages.onDidChangeDiagnostics((e) => e.uris.some((u) => u.path.endsWith('.art.json')) && this.lensChanged.fire()));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
-    this.register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
+    this.register(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.diagnostics.delete(d.uri);
+        this.estimates.delete(d.uri.toString());
+      }),
+    );
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
     // An image that appears, changes or goes may fix or break an image field of an open file.
     const images = this.register(vscode.workspace.createFileSystemWatcher('**/*.{png,jpg,jpeg,webp,gif,avif,PNG,JPG,JPEG,WEBP,GIF,AVIF}'));
@@ -117,8 +148,9 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
       return [new vscode.CodeLens(top, { title: `$(warning) ${n} problem${n === 1 ? '' : 's'} to fix before generating`, command: 'workbench.actions.view.problems' })];
     }
     const jobs = countJobs(parsed.value);
+    const cost = this.estimateOf(doc, parsed.value);
     return [
-      new vscode.CodeLens(top, { title: `▶ Generate (${jobs} job${jobs === 1 ? '' : 's'})`, command: COMMANDS.generateFromFile, arguments: [doc.uri], tooltip: 'Run this parameter file (Ctrl+Alt+G)' }),
+      new vscode.CodeLens(top, { title: `▶ Generate (${jobs} job${jobs === 1 ? '' : 's'}${cost ? ` · ${cost}` : ''})`, command: COMMANDS.generateFromFile, arguments: [doc.uri], tooltip: 'Run this parameter file (Ctrl+Alt+G)' }),
       new vscode.CodeLens(top, { title: 'Save as Template', command: COMMANDS.saveAsTemplate, arguments: [doc.uri] }),
     ];
   }

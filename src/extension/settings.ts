@@ -45,6 +45,11 @@ export const settings = {
   importMaxMegapixels: (): number => cfg().get<number>('import.maxMegapixels', 100),
   backupCount: (): number => cfg().get<number>('backups.count', 5),
   globalTemplatesFolder: (): string => cfg().get<string>('templates.globalFolder', '').trim(),
+  /** Spending limits across every project (issue 11), as written; checked in engine/cost. */
+  budgets: (): unknown => cfg().get<unknown>('budgets', []),
+  /** Ask before a Generate estimated above this many US dollars; 0: never for cost. */
+  confirmAboveCost: (): number => cfg().get<number>('generate.confirmAboveCost', 1),
+  replicatePrices: (): { models?: Record<string, unknown>; hardware?: Record<string, unknown> } => cfg().get('costs.replicatePrices', {}),
   /** Loopback http is allowed only when an override points there. */
   allowLoopbackHttp: (): boolean => PROVIDERS_WITH_KEYS.some((p) => providerBaseUrl(p) !== undefined),
 };

@@ -2,18 +2,23 @@
 // with the editor's way of showing it. ▶ Generate, Generate…, the gallery's Re-run (and the
 // parameter files Use as Input… opens) all come here:
 //   refused   an error message naming the first problem, with the way to fix it;
-//   confirm   a modal above `artFactory.generate.confirmAbove` jobs;
+//   confirm   a modal above `artFactory.generate.confirmAbove` jobs or `confirmAboveCost`, with
+//             the estimate, and when a budget is involved (issue 11);
 //   started   a progress notification that follows the batch and cancels at the provider;
-//   finished  a toast: the products made (Open Gallery), or what failed (Retry Failed, Set API Key).
+//   finished  a toast: the products made (Open Gallery), or what failed (Retry Failed, Set API Key,
+//             Raise Budget… when a budget stopped a job).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ImageSource } from '../engine/imageInputs.ts';
+import type { JobSpec } from '../engine/paramFile.ts';
 import { createSchemaCache } from '../engine/schemas.ts';
-import { Submitter, type Batch, type Plan, type SubmissionHooks, type SubmissionOutcome, type SubmissionRequest } from '../engine/submission.ts';
+import { describeConfirm, Submitter, type Batch, type Plan, type SubmissionHooks, type SubmissionOutcome, type SubmissionRequest } from '../engine/submission.ts';
 import { providerDisplayName } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { JobRecord } from '../storage/types.ts';
 import { runCommand } from './commands/register.ts';
+import type { Costs } from './costs.ts';
+import { describeEstimate } from '../engine/cost/index.ts';
 import type { OutputLog } from './log.ts';
 import type { ProjectManager } from './projects.ts';
 import type { KeyStore } from './secrets.ts';
@@ -28,6 +33,8 @@ export interface SubmissionsDeps {
   schemaCacheOptions: { globalDir: string };
   /** The image checker of a project, the one the editor's live checks use. */
   images(projectDir: string): ImageSource;
+  /** Prices and budgets (issue 11): the plan's estimate, its questions, each job's reservation. */
+  costs?: Costs;
 }
 
 /** What a caller may show its own way (the gallery's Re-run words a refusal for its products). */
@@ -49,7 +56,18 @@ export class Submissions {
       schema: (dir, provider, model) => d.registry.inputSchema(provider, model, undefined, createSchemaCache(dir, d.schemaCacheOptions)),
       hasKey: async (provider) => ((PROVIDERS_WITH_KEYS as readonly string[]).includes(provider) ? (await d.keys.get(provider)) !== undefined : undefined),
       confirmAbove: () => settings.confirmAbove(),
+      pricing: d.costs?.pricing,
+      budgets: d.costs ? (dir) => d.costs!.spending(dir).scopes() : undefined,
+      confirmAboveCost: () => settings.confirmAboveCost(),
     });
+  }
+
+  /** What these jobs would cost, as a pick shows it ("≈ $0.24"); undefined when nothing can be
+   * said. Never asks Civitai for a quote (a pick is not a submission). */
+  async estimate(specs: JobSpec[]): Promise<string | undefined> {
+    if (!this.d.costs) return undefined;
+    const e = await this.d.costs.pricing.estimateJobs(specs, undefined, { quotes: false }).catch(() => undefined);
+    return e && (e.totals.length || e.unknown < specs.length) ? describeEstimate(e) : undefined;
   }
 
   /** Plan, ask, start and follow, shown the VS Code way. Resolves once the jobs are started. */
@@ -120,21 +138,27 @@ export class Submissions {
       return;
     }
     const first = failed[0].error;
-    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : ['Retry Failed', 'Show Log'];
+    const stopped = failed.find((j) => j.error?.kind === 'budget');
+    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : stopped ? ['Raise Budget…', 'Open Spending'] : ['Retry Failed', 'Show Log'];
     void vscode.window
       .showErrorMessage(`Art Factory: ${failed.length} of ${jobs.length} job${jobs.length === 1 ? '' : 's'} failed: ${this.d.log.scrub(first?.message ?? 'unknown error')}`, ...buttons)
       .then(async (b) => {
         if (b === 'Set API Key') await runCommand('setApiKey', failed[0].provider);
         if (b === 'Show Log') this.d.log.show();
         if (b === 'Retry Failed') for (const j of failed) await batch.retry(j.id);
+        if (b === 'Raise Budget…') await runCommand('raiseBudget', session?.dir, stopped?.estimate?.currency);
+        if (b === 'Open Spending') await runCommand('openSpending', session?.dir);
       });
   }
 }
 
-/** Ask before a large plan starts: what it makes, where, and why it asks. */
+/** Ask before a large or costly plan starts: what it makes, where, what it will cost, and why
+ * it asks (more jobs than confirmAbove, more than confirmAboveCost, an unknown price under a
+ * budget, more than a budget has left). */
 async function confirm(plan: Plan): Promise<boolean> {
   const on = plan.providers.map(providerDisplayName).join(', ');
-  const why = plan.confirm.map((c) => (c.kind === 'jobs' ? `More than ${c.limit} jobs: the limit for asking is the setting artFactory.generate.confirmAbove.` : '')).filter(Boolean);
-  const go = await vscode.window.showWarningMessage(`This makes ${plan.jobCount} jobs on ${on}. Start them all?`, { modal: true, detail: why.join('\n') }, `Start ${plan.jobCount} Jobs`);
+  const cost = plan.estimate ? ` (${describeEstimate(plan.estimate)})` : '';
+  const n = plan.jobCount;
+  const go = await vscode.window.showWarningMessage(`This makes ${n} job${n === 1 ? '' : 's'} on ${on}${cost}. Start ${n === 1 ? 'it' : 'them all'}?`, { modal: true, detail: describeConfirm(plan.confirm).join('\n') }, `Start ${n} Job${n === 1 ? '' : 's'}`);
   return go !== undefined;
 }

@@ -2,6 +2,8 @@
 // message a user can act on. Messages never contain a key: build them from status codes
 // and provider text only, and pass provider text through `redact` first.
 
+import type { Billing } from './billing.ts';
+
 const DISPLAY_NAMES: Record<string, string> = { fal: 'fal.ai', replicate: 'Replicate', civitai: 'Civitai', sample: 'Sample' };
 /** The name messages give a provider id (an unknown id stands for itself). */
 export function providerDisplayName(provider: string): string {
@@ -22,7 +24,8 @@ export type ProviderErrorKind =
   | 'expired' // the provider no longer keeps the result or output (kept for a limited time): run the job again
   | 'bad_response' // malformed JSON or a response that does not match the documented shape
   | 'bad_output' // a download that is corrupt, oversized, truncated or mislabelled
-  | 'insecure'; // plain http to a non-loopback host, or a file:/relative URL
+  | 'insecure' // plain http to a non-loopback host, or a file:/relative URL
+  | 'budget'; // not sent: it would take spending past a budget (issue 11)
 
 export interface FieldError {
   /** Path into the input, e.g. ['input', 'num_images'] or ['prompt']. */
@@ -39,12 +42,14 @@ export class ProviderError extends Error {
   readonly retryAfterMs?: number;
   /** True when the request may have reached the provider (never resubmit then). */
   readonly maybeAccepted?: boolean;
+  /** A failure the provider billed anyway (fal may bill a refused input): what it reported. */
+  readonly billing?: Billing;
 
   constructor(
     kind: ProviderErrorKind,
     provider: string,
     message: string,
-    extra: { status?: number; fieldErrors?: FieldError[]; retryAfterMs?: number; maybeAccepted?: boolean; cause?: unknown } = {},
+    extra: { status?: number; fieldErrors?: FieldError[]; retryAfterMs?: number; maybeAccepted?: boolean; cause?: unknown; billing?: Billing } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.kind = kind;
@@ -53,11 +58,14 @@ export class ProviderError extends Error {
     this.fieldErrors = extra.fieldErrors;
     this.retryAfterMs = extra.retryAfterMs;
     this.maybeAccepted = extra.maybeAccepted;
+    this.billing = extra.billing;
   }
 
   /** What the user should do next, for buttons and hints. */
-  get action(): 'set-key' | 'fix-input' | 'retry' | 'wait' | 'top-up' | 'open-log' {
+  get action(): 'set-key' | 'fix-input' | 'retry' | 'wait' | 'top-up' | 'open-log' | 'raise-budget' {
     switch (this.kind) {
+      case 'budget':
+        return 'raise-budget';
       case 'auth':
         return 'set-key';
       case 'validation':

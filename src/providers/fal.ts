@@ -21,6 +21,8 @@ import { pollUntilTerminal } from './poll.ts';
 import { describeFromSchema, inlineRefs } from './schema.ts';
 import type {
   Artifact,
+  Billing,
+  Price,
   JobRef,
   JobResult,
   JsonSchema,
@@ -209,6 +211,14 @@ const statusSchema = z
   })
   .passthrough();
 
+const pricingPageSchema = z
+  .object({
+    prices: z.array(z.object({ endpoint_id: z.string(), unit_price: z.number(), unit: z.string(), currency: z.string() }).passthrough()),
+    next_cursor: z.string().nullish(),
+    has_more: z.boolean().nullish(),
+  })
+  .passthrough();
+
 const fileSchema = z.object({ url: z.string() }).passthrough();
 const outputSchema = z
   .object({
@@ -248,6 +258,10 @@ export class FalProvider implements Provider {
   /** Results read while checking a COMPLETED status, so result() need not fetch again. */
   private readonly results = new Map<string, JobResult>();
   private readonly canceledIds = new Set<string>();
+  /** `x-fal-billable-units` of result responses, per request id, read in our fetch: the client's
+   * `resultResponseHandler` keeps only `x-fal-request-id` and drops every other header
+   * (@fal-ai/client 1.10 src/response.js, lines 98-104). Taken by the result it belongs to. */
+  private readonly billed = new Map<string, number>();
 
   constructor(
     private readonly ctx: ProviderContext,
@@ -268,12 +282,77 @@ export class FalProvider implements Provider {
   private async client(signal?: AbortSignal): Promise<{ client: FalClient; key: string }> {
     const key = await this.key();
     const base = createProviderFetch(PROVIDER, this.ctx, classify, { secrets: [key], fetch: this.opts.fetch, retry: this.opts.retry, errorResponse: runnerError });
-    const fetch: FetchFn = (input, init) => {
+    const fetch: FetchFn = async (input, init) => {
       const s = init?.signal && signal ? AbortSignal.any([init.signal, signal]) : (init?.signal ?? signal);
-      return base(input, { ...init, signal: s });
+      const res = await base(input, { ...init, signal: s });
+      this.noteBillableUnits(String(input instanceof Request ? input.url : input), res);
+      return res;
     };
     const client = createFalClient({ credentials: key, fetch: fetch as typeof globalThis.fetch, suppressLocalCredentialsWarning: true });
     return { client, key };
+  }
+
+  /** What a result response says fal billed for the request: "the result response's
+   * `x-fal-billable-units` header × `unit_price` is what the request cost" (fal's pricing API,
+   * docs platform-apis/v1/models/pricing; the header is in the model's priced unit, so the
+   * product is unit-agnostic). Read on any result response, a failed one too: fal may bill a
+   * refused input (docs "Pricing": "You pay only for successful outputs, and you are never
+   * charged for server errors"; a 422 can be billed). */
+  private noteBillableUnits(url: string, res: Response): void {
+    const header = res.headers.get('x-fal-billable-units');
+    if (header === null) return;
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return;
+    }
+    const id = /\/requests\/([^/]+)$/.exec(u.pathname)?.[1];
+    const units = Number(header);
+    if (!id || !Number.isFinite(units) || units < 0) return;
+    if (this.billed.size >= 200) this.billed.delete(this.billed.keys().next().value!);
+    this.billed.set(decodeURIComponent(id), units);
+  }
+
+  private takeBilling(requestId: string): { units: number } | undefined {
+    const units = this.billed.get(requestId);
+    this.billed.delete(requestId);
+    return units === undefined ? undefined : { units };
+  }
+
+  /**
+   * Unit prices from fal's pricing API: `GET https://api.fal.ai/v1/models/pricing?endpoint_id=a,b`
+   * (up to 50 ids, comma-separated; Authorization `Key …` required) → `{prices: [{endpoint_id,
+   * unit_price, unit, currency}], next_cursor, has_more}` (docs platform-apis/v1/models/pricing).
+   * "Custom pricing or discounts may be applied based on account status", so it is asked with the
+   * user's key. Ids fal does not price are left out; the docs do not say whether an unknown id is
+   * left out or refused, so a 404 prices nothing rather than failing.
+   */
+  async prices(models: string[], signal?: AbortSignal): Promise<Map<string, Price>> {
+    const out = new Map<string, Price>();
+    const ids = [...new Set(models)].filter((m) => ENDPOINT_ID.test(m));
+    if (ids.length === 0) return out;
+    const key = await this.key();
+    const fetch = createProviderFetch(PROVIDER, this.ctx, 'call', { secrets: [key], fetch: this.opts.fetch, retry: { ...this.opts.retry, maxAttempts: 2 } });
+    for (let i = 0; i < ids.length; i += 50) {
+      let cursor: string | undefined;
+      do {
+        const q = new URLSearchParams({ endpoint_id: ids.slice(i, i + 50).join(',') });
+        if (cursor) q.set('cursor', cursor);
+        let page: z.infer<typeof pricingPageSchema>;
+        try {
+          const res = await fetch(`https://api.fal.ai/v1/models/pricing?${q}`, { headers: { Accept: 'application/json', Authorization: `Key ${key}` }, signal });
+          if (res.status === 404) break;
+          if (!res.ok) throw mapHttpError(PROVIDER, res.status, await res.text(), res.headers, [key]);
+          page = pricingPageSchema.parse(JSON.parse(await res.text()));
+        } catch (e) {
+          throw this.toError(e, key, 'the pricing request');
+        }
+        for (const p of page.prices) if (Number.isFinite(p.unit_price) && p.unit_price >= 0) out.set(p.endpoint_id, { unitPrice: p.unit_price, unit: p.unit, currency: p.currency.toUpperCase() });
+        cursor = page.has_more && page.next_cursor ? page.next_cursor : undefined;
+      } while (cursor);
+    }
+    return out;
   }
 
   private toError(e: unknown, key: string | undefined, what: string): ProviderError {
@@ -452,8 +531,11 @@ export class FalProvider implements Provider {
       data = (await client.queue.result(ref.model, { requestId: ref.requestId, abortSignal: signal })).data;
     } catch (e) {
       const err = this.toError(e, key, 'the result request');
-      throw err.status === 404 ? resultGone() : err;
+      if (err.status === 404) throw resultGone();
+      const billing = this.takeBilling(ref.requestId);
+      throw billing ? withBilling(err, billing) : err;
     }
+    const billing = this.takeBilling(ref.requestId);
     const parsed = outputSchema.safeParse(data);
     if (!parsed.success) throw new ProviderError('bad_response', PROVIDER, `${NAME} returned a result that is not a JSON object. Open the log and report the model id.`);
     const out = parsed.data;
@@ -487,6 +569,7 @@ export class FalProvider implements Provider {
       seed: out.seed,
       timings: Object.keys(timings).length ? timings : undefined,
       nsfw: out.has_nsfw_concepts,
+      ...(billing ? { billing } : {}),
     };
   }
 
@@ -541,7 +624,12 @@ function refusedOutputs(urls: string[], key: string): ProviderError {
 /** A run that ended badly on fal's side: keep input/key/credit kinds, call the rest 'failed'. */
 function runFailure(err: ProviderError): ProviderError {
   if (['validation', 'auth', 'quota', 'canceled', 'network', 'bad_response', 'bad_output', 'not_found', 'expired', 'failed'].includes(err.kind)) return err;
-  return new ProviderError('failed', PROVIDER, `The ${NAME} run failed (HTTP ${err.status ?? '?'}). ${err.message}`, { status: err.status });
+  return new ProviderError('failed', PROVIDER, `The ${NAME} run failed (HTTP ${err.status ?? '?'}). ${err.message}`, { status: err.status, billing: err.billing });
+}
+
+/** The same error, carrying what fal billed for the failed request. */
+function withBilling(err: ProviderError, billing: Billing): ProviderError {
+  return new ProviderError(err.kind, err.provider, err.message, { status: err.status, fieldErrors: err.fieldErrors, retryAfterMs: err.retryAfterMs, maybeAccepted: err.maybeAccepted, billing });
 }
 
 export const createFalProvider: ProviderFactory = (ctx) => new FalProvider(ctx);

@@ -389,10 +389,16 @@ export class ReplicateProvider implements Provider {
     const timings: Record<string, number> = {};
     for (const [k, v] of Object.entries(p.metrics ?? {})) if (typeof v === 'number' && Number.isFinite(v) && /time$/.test(k)) timings[k] = v;
     const seedInput = (p as { input?: Record<string, unknown> }).input?.seed;
+    // Public models are "billed by the second" of the time they spend on your request
+    // (replicate.com/pricing, docs "How does billing work?"); a prediction reports that time as
+    // `metrics.predict_time` but no price or hardware, and there is no pricing API
+    // (replicate-javascript #360, #369): the engine prices it from its dated table.
+    const predict = p.metrics?.predict_time;
     return {
       artifacts,
       seed: typeof seedInput === 'number' ? seedInput : seedFromLogs(p.logs ?? ''),
       timings: Object.keys(timings).length ? timings : undefined,
+      ...(typeof predict === 'number' && Number.isFinite(predict) && predict >= 0 ? { billing: { seconds: predict } } : {}),
       // Official models report "hidden": only a real version id can be asked for again.
       modelVersion: p.version && VERSION_ID.test(p.version) ? p.version : undefined,
     };

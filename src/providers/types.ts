@@ -3,6 +3,9 @@
 // `vscode`: the extension layer passes keys, settings and loggers in through ProviderContext.
 
 import type { ProviderError } from './errors.ts';
+import type { Billing, Cost, Price } from './billing.ts';
+
+export type { Billing, Cost, Price };
 
 export type Capability = 'text-to-image' | 'image-to-image' | 'video' | 'audio';
 export type MediaKind = 'image' | 'video' | 'audio';
@@ -70,7 +73,8 @@ export interface JobResult {
   seed?: number;
   /** Seconds, keyed by phase (e.g. inference, queue, predict_time). */
   timings?: Record<string, number>;
-  cost?: { amount: number; currency: string };
+  /** What the provider reported billing, when it does (see Billing). */
+  billing?: Billing;
   nsfw?: boolean[];
   /** Model version the provider actually ran, when it says. */
   modelVersion?: string;
@@ -143,6 +147,12 @@ export interface Provider {
   readonly uploadTtlMs?: number;
   /** A cheap authenticated call, for "Test Connection". Throws ProviderError('auth') on a bad key. */
   testConnection(signal?: AbortSignal): Promise<void>;
+  /** Optional: the unit prices of models, from the provider's pricing API (fal). Models it does
+   * not price are left out of the map. */
+  prices?(models: string[], signal?: AbortSignal): Promise<Map<string, Price>>;
+  /** Optional: what submitting exactly this would cost, asked of the provider without running it
+   * (Civitai `whatif=true`). Undefined when the provider gives no quote. */
+  quote?(req: SubmitRequest): Promise<Cost | undefined>;
 }
 
 export interface Logger {

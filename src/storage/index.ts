@@ -8,12 +8,12 @@ import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorKind } from './errors.ts';
 import { backupName, backupsDir, journalPath } from './dbFile.ts';
 import { listSidecars, readSidecars } from './sidecars.ts';
-import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, StoreStats, TemplateRecord, UploadRecord } from './types.ts';
+import type { CostSum, JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, StoreStats, TemplateRecord, UploadRecord } from './types.ts';
 import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
 export { StorageError } from './errors.ts';
-export { createProject, isProject, productDayDir, projectFile, readManifest, renameProject, thumbsDir, MANIFEST } from './project.ts';
+export { createProject, isProject, productDayDir, projectFile, readManifest, renameProject, setProjectBudgets, thumbsDir, MANIFEST } from './project.ts';
 export { firstProblem, readSidecar, sidecarPath, walkSidecars, writeSidecar } from './sidecars.ts';
 export { newId } from './ids.ts';
 export { isSafeId, layoutOf, layoutProblem, PathRefusedError, ProjectPaths, relProblem } from './productPaths.ts';
@@ -164,6 +164,7 @@ class WorkerDb implements ProjectDb {
   countProducts = () => this.call<number>('countProducts');
   facets = () => this.call<{ providers: string[]; models: string[]; tags: string[] }>('facets');
   usedIn = (id: string, limit?: number) => this.call<ProductPage>('usedIn', id, limit);
+  costSum = (ids: string[]) => this.call<{ sums: CostSum[]; unknown: number }>('costSum', ids);
   getUpload = (provider: string, sha256: string) => this.call<UploadRecord | undefined>('getUpload', provider, sha256);
   putUpload = (u: UploadRecord) => this.call<void>('putUpload', u);
   rawProducts = (afterRid: number, limit: number) => this.call<RawProductRow[]>('rawProducts', afterRid, limit);

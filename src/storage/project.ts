@@ -31,6 +31,9 @@ const ManifestSchema = z.object({
   version: z.literal(1),
   createdAt: z.string(),
   defaults: z.object({ provider: z.string().optional(), model: z.string().optional() }).optional(),
+  // Checked where they are used (src/engine/cost/budgets.ts), so a mistyped budget is said as
+  // such and does not make the whole project unreadable.
+  budgets: z.unknown().optional(),
 });
 
 const GITIGNORE = '# Rebuildable or machine-local: the index is rebuilt from the sidecars.\nthumbs/\nbackups/\n*.lock\n*.tmp-*\n';
@@ -86,6 +89,12 @@ export async function createProject(dir: string, name: string): Promise<ProjectM
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new StorageError('not-writable', `${dir} is not writable (${code}). Pick a folder you can write to.`);
     throw e;
   }
+}
+
+/** Replace the project's budgets (Raise Budget…); everything else in the manifest is kept. */
+export async function setProjectBudgets(dir: string, budgets: unknown[]): Promise<void> {
+  const m = await readManifest(dir);
+  await writeManifest(dir, { ...m, budgets: budgets.length ? budgets : undefined });
 }
 
 export async function renameProject(dir: string, name: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { Database, SqlValue } from 'sql.js';
 import type { JobState } from '../providers/types.ts';
 import type { Statement } from './journal.ts';
 import { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
-import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
+import type { CostSum, JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
 
 const MAX_LIMIT = 1000;
 
@@ -57,7 +57,7 @@ function decodeCursor(s: string | undefined): Cursor | undefined {
   }
 }
 
-type SortKey = { col: 'created_at' | 'id' | 'rating' | 'model'; dir: 'ASC' | 'DESC' };
+type SortKey = { col: 'created_at' | 'id' | 'rating' | 'model' | 'cost'; dir: 'ASC' | 'DESC' };
 
 /** The columns a sort orders by; the id last, so the order is total. */
 function sortKeys(sort: ProductQuery['sort']): SortKey[] {
@@ -67,7 +67,10 @@ function sortKeys(sort: ProductQuery['sort']): SortKey[] {
       ? [{ col: 'rating', dir: 'DESC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
       : sort === 'model'
         ? [{ col: 'model', dir: 'ASC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
-        : [{ col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }];
+        : sort === 'cost'
+          ? // Costliest first; unknown (-1) last.
+            [{ col: 'cost', dir: 'DESC' }, { col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }]
+          : [{ col: 'created_at', dir: 'DESC' }, { col: 'id', dir: 'DESC' }];
 }
 
 /** Rows after (or before) the key `values` in the order of `keys`, in mixed directions:
@@ -97,8 +100,15 @@ function parseRecord(json: SqlValue, id: SqlValue): ProductRecord | undefined {
   }
 }
 
+/** A record's cost as its columns: the amount (-1 unknown) and currency. */
+function costColumns(p: ProductRecord): [number, string | null] {
+  const c = p.cost as { amount?: unknown; currency?: unknown } | undefined;
+  return c && typeof c.amount === 'number' && Number.isFinite(c.amount) && c.amount >= 0 && typeof c.currency === 'string' ? [c.amount, c.currency.slice(0, 12)] : [-1, null];
+}
+
 export class Repo {
   private hasQuarantine?: boolean;
+  private hasCost?: boolean;
   /** While set, every data change is appended here as [sql, params]. */
   recorder: Statement[] | undefined;
 
@@ -143,6 +153,8 @@ export class Repo {
     const existing = this.all('SELECT rid FROM products WHERE id = ?', [p.id])[0];
     const cols: SqlValue[] = [p.id, p.jobId, p.createdAt, p.provider, p.model, p.kind, p.favorite ? 1 : 0, p.rating, JSON.stringify(p)];
     let rid: number;
+    // (A Repo over a database older than migration 5 has no cost columns yet.)
+    this.hasCost ??= this.all("SELECT 1 FROM pragma_table_info('products') WHERE name = 'cost'").length > 0;
     if (existing) {
       rid = Number(existing.rid);
       this.run('UPDATE products SET id=?, job_id=?, created_at=?, provider=?, model=?, kind=?, favorite=?, rating=?, json=? WHERE rid=?', [...cols, rid]);
@@ -152,6 +164,7 @@ export class Repo {
       this.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', cols);
       rid = Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
     }
+    if (this.hasCost) this.run('UPDATE products SET cost = ?, cost_currency = ? WHERE rid = ?', [...costColumns(p), rid]);
     this.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : '']);
     for (const tag of new Set(Array.isArray(p.tags) ? p.tags : [])) this.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, String(tag)]);
     this.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
@@ -287,6 +300,18 @@ export class Repo {
       params.push(q.to.length <= 10 ? `${q.to}T23:59:59.999Z` : q.to);
     }
     if (q.favorite) where.push('favorite = 1');
+    if (q.minCost !== undefined || q.maxCost !== undefined) {
+      where.push('cost >= 0 AND cost_currency = ?');
+      params.push(q.costCurrency ?? 'USD');
+      if (q.minCost !== undefined) {
+        where.push('cost >= ?');
+        params.push(q.minCost);
+      }
+      if (q.maxCost !== undefined) {
+        where.push('cost <= ?');
+        params.push(q.maxCost);
+      }
+    }
     if (q.minRating) {
       where.push('rating >= ?');
       params.push(q.minRating);
@@ -353,9 +378,32 @@ export class Repo {
     const { where, params, none } = this.filterOf(q);
     if (none) return 0;
     const keys = sortKeys(q.sort);
-    const value: Record<string, string | number> = { id: at.id, created_at: at.createdAt, rating: at.rating, model: at.model };
+    const value: Record<string, string | number> = { id: at.id, created_at: at.createdAt, rating: at.rating, model: at.model, cost: costColumns(at as ProductRecord)[0] };
     const before = keyset(keys, keys.map((k) => value[k.col]), 'before');
     return Number(this.all(`SELECT COUNT(*) AS n FROM products WHERE ${[...where, before.sql].join(' AND ')}`, [...params, ...before.params])[0].n);
+  }
+
+  /** What the products cost together (the gallery's selection), per currency. */
+  costSum(ids: string[]): { sums: CostSum[]; unknown: number } {
+    const sums = new Map<string, CostSum>();
+    let unknown = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.all(`SELECT cost, cost_currency, json_extract(json, '$.cost.estimated') AS est FROM products WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk);
+      for (const r of rows) {
+        const amount = Number(r.cost);
+        if (!(amount >= 0) || typeof r.cost_currency !== 'string') {
+          unknown++;
+          continue;
+        }
+        const s = sums.get(r.cost_currency) ?? { currency: r.cost_currency, amount: 0, products: 0, estimated: false };
+        s.amount = Math.round((s.amount + amount) * 1e8) / 1e8;
+        s.products++;
+        s.estimated ||= r.est === 1;
+        sums.set(r.cost_currency, s);
+      }
+    }
+    return { sums: [...sums.values()], unknown };
   }
 
   // jobs

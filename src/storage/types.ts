@@ -3,7 +3,7 @@
 // DESIGN.md). The API is async because sql.js runs in a worker thread, so the caller's
 // thread (the extension host) is never blocked by a query or a save.
 
-import type { JobState } from '../providers/types.ts';
+import type { Cost, JobState } from '../providers/types.ts';
 
 export interface ProjectManifest {
   name: string;
@@ -11,6 +11,8 @@ export interface ProjectManifest {
   version: 1;
   createdAt: string;
   defaults?: { provider?: string; model?: string };
+  /** Spending limits, as written (see src/engine/cost/budgets.ts for their shape and checks). */
+  budgets?: unknown;
 }
 
 /** A seed kept exactly: a number when a JavaScript number holds it (a safe integer), else its
@@ -44,7 +46,8 @@ export interface ProductRecord {
   seed?: Seed;
   requestId?: string;
   timings?: Record<string, number>;
-  cost?: { amount: number; currency: string };
+  /** What this product cost: its job's cost shared among the job's outputs (issue 11). */
+  cost?: Cost;
   /** Relative path of the parameter file it came from. */
   sourceFile?: string;
   /** ISO time. */
@@ -115,6 +118,11 @@ export interface JobRecord {
    * user's reference (`product:<id>`, a path). */
   sentInputs?: Record<string, string>;
   attempts: number;
+  /** What the plan estimated this job costs; null when it could not say (issue 11). */
+  estimate?: Cost | null;
+  /** What it cost, once it ended: billed by the provider, or worked out from a dated table
+   * (`estimated`). Absent when nothing is known. */
+  cost?: Cost;
   createdAt: string;
   updatedAt: string;
   submittedAt?: string;
@@ -143,7 +151,7 @@ export interface TemplateRecord {
   updatedAt: string;
 }
 
-export type SortOrder = 'newest' | 'oldest' | 'rating' | 'model';
+export type SortOrder = 'newest' | 'oldest' | 'rating' | 'model' | 'cost';
 
 export interface ProductQuery {
   provider?: string[];
@@ -154,6 +162,11 @@ export interface ProductQuery {
   favorite?: boolean;
   minRating?: number;
   tags?: string[];
+  /** Products that cost at least / at most this much in `costCurrency` (default "USD"); products of
+   * unknown cost never match a cost filter. */
+  minCost?: number;
+  maxCost?: number;
+  costCurrency?: string;
   /** Full-text search over prompts (FTS4 MATCH syntax is built from plain words; user text is never spliced into SQL). */
   text?: string;
   sort?: SortOrder;
@@ -163,7 +176,7 @@ export interface ProductQuery {
 }
 
 /** The fields a product's place in any sort depends on. */
-export type ProductKey = Pick<ProductRecord, 'id' | 'createdAt' | 'rating' | 'model'>;
+export type ProductKey = Pick<ProductRecord, 'id' | 'createdAt' | 'rating' | 'model' | 'cost'>;
 
 export interface ProductPage {
   items: ProductRecord[];
@@ -171,6 +184,15 @@ export interface ProductPage {
   next?: string;
   /** Total matching rows (for the scrollbar); computed cheaply. */
   total: number;
+}
+
+/** The sum of some products' costs in one currency. */
+export interface CostSum {
+  currency: string;
+  amount: number;
+  products: number;
+  /** Some of it was worked out from a table rather than billed. */
+  estimated: boolean;
 }
 
 /** A products row exactly as stored (verify reads rows whose JSON does not even parse). */
@@ -211,6 +233,8 @@ export interface ProjectDb {
   productsMatching(q: ProductQuery, ids: string[]): Promise<string[]>;
   /** How many products matching the query come before `at` in its sort: `at`'s position in its pages. */
   countBefore(q: ProductQuery, at: ProductKey): Promise<number>;
+  /** What the products cost together, per currency, and how many have no known cost. */
+  costSum(ids: string[]): Promise<{ sums: CostSum[]; unknown: number }>;
   countProducts(): Promise<number>;
   facets(): Promise<{ providers: string[]; models: string[]; tags: string[] }>;
   /** Products made from product `id` (lineage), newest first. */

@@ -50,7 +50,7 @@ export type WorkerRequest =
 export type WorkerReply = ({ id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; kind?: string; backups?: string[] } }) & { notes?: string[] };
 
 const WRITES = new Set(['putProduct', 'putProducts', 'updateProduct', 'deleteProducts', 'putJob', 'putTemplate', 'deleteTemplate', 'setProject', 'putUpload', 'quarantineProducts', 'releaseQuarantine', 'setMeta']);
-const READS = new Set(['getProduct', 'queryProducts', 'productsMatching', 'countBefore', 'countProducts', 'facets', 'usedIn', 'getJob', 'listJobs', 'listTemplates', 'getUpload', 'rawProducts', 'listQuarantine', 'getMeta']);
+const READS = new Set(['getProduct', 'queryProducts', 'productsMatching', 'countBefore', 'costSum', 'countProducts', 'facets', 'usedIn', 'getJob', 'listJobs', 'listTemplates', 'getUpload', 'rawProducts', 'listQuarantine', 'getMeta']);
 const COMPACT_AT = 8 * 1024 * 1024;
 
 let SQL: SqlJsStatic | undefined;

@@ -108,7 +108,7 @@ export class GalleryController {
   }
 
   private toQuery(f: Filter, after: string | undefined, limit: number): ProductQuery {
-    return { text: f.text || undefined, provider: f.provider, model: f.model, favorite: f.favorite, minRating: f.minRating, tags: f.tags, from: f.from, to: f.to, sort: f.sort, after, limit };
+    return { text: f.text || undefined, provider: f.provider, model: f.model, favorite: f.favorite, minRating: f.minRating, tags: f.tags, from: f.from, to: f.to, minCost: f.minCost, maxCost: f.maxCost, sort: f.sort, after, limit };
   }
 
   private jobTiles(f: Filter): Tile[] {
@@ -328,6 +328,23 @@ export class GalleryController {
       return done;
     },
     action: ({ ids, action }) => this.act(ids, action),
+    costSum: async ({ ids }) => {
+      // Each project's rows answer for their own ids; the sums add up across projects.
+      const sums = new Map<string, { currency: string; amount: number; products: number; estimated: boolean }>();
+      let unknown = 0;
+      for (const project of this.projects()) {
+        const r = await (await project.db()).costSum(ids);
+        for (const x of r.sums) {
+          const t = sums.get(x.currency) ?? { currency: x.currency, amount: 0, products: 0, estimated: false };
+          t.amount = Math.round((t.amount + x.amount) * 1e8) / 1e8;
+          t.products += x.products;
+          t.estimated ||= x.estimated;
+          sums.set(x.currency, t);
+        }
+        unknown += r.unknown;
+      }
+      return { sums: [...sums.values()].slice(0, 20), unknown };
+    },
     undoDelete: async () => {
       this.refuseWhenReadOnly('Undo is');
       const note = await this.o.actions.undoDelete();

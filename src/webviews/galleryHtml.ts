@@ -24,12 +24,15 @@ function attr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
-export function galleryHtml(o: GalleryHtmlOptions): string {
+/** A webview page of ours: a strict CSP with a nonce (no eval, nothing remote), the stylesheet,
+ * a JSON island (`<script type="application/json" id=…>`) and the bundle. `media` allows the
+ * webview's own media (the gallery's videos). */
+export function webviewPage(o: { cspSource: string; scriptUri: string; styleUri: string; title: string; json: { id: string; value: unknown }; media?: boolean; nonce?: string }): string {
   const nonce = o.nonce ?? newNonce();
   const csp = [
     "default-src 'none'",
     `img-src ${o.cspSource} data:`,
-    `media-src ${o.cspSource}`,
+    ...(o.media ? [`media-src ${o.cspSource}`] : []),
     `style-src ${o.cspSource} 'nonce-${nonce}'`,
     `font-src ${o.cspSource}`,
     `script-src 'nonce-${nonce}'`,
@@ -40,13 +43,17 @@ export function galleryHtml(o: GalleryHtmlOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${attr(o.state.title)}</title>
+<title>${attr(o.title)}</title>
 <link rel="stylesheet" href="${attr(o.styleUri)}" nonce="${nonce}">
 </head>
 <body>
 <div id="app"></div>
-<script type="application/json" id="initial-state">${escapeJsonForHtml(o.state)}</script>
+<script type="application/json" id="${attr(o.json.id)}">${escapeJsonForHtml(o.json.value)}</script>
 <script nonce="${nonce}" src="${attr(o.scriptUri)}"></script>
 </body>
 </html>`;
+}
+
+export function galleryHtml(o: GalleryHtmlOptions): string {
+  return webviewPage({ cspSource: o.cspSource, scriptUri: o.scriptUri, styleUri: o.styleUri, title: o.state.title, json: { id: 'initial-state', value: o.state }, media: true, nonce: o.nonce });
 }

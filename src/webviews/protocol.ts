@@ -45,7 +45,7 @@ export const CAPS = {
 const id = z.string().min(1).max(CAPS.id).regex(/^[\w-]+$/);
 const shortText = z.string().max(500);
 
-export const SORTS = ['newest', 'oldest', 'rating', 'model'] as const;
+export const SORTS = ['newest', 'oldest', 'rating', 'model', 'cost'] as const;
 export const STATUSES = ['all', 'products', 'running', 'failed'] as const;
 
 export const Filter = z
@@ -59,10 +59,17 @@ export const Filter = z
     tags: z.array(shortText).max(50).optional(),
     from: z.string().max(40).optional(),
     to: z.string().max(40).optional(),
+    /** What a product cost, in US dollars, at least / at most (products of unknown cost, or
+     * priced in Buzz, are left out by a cost filter). */
+    minCost: z.number().min(0).max(1e6).optional(),
+    maxCost: z.number().min(0).max(1e6).optional(),
     sort: z.enum(SORTS).default('newest'),
   })
   .strict();
 export type Filter = z.infer<typeof Filter>;
+
+/** What a product cost (issue 11); `estimated` when worked out from a price table. */
+export const TileCost = z.object({ amount: z.number().min(0), currency: z.string().max(CAPS.currency), estimated: z.boolean().default(false) });
 
 /** What one grid cell shows: a product, or a job that is still running (or failed). */
 export const Tile = z.object({
@@ -89,6 +96,7 @@ export const Tile = z.object({
   name: z.string().max(CAPS.title).optional(),
   progress: z.number().min(0).max(1).optional(),
   error: z.string().max(CAPS.error).optional(),
+  cost: TileCost.optional(),
 });
 export type Tile = z.infer<typeof Tile>;
 
@@ -129,7 +137,7 @@ export const DetailRecord = z.object({
   requestId: detailText.optional(),
   /** Seconds per phase, as the provider reported them. */
   timings: z.record(z.string().max(CAPS.detailKey), z.number()).optional(),
-  cost: z.object({ amount: z.number(), currency: z.string().max(CAPS.currency) }).optional(),
+  cost: TileCost.optional(),
   createdAt: detailText,
   notes: detailText,
   /** The input sent to the provider. */
@@ -213,6 +221,11 @@ const METHODS = {
   action: { params: z.object({ ids, action: z.enum(ACTIONS) }).strict(), result: Note },
   /** Bring back what the last Delete moved to the trash. */
   undoDelete: { params: z.object({}).strict(), result: Note },
+  /** What the selected products cost together, per currency, and how many have no known cost. */
+  costSum: {
+    params: z.object({ ids }).strict(),
+    result: z.object({ sums: z.array(z.object({ currency: z.string().max(CAPS.currency), amount: z.number(), products: z.number().int().min(0), estimated: z.boolean() })).max(20), unknown: z.number().int().min(0) }),
+  },
 };
 type MethodSchemas = typeof METHODS;
 export type Method = keyof MethodSchemas;
@@ -300,6 +313,11 @@ export function tileMatches(t: Tile, f: Filter): boolean {
   if (f.tags?.some((tag) => !t.tags.includes(tag))) return false;
   if (f.from && t.createdAt < f.from) return false;
   if (f.to && t.createdAt > (f.to.length <= 10 ? `${f.to}T23:59:59.999Z` : f.to)) return false;
+  if (f.minCost !== undefined || f.maxCost !== undefined) {
+    if (!t.cost || t.cost.currency !== 'USD') return false;
+    if (f.minCost !== undefined && t.cost.amount < f.minCost) return false;
+    if (f.maxCost !== undefined && t.cost.amount > f.maxCost) return false;
+  }
   if (!f.text) return true;
   const want = words(f.text).slice(0, 16);
   const have = words(t.prompt);

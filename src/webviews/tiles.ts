@@ -69,6 +69,7 @@ export function productTile(project: string, p: ProductRecord, c: TileContext): 
     model: capText(p.model, CAPS.model),
     rating: typeof p.rating === 'number' && Number.isFinite(p.rating) ? Math.max(0, Math.min(5, Math.round(p.rating))) : 0,
     favorite: p.favorite === true,
+    cost: costOf(p),
     tags: tags(p.tags),
     createdAt: capText(p.createdAt, CAPS.date),
     width: size(p.width),
@@ -137,12 +138,19 @@ function capObject(v: object, depth: number): Record<string, Json> {
 const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A record's cost as tiles show it, or undefined (a crafted row can hold anything). */
+function costOf(p: ProductRecord): Tile['cost'] {
+  const c: unknown = p.cost;
+  if (!isObject(c) || finite(c.amount) === undefined || (c.amount as number) < 0 || typeof c.currency !== 'string') return undefined;
+  return { amount: c.amount as number, currency: capText(c.currency, CAPS.currency), estimated: c.estimated === true };
+}
+
 /** What the detail view shows of a record, each value coerced to its type (a crafted row can
  * hold anything) and cut to the detail caps. */
 export function detailRecord(p: ProductRecord): DetailRecord {
   const text = (v: unknown) => capText(v, CAPS.detailText);
   const timings = isObject(p.timings) ? Object.fromEntries(Object.entries(p.timings).slice(0, CAPS.detailKeys).flatMap(([k, v]) => (finite(v) === undefined ? [] : [[capText(k, CAPS.detailKey), v]]))) : undefined;
-  const cost = isObject(p.cost) && finite(p.cost.amount) !== undefined && typeof p.cost.currency === 'string' ? { amount: p.cost.amount, currency: capText(p.cost.currency, CAPS.currency) } : undefined;
+  const cost = costOf(p);
   const seed: unknown = p.seed;
   return {
     provider: text(p.provider),

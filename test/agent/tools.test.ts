@@ -42,6 +42,7 @@ before(async () => {
     submitter: {
       plan: (r: Parameters<typeof base.submitter.plan>[0]) => projects.find((p) => p.dir === r.parts[0].projectDir)!.submitter.plan(r),
       submit: (r: Parameters<typeof base.submitter.submit>[0], h: Parameters<typeof base.submitter.submit>[1]) => projects.find((p) => p.dir === r.parts[0].projectDir)!.submitter.submit(r, h),
+      estimate: (specs: Parameters<typeof base.submitter.estimate>[0]) => base.submitter.estimate(specs),
     } as AgentHost['submitter'],
   };
   tools = new AgentTools(host);
@@ -88,7 +89,7 @@ test('the preview says what will happen before anything is spent: jobs, model, o
   assert.equal(preview.preview.jobs, 3);
   assert.deepEqual(preview.preview.models, ['Sample: Tint an Image (offline) (sample/image-to-image)']);
   assert.deepEqual(preview.preview.outsideImages, [outside]);
-  assert.equal(preview.preview.estimate, undefined, 'no estimate until budgets give one');
+  assert.equal(preview.preview.estimate, 'free', 'the estimate, before anything is sent (the Sample provider costs nothing)');
   const inside = await tools.previewGenerate({ provider: 'sample', model: 'sample/image-to-image', prompt: 'tint', project: 'Shop', input: { image_url: 'params/../products/x.png' } });
   assert.ok(inside.ok);
   assert.deepEqual(inside.preview.outsideImages, []);

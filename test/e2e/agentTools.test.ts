@@ -185,6 +185,7 @@ test('an agent calls every tool through vscode.lm.invokeTool: products made, fou
     ['Generate 2 jobs with Art Factory?', 'Generate 1 job with Art Factory?', 'Generate 1 job with Art Factory?', 'Generate 1 job with Art Factory?', 'Generate 3 jobs with Art Factory?'],
   );
   assert.match(dialogs[0].detail, /2 jobs with Sample: Gradient Shapes \(offline\) \(sample\/gradient\) on Sample, into the project Landing page/);
+  assert.match(dialogs[0].detail, /Estimated cost: free\./, 'the estimate before anything is spent');
   assert.ok(dialogs[3].detail.endsWith(`Images from outside the project are sent to Sample: ${logo}.`), dialogs[3].detail);
   assert.ok(r.outsideImage.ok, r.outsideImage.text);
   const logoSidecar = JSON.parse(await fs.readFile(path.join(dir, r.outsideImage.json!.products![0].file.replace(/\.png$/, '.json')), 'utf8')) as { inputs: { path: string }[] };

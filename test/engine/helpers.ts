@@ -64,6 +64,8 @@ export interface RigOptions {
   registry?: (ctxFor: (id: string) => ProviderContext) => ProviderRegistry;
   dir?: string;
   engine?: Partial<EngineOptions>;
+  /** Engine options made from the registry (prices, which ask its providers). */
+  engineFor?: (registry: ProviderRegistry) => Partial<EngineOptions>;
   context?: Partial<ProviderContext>;
 }
 
@@ -79,7 +81,7 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   };
   const ctxFor = (id: string): ProviderContext => (keyed[id] ? { ...shared, getKey: async () => keyed[id].key, baseUrl: keyed[id].baseUrl, ...(opts.limits ? { limits: opts.limits } : {}) } : shared);
   const registry = opts.registry ? opts.registry(ctxFor) : createBuiltinRegistry(ctxFor);
-  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine });
+  const engine = new Engine({ projectDir: dir, db, providers: registry, log, pollIntervalMs: 20, allowLoopbackHttp: true, ...opts.engine, ...opts.engineFor?.(registry) });
   return {
     dir,
     db,

@@ -8,6 +8,13 @@
 // Orchestration routes (paths as they arrive: /HOST/PATH), auth `Authorization: Bearer <key>`,
 // else 401 ProblemDetails:
 //   POST /orchestration.civitai.com/v2/consumer/workflows?wait=0   'submit' → 200 Workflow (status unassigned)
+//   POST …/workflows?whatif=true                                    'whatif' → 200 Workflow that is not run or
+//        stored: "Whether to actually submit the workflow or return an estimate on what would happen
+//        upon submission" (civitai-client-javascript swagger.json); the quote is `transactions.list`
+//        debits with `insufficientBuzz` (TransactionSummary). Validated like a submission.
+// Buzz: a workflow costs `fake.buzzPerImage` (8) × quantity, debited when it succeeds; a failed
+// one shows no debit (the fake's simplification: Civitai's refunds are credits, which the docs do
+// not describe in detail). `fake.balance` (Infinity) decides `insufficientBuzz`.
 //   GET  /orchestration.civitai.com/v2/consumer/workflows?take=N   'query'  → {items, next}
 //   GET  /orchestration.civitai.com/v2/consumer/workflows/{id}     'get'    (advances the plan one step)
 //   PUT  /orchestration.civitai.com/v2/consumer/workflows/{id}     'update' {status:"canceled"} → 200 Workflow;
@@ -110,6 +117,10 @@ export interface CivitaiFake extends FakeServer {
   key: string;
   workflows: Map<string, CivitaiFakeWorkflow>;
   submissions: unknown[];
+  /** Bodies of `whatif=true` submissions. */
+  quotes: unknown[];
+  buzzPerImage: number;
+  balance: number;
   cancels: string[];
   models: FakeModel[];
   plan(p: Partial<CivitaiPlan>): void;
@@ -137,7 +148,7 @@ const TERMINAL = new Set(['succeeded', 'failed', 'expired', 'canceled']);
 
 function routeOf(req: FakeRequest): string | undefined {
   if (req.host === ORCH) {
-    if (req.path === '/v2/consumer/workflows' || req.path === '/v2/consumer/workflows/') return req.method === 'POST' ? 'submit' : 'query';
+    if (req.path === '/v2/consumer/workflows' || req.path === '/v2/consumer/workflows/') return req.method === 'POST' ? (req.query.get('whatif') === 'true' ? 'whatif' : 'submit') : 'query';
     if (/^\/v2\/consumer\/workflows\/[^/]+$/.test(req.path)) return req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : 'get';
     if (/^\/v2\/consumer\/blobs\/[^/]+$/.test(req.path) && req.method === 'GET') return 'blob';
     return undefined;
@@ -243,6 +254,8 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
   let next: Partial<CivitaiPlan> | undefined;
   const workflows = new Map<string, CivitaiFakeWorkflow>();
   const submissions: unknown[] = [];
+  const quotes: unknown[] = [];
+  const buzzOf = (input: Record<string, unknown>) => fake.buzzPerImage * (typeof input.quantity === 'number' ? input.quantity : 1);
   const cancels: string[] = [];
   const models = makeCatalog(opts.modelCount ?? 300);
   const holder: { server?: FakeServer } = {};
@@ -337,7 +350,7 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       upgradeMode: 'manual',
       currencies: [],
       forceRefunded: false,
-      transactions: w.status === 'succeeded' ? { list: [{ type: 'debit', amount: 8, id: `tx-${w.id}`, accountType: 'yellow' }] } : { list: [] },
+      transactions: w.status === 'succeeded' ? { list: [{ type: 'debit', amount: buzzOf(w.input), id: `tx-${w.id}`, accountType: 'yellow' }] } : { list: [] },
       steps: [
         {
           $type: 'textToImage',
@@ -445,6 +458,28 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
       const take = Number(req.query.get('take') ?? 100);
       return sendJson(res, 200, { next: '', items: [...workflows.values()].slice(0, take).map(view) });
     }
+    if (route === 'whatif') {
+      quotes.push(req.json);
+      const errors = validate(req.json);
+      if (Object.keys(errors).length) return problem(res, 400, 'One or more validation errors occurred.', { errors });
+      const input = ((req.json as Record<string, unknown>).steps as { input: Record<string, unknown> }[])[0].input;
+      const amount = buzzOf(input);
+      return sendJson(res, 200, {
+        id: null,
+        createdAt: now(),
+        status: 'unassigned',
+        tags: [],
+        metadata: {},
+        arguments: {},
+        callbacks: [],
+        upgradeMode: 'manual',
+        currencies: [],
+        forceRefunded: false,
+        cost: { base: amount, tips: { civitai: 0, creators: 0 }, total: amount },
+        transactions: { list: [{ type: 'debit', amount, accountType: 'yellow' }], insufficientBuzz: amount > fake.balance },
+        steps: [{ $type: 'textToImage', name: '0', priority: 'normal', input, output: null, jobs: [] }],
+      });
+    }
     if (route === 'submit') {
       submissions.push(req.json);
       const errors = validate(req.json);
@@ -494,6 +529,9 @@ export async function startCivitaiFake(opts: CivitaiFakeOptions = {}): Promise<C
     key,
     workflows,
     submissions,
+    quotes,
+    buzzPerImage: 8,
+    balance: Number.POSITIVE_INFINITY,
     cancels,
     models,
     plan: (p: Partial<CivitaiPlan>) => {

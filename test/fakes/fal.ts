@@ -15,6 +15,11 @@
 //   PUT  /v3.fal.media/upload/{token}                      'put'     (no auth, like fal's signed URL)
 //   GET  /v3.fal.media/files/...                           downloads (outputs and uploads)
 //   GET  /api.fal.ai/v1/models?endpoint_id=ID              'models'  → {models: [{endpoint_id, metadata: {display_name, category, …}}], next_cursor, has_more}
+//   GET  /api.fal.ai/v1/models/pricing?endpoint_id=a,b     'pricing' → {prices: [{endpoint_id, unit_price, unit, currency}], next_cursor, has_more}
+//        (docs platform-apis/v1/models/pricing: "Authentication: Required"; 1–50 ids, comma-separated
+//        or repeated; ids without a price are not listed)
+// The result response carries `x-fal-billable-units` (what fal billed, in the model's priced unit:
+//   billable units × unit_price is the request's cost; the SDK drops the header, response.js).
 // Auth: `Authorization: Key <key>` on queue and storage routes, else 401 {detail}.
 // Validation (submit): `prompt` must be a non-empty string (422 detail loc [body, prompt]);
 //   `num_images` > 4 → 422; image_url must be http(s) or data: (422 loc [body, image_url]).
@@ -27,11 +32,14 @@
 //       with x-fal-request-id; a runner error is e.g. {status: 503, body: {detail, error_type:
 //       "runner_disconnected"}, headers: {"x-fal-error-type": "runner_disconnected"}}
 //     - output: replace the result JSON entirely; width/height of the generated PNGs
+//     - billableUnits: the result's `x-fal-billable-units` (default: megapixels made for a model
+//       priced per megapixel, else the number of outputs; null leaves the header out). A failed result sends it only when its `fail.headers` do.
 //   fake.nextJob(plan)        the same, for the next submission only
 //   fake.addFault({ route, status, body, headers, times, malformed, drop, delayMs })  e.g.
 //     { route: 'submit', status: 429, headers: { 'retry-after': '3' } }, { route: 'status', status: 503, times: 2 }
 //   fake.expireResult(id)    fal's retention ran out: the result answers 404 (status stays COMPLETED)
 //   fake.displayNames        endpoint id → display name for the models API (others: none listed)
+//   fake.prices              endpoint id → {unit_price, unit, currency} for the pricing API (others: none listed)
 //   fake.jobs (id → job: endpoint, input, polls, canceled), fake.cancels (ids), fake.uploads (token → bytes, lifecycle)
 //   fake.files (path → bytes; set truncateAt, or replace with big bytes for oversize tests)
 //   fake.captured (every request: method, url, headers, body), fake.setKey(k)
@@ -48,6 +56,7 @@ export interface FalJobPlan {
   output?: unknown;
   width: number;
   height: number;
+  billableUnits?: number | null;
 }
 
 export interface FalFakeJob {
@@ -68,6 +77,7 @@ export interface FalFake extends FakeServer {
   cancels: string[];
   uploads: Map<string, { bytes: Buffer; contentType: string; lifecycle?: unknown }>;
   displayNames: Map<string, string>;
+  prices: Map<string, { unit_price: number; unit: string; currency: string }>;
   plan(p: Partial<FalJobPlan>): void;
   nextJob(p: Partial<FalJobPlan>): void;
   setKey(k: string): void;
@@ -91,7 +101,7 @@ function routeOf(req: FakeRequest): string | undefined {
     return 'submit';
   }
   if (req.host === 'fal.ai') return 'openapi';
-  if (req.host === 'api.fal.ai') return 'models';
+  if (req.host === 'api.fal.ai') return req.path === '/v1/models/pricing' ? 'pricing' : 'models';
   if (req.host === 'rest.fal.ai') return 'initiate';
   if (req.method === 'PUT') return 'put';
   return undefined;
@@ -155,6 +165,14 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
     ['fal-ai/kling-video/v2.1/standard/image-to-video', 'Kling 2.1 (standard) Image to Video'],
   ]);
   const knownEndpoint = opts.knownEndpoint ?? ((id: string) => !id.includes('does-not-exist'));
+  // Prices as fal lists them on its model pages (fal-ai/flux/dev $0.025 per megapixel, schnell
+  // $0.003; video per second); the fake's own figures, not a promise of today's prices.
+  const prices = new Map<string, { unit_price: number; unit: string; currency: string }>([
+    ['fal-ai/flux/dev', { unit_price: 0.025, unit: 'megapixels', currency: 'USD' }],
+    ['fal-ai/flux/schnell', { unit_price: 0.003, unit: 'megapixels', currency: 'USD' }],
+    ['fal-ai/flux-pro/v1.1-ultra', { unit_price: 0.06, unit: 'image', currency: 'USD' }],
+    ['fal-ai/minimax/video-01', { unit_price: 0.5, unit: 'video', currency: 'USD' }],
+  ]);
 
   const authorized = (req: FakeRequest) => req.headers.authorization === `Key ${key}`;
   const unauthorized = (res: http.ServerResponse) => sendJson(res, 401, { detail: 'Authentication is required to perform this action.' });
@@ -219,6 +237,14 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
         .filter((id) => displayNames.has(id))
         .map((id) => ({ endpoint_id: id, metadata: { display_name: displayNames.get(id), category: /video/.test(id) ? 'image-to-video' : 'text-to-image', description: `Fake ${displayNames.get(id)}`, status: 'active', tags: [], updated_at: new Date(0).toISOString(), thumbnail_url: 'https://fal.media/files/example.jpg', model_url: `https://fal.run/${id}`, date: new Date(0).toISOString(), highlighted: false, pinned: false } }));
       return sendJson(res, 200, { models, next_cursor: null, has_more: false });
+    }
+    if (route === 'pricing') {
+      // "Pricing" (fal.ai/docs/platform-apis/v1/models/pricing): authentication required; 1–50
+      // endpoint ids, comma-separated or repeated; the response lists the priced ones.
+      if (!authorized(req)) return unauthorized(res);
+      const ids = req.query.getAll('endpoint_id').flatMap((v) => v.split(',')).filter(Boolean);
+      const listed = ids.filter((id) => prices.has(id)).map((id) => ({ endpoint_id: id, ...prices.get(id)! }));
+      return sendJson(res, 200, { prices: listed, next_cursor: null, has_more: false });
     }
     if (route === 'put') {
       const token = req.path.replace(/^\/upload\//, '');
@@ -287,7 +313,13 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
     // A failed run's result is the model's (or the runner's) error, with x-fal-request-id;
     // request errors carry `error_type` and X-Fal-Error-Type (docs "Request Error Types").
     if (job.plan.fail) return sendJson(res, job.plan.fail.status, job.plan.fail.body, { 'x-fal-request-id': job.id, ...job.plan.fail.headers });
-    return sendJson(res, 200, await outputFor(job), { 'x-fal-request-id': job.id });
+    const output = await outputFor(job);
+    const made = Array.isArray((output as { images?: unknown[] }).images) ? (output as { images: unknown[] }).images.length : 1;
+    // By default what the model's priced unit counts: megapixels made, else outputs made. How fal
+    // rounds megapixels is not documented; the fake bills the exact product.
+    const perMp = prices.get(job.endpoint)?.unit === 'megapixels';
+    const units = job.plan.billableUnits === undefined ? (perMp ? (made * job.plan.width * job.plan.height) / 1e6 : made) : job.plan.billableUnits;
+    return sendJson(res, 200, output, { 'x-fal-request-id': job.id, ...(units === null ? {} : { 'x-fal-billable-units': String(units) }) });
   }, routeOf);
   holder.server = server;
 
@@ -297,6 +329,7 @@ export async function startFalFake(opts: FalFakeOptions = {}): Promise<FalFake> 
     cancels,
     uploads,
     displayNames,
+    prices,
     expireResult: (id: string) => {
       const job = jobs.get(id);
       if (job) job.resultExpired = true;

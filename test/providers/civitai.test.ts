@@ -89,7 +89,7 @@ test('civitai text-to-image with a checkpoint AIR and a LoRA: the exact body, sc
   assert.equal(r.artifacts[0].mediaType, 'image/png');
   assert.equal(r.artifacts[0].width, 64);
   assert.equal(r.seed, 42);
-  assert.deepEqual(r.cost, { amount: 8, currency: 'Buzz' });
+  assert.deepEqual(r.billing, { cost: { amount: 8, currency: 'buzz', estimated: false } });
   // Queue and run time, from the workflow's own timestamps (the fake's clock steps 1.5 s).
   const w = f.workflows.get(sub.requestId)!;
   const at = (iso: string | undefined) => Date.parse(iso!) / 1000;
@@ -436,7 +436,7 @@ test('the engine runs a Civitai parameter file end to end: a product on disk wit
     assert.equal(product.prompt, parsed.value!.input.prompt);
     assert.equal(product.negativePrompt, parsed.value!.input.negativePrompt);
     assert.equal(product.seed, f.workflows.get(done.requestId!)!.input.seed);
-    assert.deepEqual(product.cost, { amount: 8, currency: 'Buzz' });
+    assert.deepEqual(product.cost, { amount: 8, currency: 'buzz', estimated: false });
     const bytes = await fs.readFile(path.join(r.dir, product.file));
     assert.equal((await sharp(bytes).metadata()).format, 'png');
     const sidecar = JSON.parse(await fs.readFile(path.join(r.dir, product.file.replace(/\.png$/, '.json')), 'utf8'));

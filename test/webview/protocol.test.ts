@@ -21,7 +21,7 @@ before(async () => {
   dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-protocol-')), 'project');
   await createProject(dir, 'Protocol');
   db = await openProjectDb(dir, { saveDelayMs: 5, backups: 0 });
-  await db.putProducts([product(1, { seed: 42, cost: { amount: 0.025, currency: 'USD' }, timings: { inference: 1.5 } }), product(2), product(3)]);
+  await db.putProducts([product(1, { seed: 42, cost: { amount: 0.025, currency: 'USD', estimated: false }, timings: { inference: 1.5 } }), product(2), product(3)]);
 });
 after(async () => {
   await db?.close();
@@ -88,9 +88,17 @@ test('each request resolves with its method\'s result, checked and typed', async
   const d = await channel.request('getProduct', { id: 'P00000001' });
   const record: DetailRecord = d.record;
   assert.equal(record.seed, 42);
-  assert.deepEqual(record.cost, { amount: 0.025, currency: 'USD' });
+  assert.deepEqual(record.cost, { amount: 0.025, currency: 'USD', estimated: false });
   assert.deepEqual(record.timings, { inference: 1.5 });
   assert.equal(typeof record.input.prompt, 'string');
+
+  // Cost (issue 11): on the tile, the selection's sum, the filter and the sort.
+  assert.deepEqual(rest.tiles[0].cost, { amount: 0.025, currency: 'USD', estimated: false });
+  assert.deepEqual(await channel.request('costSum', { ids: ['P00000001', 'P00000002', 'NOPE-1'] }), { sums: [{ currency: 'USD', amount: 0.025, products: 1, estimated: false }], unknown: 1 });
+  const costly = await channel.request('query', { filter: { ...DEFAULT_FILTER, minCost: 0.01 }, limit: 10 });
+  assert.deepEqual(costly.tiles.map((t) => t.id), ['P00000001']);
+  const byCost = await channel.request('query', { filter: { ...DEFAULT_FILTER, sort: 'cost' }, limit: 10 });
+  assert.equal(byCost.tiles[0].id, 'P00000001', 'the costliest first, unknown after');
 
   const facets = await channel.request('facets', {});
   assert.deepEqual(facets.providers.slice().sort(), ['fal', 'replicate', 'sample']);

@@ -9,6 +9,8 @@ import type { ProjectManager } from '../projects.ts';
 import type { ProjectsView } from '../projectsView.ts';
 import type { KeyStore } from '../secrets.ts';
 import type { VerifyDeps } from '../verify.ts';
+import type { Costs } from '../costs.ts';
+import type { SpendingPanel } from '../spendingPanel.ts';
 
 export interface CommandContext {
   context: vscode.ExtensionContext;
@@ -21,6 +23,9 @@ export interface CommandContext {
   log: OutputLog;
   gallery: Gallery;
   verify: VerifyDeps;
+  /** Prices, ledgers and budgets (issue 11), and the Spending panel. */
+  costs: Costs;
+  spending: SpendingPanel;
   /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
   schemaRef(dir: string, provider: string, model: string, fromDir: string): Promise<string>;
 }

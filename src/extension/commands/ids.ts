@@ -46,6 +46,9 @@ export const COMMANDS = {
   importImages: 'artFactory.importImages',
   exportProducts: 'artFactory.exportProducts',
   makeContactSheet: 'artFactory.makeContactSheet',
+  // Spending
+  openSpending: 'artFactory.openSpending',
+  raiseBudget: 'artFactory.raiseBudget',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -96,4 +99,8 @@ export interface CommandArgs {
   importImages: [resource?: vscode.Uri, selected?: vscode.Uri[]];
   exportProducts: [];
   makeContactSheet: [];
+  /** A project folder (a toast's button); else the active project's, or every project. */
+  openSpending: [project?: string];
+  /** A project folder and the currency of the budget that stopped a job. */
+  raiseBudget: [project?: string, currency?: string];
 }

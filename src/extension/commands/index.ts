@@ -3,6 +3,7 @@
 import type * as vscode from 'vscode';
 import { archiveCommands } from './archive.ts';
 import { backupCommands } from './backup.ts';
+import { costCommands } from './costs.ts';
 import type { CommandContext } from './context.ts';
 import { galleryCommands } from './gallery.ts';
 import { generateCommands } from './generate.ts';
@@ -20,6 +21,7 @@ export function createCommands(ctx: CommandContext): CommandTable {
     ...galleryCommands(ctx),
     ...backupCommands(ctx),
     ...archiveCommands(ctx),
+    ...costCommands(ctx),
   };
 }
 

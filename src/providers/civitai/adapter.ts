@@ -26,6 +26,7 @@ import { ProviderError } from '../errors.ts';
 import { civitaiPolls, isTerminal, pollUntilTerminal } from '../poll.ts';
 import type {
   Artifact,
+  Cost,
   JobRef,
   JobResult,
   JsonSchema,
@@ -62,6 +63,7 @@ import {
   reasonsOf,
   timingsOf,
   withheldHint,
+  quoteSchema,
   workflowSchema,
   type Workflow,
 } from './workflow.ts';
@@ -132,6 +134,22 @@ export class CivitaiProvider implements Provider {
   }
 
   // ----- generation ---------------------------------------------------------------------------
+
+  /**
+   * What the workflow would cost, without running it: SubmitWorkflow with `whatif=true` ("Whether
+   * to actually submit the workflow or return an estimate on what would happen upon submission",
+   * civitai-client-javascript swagger.json, POST /v2/consumer/workflows) answers a Workflow whose
+   * `transactions.list` holds the debits it would make, and `insufficientBuzz` when the account
+   * cannot pay. Quotes are not binding, so the quote is marked estimated. The body is the one
+   * `submit` sends.
+   */
+  async quote(req: SubmitRequest): Promise<Cost | undefined> {
+    const { input, loraIndex } = buildTextToImageInput(req.model, req.input, this.ctx.random);
+    const body = { steps: [{ $type: 'textToImage', input }], tags: ['art-factory'], allowMatureContent: this.ctx.allowMatureContent === true };
+    const wf = await this.client.call('the price quote', `${WORKFLOWS}?whatif=true`, { method: 'POST', body, signal: req.signal, auth: true, loraIndex }, quoteSchema);
+    const cost = costOf(wf);
+    return cost ? { ...cost, estimated: true } : undefined;
+  }
 
   async submit(req: SubmitRequest): Promise<SubmitResponse> {
     const { input, loraIndex } = buildTextToImageInput(req.model, req.input, this.ctx.random);
@@ -246,7 +264,7 @@ export class CivitaiProvider implements Provider {
     const timings = timingsOf(wf);
     if (timings) result.timings = timings;
     const cost = costOf(wf);
-    if (cost) result.cost = cost;
+    if (cost) result.billing = { cost };
     return result;
   }
 

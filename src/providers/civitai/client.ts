@@ -11,9 +11,10 @@ import { NAME, PROVIDER } from './service.ts';
 
 const NO_KEY = `No ${NAME} API token is set. Create one on civitai.com (Account settings → API Keys), then run "Art Factory: Set API Key…" (or set CIVITAI_API_TOKEN for the command line).`;
 
-/** Submitting a workflow is the one request that may create work; everything else is a call. */
+/** Submitting a workflow is the one request that may create work; everything else is a call
+ * (a `whatif=true` submission only prices it). */
 function classify(url: URL, method: string): FetchKind {
-  return method === 'POST' && /\/v2\/consumer\/workflows\/?$/.test(url.pathname) ? 'create' : 'call';
+  return method === 'POST' && /\/v2\/consumer\/workflows\/?$/.test(url.pathname) && url.searchParams.get('whatif') !== 'true' ? 'create' : 'call';
 }
 
 export interface CivitaiProviderOptions {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { artifactFromUrl } from '../artifacts.ts';
 import { ProviderError, redact } from '../errors.ts';
-import type { Artifact } from '../types.ts';
+import type { Artifact, Cost } from '../types.ts';
 import { isPlainObject } from './input.ts';
 import { NAME, PROVIDER } from './service.ts';
 
@@ -64,6 +64,9 @@ export const workflowSchema = z
   })
   .passthrough();
 export type Workflow = z.infer<typeof workflowSchema>;
+/** A `whatif` answer is a Workflow that was never created: its `id` may be null (the OpenAPI
+ * types Workflow.id as nullable). */
+export const quoteSchema = workflowSchema.extend({ id: z.string().max(200).nullish() });
 
 export const queryWorkflowsSchema = z.object({ items: z.array(z.unknown()).nullish(), next: z.string().nullish() }).passthrough();
 
@@ -180,8 +183,11 @@ export function timingsOf(wf: Workflow): Record<string, number> | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-/** Buzz actually charged: debits minus credits of the workflow's transactions. */
-export function costOf(wf: Workflow): { amount: number; currency: string } | undefined {
+/** Buzz charged (or, for a `whatif` submission, quoted): debits minus credits of the workflow's
+ * `transactions.list` (TransactionSummary in civitai-client-javascript swagger.json:
+ * TransactionInfo `{type: "debit" | "credit", amount, accountType}`). A failed workflow's
+ * refund comes back as a credit. */
+export function costOf(wf: Pick<Workflow, 'transactions'>): Cost | undefined {
   const list = wf.transactions?.list ?? [];
   if (list.length === 0) return undefined;
   let amount = 0;
@@ -190,5 +196,5 @@ export function costOf(wf: Workflow): { amount: number; currency: string } | und
     if (t.type === 'debit') amount += t.amount;
     else if (t.type === 'credit') amount -= t.amount;
   }
-  return { amount, currency: 'Buzz' };
+  return { amount, currency: 'buzz', estimated: false };
 }

@@ -10,6 +10,7 @@ import { request } from '../rpc.ts';
 import { Button } from './Button.tsx';
 import { Lineage } from './Lineage.tsx';
 import { Stars } from './Stars.tsx';
+import { formatCost } from '../../../engine/cost/format.ts';
 
 const ACTION_BUTTONS: [Action, string][] = [
   ['reuse', 'Reuse Parameters'],
@@ -133,7 +134,7 @@ export function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen, readOn
                 <dt>Timings</dt>
                 <dd>{rec.timings ? Object.entries(rec.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ') : '—'}</dd>
                 <dt>Cost</dt>
-                <dd>{rec.cost ? `${rec.cost.amount} ${rec.cost.currency}` : '—'}</dd>
+                <dd title={rec.cost?.estimated ? 'Worked out from a price table or the run time, not billed' : undefined}>{rec.cost ? formatCost(rec.cost) : 'unknown'}</dd>
                 <dt>Request id</dt>
                 <dd class="mono">{(rec.requestId ?? '—').slice(0, 80)}</dd>
                 <dt>File</dt>

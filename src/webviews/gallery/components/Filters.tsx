@@ -1,4 +1,4 @@
-// The filters: provider, model, tag, minimum rating, favourites and dates. In a narrow panel (a
+// The filters: provider, model, tag, minimum rating, favourites, cost and dates. In a narrow panel (a
 // half-width split) they fold behind the toolbar's Filters button (`open`).
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { Facets, Filter } from '../../protocol.ts';
@@ -19,6 +19,12 @@ function FacetSelect({ label, any, values, value, onChange }: { label: string; a
   );
 }
 
+/** A typed amount of dollars, or undefined (empty or not a number: no bound). */
+function dollars(v: string): number | undefined {
+  const n = Number(v.trim().replace(/^\$/, ''));
+  return v.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
 export function Filters({ filter, facets, open, set }: { filter: Filter; facets: Facets; open: boolean; set: (patch: Partial<Filter>) => void }) {
   return (
     <div id="filters" class={`filters ${open ? 'open' : ''}`}>
@@ -34,6 +40,14 @@ export function Filters({ filter, facets, open, set }: { filter: Filter; facets:
         ))}
       </Select>
       <vscode-checkbox label="Favourites" checked={!!filter.favorite} onChange={(e) => set({ favorite: (e.currentTarget as VscodeCheckbox).checked || undefined })} />
+      <label class="cost">
+        Cost from $
+        <vscode-textfield label="Cost at least, in US dollars" placeholder="0.00" value={filter.minCost === undefined ? '' : String(filter.minCost)} onChange={(e) => set({ minCost: dollars(valueOf(e)) })} />
+      </label>
+      <label class="cost">
+        to $
+        <vscode-textfield label="Cost at most, in US dollars" placeholder="any" value={filter.maxCost === undefined ? '' : String(filter.maxCost)} onChange={(e) => set({ maxCost: dollars(valueOf(e)) })} />
+      </label>
       <label class="date">
         From
         <vscode-textfield type="date" label="From" value={filter.from?.slice(0, 10) ?? ''} onChange={(e) => set({ from: valueOf(e) || undefined })} />

@@ -2,6 +2,7 @@
 import { Component } from 'preact';
 import type { Tile } from '../../protocol.ts';
 import { Stars } from './Stars.tsx';
+import { formatCost } from '../../../engine/cost/format.ts';
 
 export interface TileProps {
   t: Tile;
@@ -20,6 +21,11 @@ export interface TileProps {
 function label(t: Tile): string {
   if (t.kind === 'job') return `${t.state === 'failed' ? 'Failed' : 'Generating'}: ${t.prompt || t.model}`;
   return t.prompt || t.name || `${t.provider} ${t.model}`;
+}
+
+/** The tooltip: what the tile is, and for a product what it cost. */
+function tooltip(t: Tile): string {
+  return t.kind === 'product' ? `${label(t)}\n${t.model}${t.cost ? ` · ${formatCost(t.cost)}` : ''}` : label(t);
 }
 
 /** Scrolling re-renders the grid on every frame; a tile whose data did not change is skipped
@@ -42,6 +48,7 @@ export class TileView extends Component<TileProps> {
         id={`tile-${t.id}`}
         role="gridcell"
         aria-selected={selected}
+        title={tooltip(t)}
         aria-label={`${label(t)}${t.favorite ? ', favourite' : ''}${t.rating ? `, ${t.rating} stars` : ''}`}
         class={`tile ${t.kind} ${selected ? 'selected' : ''} ${focused ? 'focused' : ''} ${t.state === 'failed' ? 'failed' : ''}`}
         style={{ width: `${size}px`, height: `${size}px` }}

@@ -1,7 +1,9 @@
 // The toolbar: search as you type, sort, status, the filters (folding in a narrow panel), tile
 // size and fit, the count, what to do with the selection, undo, and the keyboard help.
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { formatCost } from '../../../engine/cost/format.ts';
+import { request } from '../rpc.ts';
 import { SORTS, STATUSES, type Action, type Facets, type Filter, type Patch } from '../../protocol.ts';
 import { valueOf } from '../controls.ts';
 import { BulkActions } from './BulkActions.tsx';
@@ -33,10 +35,37 @@ export interface ToolbarProps {
   toGrid: () => void;
 }
 
+/** What the selected products cost together ("≈ $0.42 + 16 Buzz, 2 unknown"), asked of the host
+ * a moment after the selection settles. */
+function useSelectionCost(ids: string[]): string | undefined {
+  const [text, setText] = useState<string>();
+  const key = ids.length > 1000 ? '' : ids.join(',');
+  useEffect(() => {
+    if (!key) return setText(undefined);
+    let live = true;
+    const timer = setTimeout(() => {
+      request('costSum', { ids: key.split(',') }).then(
+        (r) => {
+          if (!live) return;
+          const money = r.sums.map((x) => formatCost(x)).join(' + ');
+          setText(money ? `${money}${r.unknown ? `, ${r.unknown} unknown` : ''}` : r.unknown ? 'cost unknown' : undefined);
+        },
+        () => live && setText(undefined),
+      );
+    }, 150);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [key]);
+  return text;
+}
+
 export function Toolbar(p: ToolbarProps) {
   const { filter, set, selected } = p;
   const [filtersOpen, setFiltersOpen] = useState(false);
-  const activeFilters = [filter.provider?.length, filter.model?.length, filter.tags?.length, filter.minRating, filter.favorite, filter.from, filter.to].filter(Boolean).length;
+  const activeFilters = [filter.provider?.length, filter.model?.length, filter.tags?.length, filter.minRating, filter.favorite, filter.from, filter.to, filter.minCost !== undefined, filter.maxCost !== undefined].filter(Boolean).length;
+  const cost = useSelectionCost(p.selectedProducts);
   return (
     <div class="toolbar" role="search">
       <vscode-textfield
@@ -65,6 +94,7 @@ export function Toolbar(p: ToolbarProps) {
         <vscode-option value="oldest">Oldest first</vscode-option>
         <vscode-option value="rating">By rating</vscode-option>
         <vscode-option value="model">By model</vscode-option>
+        <vscode-option value="cost">Costliest first</vscode-option>
       </Select>
       <Select label="Status" value={filter.status} onChange={(v) => set({ status: STATUSES.find((s) => s === v) ?? filter.status })}>
         <vscode-option value="all">Everything</vscode-option>
@@ -87,6 +117,7 @@ export function Toolbar(p: ToolbarProps) {
       <span class="count" aria-live="off">
         {p.total.toLocaleString()} {p.total === 1 ? 'item' : 'items'}
         {selected.size > 0 && ` · ${selected.size} selected`}
+        {cost && ` · ${cost}`}
       </span>
       {selected.size > 0 && <BulkActions selected={selected} products={p.selectedProducts} update={p.update} act={p.act} compare={p.compare} />}
       {p.canUndo && (
