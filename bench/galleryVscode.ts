@@ -1,0 +1,117 @@
+// The gallery in a real VS Code (code-server 4.100.3 with the built VSIX, test/e2e/harness.ts):
+// from running "Art Factory: Open Gallery" (Enter in the command palette) to the first frame
+// painted with the thumbnails in view, at 10,000 and 100,000 products. The first open of a
+// window also opens the project's database; later ones (after closing the panel) do not.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { thumbsDir } from '../src/storage/project.ts';
+import { createProject, openProjectDb } from '../src/storage/index.ts';
+import { startCodeServer, until, type CodeServer } from '../test/e2e/harness.ts';
+import { fakeProduct } from '../test/webview/harness.ts';
+
+export interface GalleryVscodeRow {
+  products: number;
+  /** The first Open Gallery of the window (the project's database is opened by it). */
+  firstOpenMs: number;
+  /** Median of the opens after closing the panel (the database already open). */
+  reopenMs: number;
+  reopens: number;
+}
+
+/** Records, in every frame that turns out to be the gallery, when it first painted its thumbnails
+ * (a rAF callback runs before its frame's paint: the one after the condition held runs after it). */
+const PAINT_PROBE = `
+  addEventListener('DOMContentLoaded', () => {
+    if (!document.getElementById('initial-state')) return;
+    window.__paint = {};
+    const now = () => performance.timeOrigin + performance.now();
+    const shown = () => {
+      const grid = document.querySelector('[role=grid]');
+      if (!grid) return false;
+      const g = grid.getBoundingClientRect();
+      const tiles = [...document.querySelectorAll('.tile.product')].filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > g.top && r.top < g.bottom; });
+      return tiles.length > 0 && tiles.every((t) => { const img = t.querySelector('img'); return img && img.complete && img.naturalWidth > 0; });
+    };
+    let seen = false;
+    const tick = () => {
+      if (seen) { window.__paint.thumbs = now(); return; }
+      seen = shown();
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+`;
+
+/** A project of `n` products; the newest 1,000 have thumbnails (hard links to one real WebP). */
+async function makeProject(n: number): Promise<string> {
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-bench-vscode-')), `gallery-${n}`);
+  await createProject(dir, `Gallery ${n}`);
+  const db = await openProjectDb(dir);
+  for (let i = 0; i < n; i += 5000) await db.putProducts(Array.from({ length: Math.min(5000, n - i) }, (_, k) => fakeProduct(i + k)));
+  await db.close();
+  const thumbs = thumbsDir(dir);
+  await fs.mkdir(thumbs, { recursive: true });
+  const one = path.join(thumbs, 'one.webp');
+  await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 60, g: 120, b: 200 } } }).webp().toFile(one);
+  for (let i = Math.max(0, n - 1000); i < n; i++) await fs.link(one, path.join(thumbs, `${fakeProduct(i).id}-256.webp`));
+  await fs.rm(one);
+  return dir;
+}
+
+/** Open Gallery through the palette; resolves with ms from Enter to the thumbnails painted. */
+async function openGallery(cs: CodeServer): Promise<number> {
+  const { page } = cs;
+  const input = page.locator('.quick-input-widget input');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Art Factory: Open Gallery' }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>Art Factory: Open Gallery');
+    if (await row.waitFor({ timeout: 5_000 }).then(() => true, () => attempt >= 6)) break;
+    await page.keyboard.press('Escape');
+  }
+  const t0 = Date.now();
+  await page.keyboard.press('Enter');
+  const painted = await until('the gallery painted its thumbnails', async () => {
+    for (const f of page.frames()) {
+      const t = await f.evaluate(() => (window as unknown as { __paint?: { thumbs?: number } }).__paint?.thumbs).catch(() => undefined);
+      if (t) return t;
+    }
+    return undefined;
+  }, 120_000);
+  return Math.round(painted - t0);
+}
+
+async function closeEditors(cs: CodeServer): Promise<void> {
+  await cs.command('View: Close All Editors');
+  await until('the gallery closed', async () => {
+    for (const f of cs.page.frames()) if (await f.locator('[role=grid]').count().catch(() => 0)) return false;
+    return true;
+  }, 30_000);
+}
+
+export async function benchGalleryVscode(sizes = [10_000, 100_000], reopens = 4): Promise<GalleryVscodeRow[]> {
+  const rows: GalleryVscodeRow[] = [];
+  for (const n of sizes) {
+    const dir = await makeProject(n);
+    const cs = await startCodeServer({ workspace: dir });
+    try {
+      await cs.page.context().addInitScript(PAINT_PROBE);
+      const firstOpenMs = await openGallery(cs);
+      const times: number[] = [];
+      for (let r = 0; r < reopens; r++) {
+        await closeEditors(cs);
+        times.push(await openGallery(cs));
+      }
+      await cs.shot(`bench-gallery-${n}`);
+      console.log(`gallery in code-server at ${n.toLocaleString()}: first open ${firstOpenMs} ms, reopens ${JSON.stringify(times)}`);
+      rows.push({ products: n, firstOpenMs, reopenMs: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)], reopens });
+    } finally {
+      await cs.stop();
+      await fs.rm(path.dirname(dir), { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
