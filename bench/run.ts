@@ -1,14 +1,18 @@
 // `npm run bench`: every benchmark, as tables and JSON in bench/results/. Figures depend on
 // the machine: compare them as ratios on one machine, not across machines.
-// `npm run bench -- --only sharp` (or storage, gallery, gallery-vscode, import) runs one of them.
+// `npm run bench -- --only sharp` (or storage, gallery, gallery-vscode, import, writes, rebuild,
+// memory) runs one of them.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchGallery, bundleSize } from './gallery.ts';
 import { benchGalleryVscode } from './galleryVscode.ts';
 import { benchImport } from './import.ts';
+import { benchMemory } from './memory.ts';
+import { benchRebuild } from './rebuild.ts';
 import { benchSharp } from './sharp.ts';
 import { benchStorage } from './storage.ts';
+import { benchWrites } from './writes.ts';
 
 async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}`;
@@ -56,6 +60,25 @@ async function main(): Promise<void> {
     console.log(`wasm / native, geometric mean: cold ${s.coldRatio}×, warm ${s.warmRatio}×; loading sharp: native ${s.loadMs.native} ms, wasm ${s.loadMs.wasm} ms`);
     console.log(`VSIX sizes (MB): ${Object.entries(s.vsixMB).map(([t, mb]) => `${t} ${mb}`).join(', ')}`);
     await fs.writeFile(path.join(out, 'sharp.json'), JSON.stringify({ machine, ...s }, null, 2));
+  }
+  const big = process.argv.includes('--quick') ? [10_000] : [10_000, 100_000];
+  if (runs('writes')) {
+    const writes = await benchWrites(big, process.argv.includes('--quick') ? 3_000 : 30_000);
+    console.log('\nSmall writes: bytes written (kernel-counted) and ms until durable (targets: every edit durable within 1 s; at most 1 MB written per edit over a burst of 100)');
+    console.table(writes);
+    await fs.writeFile(path.join(out, 'writes.json'), JSON.stringify({ machine, rows: writes }, null, 2));
+  }
+  if (runs('rebuild')) {
+    const rebuild = await benchRebuild(big);
+    console.log('\nRebuild Index from sidecars (target: 100,000 in under 60 s, with progress and cancel)');
+    console.table(rebuild);
+    await fs.writeFile(path.join(out, 'rebuild.json'), JSON.stringify({ machine, rows: rebuild }, null, 2));
+  }
+  if (runs('memory')) {
+    const memory = await benchMemory(30, process.argv.includes('--quick') ? 10_000 : 100_000);
+    console.log('\nExtension host memory: 30 projects open, one of them large');
+    console.table(memory);
+    await fs.writeFile(path.join(out, 'memory.json'), JSON.stringify({ machine, rows: memory }, null, 2));
   }
   console.log(`\nJSON written to ${out}`);
 }

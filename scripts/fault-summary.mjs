@@ -1,6 +1,8 @@
 // Merges the fault suite's per-file reports (test-results/fault/*.json, one per test file so
 // parallel files never write the same one) into test-results/fault-summary.json and prints a
-// short table; then one paragraph on the latest `npm run bench` results, if there are any.
+// short table; then every test the run skipped, with its reason (from test-results/*.tap),
+// so a missing fixture or tool never passes unseen; then one paragraph on the latest
+// `npm run bench` results, if there are any.
 // scripts/test.sh (and so CI) runs it after the tests. Exit code 0 always: the tests decide.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +21,18 @@ for (const name of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('
     console.log(`fault summary: ${name} is unreadable (${e instanceof Error ? e.message : String(e)})`);
   }
 }
+// Skipped tests, at any depth, from every lane's TAP: `ok N - name # SKIP reason` (names escape
+// # as \#).
+const results = join(root, 'test-results');
+const taps = existsSync(results) ? readdirSync(results).filter((n) => n.endsWith('.tap')).map((n) => join(results, n)) : [];
+const skipped = [];
+for (const line of taps.flatMap((t) => readFileSync(t, 'utf8').split('\n'))) {
+  const m = /^\s*ok \d+ - (.*?) # SKIP ?(.*)$/.exec(line);
+  if (m) skipped.push({ test: m[1].replace(/\\#/g, '#'), reason: m[2].trim() || '(no reason given)' });
+}
+
 const totals = rows.reduce((t, r) => ({ injected: t.injected + r.injected, survived: t.survived + r.survived, productsLost: t.productsLost + r.productsLost }), { injected: 0, survived: 0, productsLost: 0 });
-writeFileSync(join(root, 'test-results', 'fault-summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), totals, categories: rows }, null, 2)}\n`);
+writeFileSync(join(root, 'test-results', 'fault-summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), totals, categories: rows, skipped }, null, 2)}\n`);
 
 if (rows.length === 0) {
   console.log('Fault suite: no reports in test-results/fault/ (were test/fault/*.test.ts run?)');
@@ -34,6 +46,13 @@ if (rows.length === 0) {
   console.log(line('total', totals.injected, totals.survived, totals.productsLost));
   const verdict = totals.productsLost === 0 && totals.survived === totals.injected ? 'every fault survived, no product lost' : `${totals.injected - totals.survived} fault(s) not survived, ${totals.productsLost} product(s) lost`;
   console.log(`${verdict} (test-results/fault-summary.json)`);
+}
+
+if (skipped.length > 0) {
+  console.log(`\nSkipped: ${skipped.length} test${skipped.length === 1 ? '' : 's'} did not run (under CI=true a missing fixture fails instead)`);
+  for (const s of skipped) console.log(`  - ${s.test.slice(0, 110)}: ${s.reason}`);
+} else if (taps.length > 0) {
+  console.log('\nSkipped: none');
 }
 
 // The latest benchmark results, in one paragraph (the bench itself is never run here).

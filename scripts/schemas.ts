@@ -7,7 +7,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { envelopeSchema, hintSchema, modelSchemaPath, modelSchemaText } from '../src/engine/schemas.ts';
-import { civitaiInputSchema, parseCheckpointAir } from '../src/providers/civitai.ts';
+import { parseCheckpointAir } from '../src/providers/civitai/air.ts';
+import { civitaiInputSchema } from '../src/providers/civitai/input.ts';
 import { createSampleProvider } from '../src/providers/sample.ts';
 import type { JsonSchema } from '../src/providers/types.ts';
 

@@ -1,22 +1,16 @@
 // `art-factory`: the same core as the extension, from a terminal. Keys come from FAL_KEY,
 // REPLICATE_API_TOKEN and CIVITAI_API_TOKEN; ARTFACTORY_*_BASE_URL redirect a provider.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Engine } from '../engine/engine.ts';
-import { expandJobs, parseParamFile, validateInput, type Diagnostic, type ParamFileEnvelope } from '../engine/paramFile.ts';
-import { DEFAULT_MAX_INPUT_BYTES, ImageSource, imageFieldsOf } from '../engine/imageInputs.ts';
-import { createSchemaCache } from '../engine/schemas.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from '../engine/imageInputs.ts';
 import { onSharpUnavailable } from '../media/sharp.ts';
 import { redact } from '../providers/errors.ts';
-import { createBuiltinRegistry, envBaseUrl, envContext, envKey } from '../providers/index.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
-import type { Logger } from '../providers/types.ts';
+import { envKey } from '../providers/index.ts';
 import { ArchiveError, backupProject, restoreProject } from '../archive/backup.ts';
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
 import { importCommand } from './importCommand.ts';
-import type { ProjectDb } from '../storage/types.ts';
+import { generate, GenerateUsageError } from './generate.ts';
 
 const USAGE = `Usage:
   art-factory init DIR [--name NAME]
@@ -49,10 +43,6 @@ function say(stream: NodeJS.WriteStream, text: string): void {
   stream.write(`${redact(text, secrets())}\n`);
 }
 
-function formatDiagnostic(file: string, d: Diagnostic): string {
-  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message}`;
-}
-
 async function projectDir(value: string | undefined): Promise<string> {
   if (!value) throw new UsageError('--project DIR is required.');
   const dir = path.resolve(value);
@@ -72,84 +62,6 @@ async function init(target: string | undefined, opts: { name?: string }): Promis
   await createProject(dir, name);
   process.stdout.write(`Created the Art Factory project "${name}" in ${dir}.\n`);
   return 0;
-}
-
-function inputLimitBytes(): number {
-  const mb = Number(process.env.ARTFACTORY_INPUT_MAX_MB);
-  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : DEFAULT_MAX_INPUT_BYTES;
-}
-
-async function generate(file: string | undefined, opts: { project?: string; json?: boolean; verbose?: boolean }): Promise<number> {
-  if (!file) throw new UsageError('Name the parameter file to run.');
-  const dir = await projectDir(opts.project);
-  const text = await fs.readFile(file, 'utf8').catch(() => {
-    throw new UsageError(`Cannot read ${file}.`);
-  });
-  const parsed = parseParamFile(text);
-  const registry = createBuiltinRegistry((id) => envContext(id), { schemaCache: createSchemaCache(dir) });
-  // The database opens only when needed: for product: references, or to run.
-  let opened: Promise<ProjectDb> | undefined;
-  const openDb = () => (opened ??= openProjectDb(dir));
-  const limitHint = 'raise ARTFACTORY_INPUT_MAX_MB';
-  try {
-    let problems = parsed.diagnostics;
-    if (parsed.value && !problems.some((d) => d.severity === 'error')) {
-      const provider = registry.get(parsed.value.provider);
-      if (!provider) throw new UsageError(`Unknown provider "${parsed.value.provider}". Use one of: ${registry.list().map((p) => p.id).join(', ')}.`);
-      if (provider.needsKey && !envKey(provider.id)) throw new UsageError(`${provider.displayName} needs a key: set ${provider.id === 'fal' ? 'FAL_KEY' : provider.id === 'replicate' ? 'REPLICATE_API_TOKEN' : 'CIVITAI_API_TOKEN'}.`);
-      const schema = await registry.inputSchema(parsed.value.provider, parsed.value.model);
-      problems = problems.concat(validateInput(parsed, schema));
-      // Image inputs are checked before anything is sent, each problem at its field.
-      const fields = imageFieldsOf(registry.models().find((m) => m.provider === parsed.value!.provider && m.id === parsed.value!.model), schema);
-      const images = new ImageSource({ projectDir: dir, db: openDb, maxBytes: inputLimitBytes(), limitHint });
-      problems = problems.concat(await images.problems(parsed, fields, path.dirname(path.resolve(file))));
-    }
-    const errors = problems.filter((d) => d.severity === 'error');
-    for (const d of problems) say(process.stderr, formatDiagnostic(file, d));
-    if (!parsed.value || errors.length > 0) {
-      say(process.stderr, `${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was sent.`);
-      return 2;
-    }
-    return await runJobs(dir, file, parsed.value, await openDb(), registry, opts, limitHint);
-  } finally {
-    if (opened) await (await opened.catch(() => undefined))?.close();
-  }
-}
-
-/** Submit the file's jobs, wait for them, and print the products. */
-async function runJobs(dir: string, file: string, envelope: ParamFileEnvelope, db: ProjectDb, registry: ProviderRegistry, opts: { json?: boolean; verbose?: boolean }, inputLimitHint: string): Promise<number> {
-  const log: Logger = opts.verbose
-    ? { info: (m) => say(process.stderr, m), warn: (m) => say(process.stderr, `warning: ${m}`), error: (m) => say(process.stderr, `error: ${m}`) }
-    : { info: () => undefined, warn: (m) => say(process.stderr, `warning: ${m}`), error: () => undefined };
-  const allowLoopbackHttp = ['fal', 'replicate', 'civitai'].some((p) => envBaseUrl(p));
-  const engine = new Engine({ projectDir: dir, db, providers: registry, log, allowLoopbackHttp, makeThumbnails: true, inputLimitBytes: inputLimitBytes(), inputLimitHint });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  try {
-    const jobs = await engine.submit(expandJobs(envelope), { sourceFile: path.relative(dir, path.resolve(file)).split(path.sep).join('/') });
-    stop.signal.addEventListener('abort', () => jobs.forEach((j) => void engine.cancel(j.id)));
-    const done = await engine.waitFor(jobs.map((j) => j.id));
-    const results = [];
-    for (const j of done) {
-      for (const id of j.productIds) {
-        const p = await db.getProduct(id);
-        if (p) results.push({ id: p.id, path: path.join(dir, p.file), job: j.id, seed: p.seed, inputs: p.inputs ?? [] });
-      }
-    }
-    const failed = done.filter((j) => j.state !== 'succeeded');
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ products: results, failed: failed.map((j) => ({ job: j.id, state: j.state, error: j.error })) }, null, 2)}\n`);
-    } else {
-      for (const r of results) process.stdout.write(`${r.id}\t${r.path}\n`);
-    }
-    for (const j of failed) say(process.stderr, `job ${j.id} ${j.state}: ${j.error?.message ?? ''}`);
-    return failed.length > 0 ? 1 : 0;
-  } finally {
-    process.off('SIGINT', onSignal);
-    engine.dispose();
-    await engine.idle();
-  }
 }
 
 async function list(opts: { project?: string; json?: boolean; limit?: string }): Promise<number> {
@@ -236,8 +148,11 @@ async function run(argv: string[]): Promise<number> {
     switch (command) {
       case 'init':
         return await init(rest[0], parsed.values);
-      case 'generate':
-        return await generate(rest[0], parsed.values);
+      case 'generate': {
+        if (!rest[0]) throw new UsageError('Name the parameter file to run.');
+        const dir = await projectDir(parsed.values.project);
+        return await generate(rest[0], dir, parsed.values, { err: (line) => say(process.stderr, line), out: (text) => process.stdout.write(text) });
+      }
       case 'list':
         return await list(parsed.values);
       case 'import': {
@@ -254,7 +169,18 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'rebuild-index': {
         const dir = await projectDir(parsed.values.project);
-        const n = await rebuildIndex(dir, { onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`) });
+        // Ctrl+C stops the rebuild and leaves the database as it was (it is installed only at the end).
+        const ac = new AbortController();
+        const stop = () => ac.abort();
+        process.once('SIGINT', stop);
+        const n = await rebuildIndex(dir, {
+          signal: ac.signal,
+          onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`),
+          onProgress: ({ done, total }) => {
+            if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} sidecars`);
+          },
+        }).finally(() => process.off('SIGINT', stop));
+        if (process.stderr.isTTY) process.stderr.write('\n');
         process.stdout.write(`Rebuilt the index of ${dir}: ${n} products.\n`);
         return 0;
       }
@@ -272,7 +198,7 @@ async function run(argv: string[]): Promise<number> {
       say(process.stderr, `error: ${e.message}`);
       return 1;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof GenerateUsageError) {
       say(process.stderr, `${e.message}\n\n${USAGE}`);
       return 2;
     }

@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ProviderError, isProviderError, redact } from '../providers/errors.ts';
+import { ProviderError, isProviderError, providerDisplayName, redact } from '../providers/errors.ts';
+import { effectiveLimits } from '../providers/net/limits.ts';
+import { assertSafeUrl } from '../providers/net/url.ts';
 import { markExactIntegers } from '../providers/exactJson.ts';
-import { assertSafeUrl, effectiveLimits, providerDisplayName } from '../providers/net.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
+import { ACTIVE_STATES, TERMINAL_STATES, type Artifact, type JobRef, type JobResult, type Logger, type ModelInfo, type Provider, type StatusUpdate } from '../providers/types.ts';
 import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE } from '../media/sniff.ts';
 import { embedParameters } from '../media/a1111.ts';
 import { SharpUnavailableError } from '../media/sharp.ts';
@@ -95,7 +96,7 @@ export class Engine {
   constructor(private readonly opts: EngineOptions) {
     this.store = new ProductStore(opts.projectDir, opts.db);
     this.images = new ImageSource({ projectDir: opts.projectDir, db: async () => opts.db, maxBytes: opts.inputLimitBytes, limitHint: opts.inputLimitHint });
-    this.uploads = new UploadCache(opts.db, opts.log);
+    this.uploads = new UploadCache(opts.db, opts.log, async (id) => opts.providers.contextFor(id)?.getKey());
     this.downloadLimit = opts.downloadLimitBytes ?? 200 * 1024 * 1024;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.jobTimeoutMs = opts.jobTimeoutMs ?? 30 * 60 * 1000;
@@ -172,7 +173,7 @@ export class Engine {
 
   /** Pick up every unfinished job from the database. Returns how many were resumed. */
   async resume(): Promise<number> {
-    const listed = await this.opts.db.listJobs({ states: ['queued', 'submitted', 'running'] });
+    const listed = await this.opts.db.listJobs({ states: [...ACTIVE_STATES] });
     // A job row names the files its products get: one whose id or date we could not have made
     // (a database from elsewhere) is never run, so it can never write outside products/.
     const open = listed.filter((j) => {

@@ -14,6 +14,15 @@ export function exactModel(product: Pick<ProductRecord, 'model' | 'modelVersion'
   return (product.modelVersion && provider?.pinModel?.(product.model, product.modelVersion)) || product.model;
 }
 
+/** The input that makes `product` again with the same seed (Re-run, same seed): its input, with
+ * the seed it was made with put into the model's seed field when the input had none (the provider
+ * picked one, and reported it). Without a known seed field the input is left as it was. */
+export function sameSeedInput(product: Pick<ProductRecord, 'input' | 'seed'>, model: Pick<ModelInfo, 'seedField'> | undefined): Record<string, unknown> {
+  const field = model?.seedField;
+  if (!field || product.seed === undefined || product.input[field] !== undefined) return { ...product.input };
+  return { ...product.input, [field]: product.seed };
+}
+
 /** Where a tool's parameter may live in a provider's schema, most likely first. */
 const ALIASES: Record<string, string[]> = {
   negative_prompt: ['negative_prompt', 'negativePrompt'],

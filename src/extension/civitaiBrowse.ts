@@ -5,11 +5,14 @@
 // Civitai parameter file in the active editor, or copies that entry to the clipboard.
 import * as vscode from 'vscode';
 import { addLoraEdits } from '../engine/civitaiParams.ts';
-import { AIR_EXAMPLE, isCivitaiProvider, parseCheckpointAir, type CivitaiModel, type CivitaiModelVersionSummary, type CivitaiProvider } from '../providers/civitai.ts';
+import { isCivitaiProvider, type CivitaiProvider } from '../providers/civitai/adapter.ts';
+import { AIR_EXAMPLE, parseCheckpointAir } from '../providers/civitai/air.ts';
+import type { CivitaiModel, CivitaiModelVersionSummary } from '../providers/civitai/browse.ts';
 import { isProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { describeProviderError } from './generate.ts';
-import { registerSafeCommand } from './command.ts';
+import { none } from './commands/args.ts';
+import { runCommand, type Command } from './commands/register.ts';
+import { describeProviderError } from './errors.ts';
 import type { OutputLog } from './log.ts';
 
 export { AIR_EXAMPLE };
@@ -137,12 +140,14 @@ async function pickVersion(model: CivitaiModel): Promise<CivitaiModelVersionSumm
   return pick?.v;
 }
 
-export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: OutputLog }): vscode.Disposable {
+/** Browse Civitai Models…: a checkpoint becomes a custom model (and a new parameter file); a
+ * LoRA goes into the open Civitai parameter file's `input.loras`, or onto the clipboard. */
+export function browseCivitai(deps: { registry: ProviderRegistry; log: OutputLog }): Command<'browseCivitai'> {
   const { registry, log } = deps;
-  return registerSafeCommand(
-    'artFactory.browseCivitai',
-    log,
-    async () => {
+  return {
+    args: none,
+    describe: describeBrowseError,
+    run: async () => {
       const provider = registry.get('civitai');
       if (!isCivitaiProvider(provider)) {
         void vscode.window.showErrorMessage('Art Factory: the Civitai provider is not available.');
@@ -166,7 +171,7 @@ export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: O
       if (model.type === 'Checkpoint') {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: adding ${model.name}…` }, () => registry.addCustomModel('civitai', air));
         log.info(`civitai: added ${air} (${model.name} ${summary.name})`);
-        await vscode.commands.executeCommand('artFactory.newParamFile', { provider: 'civitai', id: air });
+        await runCommand('newParamFile', { provider: 'civitai', id: air });
         return;
       }
       const entry = { air, strength: 1 };
@@ -192,6 +197,5 @@ export function registerCivitaiBrowse(deps: { registry: ProviderRegistry; log: O
       await vscode.env.clipboard.writeText(JSON.stringify(entry));
       void vscode.window.showInformationMessage(`Art Factory: copied a LoRA entry for ${model.name} ${summary.name}. Paste it into "input.loras" of a Civitai parameter file.${hint}`);
     },
-    describeBrowseError,
-  );
+  };
 }

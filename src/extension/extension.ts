@@ -8,12 +8,16 @@ import type { Provider, ProviderContext, ProviderFactory } from '../providers/ty
 import { isProject, openProjectDb, readManifest, StorageError, writtenElsewhere } from '../storage/index.ts';
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 import { Engine } from '../engine/engine.ts';
-import { exactModel, translateInput } from '../engine/reuse.ts';
+import { exactModel, sameSeedInput, translateInput } from '../engine/reuse.ts';
+import type { SheetItem } from '../archive/contactSheet.ts';
 import { LIMITS, parseParamFile } from '../engine/paramFile.ts';
 import { createSchemaCache, ensureModelSchema, hasModelSchema, modelSchemaPath, schemaRefOf } from '../engine/schemas.ts';
-import { registerCivitaiBrowse } from './civitaiBrowse.ts';
-import { registerCommands } from './commands.ts';
-import { describeProviderError, Generator } from './generate.ts';
+import { contactSheetOf, diskFull, EXPORT_STOPPED, exportItems, SHEET_STOPPED } from './commands/archive.ts';
+import type { CommandContext } from './commands/context.ts';
+import { registerCommands } from './commands/index.ts';
+import { runCommand, showFailure } from './commands/register.ts';
+import { saveAsTemplate } from './commands/templates.ts';
+import { Generator } from './generate.ts';
 import { JobsView } from './jobsView.ts';
 import { OutputLog } from './log.ts';
 import { ParamFiles } from './paramFiles.ts';
@@ -23,7 +27,8 @@ import { KeyStore } from './secrets.ts';
 import { providerBaseUrl, providerLimits, settings } from './settings.ts';
 import { registerGallery } from './galleryPanel.ts';
 import { isTrusted } from './trust.ts';
-import { offerVerifyIfElsewhere, registerVerify, type VerifyDeps } from './verify.ts';
+import { offerVerifyIfElsewhere, runVerify, type VerifyDeps } from './verify.ts';
+import { Submissions } from './submit.ts';
 import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
@@ -67,6 +72,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
         workerPath: path.join(context.extensionPath, 'dist', 'db-worker.js'),
         wasmPath: path.join(context.extensionPath, 'dist', 'sql-wasm.wasm'),
         backups: settings.backupCount(),
+        // A damaged change journal: what was kept and how to get the rest back.
+        onWarning: (message) => {
+          log.warn(message);
+          void vscode.window.showWarningMessage(`Art Factory: ${message}`, 'Rebuild Index', 'Show Log').then((b) => {
+            if (b === 'Rebuild Index') void runCommand('rebuildIndex');
+            else if (b === 'Show Log') log.show();
+          });
+        },
       });
     } catch (e) {
       offerRecovery(dir, e, log);
@@ -76,10 +89,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     void offerVerifyIfElsewhere(dir, db, verifyDeps).catch((e: unknown) => log.warn(`${dir}: ${e instanceof Error ? e.message : String(e)}`));
     return db;
   };
-
-  const jobsViewRef: { current?: JobsView } = {};
-  const galleryRef: { current?: ReturnType<typeof registerGallery> } = {};
-  const projectsViewRef: { current?: ProjectsView } = {};
 
   const createEngine = async (session: ProjectSession, db: Awaited<ReturnType<typeof openDb>>): Promise<Engine> => {
     const engine = new Engine({
@@ -94,16 +103,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
       inputLimitBytes: settings.inputLimitBytes(),
       inputLimitHint: INPUT_LIMIT_SETTING,
     });
-    engine.on('job', (job) => {
-      jobsViewRef.current?.update(session.dir, job);
-      galleryRef.current?.onJob(session.dir, job);
-    });
-    engine.on('product', (product) => {
-      galleryRef.current?.onProduct(session.dir, product);
-      projectsViewRef.current?.recount(session.dir);
-    });
-    engine.on('thumbnail', (t) => galleryRef.current?.onThumbnail(session.dir, t.productId));
-    await jobsViewRef.current?.load(session.dir);
+    // Its events reach the Jobs view, the gallery and the counts through the project events.
+    projects.follow(session, engine);
+    await jobsView.load(session.dir);
     // In Restricted Mode nothing is generated: unfinished jobs wait until the folder is trusted.
     const resumed = (await mayResume(session.dir, db, log)) ? await engine.resume() : 0;
     if (resumed > 0) log.info(`${session.name}: resumed ${resumed} unfinished job${resumed === 1 ? '' : 's'}`);
@@ -112,13 +114,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
 
   const projects: ProjectManager = new ProjectManager(context.workspaceState, log, { isProject, readManifest }, { openDb, createEngine });
   // Used by openDb, which runs only once a project is first used (after activation).
-  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => galleryRef.current?.refresh(), trusted: () => resumeUnfinished(projects, log) };
+  const verifyDeps: VerifyDeps = { projects, log, refreshGallery: async () => gallery.refresh(), trusted: () => resumeUnfinished(projects, log) };
   current = projects;
   context.subscriptions.push(projects);
   const projectsView = new ProjectsView(projects);
   const jobsView = new JobsView(projects);
-  projectsViewRef.current = projectsView;
-  jobsViewRef.current = jobsView;
   context.subscriptions.push(projectsView, jobsView);
 
   // Schemas fetched from the providers are kept in global storage, keyed by model, and read
@@ -157,7 +157,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
   const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
   context.subscriptions.push(imageInputs, paramFiles);
 
-  const generator = new Generator(registry, paramFiles, context.globalState, log);
+  const submissions = new Submissions({ registry, projects, keys, log, schemaCacheOptions, images: (dir) => imageInputs.sourceFor(dir) });
+  const generator = new Generator(registry, paramFiles, context.globalState, submissions);
   const followActiveProject = () => {
     const active = projects.active();
     registry.setSchemaCache(active ? createSchemaCache(active.dir, schemaCacheOptions) : undefined);
@@ -167,59 +168,41 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     projects: () => projects.all().map((s) => ({ dir: s.dir, name: s.name, db: () => s.db() })),
     activeProject: () => projects.active()?.dir,
     log,
-    execute: (command: string, ...args: unknown[]) => vscode.commands.executeCommand(command, ...args),
+    events: projects,
     tileSize: () => vscode.workspace.getConfiguration('artFactory').get<number>('gallery.tileSize', 180),
     recipesFor: async (products, opts) => {
       // Re-run runs the exact version the product recorded (Replicate: owner/name:version).
       const modelOf = (p: ProductRecord) => (opts?.exact ? exactModel(p, registry.get(p.provider)) : p.model);
+      // Re-run keeps the seed the product was made with, also when the provider picked it.
+      const inputOf = (p: ProductRecord) => (opts?.sameSeed ? sameSeedInput(p, registry.models().find((m) => m.provider === p.provider && m.id === p.model)) : p.input);
       const foreign = products.find((p) => !registry.get(p.provider));
-      if (!foreign) return products.map((p) => ({ provider: p.provider, model: modelOf(p), input: p.input }));
+      if (!foreign) return products.map((p) => ({ provider: p.provider, model: modelOf(p), input: inputOf(p) }));
       const tool = typeof foreign.input.tool === 'string' ? foreign.input.tool : foreign.provider;
       const model = await generator.pickModel(`Made by ${tool}: pick a model to make it again with its parameters`);
       if (!model) return undefined;
       const schema = await registry.inputSchema(model.provider, model.id);
       return products.map((p) =>
-        registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: p.input } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
+        registry.get(p.provider) ? { provider: p.provider, model: modelOf(p), input: inputOf(p) } : { provider: model.provider, model: model.id, input: translateInput(p.input, model, schema) },
       );
     },
-    check: (recipes) => generator.checkSpecs(recipes),
     schemaRef,
-    run: async (dir, recipes, title, sourceFile) => {
-      const session = projects.get(dir);
-      if (!session) throw new Error('That project is no longer open.');
-      // Not awaited: the notification follows the jobs and reports how they end.
-      const start = (): void =>
-        void generator.run(session, recipes, { title, sourceFile }).catch(async (e: unknown) => {
-          const { message, actions } = describeProviderError(e);
-          log.error(`${title}: ${message}`);
-          const b = await vscode.window.showErrorMessage(`Art Factory: ${log.scrub(message)}`, ...actions);
-          if (b === 'Retry') start();
-          if (b === 'Set API Key') await vscode.commands.executeCommand('artFactory.setApiKey', recipes[0]?.provider);
-          if (b === 'Show Log') log.show();
-        });
-      start();
+    submissions,
+    // As the commands do: a failure is said with its way out (a full disk as such).
+    exportItems: (items: SheetItem[]) => exportItems(commandContext, items).catch(async (e: unknown) => void (await showFailure(e, log, diskFull(EXPORT_STOPPED)))),
+    contactSheet: (items: SheetItem[]) => contactSheetOf({ items }).catch(async (e: unknown) => void (await showFailure(e, log, diskFull(SHEET_STOPPED)))),
+    saveTemplate: (text, dir) => saveAsTemplate(commandContext, text, projects.get(dir)),
+    showLog: () => log.show(),
+    showFailure: async (e) => void (await showFailure(e, log)),
+    verifyProject: async (dir) => {
+      const s = projects.get(dir);
+      await (s ? runVerify(s, verifyDeps) : runCommand('verifyProject'));
     },
     useAsInput: (items) => useAsInput({ registry, generator }, items),
   });
-  galleryRef.current = gallery;
   context.subscriptions.push(gallery);
 
-  context.subscriptions.push(
-    ...registerCommands({
-      context,
-      projects,
-      projectsView,
-      jobsView,
-      registry,
-      keys,
-      generator,
-      log,
-      openGallery: (p) => gallery.open(p === 'all' ? 'all' : p?.dir),
-      gallery,
-      schemaRef,
-    }),
-  );
-  context.subscriptions.push(registerCivitaiBrowse({ registry, log }), registerVerify(verifyDeps));
+  const commandContext: CommandContext = { context, projects, projectsView, jobsView, registry, keys, generator, log, gallery, verify: verifyDeps, schemaRef };
+  context.subscriptions.push(...registerCommands(commandContext));
 
   // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
   // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).
@@ -297,8 +280,8 @@ function offerRecovery(dir: string, e: unknown, log: OutputLog): void {
     void vscode.window
       .showErrorMessage(`Art Factory: the index of "${name}" is damaged (${e.message}). Your products and sidecars are untouched.`, 'Restore Latest Backup', 'Rebuild from Sidecars', 'Show Log')
       .then((b) => {
-        if (b === 'Restore Latest Backup') void vscode.commands.executeCommand('artFactory.restoreBackup');
-        if (b === 'Rebuild from Sidecars') void vscode.commands.executeCommand('artFactory.rebuildIndex');
+        if (b === 'Restore Latest Backup') void runCommand('restoreBackup');
+        if (b === 'Rebuild from Sidecars') void runCommand('rebuildIndex');
         if (b === 'Show Log') log.show();
       });
   } else {

@@ -4,14 +4,18 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { SheetItem } from '../archive/contactSheet.ts';
 import { rebaseImagePaths } from '../engine/imageFields.ts';
 import { stringifyParamFile } from '../engine/paramFile.ts';
+import type { SubmissionPart } from '../engine/submission.ts';
 import type { Logger } from '../providers/types.ts';
 import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
 import { DEFAULT_FILTER, Filter } from '../webviews/protocol.ts';
+import type { ProjectManager } from './projects.ts';
+import type { Submissions } from './submit.ts';
 import { restrictedReason } from './trust.ts';
 
 export const GALLERY_VIEW_TYPE = 'artFactory.gallery';
@@ -22,23 +26,30 @@ export interface GalleryDeps {
   projects(): GalleryProject[];
   activeProject(): string | undefined;
   log: Logger;
-  execute(command: string, ...args: unknown[]): Thenable<unknown>;
+  /** What happens in the projects: the open gallery shows it live. */
+  events: Pick<ProjectManager, 'onDidChangeJob' | 'onDidAddProduct' | 'onDidMakeThumbnail'>;
   tileSize(): number;
   /** Provider, model and input to make each product again: its own, or, when its provider is
    * not here (an imported image), a model the user picks once, with the parameters carried
    * over. Undefined when the user backs out. `exact`: pin the model version the product
-   * recorded (Re-run), where the provider can. */
-  recipesFor(products: ProductRecord[], opts?: { exact?: boolean }): Promise<Recipe[] | undefined>;
+   * recorded (Re-run), where the provider can; `sameSeed`: with the seed it was made with. */
+  recipesFor(products: ProductRecord[], opts?: { exact?: boolean; sameSeed?: boolean }): Promise<Recipe[] | undefined>;
   /** "Use as Input…": a new parameter file whose image field names these products. */
   useAsInput(items: { project: string; product: ProductRecord }[]): Promise<string | undefined>;
-  /** A parameter file's checks (the model's schema) for recipes: the first problem of each
-   * recipe that has one, by index. */
-  check(recipes: Recipe[]): Promise<{ index: number; problem: string }[]>;
   /** A `$schema` reference for a parameter file in `fromDir`, the model's schema made first. */
   schemaRef(dir: string, provider: string, model: string, fromDir: string): Promise<string>;
-  /** Start recipes in a project like a Generate: progress with cancel, and a notification when
-   * they finish or fail. Relative image paths resolve against `sourceFile`, as the first time. */
-  run(project: string, recipes: Recipe[], title: string, sourceFile?: string): Promise<void>;
+  /** Re-run goes the way every generation goes: checks, confirmation, progress, one batch. */
+  submissions: Pick<Submissions, 'submit'>;
+  /** Export and contact sheet of the selection: the same flows as the commands (format,
+   * size, place, progress, summary), handed the products the gallery holds. */
+  exportItems(items: SheetItem[]): Promise<void>;
+  contactSheet(items: SheetItem[]): Promise<void>;
+  /** Save as Template of a product's recipe. */
+  saveTemplate(text: string, project: string): Promise<void>;
+  showLog(): void;
+  verifyProject(project: string): Promise<void>;
+  /** Say a failure the way commands do (the webview only announces it to screen readers). */
+  showFailure(e: unknown): Promise<void>;
 }
 
 export interface Recipe {
@@ -49,9 +60,6 @@ export interface Recipe {
 
 export interface Gallery extends vscode.Disposable {
   open(scope: string | undefined): Promise<void>;
-  onJob(dir: string, job: JobRecord): void;
-  onProduct(dir: string, product: ProductRecord): void;
-  onThumbnail(dir: string, productId: string): void;
   /** Query again (after Verify Project, or when the workspace becomes trusted). */
   refresh(): Promise<void>;
 }
@@ -162,7 +170,7 @@ class GalleryPanel {
       return vscode.Uri.file(abs);
     } catch (e) {
       // Said where the user looks (the webview only announces it to screen readers).
-      if (e instanceof PathRefusedError) void vscode.window.showWarningMessage(`Art Factory: ${e.message}`, 'Verify Project').then((b) => b && this.deps.execute('artFactory.verifyProject'));
+      if (e instanceof PathRefusedError) void vscode.window.showWarningMessage(`Art Factory: ${e.message}`, 'Verify Project').then((b) => b && this.deps.verifyProject(project));
       throw e;
     }
   }
@@ -180,7 +188,7 @@ class GalleryPanel {
           }
           case 'saveTemplate': {
             const [recipe] = (await this.deps.recipesFor([first.product])) ?? [];
-            if (recipe) await this.deps.execute('artFactory.saveAsTemplate', { text: stringifyParamFile(recipe) });
+            if (recipe) await this.deps.saveTemplate(stringifyParamFile(recipe), first.project);
             return;
           }
           case 'rerun':
@@ -192,16 +200,17 @@ class GalleryPanel {
             await vscode.env.clipboard.writeText(items.map((i) => i.product.prompt ?? '').join('\n\n'));
             return 'Prompt copied.';
           case 'reveal':
-            await this.deps.execute('revealFileInOS', await this.fileOf(first.project, first.product));
+            await vscode.commands.executeCommand('revealFileInOS', await this.fileOf(first.project, first.product));
             return;
           case 'openFile':
-            await this.deps.execute('vscode.open', await this.fileOf(first.project, first.product));
+            await vscode.commands.executeCommand('vscode.open', await this.fileOf(first.project, first.product));
             return;
           case 'export':
-          case 'contactSheet':
-            // The commands ask for format, size and place, show progress, and report.
-            await this.deps.execute(action === 'export' ? 'artFactory.exportProducts' : 'artFactory.makeContactSheet', { items: items.map((i) => ({ project: i.project, productId: i.product.id })) });
+          case 'contactSheet': {
+            const chosen = items.map((i) => ({ projectDir: i.project, product: i.product }));
+            await (action === 'export' ? this.deps.exportItems(chosen) : this.deps.contactSheet(chosen));
             return;
+          }
         }
       },
       delete: (items) => this.delete(items),
@@ -227,32 +236,47 @@ class GalleryPanel {
     await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside });
   }
 
-  /** Re-run: the checks a parameter file gets first (nothing is sent when one fails, and the
-   * user is told why, with the way to fix it), then one Generate per project, which reports. */
+  /** Re-run: one submission (the checks a parameter file gets, a confirmation when large,
+   * progress, one batch), with a part per project and parameter file, so relative image paths
+   * resolve against the product's parameter file, as the first time. A refusal names the
+   * product and offers its recipe as a parameter file to fix. */
   private async rerun(items: { project: string; product: ProductRecord }[], newSeed: boolean): Promise<string | undefined> {
-    const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true });
+    const recipes = await this.deps.recipesFor(items.map((i) => i.product), { exact: true, sameSeed: !newSeed });
     if (!recipes) return;
     const runs = recipes.map((r) => ({ ...r, input: newSeed ? { ...r.input, seed: Math.floor(Math.random() * 2 ** 31) } : { ...r.input } }));
-    const problems = await this.deps.check(runs);
-    if (problems.length > 0) {
-      const { index, problem } = problems[0];
-      const more = problems.length > 1 ? ` (${problems.length - 1} more of the ${runs.length} have problems too)` : '';
-      const label = items[index].product.prompt?.slice(0, 40) || items[index].product.imported?.fileName || items[index].product.id;
-      void vscode.window
-        .showErrorMessage(`Art Factory: Re-run of "${label}" with ${runs[index].model} was not sent: ${problem}${more}. Nothing was sent.`, 'Open as Parameter File')
-        .then((b) => b && this.openAsParamFile(items[index].project, items[index].product, runs[index]));
-      return `Not sent: ${problem}.`;
-    }
-    // One Generate per project and parameter file: relative image paths resolve against the
-    // product's parameter file, as the first time.
-    const groups = new Map<string, { project: string; sourceFile?: string; recipes: Recipe[] }>();
+    const parts: (SubmissionPart & { items: number[] })[] = [];
     for (const [i, { project, product }] of items.entries()) {
-      const key = `${project}\0${product.sourceFile ?? ''}`;
-      const group = groups.get(key) ?? { project, sourceFile: product.sourceFile, recipes: [] };
-      group.recipes.push(runs[i]);
-      groups.set(key, group);
+      let part = parts.find((p) => p.projectDir === project && p.sourceFile === product.sourceFile);
+      if (!part) parts.push((part = { projectDir: project, sourceFile: product.sourceFile, source: { kind: 'jobs', specs: [] }, items: [] }));
+      if (part.source.kind === 'jobs') part.source.specs.push(runs[i]);
+      part.items.push(i);
     }
-    for (const g of groups.values()) await this.deps.run(g.project, g.recipes, `Re-run of ${g.recipes.length} product${g.recipes.length === 1 ? '' : 's'}`, g.sourceFile);
+    const title = `Re-run of ${runs.length} product${runs.length === 1 ? '' : 's'}`;
+    let said: string | undefined;
+    const outcome = await this.deps.submissions.submit(
+      { title, origin: 'rerun', parts: parts.map(({ items: _items, ...part }) => part) },
+      {
+        refused: (plan) => {
+          const first = plan.problems[0];
+          const index = parts[first.part]?.items[first.job ?? 0] ?? 0;
+          const jobs = new Set(plan.problems.map((p) => `${p.part}:${p.job ?? 0}`)).size;
+          const more = jobs > 1 ? ` (${jobs - 1} more of the ${runs.length} have problems too)` : '';
+          const { product, project } = items[index];
+          const label = product.prompt?.slice(0, 40) || product.imported?.fileName || product.id;
+          said = `Not sent: ${first.message}.`;
+          void vscode.window
+            .showErrorMessage(`Art Factory: Re-run of "${label}" with ${runs[index].model} was not sent: ${first.message}${more}. Nothing was sent.`, 'Open as Parameter File')
+            .then((b) => b && this.openAsParamFile(project, product, runs[index]));
+        },
+      },
+    ).catch(async (e: unknown) => {
+      // Checked, but not stored or started (the database could not be written): say so.
+      await this.deps.showFailure(e);
+      return undefined;
+    });
+    if (!outcome) return 'Not started.';
+    if (outcome.status === 'refused') return said;
+    if (outcome.status === 'declined') return 'Not started.';
     return `Started ${runs.length} job${runs.length === 1 ? '' : 's'}.`;
   }
 
@@ -273,7 +297,7 @@ class GalleryPanel {
     }
     this.lastDeleted = batch;
     this.allDeleted.push(...batch);
-    if (refused.length) void vscode.window.showWarningMessage(`Art Factory: ${refused.length} product${refused.length === 1 ? ' was' : 's were'} not deleted: ${refused[0]}`, 'Show Log').then((b) => b && this.deps.execute('artFactory.showLog'));
+    if (refused.length) void vscode.window.showWarningMessage(`Art Factory: ${refused.length} product${refused.length === 1 ? ' was' : 's were'} not deleted: ${refused[0]}`, 'Show Log').then((b) => b && this.deps.showLog());
     return { deleted: batch.map((d) => d.entry.record.id), note: `Deleted ${batch.length}.${refused.length ? ` ${refused.length} refused.` : ''}` };
   }
 
@@ -312,6 +336,11 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
       await adopt(panel, scope).show(scope, filter.success ? filter.data : DEFAULT_FILTER, typeof s.tileSize === 'number' ? s.tileSize : deps.tileSize());
     },
   });
+  const events = [
+    deps.events.onDidChangeJob(({ project, job }) => current?.onJob(project.dir, job)),
+    deps.events.onDidAddProduct(({ project, product }) => current?.onProduct(project.dir, product)),
+    deps.events.onDidMakeThumbnail(({ project, productId }) => void current?.onThumbnail(project.dir, productId)),
+  ];
   return {
     async open(scope) {
       const target = scope ?? deps.activeProject() ?? 'all';
@@ -324,12 +353,10 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
       panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
       await adopt(panel, target).show(target);
     },
-    onJob: (dir, job) => current?.onJob(dir, job),
-    onProduct: (dir, p) => current?.onProduct(dir, p),
-    onThumbnail: (dir, id) => void current?.onThumbnail(dir, id),
     refresh: async () => current?.refresh(),
     dispose: () => {
       serializer.dispose();
+      events.forEach((e) => e.dispose());
       current?.panel.dispose();
     },
   };

@@ -1,26 +1,26 @@
+// Generate… and ▶ Generate: what the user picks or wrote, handed to the one submission path
+// (./submit.ts); and the model quick pick every flow that asks for a model uses.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkSpec, expandJobs, problemClause, type JobSpec, type ParamFileEnvelope } from '../engine/paramFile.ts';
-import type { JobRecord } from '../storage/types.ts';
-import { jobsSummary } from '../providers/jobStatus.ts';
-import { TERMINAL_STATES, type ModelInfo } from '../providers/types.ts';
-import { isProviderError, type ProviderError } from '../providers/errors.ts';
+import { expandJobs, parseParamFile, type ParamFileEnvelope } from '../engine/paramFile.ts';
+import type { SubmissionProblem } from '../engine/submission.ts';
+import type { ModelInfo } from '../providers/types.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { OutputLog } from './log.ts';
+import { runCommand } from './commands/register.ts';
 import type { ParamFiles } from './paramFiles.ts';
 import type { ProjectSession } from './projects.ts';
 import { settings } from './settings.ts';
+import type { Submissions } from './submit.ts';
 
 const RECENT_KEY = 'artFactory.recentModels';
 
-/** Turns a parameter file or a quick palette flow into jobs, with a progress notification
- * that follows the provider's status and cancels at the provider. */
+/** Turns a parameter file or the palette's questions into a submission. */
 export class Generator {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly paramFiles: ParamFiles,
     private readonly memento: vscode.Memento,
-    private readonly log: OutputLog,
+    private readonly submissions: Submissions,
   ) {}
 
   /** Model quick pick: recently used first, then every provider's catalog, searchable; `only`
@@ -46,7 +46,7 @@ export class Generator {
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(add) Add a custom model…', description: 'any fal endpoint id, Replicate owner/name[:version] or Civitai AIR', custom: true });
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Type to search models by name, provider or id', matchOnDescription: true, matchOnDetail: true });
     if (picked?.custom) {
-      await vscode.commands.executeCommand('artFactory.addCustomModel');
+      await runCommand('addCustomModel');
       return undefined;
     }
     if (picked?.model) await this.rememberModel(picked.model);
@@ -79,124 +79,33 @@ export class Generator {
       input: { [model.promptField ?? 'prompt']: prompt.trim() },
       count: Number(count),
     };
-    await this.run(project, expandJobs(envelope), { title: prompt.trim().slice(0, 40) });
+    await this.submissions.submit({ title: prompt.trim().slice(0, 40), origin: 'palette', parts: [{ projectDir: project.dir, source: { kind: 'jobs', specs: expandJobs(envelope, model.seedField) } }] });
   }
 
-  /** ▶ Generate: validate the file (nothing is sent when it has problems), expand, run. */
+  /** ▶ Generate: the file's checks (its problems go to Problems; nothing is sent while it has
+   * one, ours or another checker's), then its jobs under one batch. */
   async generateFromFile(project: ProjectSession, uri: vscode.Uri): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
     if (doc.isDirty) await doc.save();
-    const { parsed, problems } = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Art Factory: checking parameter file' },
-      () => this.paramFiles.check(doc, true),
+    const parsed = parseParamFile(doc.getText());
+    const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Art Factory: checking parameter file' }, () =>
+      this.submissions.submit(
+        { title: path.basename(uri.fsPath), origin: 'file', parts: [{ projectDir: project.dir, source: { kind: 'file', parsed, file: uri.fsPath } }] },
+        {
+          moreProblems: (plan) => {
+            // What the plan found is what Problems lists for the file (the live check agrees).
+            this.paramFiles.publish(doc, plan.parts[0]?.diagnostics ?? []);
+            if (plan.problems.length > 0) return [];
+            // Errors another checker lists for the file (the JSON language service) stop it too.
+            return vscode.languages
+              .getDiagnostics(uri)
+              .filter((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source !== 'Art Factory')
+              .map((d): SubmissionProblem => ({ part: 0, kind: 'file', message: `${d.message.replace(/[.\s]+$/, '')} (line ${d.range.start.line + 1})` }));
+          },
+        },
+      ),
     );
-    const { count, first } = this.paramFiles.errorsShown(uri, problems);
-    if (!parsed.value || count > 0) {
-      const choice = await vscode.window.showErrorMessage(
-        `Art Factory: ${path.basename(uri.fsPath)} has ${count} problem${count === 1 ? '' : 's'}${first ? `; the first: ${first}` : ''}. Nothing was sent.`,
-        'Show Problems',
-      );
-      if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
-      return;
-    }
-    const specs = expandJobs(parsed.value);
-    const info = this.registry.models().find((m) => m.provider === parsed.value!.provider && m.id === parsed.value!.model);
-    if (info) await this.rememberModel(info);
-    await this.run(project, specs, { title: path.basename(uri.fsPath), sourceFile: path.relative(project.dir, uri.fsPath).split(path.sep).join('/') });
+    const info = parsed.value && this.registry.models().find((m) => m.provider === parsed.value!.provider && m.id === parsed.value!.model);
+    if (outcome.status === 'started' && info) await this.rememberModel(info);
   }
-
-  /** A parameter file's checks for jobs made elsewhere (a gallery Re-run), with the model's
-   * schema fetched if the project has none yet: the first problem of each job that has one. */
-  async checkSpecs(specs: JobSpec[]): Promise<{ index: number; problem: string }[]> {
-    const out: { index: number; problem: string }[] = [];
-    for (const [index, spec] of specs.entries()) {
-      const schema = await this.registry.inputSchema(spec.provider, spec.model).catch((e: unknown) => {
-        this.log.warn(`no schema for ${spec.provider} ${spec.model} to check against: ${e instanceof Error ? e.message : String(e)}`);
-        return undefined;
-      });
-      const [first] = checkSpec(spec, schema);
-      if (first) out.push({ index, problem: problemClause(first, false) });
-    }
-    return out;
-  }
-
-  /** Submit and follow a batch of jobs in one cancellable notification. */
-  async run(project: ProjectSession, specs: JobSpec[], opts: { title: string; sourceFile?: string }): Promise<JobRecord[]> {
-    if (specs.length === 0) return [];
-    const provider = this.registry.get(specs[0].provider);
-    if (!provider) {
-      void vscode.window.showErrorMessage(`Art Factory: unknown provider "${specs[0].provider}". Use one of: ${this.registry.list().map((p) => p.id).join(', ')}.`);
-      return [];
-    }
-    if (specs.length > settings.confirmAbove()) {
-      const go = await vscode.window.showWarningMessage(
-        `This makes ${specs.length} jobs on ${provider.displayName}. Start them all?`,
-        { modal: true, detail: 'The limit for asking is the setting artFactory.generate.confirmAbove.' },
-        `Start ${specs.length} Jobs`,
-      );
-      if (!go) return [];
-    }
-    const engine = await project.engine();
-    const batchId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Art Factory: ${opts.title}`, cancellable: true },
-      async (progress, token) => {
-        progress.report({ message: `submitting ${specs.length} job${specs.length === 1 ? '' : 's'} to ${provider.displayName}…` });
-        const jobs = await engine.submit(specs, { batchId, sourceFile: opts.sourceFile });
-        const ids = new Set(jobs.map((j) => j.id));
-        const latest = new Map(jobs.map((j) => [j.id, j]));
-        let reported = 0;
-        const sub = engine.on('job', (j) => {
-          if (!ids.has(j.id)) return;
-          latest.set(j.id, j);
-          const all = [...latest.values()];
-          const done = all.filter((x) => TERMINAL_STATES.includes(x.state)).length;
-          const increment = ((done - reported) / all.length) * 100;
-          reported = done;
-          progress.report({ increment, message: `${jobsSummary(all)}${j.error ? ` · ${j.error.message}` : ''}` });
-        });
-        const cancel = token.onCancellationRequested(() => {
-          for (const id of ids) void engine.cancel(id).catch((e: unknown) => this.log.warn(`cancel ${id}: ${String(e)}`));
-        });
-        try {
-          const finished = await engine.waitFor([...ids]);
-          this.report(project, finished);
-          return finished;
-        } finally {
-          sub.dispose();
-          cancel.dispose();
-        }
-      },
-    );
-  }
-
-  private report(project: ProjectSession, jobs: JobRecord[]): void {
-    const ok = jobs.filter((j) => j.state === 'succeeded');
-    const failed = jobs.filter((j) => j.state === 'failed');
-    const products = ok.reduce((n, j) => n + j.productIds.length, 0);
-    if (failed.length === 0) {
-      if (ok.length === 0) return; // all canceled: the user knows
-      void vscode.window.showInformationMessage(`Art Factory: ${products} product${products === 1 ? '' : 's'} in ${project.name}.`, 'Open Gallery').then((b) => {
-        if (b) void vscode.commands.executeCommand('artFactory.openGallery', project);
-      });
-      return;
-    }
-    const first = failed[0].error;
-    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : ['Retry Failed', 'Show Log'];
-    void vscode.window
-      .showErrorMessage(`Art Factory: ${failed.length} of ${jobs.length} job${jobs.length === 1 ? '' : 's'} failed: ${first?.message ?? 'unknown error'}`, ...buttons)
-      .then(async (b) => {
-        if (b === 'Set API Key') await vscode.commands.executeCommand('artFactory.setApiKey', failed[0].provider);
-        if (b === 'Show Log') this.log.show();
-        if (b === 'Retry Failed') for (const j of failed) await vscode.commands.executeCommand('artFactory.retryJob', { project: project.dir, job: j });
-      });
-  }
-}
-
-/** A user-facing sentence and buttons for a provider error. */
-export function describeProviderError(e: unknown): { message: string; actions: string[] } {
-  if (!isProviderError(e)) return { message: e instanceof Error ? e.message : String(e), actions: ['Show Log'] };
-  const pe: ProviderError = e;
-  const actions = pe.action === 'set-key' ? ['Set API Key'] : pe.action === 'retry' ? ['Retry'] : ['Show Log'];
-  return { message: pe.message, actions };
 }

@@ -39,14 +39,20 @@ export class ImageInputAssist extends Disposable implements vscode.CompletionIte
     this.register(vscode.languages.registerHoverProvider(SELECTOR, this));
   }
 
-  /** One checker per project (and one for files outside any), kept so unchanged files are not decoded again. */
+  /** The checker of a document's project (or of its folder, outside any). */
   private source(doc: vscode.TextDocument): ImageSource {
-    const project = this.d.projects.forUri(doc.uri);
+    return this.sourceFor(this.d.projects.forUri(doc.uri)?.dir ?? path.dirname(doc.uri.fsPath));
+  }
+
+  /** One checker per project (and per folder outside any) and input limit, kept so unchanged
+   * files are not decoded again; a submission checks with the same one. */
+  sourceFor(dir: string): ImageSource {
+    const project = this.d.projects.get(dir);
     const maxBytes = settings.inputLimitBytes();
-    const key = `${project?.dir ?? ''}\u0000${maxBytes}`;
+    const key = `${dir}\u0000${maxBytes}`;
     let s = this.sources.get(key);
     if (!s) {
-      s = new ImageSource({ projectDir: project?.dir ?? path.dirname(doc.uri.fsPath), db: project ? () => project.db() : undefined, maxBytes, limitHint: INPUT_LIMIT_SETTING });
+      s = new ImageSource({ projectDir: dir, db: project ? () => project.db() : undefined, maxBytes, limitHint: INPUT_LIMIT_SETTING });
       this.sources.set(key, s);
     }
     return s;

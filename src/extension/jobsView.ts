@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import type { JobRecord } from '../storage/types.ts';
 import { jobStatusText } from '../providers/jobStatus.ts';
-import { TERMINAL_STATES } from '../providers/types.ts';
+import { isActiveState, TERMINAL_STATES } from '../providers/types.ts';
+import { COMMANDS } from './commands/ids.ts';
 import { Disposable } from './disposable.ts';
 import type { ProjectManager } from './projects.ts';
 
-const ACTIVE = new Set(['queued', 'submitted', 'running']);
 const ICON: Record<string, string> = {
   queued: 'clock',
   submitted: 'cloud-upload',
@@ -24,7 +24,7 @@ export interface JobEntry {
 
 type Node = { group: 'active' | 'failed' | 'done' } | JobEntry;
 
-/** The Jobs view and the status bar count of running jobs, fed by the engines' job events. */
+/** The Jobs view and the status bar count of running jobs, fed by the projects' job events. */
 export class JobsView extends Disposable implements vscode.TreeDataProvider<Node> {
   private readonly jobs = new Map<string, JobEntry>();
   private readonly changed = this.register(new vscode.EventEmitter<Node | undefined>());
@@ -35,9 +35,10 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
   constructor(private readonly projects: ProjectManager) {
     super();
     this.statusItem.name = 'Art Factory Jobs';
-    this.statusItem.command = 'artFactory.showJobs';
+    this.statusItem.command = COMMANDS.showJobs;
     this.register(vscode.window.registerTreeDataProvider('artFactory.jobs', this));
     this.register({ dispose: () => clearTimeout(this.refreshTimer) });
+    this.register(projects.onDidChangeJob(({ project, job }) => this.update(project.dir, job)));
   }
 
   /** Projects whose recent jobs have been read from their database. */
@@ -70,7 +71,7 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     }
   }
 
-  update(project: string, job: JobRecord): void {
+  private update(project: string, job: JobRecord): void {
     this.jobs.set(job.id, { project, job });
     this.scheduleRefresh();
   }
@@ -81,7 +82,7 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
 
   activeCount(): number {
     let n = 0;
-    for (const e of this.jobs.values()) if (ACTIVE.has(e.job.state)) n++;
+    for (const e of this.jobs.values()) if (isActiveState(e.job.state)) n++;
     return n;
   }
 
@@ -115,14 +116,14 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
     const all = [...this.jobs.values()].sort((a, b) => b.job.createdAt.localeCompare(a.job.createdAt));
     if (!node) {
       const groups: Node[] = [];
-      if (all.some((e) => ACTIVE.has(e.job.state))) groups.push({ group: 'active' });
+      if (all.some((e) => isActiveState(e.job.state))) groups.push({ group: 'active' });
       if (all.some((e) => e.job.state === 'failed' || e.job.state === 'canceled')) groups.push({ group: 'failed' });
       if (all.some((e) => e.job.state === 'succeeded')) groups.push({ group: 'done' });
       return groups;
     }
     if ('group' in node) {
       const want = (e: JobEntry): boolean =>
-        node.group === 'active' ? ACTIVE.has(e.job.state) : node.group === 'failed' ? e.job.state === 'failed' || e.job.state === 'canceled' : e.job.state === 'succeeded';
+        node.group === 'active' ? isActiveState(e.job.state) : node.group === 'failed' ? e.job.state === 'failed' || e.job.state === 'canceled' : e.job.state === 'succeeded';
       return all.filter(want);
     }
     return [];
@@ -149,7 +150,7 @@ export class JobsView extends Disposable implements vscode.TreeDataProvider<Node
         .join('\n\n'),
     );
     item.iconPath = new vscode.ThemeIcon(ICON[job.state] ?? 'circle-outline');
-    item.contextValue = ACTIVE.has(job.state) ? 'job-active' : `job-${job.state}`;
+    item.contextValue = isActiveState(job.state) ? 'job-active' : `job-${job.state}`;
     return item;
   }
 }

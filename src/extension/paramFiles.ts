@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { countJobs, parseParamFile, problemClause, validateInput, type Diagnostic as ParamDiagnostic, type ParsedParamFile } from '../engine/paramFile.ts';
 import type { JsonSchema } from '../providers/types.ts';
+import { COMMANDS } from './commands/ids.ts';
 import { Disposable } from './disposable.ts';
 
 const SELECTOR: vscode.DocumentSelector = [{ pattern: '**/*.art.json' }];
@@ -87,10 +88,15 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
       if (schema) problems = problems.concat(validateInput(parsed, schema));
       problems = problems.concat(await this.imageProblems(doc, parsed, schema));
     }
+    this.publish(doc, problems);
+    return { parsed, problems };
+  }
+
+  /** List a file's problems in Problems (syntax aside, see above); the CodeLens follows. */
+  publish(doc: vscode.TextDocument, problems: ParamDiagnostic[]): void {
     const jsonReportsSyntax = vscode.workspace.getConfiguration('json', doc.uri).get<boolean>('validate.enable', true);
     this.diagnostics.set(doc.uri, problems.filter((p) => !(p.syntax && jsonReportsSyntax)).map(toVsDiagnostic));
     this.lensChanged.fire();
-    return { parsed, problems };
   }
   private readonly ensured = new Set<string>();
 
@@ -112,8 +118,8 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
     }
     const jobs = countJobs(parsed.value);
     return [
-      new vscode.CodeLens(top, { title: `▶ Generate (${jobs} job${jobs === 1 ? '' : 's'})`, command: 'artFactory.generateFromFile', arguments: [doc.uri], tooltip: 'Run this parameter file (Ctrl+Alt+G)' }),
-      new vscode.CodeLens(top, { title: 'Save as Template', command: 'artFactory.saveAsTemplate', arguments: [doc.uri] }),
+      new vscode.CodeLens(top, { title: `▶ Generate (${jobs} job${jobs === 1 ? '' : 's'})`, command: COMMANDS.generateFromFile, arguments: [doc.uri], tooltip: 'Run this parameter file (Ctrl+Alt+G)' }),
+      new vscode.CodeLens(top, { title: 'Save as Template', command: COMMANDS.saveAsTemplate, arguments: [doc.uri] }),
     ];
   }
 }

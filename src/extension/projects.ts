@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ProjectDb, ProjectManifest } from '../storage/types.ts';
+import { runCommand } from './commands/register.ts';
+import type { JobRecord, ProductRecord, ProjectDb, ProjectManifest } from '../storage/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import { Disposable } from './disposable.ts';
 import type { OutputLog } from './log.ts';
@@ -60,13 +61,36 @@ export class ProjectSession {
   }
 }
 
+export interface ProjectJobEvent {
+  project: ProjectSession;
+  job: JobRecord;
+}
+export interface ProjectProductEvent {
+  project: ProjectSession;
+  product: ProductRecord;
+}
+export interface ProjectThumbnailEvent {
+  project: ProjectSession;
+  productId: string;
+}
+
 /** Projects are the workspace folders that hold an artfactory.json. The active project
- * follows the active editor, else the last one the user picked. */
+ * follows the active editor, else the last one the user picked.
+ *
+ * What happens in any project is said here once, for whoever shows it (the Jobs view, the
+ * gallery, the Projects view's counts): a job changed, a product was added (generated or
+ * imported), its thumbnails were made. */
 export class ProjectManager extends Disposable {
   private readonly sessions = new Map<string, ProjectSession>();
   private lastPicked?: string;
   private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
+  private readonly jobChanged = this.register(new vscode.EventEmitter<ProjectJobEvent>());
+  readonly onDidChangeJob = this.jobChanged.event;
+  private readonly productAdded = this.register(new vscode.EventEmitter<ProjectProductEvent>());
+  readonly onDidAddProduct = this.productAdded.event;
+  private readonly thumbnailMade = this.register(new vscode.EventEmitter<ProjectThumbnailEvent>());
+  readonly onDidMakeThumbnail = this.thumbnailMade.event;
   private scanning?: Promise<void>;
 
   constructor(
@@ -164,6 +188,23 @@ export class ProjectManager extends Disposable {
     this.changed.fire();
   }
 
+  /** Say what a project's engine does: every job change, product and thumbnail. Called once
+   * per engine, before it resumes anything, so no event is missed. */
+  follow(project: ProjectSession, engine: Engine): void {
+    engine.on('job', (job) => this.jobChanged.fire({ project, job }));
+    engine.on('product', (product) => this.announceProduct(project, product));
+    engine.on('thumbnail', (t) => this.announceThumbnail(project, t.productId));
+  }
+
+  /** A product added other than by the engine (an import). */
+  announceProduct(project: ProjectSession, product: ProductRecord): void {
+    this.productAdded.fire({ project, product });
+  }
+
+  announceThumbnail(project: ProjectSession, productId: string): void {
+    this.thumbnailMade.fire({ project, productId });
+  }
+
   /** The active project, or ask; undefined when there is none (the caller offers New Project). */
   async pick(placeHolder = 'Pick an Art Factory project'): Promise<ProjectSession | undefined> {
     await this.ready();
@@ -172,8 +213,8 @@ export class ProjectManager extends Disposable {
     const all = this.all();
     if (all.length === 0) {
       const choice = await vscode.window.showWarningMessage('Art Factory: no project is open in this window.', 'New Project', 'Open Project');
-      if (choice === 'New Project') await vscode.commands.executeCommand('artFactory.newProject');
-      if (choice === 'Open Project') await vscode.commands.executeCommand('artFactory.openProject');
+      if (choice === 'New Project') await runCommand('newProject');
+      if (choice === 'Open Project') await runCommand('openProject');
       return undefined;
     }
     const item = await vscode.window.showQuickPick(

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { COMMANDS } from './commands/ids.ts';
 import { Disposable } from './disposable.ts';
 import type { ProjectManager, ProjectSession } from './projects.ts';
 
@@ -15,6 +16,21 @@ export class ProjectsView extends Disposable implements vscode.TreeDataProvider<
     this.view = this.register(vscode.window.createTreeView('artFactory.projects', { treeDataProvider: this, showCollapseAll: false }));
     this.register(projects.onDidChange(() => this.refresh()));
     this.register(this.view.onDidChangeVisibility((e) => e.visible && this.refresh()));
+    // An import of thousands adds products quickly: one recount per burst, not per product.
+    const pending = new Map<string, NodeJS.Timeout>();
+    this.register({ dispose: () => pending.forEach((t) => clearTimeout(t)) });
+    this.register(
+      projects.onDidAddProduct(({ project }) => {
+        if (pending.has(project.dir)) return;
+        pending.set(
+          project.dir,
+          setTimeout(() => {
+            pending.delete(project.dir);
+            this.recount(project.dir);
+          }, 250),
+        );
+      }),
+    );
   }
 
   refresh(): void {
@@ -42,7 +58,7 @@ export class ProjectsView extends Disposable implements vscode.TreeDataProvider<
     const active = this.projects.active() === s;
     item.iconPath = new vscode.ThemeIcon(active ? 'star-full' : 'folder');
     item.tooltip = `${s.dir}${active ? '\nActive project' : ''}`;
-    item.command = { command: 'artFactory.openGallery', title: 'Open Gallery', arguments: [s] };
+    item.command = { command: COMMANDS.openGallery, title: 'Open Gallery', arguments: [s] };
     if (this.view.visible) {
       let count = this.counts.get(s.dir);
       if (count === undefined) {

@@ -1,21 +1,9 @@
 // Workspace Trust. A project folder may come from anywhere (a cloned repository, a colleague's
 // drive), so in Restricted Mode Art Factory only shows it: the gallery is read-only, and
 // nothing is generated, imported, deleted, rebuilt or restored. package.json declares this
-// (`capabilities.untrustedWorkspaces`: limited); the commands below refuse with a message that
-// says why and how to trust the folder.
+// (`capabilities.untrustedWorkspaces`: limited); the commands marked `trustedOnly`
+// (commands/*.ts) refuse with a message that says why and how to trust the folder.
 import * as vscode from 'vscode';
-
-/** Commands that make, change or remove products or the database, with what each does (for
- * the message): trusted workspaces only. */
-export const TRUSTED_ONLY_COMMANDS = new Map([
-  ['artFactory.generate', 'Generating'],
-  ['artFactory.generateFromFile', 'Generating'],
-  ['artFactory.retryJob', 'Retrying a job'],
-  ['artFactory.importImages', 'Importing images'],
-  ['artFactory.restoreProject', 'Restoring a project'],
-  ['artFactory.restoreBackup', 'Restoring the database'],
-  ['artFactory.rebuildIndex', 'Rebuilding the index'],
-]);
 
 export function isTrusted(): boolean {
   return vscode.workspace.isTrusted;

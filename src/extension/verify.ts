@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { markWrittenHere, writtenElsewhere } from '../storage/index.ts';
 import type { ProjectDb } from '../storage/types.ts';
-import { registerSafeCommand } from './command.ts';
 import type { OutputLog } from './log.ts';
 import type { ProjectManager, ProjectSession } from './projects.ts';
 
@@ -50,13 +49,6 @@ export async function runVerify(s: ProjectSession, d: VerifyDeps): Promise<Verif
       .then((b) => b && d.log.show());
   }
   return report;
-}
-
-export function registerVerify(d: VerifyDeps): vscode.Disposable {
-  return registerSafeCommand('artFactory.verifyProject', d.log, async (arg: unknown) => {
-    const s = arg && typeof arg === 'object' && 'dir' in arg && 'folder' in arg ? (arg as ProjectSession) : await d.projects.pick('Verify which project?');
-    if (s) await runVerify(s, d);
-  });
 }
 
 /** When a project's database was written in another folder or on another machine, offer to

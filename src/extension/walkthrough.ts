@@ -2,6 +2,10 @@
 // remembered in globalState. VS Code opens an extension's walkthrough on install only when it
 // is installed from the Extensions view; a VSIX installed from the command line, or code-server,
 // never shows it. The user's `workbench.welcomePage.walkthroughs.openOnInstall: false` is kept.
+// That setting is machine-scoped: in a remote window (code-server, SSH, containers, WSL) VS Code
+// applies it only from the remote's settings and ignores a value in the local user settings
+// (the Settings editor says so); the extension host then reads the default, as VS Code's own
+// check does. Tests set it where code-server applies it (test/e2e/harness.ts).
 import * as vscode from 'vscode';
 
 const SHOWN = 'artFactory.walkthroughShown';

@@ -2,6 +2,12 @@
 // message a user can act on. Messages never contain a key: build them from status codes
 // and provider text only, and pass provider text through `redact` first.
 
+const DISPLAY_NAMES: Record<string, string> = { fal: 'fal.ai', replicate: 'Replicate', civitai: 'Civitai', sample: 'Sample' };
+/** The name messages give a provider id (an unknown id stands for itself). */
+export function providerDisplayName(provider: string): string {
+  return DISPLAY_NAMES[provider] ?? provider;
+}
+
 export type ProviderErrorKind =
   | 'auth' // 401/403: missing or wrong key
   | 'validation' // 422/400: the input was refused; fieldErrors say where

@@ -15,7 +15,8 @@ import { ApiError, createFalClient, type FalClient } from '@fal-ai/client';
 import { z } from 'zod';
 import { artifactFromFileObject, isHttpUrl } from './artifacts.ts';
 import { ProviderError, isProviderError, redact } from './errors.ts';
-import { bodyMessage, createProviderFetch, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
+import { createProviderFetch, type FetchFn, type FetchKind, type RetryPolicy } from './net/fetch.ts';
+import { bodyMessage, mapHttpError } from './net/httpErrors.ts';
 import { pollUntilTerminal } from './poll.ts';
 import { describeFromSchema, inlineRefs } from './schema.ts';
 import type {

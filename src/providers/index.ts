@@ -1,6 +1,6 @@
 // The built-in provider set and the environment fallbacks used by the CLI and tests.
 
-import { createCivitaiProvider } from './civitai.ts';
+import { createCivitaiProvider } from './civitai/adapter.ts';
 import { createFalProvider } from './fal.ts';
 import { ProviderRegistry, type SchemaCache } from './registry.ts';
 import { createReplicateProvider } from './replicate.ts';

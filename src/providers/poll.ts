@@ -3,8 +3,8 @@
 // caller's AbortSignal. Adapters own this loop (not the SDKs' wait/subscribe helpers) so odd
 // states always end.
 
-import { ProviderError, isProviderError } from './errors.ts';
-import { sleepWithSignal, providerDisplayName } from './net.ts';
+import { ProviderError, isProviderError, providerDisplayName } from './errors.ts';
+import { sleepWithSignal } from './net/sleep.ts';
 import { TERMINAL_STATES, type ProviderContext, type StatusUpdate, type WatchOptions } from './types.ts';
 
 export const DEFAULT_POLL_INTERVAL_MS = 1000;

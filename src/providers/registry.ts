@@ -4,7 +4,7 @@
 // cached in the project.
 
 import { ProviderError } from './errors.ts';
-import { createProviderFetch, type FetchFn } from './net.ts';
+import { createProviderFetch, type FetchFn } from './net/fetch.ts';
 import type { JsonSchema, ModelInfo, Provider, ProviderContext, ProviderFactory } from './types.ts';
 
 /** Where model input schemas are cached (the engine backs it with `.artfactory/schemas/`). */

@@ -14,7 +14,8 @@ import Replicate from 'replicate';
 import { z } from 'zod';
 import { artifactFromUrl, decodeDataUri, isHttpUrl, kindOf } from './artifacts.ts';
 import { ProviderError, isProviderError, redact } from './errors.ts';
-import { createProviderFetch, errorBodyText, mapHttpError, type FetchFn, type FetchKind, type RetryPolicy } from './net.ts';
+import { createProviderFetch, errorBodyText, type FetchFn, type FetchKind, type RetryPolicy } from './net/fetch.ts';
+import { mapHttpError } from './net/httpErrors.ts';
 import { pollUntilTerminal, slowingPolls } from './poll.ts';
 import { describeFromSchema, inlineRefs } from './schema.ts';
 import type {

@@ -27,7 +27,14 @@ export interface ModelInfo {
 
 /** Job lifecycle, shared by the engine, storage and the gallery. */
 export type JobState = 'queued' | 'submitted' | 'running' | 'succeeded' | 'failed' | 'canceled';
+/** States a job leaves on its own: it waits to be sent, at the provider, or runs. */
+export const ACTIVE_STATES: readonly JobState[] = ['queued', 'submitted', 'running'];
+/** States a job ends in. Every state is one or the other. */
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'canceled'];
+
+export function isActiveState(state: JobState): boolean {
+  return ACTIVE_STATES.includes(state);
+}
 
 export interface StatusUpdate {
   /** Our state. Adapters map provider states (IN_QUEUE, processing, scheduled, …) onto it. */
@@ -157,7 +164,7 @@ export interface RateLimits {
 export interface ProviderContext {
   /** Resolves the key at call time (SecretStorage, then the env variable). Never logged. */
   getKey(): Promise<string | undefined>;
-  /** `http://127.0.0.1:PORT` to redirect every request to a loopback fake/proxy (see net.ts). */
+  /** `http://127.0.0.1:PORT` to redirect every request to a loopback fake/proxy (see net/url.ts). */
   baseUrl?: string;
   limits?: Partial<RateLimits>;
   log?: Logger;

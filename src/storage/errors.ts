@@ -1,4 +1,4 @@
-export type StorageErrorKind = 'corrupt-db' | 'corrupt-manifest' | 'not-writable' | 'locked' | 'not-a-project' | 'exists' | 'closed' | 'disk-full' | 'unsafe-path';
+export type StorageErrorKind = 'corrupt-db' | 'corrupt-manifest' | 'not-writable' | 'locked' | 'not-a-project' | 'exists' | 'closed' | 'disk-full' | 'unsafe-path' | 'canceled';
 
 /** A storage failure with what the UI needs to offer a way out (e.g. the backups to restore). */
 export class StorageError extends Error {

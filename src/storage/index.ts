@@ -6,8 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorKind } from './errors.ts';
-import { walkSidecars } from './sidecars.ts';
-import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
+import { backupName, backupsDir, journalPath } from './dbFile.ts';
+import { listSidecars, readSidecars } from './sidecars.ts';
+import type { JobRecord, ProductKey, ProductPage, ProductPatch, ProductQuery, ProductRecord, ProjectDb, QuarantinedRow, RawProductRow, StoreStats, TemplateRecord, UploadRecord } from './types.ts';
 import type { OpenArgs, WorkerReply, WorkerRequest } from './worker.ts';
 import type { JobState } from '../providers/types.ts';
 
@@ -25,7 +26,12 @@ export interface OpenOptions {
   wasmPath?: string;
   /** Rotated backups to keep (default 5). */
   backups?: number;
+  /** How long the database must be idle before a due compaction writes it whole (default 1 s). */
   saveDelayMs?: number;
+  /** Compact once the change journal holds this many bytes (default 8 MiB). */
+  compactAtBytes?: number;
+  /** Told what the user should hear about the database (a damaged journal and what was kept). */
+  onWarning?: (message: string) => void;
 }
 
 export function dbPath(projectDir: string): string {
@@ -48,7 +54,7 @@ class SharedWorker {
   private static readonly running = new Map<string, SharedWorker>();
   private nextId = 1;
   private nextDb = 1;
-  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; warn?: (message: string) => void }>();
   private readonly users = new Set<number>();
   private failed?: Error;
 
@@ -64,11 +70,12 @@ class SharedWorker {
 
   private constructor(private readonly file: string) {
     this.worker = startWorker(file);
-    this.worker.unref(); // an open database never keeps a process alive on its own
     this.worker.on('message', (m: WorkerReply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      for (const note of m.notes ?? []) w.warn?.(note);
       if (m.ok) w.resolve(m.value);
       else w.reject(new StorageError((m.error.kind as StorageErrorKind) ?? 'closed', m.error.message, m.error.backups));
     });
@@ -80,6 +87,10 @@ class SharedWorker {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new StorageError('closed', `The database worker stopped (exit ${code}).`)));
+    // An open database never keeps a process alive on its own; a request waiting for its answer
+    // does (send). Unref'd after the listeners: Node refs a worker's message port again when its
+    // first 'message' listener is added, which kept every process with an open database alive.
+    this.worker.unref();
   }
 
   /** A number for a new database, counted as a user until `release`. */
@@ -96,28 +107,46 @@ class SharedWorker {
     await this.worker.terminate();
   }
 
-  send(db: number, msg: Outgoing): Promise<unknown> {
+  send(db: number, msg: Outgoing, warn?: (message: string) => void): Promise<unknown> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(id, { resolve, reject, warn });
       this.worker.postMessage({ ...msg, id, db });
     });
   }
 }
 
+/** Databases open in this process. */
+const openDbs = new Set<WorkerDb>();
+
+/** A process that ends with databases still open (a script or a test that never closed them)
+ * first saves what they hold: 'beforeExit' comes once nothing else is left to do, and the
+ * flushes keep the process alive until they are on disk; then it exits. */
+function saveBeforeExit(): void {
+  for (const db of openDbs) if (db.unflushed) void db.flush().catch(() => undefined);
+}
+
 class WorkerDb implements ProjectDb {
   private closed = false;
+  /** A call went out since the last flush (a write may wait for the worker's delayed save). */
+  unflushed = false;
 
   constructor(
     readonly path: string,
     private readonly shared: SharedWorker,
     private readonly db: number,
-  ) {}
+    private readonly warn?: (message: string) => void,
+  ) {
+    if (openDbs.size === 0) process.off('beforeExit', saveBeforeExit).on('beforeExit', saveBeforeExit);
+    openDbs.add(this);
+  }
 
   send(msg: Outgoing): Promise<unknown> {
     if (this.closed) return Promise.reject(new StorageError('closed', 'The project database is closed.'));
-    return this.shared.send(this.db, msg);
+    if (msg.op === 'call') this.unflushed = true;
+    return this.shared.send(this.db, msg, this.warn);
   }
 
   private call<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -151,8 +180,15 @@ class WorkerDb implements ProjectDb {
   deleteTemplate = (id: string) => this.call<void>('deleteTemplate', id);
 
   async flush(): Promise<void> {
+    this.unflushed = false;
     await this.send({ op: 'flush' });
   }
+
+  async compact(): Promise<void> {
+    await this.send({ op: 'compact' });
+  }
+
+  stats = () => this.send({ op: 'stats' }) as Promise<StoreStats>;
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -160,6 +196,7 @@ class WorkerDb implements ProjectDb {
       await this.send({ op: 'close' });
     } finally {
       this.closed = true;
+      openDbs.delete(this);
       await this.shared.release(this.db);
     }
   }
@@ -182,11 +219,12 @@ export async function openProjectDb(projectDir: string, opts: OpenOptions = {}):
   const isNew = !existsSync(file);
   const shared = SharedWorker.for(opts.workerPath);
   const handle = shared.attach();
-  const db = new WorkerDb(file, shared, handle);
-  const args: OpenArgs = { dbPath: file, wasmPath: opts.wasmPath, backups: opts.backups ?? 5, saveDelayMs: opts.saveDelayMs };
+  const db = new WorkerDb(file, shared, handle, opts.onWarning);
+  const args: OpenArgs = { dbPath: file, wasmPath: opts.wasmPath, backups: opts.backups ?? 5, idleMs: opts.saveDelayMs, compactAtBytes: opts.compactAtBytes };
   try {
     await db.send({ op: 'open', args });
   } catch (e) {
+    openDbs.delete(db);
     await shared.release(handle);
     throw e;
   }
@@ -222,36 +260,73 @@ export async function markWrittenHere(db: ProjectDb, projectDir: string): Promis
 async function moveAside(projectDir: string, reason: string): Promise<string | undefined> {
   const file = dbPath(projectDir);
   if (!existsSync(file)) return undefined;
-  const dir = path.join(projectDir, '.artfactory', 'backups');
-  await fs.mkdir(dir, { recursive: true });
-  const dest = path.join(dir, `index-${new Date().toISOString().replace(/[:.]/g, '-')}-${reason}.db`);
+  const at = new Date();
+  await fs.mkdir(backupsDir(file), { recursive: true });
+  const dest = backupName(file, 'db', reason, at);
   await fs.rename(file, dest);
+  // The journal belongs to that file: it goes with it (and is never replayed onto another).
+  await fs.rename(journalPath(file), backupName(file, 'journal', reason, at)).catch(() => undefined);
   return dest;
 }
 
-/** Recreate the database from every sidecar (the old file is kept in backups/). Returns the
- * number of products indexed; unreadable sidecars are skipped and reported through `onSkip`. */
-export async function rebuildIndex(projectDir: string, opts: OpenOptions & { onSkip?: (file: string, reason: string) => void } = {}): Promise<number> {
-  await moveAside(projectDir, 'before-rebuild');
-  const db = await openProjectDb(projectDir, opts);
+/** How far a rebuild is: sidecars read of those found. */
+export interface RebuildProgress {
+  done: number;
+  total: number;
+}
+
+export interface RebuildOptions extends OpenOptions {
+  onSkip?: (file: string, reason: string) => void;
+  /** Called every 1,000 sidecars or so, and at the end. */
+  onProgress?: (p: RebuildProgress) => void;
+  /** Aborting stops the rebuild (StorageError 'canceled') and leaves the database as it was. */
+  signal?: AbortSignal;
+}
+
+/** Recreate the database from every sidecar. It is built in memory and installed whole at the
+ * end, under the lock (the old file and journal go to backups/), so a canceled, failed or
+ * killed rebuild leaves the project's database as it was, and other windows reload the new
+ * one. Returns the number of products indexed; unreadable sidecars are skipped and reported
+ * through `onSkip`. */
+export async function rebuildIndex(projectDir: string, opts: RebuildOptions = {}): Promise<number> {
+  const file = dbPath(projectDir);
+  const canceled = () => new StorageError('canceled', 'Rebuild Index was canceled; the database is as it was.');
+  const files = await listSidecars(projectDir, opts.signal).catch((e: unknown) => {
+    throw opts.signal?.aborted ? canceled() : e;
+  });
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const shared = SharedWorker.for(opts.workerPath);
+  const handle = shared.attach();
+  const db = new WorkerDb(file, shared, handle);
+  try {
+    await db.send({ op: 'open', args: { dbPath: file, wasmPath: opts.wasmPath, backups: 0, scratch: true } });
+  } catch (e) {
+    await shared.release(handle);
+    throw e;
+  }
   let n = 0;
+  let done = 0;
   let batch: ProductRecord[] = [];
   try {
-    for await (const s of walkSidecars(projectDir)) {
-      if (!s.record) {
-        opts.onSkip?.(s.file, s.error ?? 'unreadable');
-        continue;
-      }
-      batch.push(s.record);
-      if (batch.length >= 500) {
+    // Reading many sidecars at once keeps the disk busy while the worker inserts the last batch.
+    for await (const s of readSidecars(projectDir, files, 32)) {
+      if (opts.signal?.aborted) throw canceled();
+      done++;
+      if (s.record) batch.push(s.record);
+      else opts.onSkip?.(s.file, s.error ?? 'unreadable');
+      if (batch.length >= 1000) {
         await db.putProducts(batch);
         n += batch.length;
         batch = [];
       }
+      if (done % 1000 === 0) opts.onProgress?.({ done, total: files.length });
     }
-    if (batch.length) await db.putProducts(batch);
+    await db.putProducts(batch);
     n += batch.length;
-    await db.flush();
+    if (opts.signal?.aborted) throw canceled();
+    await db.setMeta(ORIGIN, await originStamp(projectDir));
+    await db.send({ op: 'install', reason: 'before-rebuild' });
+    opts.onProgress?.({ done, total: files.length });
   } finally {
     await db.close();
   }
@@ -266,5 +341,7 @@ export async function restoreLatestBackup(projectDir: string): Promise<string> {
   const source = path.join(dir, backups[0]);
   await moveAside(projectDir, 'damaged');
   await fs.copyFile(source, dbPath(projectDir));
+  // A file moved aside (before a rebuild, as damaged) has its journal beside it: both come back.
+  await fs.copyFile(source.replace(/\.db$/, '.journal'), journalPath(dbPath(projectDir))).catch(() => undefined);
   return source;
 }

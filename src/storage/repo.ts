@@ -2,6 +2,7 @@
 // Every statement is parameterized; user text reaches FTS only as quoted terms.
 import type { Database, SqlValue } from 'sql.js';
 import type { JobState } from '../providers/types.ts';
+import type { Statement } from './journal.ts';
 import { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
 import type { JobRecord, ProductPage, ProductPatch, ProductQuery, ProductRecord, QuarantinedRow, RawProductRow, TemplateRecord, UploadRecord } from './types.ts';
 
@@ -101,6 +102,8 @@ const WALK_FROM = 2000;
 
 export class Repo {
   private hasQuarantine?: boolean;
+  /** While set, every data change is appended here as [sql, params]. */
+  recorder: Statement[] | undefined;
 
   constructor(readonly db: Database) {}
 
@@ -116,14 +119,23 @@ export class Repo {
     }
   }
 
+  /** Every statement that changes the database goes through here, so the worker can journal
+   * exactly what a write did (`recorder`) and replay it. */
+  private run(sql: string, params: SqlValue[] = []): void {
+    this.db.run(sql, params);
+    this.recorder?.push([sql, params]);
+  }
+
+  /** A savepoint, not BEGIN: the worker runs each write inside its own savepoint. */
   private tx<T>(fn: () => T): T {
-    this.db.run('BEGIN');
+    this.db.run('SAVEPOINT tx');
     try {
       const r = fn();
-      this.db.run('COMMIT');
+      this.db.run('RELEASE tx');
       return r;
     } catch (e) {
-      this.db.run('ROLLBACK');
+      this.db.run('ROLLBACK TO tx');
+      this.db.run('RELEASE tx');
       throw e;
     }
   }
@@ -136,23 +148,23 @@ export class Repo {
     let rid: number;
     if (existing) {
       rid = Number(existing.rid);
-      this.db.run('UPDATE products SET id=?, job_id=?, created_at=?, provider=?, model=?, kind=?, favorite=?, rating=?, json=? WHERE rid=?', [...cols, rid]);
-      this.db.run('DELETE FROM products_fts WHERE docid = ?', [rid]);
-      this.db.run('DELETE FROM product_tags WHERE product_id = ?', [p.id]);
+      this.run('UPDATE products SET id=?, job_id=?, created_at=?, provider=?, model=?, kind=?, favorite=?, rating=?, json=? WHERE rid=?', [...cols, rid]);
+      this.run('DELETE FROM products_fts WHERE docid = ?', [rid]);
+      this.run('DELETE FROM product_tags WHERE product_id = ?', [p.id]);
     } else {
-      this.db.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', cols);
+      this.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', cols);
       rid = Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
     }
-    this.db.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : '']);
-    for (const tag of new Set(Array.isArray(p.tags) ? p.tags : [])) this.db.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, String(tag)]);
-    this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
+    this.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : '']);
+    for (const tag of new Set(Array.isArray(p.tags) ? p.tags : [])) this.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, String(tag)]);
+    this.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
     for (const i of Array.isArray(p.inputs) ? p.inputs : []) {
-      if (i && typeof i.field === 'string') this.db.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
+      if (i && typeof i.field === 'string') this.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
     }
     // Written by us again (a resumed job, an import of the same image): no longer in quarantine.
     // (A Repo over a database older than migration 4 has no quarantine yet.)
     this.hasQuarantine ??= this.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").length > 0;
-    if (this.hasQuarantine) this.db.run('DELETE FROM quarantine WHERE id = ?', [p.id]);
+    if (this.hasQuarantine) this.run('DELETE FROM quarantine WHERE id = ?', [p.id]);
   }
 
   putProduct(p: ProductRecord): void {
@@ -180,10 +192,10 @@ export class Repo {
   private dropProduct(id: string): void {
     const r = this.all('SELECT rid FROM products WHERE id = ?', [id])[0];
     if (!r) return;
-    this.db.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
-    this.db.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
-    this.db.run('DELETE FROM product_inputs WHERE product_id = ?', [id]);
-    this.db.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
+    this.run('DELETE FROM products_fts WHERE docid = ?', [Number(r.rid)]);
+    this.run('DELETE FROM product_tags WHERE product_id = ?', [id]);
+    this.run('DELETE FROM product_inputs WHERE product_id = ?', [id]);
+    this.run('DELETE FROM products WHERE rid = ?', [Number(r.rid)]);
   }
 
   deleteProducts(ids: string[]): void {
@@ -202,10 +214,10 @@ export class Repo {
       for (const { id, reason } of entries) {
         const r = this.all('SELECT json FROM products WHERE id = ?', [id])[0];
         if (r) {
-          this.db.run('INSERT OR REPLACE INTO quarantine (id, reason, at, json) VALUES (?,?,?,?)', [id, reason, at, String(r.json)]);
+          this.run('INSERT OR REPLACE INTO quarantine (id, reason, at, json) VALUES (?,?,?,?)', [id, reason, at, String(r.json)]);
           this.dropProduct(id);
         } else {
-          this.db.run('UPDATE quarantine SET reason = ?, at = ? WHERE id = ?', [reason, at, id]);
+          this.run('UPDATE quarantine SET reason = ?, at = ? WHERE id = ?', [reason, at, id]);
         }
       }
     });
@@ -232,7 +244,7 @@ export class Repo {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)', [key, value]);
+    this.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)', [key, value]);
   }
 
   countProducts(): number {
@@ -359,7 +371,7 @@ export class Repo {
   // jobs
 
   putJob(j: JobRecord): void {
-    this.db.run('INSERT OR REPLACE INTO jobs (id, state, created_at, updated_at, json) VALUES (?,?,?,?,?)', [j.id, j.state, j.createdAt, j.updatedAt, JSON.stringify(j)]);
+    this.run('INSERT OR REPLACE INTO jobs (id, state, created_at, updated_at, json) VALUES (?,?,?,?,?)', [j.id, j.state, j.createdAt, j.updatedAt, JSON.stringify(j)]);
   }
 
   getJob(id: string): JobRecord | undefined {
@@ -387,14 +399,14 @@ export class Repo {
 
   putUpload(u: UploadRecord): void {
     // Expired entries go as new ones come, so the table holds only what may still be used.
-    this.db.run('DELETE FROM uploads WHERE expires_at < ?', [Date.now()]);
-    this.db.run('INSERT OR REPLACE INTO uploads (provider, sha256, url, expires_at) VALUES (?,?,?,?)', [u.provider, u.sha256, u.url, Math.min(u.expiresAt, Number.MAX_SAFE_INTEGER)]);
+    this.run('DELETE FROM uploads WHERE expires_at < ?', [Date.now()]);
+    this.run('INSERT OR REPLACE INTO uploads (provider, sha256, url, expires_at) VALUES (?,?,?,?)', [u.provider, u.sha256, u.url, Math.min(u.expiresAt, Number.MAX_SAFE_INTEGER)]);
   }
 
   // templates
 
   putTemplate(t: TemplateRecord): void {
-    this.db.run('INSERT OR REPLACE INTO templates (id, name, json) VALUES (?,?,?)', [t.id, t.name, JSON.stringify(t)]);
+    this.run('INSERT OR REPLACE INTO templates (id, name, json) VALUES (?,?,?)', [t.id, t.name, JSON.stringify(t)]);
   }
 
   listTemplates(): TemplateRecord[] {
@@ -402,10 +414,10 @@ export class Repo {
   }
 
   deleteTemplate(id: string): void {
-    this.db.run('DELETE FROM templates WHERE id = ?', [id]);
+    this.run('DELETE FROM templates WHERE id = ?', [id]);
   }
 
   setProject(id: string, name: string, json: string): void {
-    this.db.run('INSERT OR REPLACE INTO projects (id, name, json) VALUES (?,?,?)', [id, name, json]);
+    this.run('INSERT OR REPLACE INTO projects (id, name, json) VALUES (?,?,?)', [id, name, json]);
   }
 }

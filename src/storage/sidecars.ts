@@ -69,10 +69,18 @@ export async function readSidecar(file: string): Promise<ProductRecord> {
   return parsed.data as unknown as ProductRecord;
 }
 
-/** Every sidecar under products/ (a file that does not parse is reported, not fatal). */
-export async function* walkSidecars(projectDir: string): AsyncGenerator<{ file: string; record?: ProductRecord; error?: string }> {
-  // Symbolic links are never followed (a linked folder could lead anywhere); a linked sidecar is reported.
-  async function* walk(dir: string): AsyncGenerator<{ file: string; link: boolean }> {
+export interface SidecarEntry {
+  file: string;
+  record?: ProductRecord;
+  error?: string;
+}
+
+/** Every `.json` file under products/ (links too, to be reported): symbolic links are never
+ * followed, since a linked folder could lead anywhere. */
+export async function listSidecars(projectDir: string, signal?: AbortSignal): Promise<{ file: string; link: boolean }[]> {
+  const out: { file: string; link: boolean }[] = [];
+  async function walk(dir: string): Promise<void> {
+    signal?.throwIfAborted();
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
@@ -81,24 +89,40 @@ export async function* walkSidecars(projectDir: string): AsyncGenerator<{ file: 
     }
     for (const e of entries) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) yield* walk(p);
-      else if (e.name.endsWith('.json') && (e.isFile() || e.isSymbolicLink())) yield { file: p, link: e.isSymbolicLink() };
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.json') && (e.isFile() || e.isSymbolicLink())) out.push({ file: p, link: e.isSymbolicLink() });
     }
   }
-  for await (const { file, link } of walk(path.join(projectDir, 'products'))) {
-    if (link) {
-      yield { file, error: 'is a symbolic link, not a sidecar of ours' };
-      continue;
-    }
-    try {
-      const record = await readSidecar(file);
-      // A sidecar speaks only for the product whose files sit beside it under its own id.
-      const where = path.relative(projectDir, file).split(path.sep).join('/');
-      const problem = layoutProblem(record) ?? (where === record.file.replace(/\.[^./]+$/, '.json') ? undefined : `describes ${JSON.stringify(record.file.slice(0, 200))}, which is not the product beside it`);
-      if (problem) yield { file, error: problem };
-      else yield { file, record };
-    } catch (e) {
-      yield { file, error: firstProblem(e) };
-    }
+  await walk(path.join(projectDir, 'products'));
+  return out;
+}
+
+/** Read and check one listed sidecar: its record, or why it is not one. */
+async function checkSidecar(projectDir: string, { file, link }: { file: string; link: boolean }): Promise<SidecarEntry> {
+  if (link) return { file, error: 'is a symbolic link, not a sidecar of ours' };
+  try {
+    const record = await readSidecar(file);
+    // A sidecar speaks only for the product whose files sit beside it under its own id.
+    const where = path.relative(projectDir, file).split(path.sep).join('/');
+    const problem = layoutProblem(record) ?? (where === record.file.replace(/\.[^./]+$/, '.json') ? undefined : `describes ${JSON.stringify(record.file.slice(0, 200))}, which is not the product beside it`);
+    return problem ? { file, error: problem } : { file, record };
+  } catch (e) {
+    return { file, error: firstProblem(e) };
   }
+}
+
+/** Every sidecar under products/, read `concurrency` at a time, in the order listed (a file
+ * that does not parse is reported, not fatal). */
+export async function* readSidecars(projectDir: string, files: { file: string; link: boolean }[], concurrency = 1): AsyncGenerator<SidecarEntry> {
+  const ahead: Promise<SidecarEntry>[] = [];
+  let next = 0;
+  while (next < files.length || ahead.length) {
+    while (ahead.length < concurrency && next < files.length) ahead.push(checkSidecar(projectDir, files[next++]));
+    yield await ahead.shift()!;
+  }
+}
+
+/** Every sidecar under products/ (a file that does not parse is reported, not fatal). */
+export async function* walkSidecars(projectDir: string): AsyncGenerator<SidecarEntry> {
+  yield* readSidecars(projectDir, await listSidecars(projectDir));
 }

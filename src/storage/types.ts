@@ -123,6 +123,8 @@ export interface JobRecord {
 
 /** A provider's upload of some bytes, reusable until `expiresAt` (ms since the epoch). */
 export interface UploadRecord {
+  /** Whose upload: the provider and the account that made it, `fal#<fingerprint>`
+   * (engine/uploads.ts), never a key. */
   provider: string;
   sha256: string;
   url: string;
@@ -186,6 +188,16 @@ export interface QuarantinedRow {
   json: string;
 }
 
+/** What one open database reports about itself (benchmarks, tests). */
+export interface StoreStats {
+  /** Bytes in the change journal (its header included). */
+  journalBytes: number;
+  /** Times this process wrote the database file whole. */
+  compactions: number;
+  /** The database worker thread's own memory (its heap; the databases' bytes outside it). */
+  worker: NodeJS.MemoryUsage;
+}
+
 export interface ProjectDb {
   readonly path: string;
   // products
@@ -221,7 +233,12 @@ export interface ProjectDb {
   putTemplate(t: TemplateRecord): Promise<void>;
   listTemplates(): Promise<TemplateRecord[]>;
   deleteTemplate(id: string): Promise<void>;
-  /** Persist now (writes are otherwise coalesced). Resolves once the file is durably on disk. */
+  /** Every write is durable when it resolves (its change is in the journal, fdatasync'd). A
+   * write refused for a full disk is kept in memory: flush writes it, or fails as it did. */
   flush(): Promise<void>;
+  /** Fold the change journal into the database file now (before a backup zip). */
+  compact(): Promise<void>;
+  /** The journal's size, compactions so far, and the database worker's memory. */
+  stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }

@@ -1,26 +1,39 @@
-// The database worker: owns the project databases of one process (sql.js), so neither
-// queries nor saves (db.export() of a large database takes hundreds of milliseconds) block the
-// caller's thread. One worker hosts every project's database: a worker with its own copy of
-// sql.js costs about 16 MB, which dozens of projects in one window would multiply.
+// The database worker: owns the project databases of one process (sql.js), so neither queries
+// nor the occasional whole-file write (db.export() of a large database takes hundreds of
+// milliseconds) block the caller's thread. One worker hosts every project's database: a worker
+// with its own copy of sql.js costs about 16 MB, which dozens of projects would multiply.
 //
-// Saves are atomic (temp file, fsync, rename, fsync dir) and coalesced. Another process (a
-// second VS Code window) may save the same file: saves happen under a lock file, and when
-// the file on disk is not the one we last loaded or wrote, we reload it and replay our
-// unsaved writes on top before saving, so neither window loses the other's work.
-import { closeSync, constants, fsyncSync, openSync, promises as fs, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+// Writes are small: each write's statements are appended to the change journal (journal.ts)
+// and fdatasync'd before the call resolves, so an acknowledged write survives a kill, and a
+// rating costs kilobytes, not the whole file. The journal is folded into the database file
+// (compaction: export, atomic write, new journal) once it has grown past a threshold and the
+// database is idle. Another process (a second VS Code window, the command line) may write the
+// same project: every write holds the lock file, first applies what others appended (or reloads
+// the file when another process compacted it), then appends its own; reads apply others'
+// records without the lock.
+import { closeSync, copyFileSync, openSync, promises as fs, readFileSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
-import { migrate, Repo } from './repo.ts';
-import { pidAlive, removeStaleTemps } from './atomic.ts';
-import { diskFullMessage, isDiskFull } from './errors.ts';
+import initSqlJs, { type Database, type SqlJsStatic, type Statement as SqlStatement } from 'sql.js';
+import { removeStaleTemps } from './atomic.ts';
+import { backupName, backupsDir, dailyBackup, exportAs, generationOf, identity, journalPath, openBytes, sameFile, setGeneration, statOrUndefined, writeAtomic, type FileId } from './dbFile.ts';
+import { isDiskFull, StorageError } from './errors.ts';
+import { appendRecord, createJournal, encodeStatements, newGeneration, readHeader, readRecords, truncateJournal, type JournalScan, type Statement } from './journal.ts';
+import { diskFull, ProjectLock } from './lock.ts';
+import { migrate, Repo, schemaVersion } from './repo.ts';
+import type { StoreStats } from './types.ts';
 
 export interface OpenArgs {
   dbPath: string;
   wasmPath?: string;
   backups: number;
-  /** Coalescing delay for saves, in ms. */
-  saveDelayMs?: number;
+  /** Compact once the journal holds this many bytes (default 8 MiB) and the database has been
+   * idle for `idleMs`; at four times this, at once. */
+  compactAtBytes?: number;
+  idleMs?: number;
+  /** Rebuild Index: a database built in memory and installed whole at the end (`install`):
+   * no lock, journal or backup until then. */
+  scratch?: boolean;
 }
 
 /** `db` names one open database in the worker (the client numbers them). */
@@ -28,303 +41,465 @@ export type WorkerRequest =
   | { id: number; db: number; op: 'open'; args: OpenArgs }
   | { id: number; db: number; op: 'call'; method: string; args: unknown[] }
   | { id: number; db: number; op: 'flush' }
+  | { id: number; db: number; op: 'compact' }
+  | { id: number; db: number; op: 'stats' }
+  | { id: number; db: number; op: 'install'; reason: string }
   | { id: number; db: number; op: 'close' };
 
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; kind?: string; backups?: string[] } };
+/** `notes`: things the user should hear about (a damaged journal), whatever the reply. */
+export type WorkerReply = ({ id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; kind?: string; backups?: string[] } }) & { notes?: string[] };
 
 const WRITES = new Set(['putProduct', 'putProducts', 'updateProduct', 'deleteProducts', 'putJob', 'putTemplate', 'deleteTemplate', 'setProject', 'putUpload', 'quarantineProducts', 'releaseQuarantine', 'setMeta']);
 const READS = new Set(['getProduct', 'queryProducts', 'productsMatching', 'countBefore', 'countProducts', 'facets', 'usedIn', 'getJob', 'listJobs', 'listTemplates', 'getUpload', 'rawProducts', 'listQuarantine', 'getMeta']);
-const LOCK_STALE_MS = 30_000;
-const LOCK_UNREADABLE_MS = 1_000;
-const LOCK_TIMEOUT_MS = 20_000;
-
-class StoreError extends Error {
-  constructor(
-    readonly kind: string,
-    message: string,
-    readonly backups?: string[],
-  ) {
-    super(message);
-  }
-}
+const COMPACT_AT = 8 * 1024 * 1024;
 
 let SQL: SqlJsStatic | undefined;
 
-function identity(st: Stats | undefined) {
-  return st ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : undefined;
+/** A write applied here but not yet in the journal (the disk was full): written with the next. */
+interface Unsaved {
+  method: string;
+  args: unknown[];
+  statements: Statement[];
 }
 
-function sameFile(a: ReturnType<typeof identity>, b: ReturnType<typeof identity>): boolean {
-  return (!a && !b) || (!!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs);
-}
+/** One open project database: its sql.js copy, the journal it follows, and the lock. */
+class Store {
+  private repo: Repo | undefined;
+  private a!: OpenArgs;
+  private lock!: ProjectLock;
+  private journalFile = '';
+  /** The database file our copy was read from or last written as (undefined: none on disk). */
+  private loaded: FileId | undefined;
+  /** That file's generation: only a journal with the same one is ours to replay. */
+  private generation: string | undefined;
+  /** The journal we follow and how far we have applied it; undefined while none matches. */
+  private journal: { ino: number; applied: number } | undefined;
+  /** Why replay stopped before the journal's end (a torn tail, damage), until repaired. */
+  private stop: JournalScan['stop'];
+  /** A journal beside the file that is not its own (left by a crash mid-compaction, or beside a
+   * restored backup): not read again on every read; the next write replaces it. */
+  private foreign: number | undefined;
+  /** The schema was migrated in memory: the file must be written whole before journaling. */
+  private migrated = false;
+  private unsaved: Unsaved[] = [];
+  private compactTimer: NodeJS.Timeout | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private notes: string[] = [];
+  private compactions = 0;
 
-function statOrUndefined(p: string): Stats | undefined {
-  try {
-    return statSync(p);
-  } catch {
-    return undefined;
+  /** Run `fn` after everything queued before it: one operation at a time per database. */
+  serial<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.queue.then(fn);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
-}
 
-async function listBackups(dbPath: string): Promise<string[]> {
-  const dir = path.join(path.dirname(dbPath), 'backups');
-  try {
-    return (await fs.readdir(dir))
-      .filter((n) => /^index-.*\.db$/.test(n))
-      .sort()
-      .reverse()
-      .map((n) => path.join(dir, n));
-  } catch {
-    return [];
+  takeNotes(): string[] | undefined {
+    if (!this.notes.length) return undefined;
+    const n = this.notes;
+    this.notes = [];
+    return n;
   }
-}
 
-/** Open bytes as a database and prove it is one of ours; throws StoreError('corrupt-db'). */
-async function openBytes(bytes: Uint8Array, dbPath: string): Promise<Database> {
-  let db: Database | undefined;
-  try {
-    db = new SQL!.Database(bytes);
-    const check = db.exec('PRAGMA quick_check');
-    if (String(check[0]?.values[0]?.[0]) !== 'ok') throw new Error(`integrity check: ${String(check[0]?.values[0]?.[0])}`);
-    migrate(db);
-    return db;
-  } catch (e) {
-    db?.close();
-    const backups = await listBackups(dbPath);
-    throw new StoreError('corrupt-db', `${path.basename(dbPath)} is not a readable database (${e instanceof Error ? e.message : String(e)}).`, backups);
+  async open(a: OpenArgs): Promise<void> {
+    this.a = a;
+    this.lock = new ProjectLock(`${a.dbPath}.lock`);
+    this.journalFile = journalPath(a.dbPath);
+    SQL ??= await initSqlJs(a.wasmPath ? { locateFile: () => a.wasmPath! } : undefined);
+    await fs.mkdir(path.dirname(a.dbPath), { recursive: true });
+    if (a.scratch) {
+      const db = new SQL.Database();
+      migrate(db);
+      this.repo = new Repo(db);
+      return;
+    }
+    // A write killed mid-way leaves index.db.tmp-PID (a whole copy) or index.db.journal.tmp-PID.
+    await removeStaleTemps(path.dirname(a.dbPath));
+    await this.load();
+    // Damage is repaired at once (under the lock), so it is reported when the project opens.
+    if (this.stop?.kind === 'damaged') await this.lock.with(() => this.catchUp(true)).catch(() => undefined);
+    if (this.loaded) await dailyBackup(a.dbPath, a.backups, this.repo!.db);
   }
-}
 
-async function backup(dbPath: string, keep: number): Promise<void> {
-  if (keep <= 0 || !statOrUndefined(dbPath)) return;
-  const existing = await listBackups(dbPath);
-  const newest = existing[0] ? statOrUndefined(existing[0]) : undefined;
-  if (newest && Date.now() - newest.mtimeMs < 24 * 60 * 60 * 1000) return; // at most one a day
-  const dir = path.join(path.dirname(dbPath), 'backups');
-  const dest = path.join(dir, `index-${new Date().toISOString().replace(/[:.]/g, '-')}.db`);
-  const tmp = `${dest}.tmp-${process.pid}`;
-  try {
-    await fs.mkdir(dir, { recursive: true });
-    // Copied under a temp name: a copy cut short (a full disk, a kill) must never look like a backup.
-    await fs.copyFile(dbPath, tmp);
-    await fs.rename(tmp, dest);
-  } catch {
-    // The backup is a safety net: without room for it the project still opens.
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    return;
+  private get db(): Database {
+    if (!this.repo) throw new StorageError('closed', 'The database is not open.');
+    return this.repo.db;
   }
-  for (const old of (await listBackups(dbPath)).slice(keep)) await fs.rm(old, { force: true });
-}
 
-function writeAtomic(file: string, data: Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
+  // ---------------------------------------------------------------------------------------
+  // Reading the file and the journal
+
+  /** Read the database file and replay its journal: our copy becomes what is on disk, plus the
+   * writes not saved yet (run again on top). */
+  private async load(): Promise<void> {
+    const st = statOrUndefined(this.a.dbPath);
+    const db = st ? await openBytes(SQL!, readFileSync(this.a.dbPath), this.a.dbPath) : new SQL!.Database();
+    this.repo?.db.close();
+    this.repo = new Repo(db);
+    this.loaded = identity(st);
+    this.generation = st ? generationOf(db) : undefined;
+    this.journal = undefined;
+    this.stop = undefined;
+    this.foreign = undefined;
+    this.followJournal();
+    const before = schemaVersion(db);
+    this.migrated = migrate(db) !== before;
+    for (const u of this.unsaved) {
+      const run = this.execute(u.method, u.args);
+      this.db.run('RELEASE w');
+      u.statements = run.statements;
+    }
+  }
+
+  /** Start following the journal beside the file when it is the file's own. */
+  private followJournal(): void {
+    if (!this.generation) return;
+    const st = statOrUndefined(this.journalFile);
+    if (!st) return;
+    const fd = openSync(this.journalFile, 'r');
     try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
+      const head = readHeader(fd, st.size);
+      if (head?.header.generation !== this.generation) {
+        this.foreign = st.ino;
+        return;
+      }
+      this.journal = { ino: st.ino, applied: head.end };
+      this.applyRecords(fd, st.size);
     } finally {
       closeSync(fd);
     }
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    if (isDiskFull(e)) throw new StoreError('disk-full', diskFullMessage(`the project database could not be saved (${(e as NodeJS.ErrnoException).code}); what was saved before is intact`));
-    throw e;
   }
-  // rename is atomic: readers see the old file or the new one, never a torn one.
-  renameSync(tmp, file);
-  try {
-    const dfd = openSync(path.dirname(file), 'r');
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    // directories cannot be fsynced everywhere; the rename is still atomic
-  }
-}
 
-/** One open project database: its sql.js copy, unsaved writes, and the save machinery. */
-class Store {
-  private repo: Repo | undefined;
-  private args: OpenArgs | undefined;
-  /** Identity of the file we loaded or last wrote (a rename gives every save a new inode). */
-  private loaded: { ino: number; size: number; mtimeMs: number } | undefined;
-  private pending: { method: string; args: unknown[] }[] = [];
-  private saveTimer: NodeJS.Timeout | undefined;
-  private saving: Promise<void> | undefined;
-
-  async open(a: OpenArgs): Promise<void> {
-    this.args = a;
-    SQL ??= await initSqlJs(a.wasmPath ? { locateFile: () => a.wasmPath! } : undefined);
-    await fs.mkdir(path.dirname(a.dbPath), { recursive: true });
-    // A save killed mid-write leaves index.db.tmp-PID, a whole copy of the database.
-    await removeStaleTemps(path.dirname(a.dbPath));
-    const st = statOrUndefined(a.dbPath);
-    let db: Database;
-    if (st) {
-      db = await openBytes(readFileSync(a.dbPath), a.dbPath);
-      await backup(a.dbPath, a.backups);
-    } else {
-      db = new SQL.Database();
-      migrate(db);
+  /** Apply the records after what we applied, up to `size`. */
+  private applyRecords(fd: number, size: number): void {
+    const j = this.journal!;
+    const scan = readRecords(fd, j.applied, size);
+    const cache = new Map<string, SqlStatement>();
+    try {
+      for (const r of scan.records) {
+        try {
+          this.replay(r.statements, cache);
+        } catch (e) {
+          this.stop = { kind: 'damaged', at: r.at, reason: `a record that does not apply (${e instanceof Error ? e.message : String(e)})` };
+          return;
+        }
+        j.applied = r.next;
+      }
+      this.stop = scan.stop;
+    } finally {
+      for (const s of cache.values()) s.free();
     }
-    this.repo = new Repo(db);
-    this.loaded = identity(st);
   }
 
-  private lockPath(): string {
-    return `${this.args!.dbPath}.lock`;
+  private replay(statements: Statement[], cache: Map<string, SqlStatement>): void {
+    const db = this.db;
+    db.run('SAVEPOINT replay');
+    try {
+      for (const [sql, params] of statements) {
+        let stmt = cache.get(sql);
+        if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+        stmt.run(params);
+      }
+      db.run('RELEASE replay');
+    } catch (e) {
+      db.run('ROLLBACK TO replay');
+      db.run('RELEASE replay');
+      throw e;
+    }
   }
 
-  private async acquireLock(): Promise<void> {
-    const lockPath = this.lockPath();
-    const started = Date.now();
-    for (;;) {
-      let fd: number | undefined;
-      try {
-        fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
-        writeSync(fd, `${process.pid} ${Date.now()}`);
-        closeSync(fd);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          // Created but not written (a full disk): close it and take it away again.
-          if (fd !== undefined) {
-            closeSync(fd);
-            rmSync(lockPath, { force: true });
-          }
-          if (isDiskFull(e)) throw new StoreError('disk-full', diskFullMessage(`the project database could not be saved (${(e as NodeJS.ErrnoException).code}); what was saved before is intact`));
-          throw new StoreError('not-writable', `Cannot write in ${path.dirname(lockPath)}: ${(e as Error).message}`);
+  /** Bring our copy up to what is on disk. Under the lock (before a write) it also repairs:
+   * a torn tail is cut off, a damaged journal is kept in backups/ and the file written whole. */
+  private async catchUp(locked: boolean): Promise<void> {
+    if (!sameFile(identity(statOrUndefined(this.a.dbPath)), this.loaded)) {
+      await this.load();
+    } else {
+      const st = statOrUndefined(this.journalFile);
+      const j = this.journal;
+      const moved = j ? !st || st.ino !== j.ino : !!st && !!this.generation && st.ino !== this.foreign;
+      const grew = !!j && !!st && st.ino === j.ino && st.size > j.applied;
+      // Our unsaved writes were made on what we had: with others' writes in between, run them again on top.
+      if (moved || (grew && this.unsaved.length)) {
+        if (j || this.unsaved.length) await this.load();
+        else this.followJournal();
+      } else if (grew && this.stop?.kind !== 'damaged') {
+        const fd = openSync(this.journalFile, 'r');
+        try {
+          this.applyRecords(fd, st.size);
+        } finally {
+          closeSync(fd);
         }
       }
-      // Someone holds it: take it over when its owner is gone or it is old.
-      try {
-        const [pid] = readFileSync(lockPath, 'utf8').split(' ').map(Number);
-        const age = Date.now() - statSync(lockPath).mtimeMs;
-        // A lock without a readable pid was left by a process killed between create and write.
-        const orphaned = pid ? !pidAlive(pid) : age > LOCK_UNREADABLE_MS;
-        if (orphaned || age > LOCK_STALE_MS) await fs.rm(lockPath, { force: true });
-      } catch {
-        // it vanished meanwhile: try again
-      }
-      if (Date.now() - started > LOCK_TIMEOUT_MS) throw new StoreError('locked', 'Another window has held the project database lock for too long. Close other windows on this project and try again.');
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
     }
-  }
-
-  /** Take the file another process saved and replay our unsaved writes on top. */
-  private async reload(onDisk: ReturnType<typeof identity>): Promise<void> {
-    const db = await openBytes(readFileSync(this.args!.dbPath), this.args!.dbPath);
-    this.repo!.db.close();
-    this.repo = new Repo(db);
-    this.loaded = onDisk;
-    for (const op of this.pending) this.call(op.method, op.args, false);
-  }
-
-  private async save(): Promise<void> {
-    const { repo, args } = this;
-    if (!repo || !args) return;
-    if (this.pending.length === 0 && this.loaded) return;
-    await this.acquireLock();
-    try {
-      const onDisk = identity(statOrUndefined(args.dbPath));
-      // Another process saved since we loaded: take its file and replay our writes on top.
-      if (onDisk && !sameFile(onDisk, this.loaded)) await this.reload(onDisk);
-      const count = this.pending.length;
-      const data = this.repo!.db.export();
-      writeAtomic(args.dbPath, data);
-      this.loaded = identity(statOrUndefined(args.dbPath));
-      this.pending = this.pending.slice(count);
-    } finally {
-      await fs.rm(this.lockPath(), { force: true });
+    if (!locked || !this.stop || !this.journal) return;
+    if (this.stop.kind === 'torn') {
+      truncateJournal(this.journalFile, this.journal.applied);
+      this.stop = undefined;
+      return;
     }
+    const { at, reason } = this.stop;
+    const copy = backupName(this.a.dbPath, 'journal', 'damaged');
+    await fs.mkdir(backupsDir(this.a.dbPath), { recursive: true });
+    copyFileSync(this.journalFile, copy);
+    this.compact();
+    this.notes.push(`The change journal of ${path.basename(path.dirname(path.dirname(this.a.dbPath)))} was damaged at byte ${at} (${reason}). The database keeps every change before that point; the journal was copied to ${path.relative(path.dirname(path.dirname(this.a.dbPath)), copy)}. Products are also described by their sidecars: Rebuild Index brings back any that are missing.`);
   }
 
-  private scheduleSave(): void {
-    if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      void this.flush().catch(() => undefined);
-    }, this.args?.saveDelayMs ?? 150);
-  }
+  // ---------------------------------------------------------------------------------------
+  // Writing
 
-  /** One save at a time; a flush waits for the running one and then saves what is left. */
-  async flush(): Promise<void> {
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    while (this.saving) await this.saving.catch(() => undefined);
-    this.saving = this.save().finally(() => {
-      this.saving = undefined;
-    });
-    await this.saving;
-    if (this.pending.length > 0) this.scheduleSave();
-  }
-
-  call(method: string, a: unknown[], record = true): unknown {
-    const repo = this.repo;
-    if (!repo) throw new StoreError('closed', 'The database is not open.');
-    if (!WRITES.has(method) && !READS.has(method)) throw new StoreError('bad-request', `Unknown database method ${method}.`);
+  /** Run a repository write inside the savepoint `w`, recording its statements. The caller
+   * releases or rolls back `w`. */
+  private execute(method: string, args: unknown[]): { value: unknown; statements: Statement[] } {
+    const repo = this.repo!;
     const fn = (repo as unknown as Record<string, (...x: unknown[]) => unknown>)[method];
-    const value = fn.apply(repo, a);
-    if (record && WRITES.has(method)) {
-      this.pending.push({ method, args: a });
-      this.scheduleSave();
+    repo.recorder = [];
+    repo.db.run('SAVEPOINT w');
+    try {
+      return { value: fn.apply(repo, args), statements: repo.recorder };
+    } catch (e) {
+      repo.db.run('ROLLBACK TO w');
+      repo.db.run('RELEASE w');
+      throw e;
+    } finally {
+      repo.recorder = undefined;
     }
-    return value;
   }
 
-  /** Before a read: when another process (a second window, the command line) saved the file
-   * since we loaded it, take its version and replay our unsaved writes on top, so readers see
-   * both. A stat per read is cheap; the reload happens only when the file really changed. */
-  async refreshFromDisk(): Promise<void> {
-    if (!this.repo || !this.args) return;
-    const onDisk = identity(statOrUndefined(this.args.dbPath));
-    if (onDisk && !sameFile(onDisk, this.loaded)) await this.reload(onDisk);
+  /** Make sure the journal beside the file is ours, writing the file whole when it has no
+   * generation yet, was migrated in memory, or does not exist. */
+  private ensureJournal(): void {
+    if (this.journal && !this.migrated) return;
+    if (this.loaded && this.generation && !this.migrated) {
+      const st = statOrUndefined(this.journalFile);
+      if (st && st.size > 0) {
+        const fd = openSync(this.journalFile, 'r');
+        const head = (() => {
+          try {
+            return readHeader(fd, st.size);
+          } finally {
+            closeSync(fd);
+          }
+        })();
+        // A journal we cannot even read the header of is kept before it is replaced.
+        if (!head) copyFileSync(this.journalFile, backupName(this.a.dbPath, 'journal', 'damaged'));
+      }
+      this.journal = { ino: 0, applied: createJournal(this.journalFile, this.generation) };
+      this.journal.ino = statOrUndefined(this.journalFile)!.ino;
+      return;
+    }
+    this.compact();
+  }
+
+  /** Append the unsaved writes and `more` as one record. */
+  private append(more: Statement[]): void {
+    const statements = [...this.unsaved.flatMap((u) => u.statements), ...more];
+    if (statements.length === 0) return;
+    try {
+      this.journal!.applied = appendRecord(this.journalFile, this.journal!.applied, encodeStatements(statements));
+    } catch (e) {
+      throw isDiskFull(e) ? diskFull(e) : e;
+    }
+    this.unsaved = [];
+  }
+
+  async write(method: string, args: unknown[]): Promise<unknown> {
+    if (this.a.scratch) return this.call(method, args);
+    let failed: unknown;
+    let locked = false;
+    try {
+      await this.lock.acquire();
+      locked = true;
+      await this.catchUp(true);
+      this.ensureJournal();
+    } catch (e) {
+      if (!isDiskFull(e)) {
+        if (locked) this.lock.release();
+        throw e;
+      }
+      failed = diskFull(e);
+    }
+    try {
+      const run = this.execute(method, args);
+      try {
+        if (failed) throw failed;
+        this.append(run.statements);
+      } catch (e) {
+        if (!isDiskFull(e)) {
+          this.db.run('ROLLBACK TO w');
+          this.db.run('RELEASE w');
+          throw e;
+        }
+        // Kept here and written with the next write or flush; the caller hears it is not saved.
+        this.db.run('RELEASE w');
+        this.unsaved.push({ method, args, statements: run.statements });
+        throw diskFull(e);
+      }
+      this.db.run('RELEASE w');
+      this.compactWhenDue(true);
+      return run.value;
+    } finally {
+      if (locked) this.lock.release();
+    }
+  }
+
+  /** Durable already, unless a full disk left writes unsaved: write them now. */
+  async flush(): Promise<void> {
+    if (this.a.scratch || this.unsaved.length === 0) return;
+    await this.lock.with(async () => {
+      await this.catchUp(true);
+      this.ensureJournal();
+      this.append([]);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Compaction
+
+  private get compactAt(): number {
+    return this.a.compactAtBytes ?? COMPACT_AT;
+  }
+
+  /** Write the database whole under a new generation and start an empty journal (under the
+   * lock, caught up). On a failure the file and the journal on disk are as they were. */
+  private compact(): void {
+    const generation = newGeneration();
+    writeAtomic(this.a.dbPath, exportAs(this.db, generation));
+    setGeneration(this.db, generation);
+    this.loaded = identity(statOrUndefined(this.a.dbPath));
+    this.generation = generation;
+    this.migrated = false;
+    this.unsaved = [];
+    this.stop = undefined;
+    this.journal = undefined;
+    this.compactions++;
+    // If this fails the next write starts the journal (the file already holds everything).
+    const applied = createJournal(this.journalFile, generation);
+    this.journal = { ino: statOrUndefined(this.journalFile)!.ino, applied };
+  }
+
+  /** After a write (holding the lock): far past the threshold, compact now; past it, once the
+   * database has been idle a moment (a burst of edits never waits for a whole-file write). */
+  private compactWhenDue(locked: boolean): void {
+    const size = this.journal?.applied ?? 0;
+    if (size < this.compactAt) return;
+    if (locked && size >= 4 * this.compactAt) {
+      this.tryCompact();
+      return;
+    }
+    clearTimeout(this.compactTimer);
+    this.compactTimer = setTimeout(() => void this.serial(() => this.compactIfDue()), this.a.idleMs ?? 1000);
+    this.compactTimer.unref();
+  }
+
+  private tryCompact(): void {
+    try {
+      this.compact();
+    } catch {
+      // Everything is durable in the journal; the next write tries again.
+    }
+  }
+
+  async compactIfDue(force = false): Promise<void> {
+    clearTimeout(this.compactTimer);
+    if (!this.repo || this.a.scratch) return;
+    await this.lock
+      .with(async () => {
+        await this.catchUp(true);
+        if (force || (this.journal?.applied ?? 0) >= this.compactAt || !this.journal) this.tryCompact();
+      })
+      .catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Rebuild Index: install a database built in memory
+
+  /** Under the lock: the current file and journal go to backups/, ours takes their place. */
+  async install(reason: string): Promise<void> {
+    if (!this.a.scratch) throw new Error('Only a rebuilt database is installed.');
+    await this.lock.with(async () => {
+      const at = new Date();
+      await fs.mkdir(backupsDir(this.a.dbPath), { recursive: true });
+      if (statOrUndefined(this.a.dbPath)) renameSync(this.a.dbPath, backupName(this.a.dbPath, 'db', reason, at));
+      if (statOrUndefined(this.journalFile)) renameSync(this.journalFile, backupName(this.a.dbPath, 'journal', reason, at));
+      const generation = newGeneration();
+      writeAtomic(this.a.dbPath, exportAs(this.db, generation));
+      createJournal(this.journalFile, generation);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  call(method: string, args: unknown[]): unknown {
+    const repo = this.repo;
+    if (!repo) throw new StorageError('closed', 'The database is not open.');
+    return (repo as unknown as Record<string, (...x: unknown[]) => unknown>)[method].apply(repo, args);
+  }
+
+  async read(method: string, args: unknown[]): Promise<unknown> {
+    if (!this.a.scratch) await this.catchUp(false);
+    return this.call(method, args);
+  }
+
+  stats(): StoreStats {
+    return { journalBytes: this.journal?.applied ?? 0, compactions: this.compactions, worker: process.memoryUsage() };
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    this.repo?.db.close();
-    this.repo = undefined;
+    clearTimeout(this.compactTimer);
+    try {
+      if (this.repo && !this.a.scratch) {
+        await this.flush();
+        if ((this.journal?.applied ?? 0) >= this.compactAt) await this.compactIfDue();
+      }
+    } finally {
+      this.repo?.db.close();
+      this.repo = undefined;
+    }
   }
 }
 
 const stores = new Map<number, Store>();
 
-async function handle(msg: WorkerRequest): Promise<unknown> {
-  if (msg.op === 'open') {
-    const store = new Store();
-    await store.open(msg.args);
-    stores.set(msg.db, store);
-    return undefined;
-  }
-  const store = stores.get(msg.db);
-  if (!store) throw new StoreError('closed', 'The database is not open.');
+async function handle(store: Store, msg: WorkerRequest): Promise<unknown> {
   switch (msg.op) {
+    case 'open':
+      return store.open(msg.args);
     case 'call':
-      if (READS.has(msg.method)) await store.refreshFromDisk();
-      return store.call(msg.method, msg.args);
+      if (WRITES.has(msg.method)) return store.write(msg.method, msg.args);
+      if (READS.has(msg.method)) return store.read(msg.method, msg.args);
+      throw new Error(`Unknown database method ${msg.method}.`);
     case 'flush':
       return store.flush();
+    case 'compact':
+      return store.compactIfDue(true);
+    case 'stats':
+      return store.stats();
+    case 'install':
+      return store.install(msg.reason);
     case 'close':
-      stores.delete(msg.db);
       return store.close();
   }
 }
 
-// Each database's messages are handled one after another, so a write never interleaves with
-// a reload; different databases do not wait for each other's lock or save.
-const queues = new Map<number, Promise<unknown>>();
+// Each database's messages are handled one after another (so a write never interleaves with a
+// reload or a compaction); different databases do not wait for each other's lock.
 parentPort?.on('message', (msg: WorkerRequest) => {
-  const queue = (queues.get(msg.db) ?? Promise.resolve()).then(async () => {
-    try {
-      const value = await handle(msg);
-      parentPort!.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply);
-    } catch (e) {
-      const err = e instanceof StoreError ? { message: e.message, kind: e.kind, backups: e.backups } : { message: e instanceof Error ? e.message : String(e) };
-      parentPort!.postMessage({ id: msg.id, ok: false, error: err } satisfies WorkerReply);
-    }
-  });
-  queues.set(msg.db, queue);
-  if (msg.op === 'close') void queue.then(() => queues.get(msg.db) === queue && queues.delete(msg.db));
+  let store = stores.get(msg.db);
+  if (msg.op === 'open') stores.set(msg.db, (store = new Store()));
+  const reply = (r: WorkerReply) => parentPort!.postMessage({ ...r, notes: store?.takeNotes() } satisfies WorkerReply);
+  if (!store) {
+    reply({ id: msg.id, ok: false, error: { message: 'The database is not open.', kind: 'closed' } });
+    return;
+  }
+  const s = store;
+  if (msg.op === 'close') stores.delete(msg.db);
+  void s.serial(() => handle(s, msg)).then(
+    (value) => reply({ id: msg.id, ok: true, value }),
+    (e: unknown) => {
+      if (msg.op === 'open') stores.delete(msg.db);
+      const error = e instanceof StorageError ? { message: e.message, kind: e.kind, backups: e.backups } : { message: e instanceof Error ? e.message : String(e) };
+      reply({ id: msg.id, ok: false, error });
+    },
+  );
 });

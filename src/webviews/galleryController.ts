@@ -1,6 +1,6 @@
 // The host side of the gallery, free of `vscode`: validates every message from the webview,
 // answers requests from the project databases, and turns engine events into live updates.
-import type { Logger } from '../providers/types.ts';
+import { isActiveState, type Logger } from '../providers/types.ts';
 import { ProjectPaths } from '../storage/productPaths.ts';
 import { ProductStore } from '../storage/productStore.ts';
 import { z } from 'zod';
@@ -53,12 +53,9 @@ export interface ControllerOptions {
   readOnly?: () => string | undefined;
 }
 
-const ACTIVE = new Set(['queued', 'submitted', 'running']);
-
 /** The next-page cursor: each project's own cursor, by project folder (from the webview, so
  * checked like any message). */
 const Cursors = z.record(z.string().max(CAPS.project), z.string().max(1000));
-
 
 export class GalleryController {
   /** Jobs still running (or failed) in this scope, shown as placeholder tiles. */
@@ -118,7 +115,7 @@ export class GalleryController {
     if (f.status === 'products') return [];
     const out: Tile[] = [];
     for (const { project, job } of this.jobs.values()) {
-      const running = ACTIVE.has(job.state);
+      const running = isActiveState(job.state);
       if (f.status === 'running' && !running) continue;
       if (f.status === 'failed' && job.state !== 'failed') continue;
       if (f.status === 'all' && !running) continue;
@@ -397,7 +394,7 @@ export class GalleryController {
   /** A job changed on the host: update its placeholder tile within the same tick. */
   onJob(project: string, job: JobRecord): void {
     if (!this.project(project)) return;
-    if (ACTIVE.has(job.state) || job.state === 'failed') this.jobs.set(job.id, { project, job });
+    if (isActiveState(job.state) || job.state === 'failed') this.jobs.set(job.id, { project, job });
     else this.jobs.delete(job.id);
     const tile = this.jobTile(project, job);
     if (tile) this.notify({ type: 'jobUpdated', tile });

@@ -32,7 +32,7 @@ test('a backup restores into a new folder with every product verified, database 
   const project = await makeProject(5);
   const zip = path.join(os.tmpdir(), `af-${process.pid}-ok.zip`);
   const made = await backupProject(project, zip);
-  assert.equal(made.files, 1 + 1 + 2 + 10, 'manifest, params, db and its .gitignore, 5 images + 5 sidecars (thumbs left out)');
+  assert.equal(made.files, 1 + 1 + 3 + 10, 'manifest, params, db with its change journal and .gitignore, 5 images + 5 sidecars (thumbs left out)');
   const target = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-restore-')), 'restored');
   const restored = await restoreProject(zip, target);
   assert.equal(restored.files, made.files);

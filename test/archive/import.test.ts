@@ -12,12 +12,8 @@ import { decodeUserComment } from '../../src/media/exif.ts';
 import { createProject, openProjectDb, readSidecar, sidecarPath } from '../../src/storage/index.ts';
 import type { ProjectDb } from '../../src/storage/types.ts';
 import * as F from './metadataFixtures.ts';
+import { BAD_IMAGES, fixtureFiles, needsFixtures, PNGSUITE, PNGSUITE_CORRUPT, PNGSUITE_FILES } from '../fixtures.ts';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
-const PNGSUITE = path.join(FIXTURES, 'pngsuite/png');
-const BAD = path.join(FIXTURES, 'bad_images');
-const noSuite = existsSync(PNGSUITE) ? false : `PngSuite not found at ${PNGSUITE} (CI provides ../shared/fixtures)`;
-const noBad = existsSync(BAD) ? false : `bad_images not found at ${BAD} (CI provides ../shared/fixtures)`;
 
 const open: ProjectDb[] = [];
 after(async () => {
@@ -365,12 +361,13 @@ test('import: progress counts up to the total, and cancel stops between files ke
   assert.equal(await second.db.countProducts(), r.imported, 'what was imported stays, nothing half-done');
 });
 
-test('import: PngSuite — every valid file imports, every x*.png is skipped with a reason', { skip: noSuite }, async () => {
+test('import: PngSuite — every valid file imports, every x*.png is skipped with a reason', needsFixtures(PNGSUITE), async () => {
+  const files = fixtureFiles(PNGSUITE, (f) => f.endsWith('.png')).map((f) => path.basename(f));
+  const corrupt = files.filter((f) => f.startsWith('x'));
+  assert.deepEqual([files.length, corrupt.length], [PNGSUITE_FILES, PNGSUITE_CORRUPT]);
   const { dir, db } = await project();
   const started = Date.now();
   const r = await importImages(dir, db, [PNGSUITE], { makeThumbnails: false });
-  const files = (await fs.readdir(PNGSUITE)).filter((f) => f.endsWith('.png'));
-  const corrupt = files.filter((f) => f.startsWith('x'));
   const skippedNames = r.skipped.map((s) => path.basename(s.file)).sort();
   assert.deepEqual(skippedNames, corrupt.sort(), 'exactly the x*.png files are skipped');
   for (const s of r.skipped) assert.ok(s.reason.length > 10 && ['corrupt', 'truncated', 'unsupported'].includes(s.kind), `${path.basename(s.file)}: ${s.kind} ${s.reason}`);
@@ -380,17 +377,21 @@ test('import: PngSuite — every valid file imports, every x*.png is skipped wit
   assert.equal(r.imported, hashes.size);
   assert.equal(r.duplicates.length, files.length - corrupt.length - hashes.size);
   assert.equal(await db.countProducts(), r.imported);
+  // The files with text chunks (ct*: Title, Author, … in many languages; exif2c08: eXIf) keep
+  // them as raw metadata, which is not generation metadata.
   const withText = (await importedProducts(db, r)).filter((p) => p.imported?.raw);
-  assert.ok(withText.length === 0 || withText.every((p) => p.imported!.tool === 'unknown'), 'PngSuite Title/Author chunks are not generation metadata');
+  assert.deepEqual(withText.map((p) => p.imported!.fileName).sort(), ['ct1n0g04.png', 'cten0g04.png', 'ctfn0g04.png', 'ctgn0g04.png', 'cthn0g04.png', 'ctjn0g04.png', 'ctzn0g04.png', 'exif2c08.png']);
+  assert.ok(withText.every((p) => p.imported!.tool === 'unknown'), 'PngSuite Title/Author chunks are not generation metadata');
   console.log(`# PngSuite: ${r.imported} imported, ${r.duplicates.length} duplicates, ${r.skipped.length} skipped in ${Date.now() - started} ms`);
 });
 
-test('import: bad_images — the empty file is skipped, 1×1 images import, text after IDAT is read', { skip: noBad }, async () => {
+test('import: bad_images — the empty file is skipped, 1×1 images import, text after IDAT is read', needsFixtures(BAD_IMAGES), async () => {
+  const files = fixtureFiles(BAD_IMAGES);
   const { dir, db } = await project();
-  const r = await importImages(dir, db, [BAD], { makeThumbnails: false });
+  const r = await importImages(dir, db, [BAD_IMAGES], { makeThumbnails: false });
   const skipped = Object.fromEntries(r.skipped.map((s) => [path.basename(s.file), s.kind]));
   assert.deepEqual(skipped, { 'empty_file.png': 'empty' });
-  assert.equal(r.imported + r.duplicates.length, (await fs.readdir(BAD)).length - 1);
+  assert.equal(r.imported + r.duplicates.length, files.length - 1);
   const duck = (await importedProducts(db, r)).find((p) => p.imported?.fileName === 'text_after_idat.png');
   assert.ok(duck, 'text_after_idat.png imported');
   assert.equal(duck.imported?.tool, 'a1111');

@@ -307,3 +307,36 @@ step('8: an imported image is called by its file name; Re-run checks it like a p
   await page.locator('.codelens-decoration', { hasText: `${errors} problem${errors === 1 ? '' : 's'} to fix before generating` }).first().waitFor({ timeout: 30_000 });
   await page.keyboard.press('Control+Z');
 });
+
+step('9: Re-run of a generated product goes the way a Generate goes: one new job under its own batch, its progress, the product lands with the same seed', 240_000, async () => {
+  const { page } = cs;
+  await cs.command('Notifications: Clear All Notifications');
+  const before = await inDb();
+  const newest = before.products.find((p) => p.provider === 'sample')!;
+  await cs.command('Art Factory: Open Gallery');
+  const frame = await gallery();
+  await showsTheTruth(frame, 'before the Re-run');
+  // Step 8 left the imported image's detail open: back to the grid, to the newest.
+  const close = frame.locator('vscode-button[aria-label="Close detail"]');
+  if (await close.count()) {
+    await close.click();
+    await until('the detail closed', async () => (await close.count()) === 0, 10_000);
+  }
+  await frame.locator('[role=grid]').focus();
+  await press('Home');
+  assert.equal(await focusedId(frame), newest.id, 'the newest first');
+  await press('Enter');
+  await frame.locator('vscode-button', { hasText: 'Re-run (same seed)' }).click();
+  const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'Re-run of 1 product' });
+  await progress.first().waitFor({ timeout: 30_000 });
+  await until('the Re-run product', async () => (await inDb()).products.length === before.products.length + 1, 60_000);
+  const after = await inDb();
+  const job = after.jobs.find((j) => !before.jobs.some((b) => b.id === j.id))!;
+  assert.equal(after.jobs.length, before.jobs.length + 1, 'exactly one new job');
+  assert.ok(job.batchId && !before.jobs.some((j) => j.batchId === job.batchId), 'under a batch of its own');
+  assert.equal(job.sourceFile, newest.sourceFile, 'relative to the product\'s parameter file, as the first time');
+  const made = after.products.find((p) => p.jobId === job.id)!;
+  assert.equal(made.seed, newest.seed, 'the same seed');
+  await page.locator('.notifications-toasts .notification-toast', { hasText: '1 product in Studio' }).waitFor({ timeout: 30_000 });
+  await cs.shot('gallery-09-rerun-started');
+});

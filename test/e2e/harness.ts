@@ -58,11 +58,13 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
   const base = mkdtempSync(path.join(os.tmpdir(), 'af-e2e-'));
   const userDataDir = path.join(base, 'data');
   const extensionsDir = path.join(base, 'extensions');
-  mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(
-    path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'telemetry.telemetryLevel': 'off', 'editor.codeLens': true, 'artFactory.jobs.pollIntervalMs': 200, 'workbench.welcomePage.walkthroughs.openOnInstall': false, ...opts.settings }),
-  );
+  const settings = JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'update.mode': 'none', 'extensions.ignoreRecommendations': true, 'telemetry.telemetryLevel': 'off', 'editor.codeLens': true, 'artFactory.jobs.pollIntervalMs': 200, 'workbench.welcomePage.walkthroughs.openOnInstall': false, ...opts.settings });
+  // A code-server window is a remote one: machine-scoped settings (walkthroughs.openOnInstall)
+  // apply only from the remote's settings (Machine/), never from the user's (User/).
+  for (const scope of ['User', 'Machine']) {
+    mkdirSync(path.join(userDataDir, scope), { recursive: true });
+    writeFileSync(path.join(userDataDir, scope, 'settings.json'), settings);
+  }
   execFileSync(process.execPath, [entry, '--install-extension', vsix, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir], { stdio: 'ignore' });
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, opts.workspace], {
@@ -144,8 +146,10 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
   return cs;
 }
 
-/** The frame of a webview whose document has `selector` (code-server nests them in iframes). */
-export async function webviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
+/** The frame of a webview whose document has `selector` (code-server nests them in iframes).
+ * Polled, so a generous cap costs nothing when the frame comes: a loaded machine (load 25 on 2
+ * cores) took over 60 s to paint the first gallery in code-server. */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 120_000): Promise<Frame> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     for (const f of page.frames()) {

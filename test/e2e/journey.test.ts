@@ -153,9 +153,10 @@ step("3. New Parameter File: completion offers the model's fields; an invalid va
   await cs.shot('06-completion');
   assert.ok(labels.some((l) => l.includes('seed')), `completion shows the model's fields: ${labels.join(' | ')}`);
   await page.keyboard.press('Escape');
-  const lines = (await fs.readFile(file, 'utf8')).split('\n').length;
   await page.keyboard.press('Control+S');
-  await until('the new line saved', async () => (await fs.readFile(file, 'utf8')).split('\n').length === lines + 1);
+  // The empty line typed after "prompt" is on disk (judged by the content, not by a line count
+  // read while the editor may already be saving).
+  await until('the new line saved', async () => /"prompt": "[^"\n]*",\n[ \t]*\n/.test(await fs.readFile(file, 'utf8')));
 
   // An out-of-range value: underlined, in Problems, and the CodeLens refuses to generate.
   await cursorAfter(file, '"num_images": ');
@@ -175,8 +176,8 @@ step("3. New Parameter File: completion offers the model's fields; an invalid va
   await page.keyboard.press('Control+S');
   const submitsBefore = fake.jobs.size;
   await cs.command('Art Factory: Generate from This File');
-  await page.locator('.notifications-toasts', { hasText: 'Fix' }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 1000));
+  // The refusal is decided before anything could be sent: once it shows, nothing went out.
+  assert.ok(await cs.notified('Nothing was sent', '07b-refused'), 'the refusal names the problems and says nothing was sent');
   assert.equal(fake.jobs.size, submitsBefore, 'nothing is sent while the file has problems');
   await page.keyboard.press('Control+W');
 });

@@ -8,7 +8,8 @@ import { GalleryController } from '../../src/webviews/galleryController.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { pngBytes } from '../fakes/common.ts';
 import { pngTexts } from '../readers.ts';
-import { FAL_KEY, lines, listProducts, rig } from './helpers.ts';
+import type { JobRecord } from '../../src/storage/types.ts';
+import { FAL_KEY, lines, listProducts, rig, untilEvent } from './helpers.ts';
 
 test('a parameter file runs end to end against the fal fake: product, sidecar, thumbnails, row, embedded parameters', async () => {
   const fake = await startFalFake({ key: FAL_KEY });
@@ -20,6 +21,7 @@ test('a parameter file runs end to end against the fal fake: product, sidecar, t
     assert.deepEqual(validateInput(parsed, schema), []);
     const thumbs: string[] = [];
     r.engine.on('thumbnail', (t) => thumbs.push(t.productId));
+    const thumbnailed = untilEvent((l) => r.engine.on('thumbnail', l));
     const [job] = await r.engine.submit(expandJobs(parsed.value!), { sourceFile: 'params/a.art.json' });
     const [done] = await r.engine.waitFor([job.id]);
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
@@ -37,7 +39,7 @@ test('a parameter file runs end to end against the fal fake: product, sidecar, t
     assert.equal(chunks.parameters.split('\n')[0], 'a lighthouse at dusk');
     assert.match(chunks.parameters.split('\n')[1], /^Steps: 28, CFG scale: 3\.5, Seed: 42, Size: 64x64, Model: fal-ai\/flux\/dev$/);
     assert.equal(JSON.parse(chunks.artfactory).id, product.id);
-    for (let i = 0; i < 200 && thumbs.length === 0; i++) await new Promise((res) => setTimeout(res, 25));
+    await thumbnailed;
     assert.deepEqual(thumbs, [product.id]);
     const thumb = path.join(r.dir, '.artfactory', 'thumbs', `${product.id}-256.webp`);
     assert.equal((await sharp(thumb).metadata()).format, 'webp');
@@ -53,6 +55,7 @@ test("a video gets the provider's still as its poster frame and thumbnail; a bad
   try {
     const thumbs: string[] = [];
     r.engine.on('thumbnail', (t) => thumbs.push(t.productId));
+    const thumbnailed = untilEvent((l) => r.engine.on('thumbnail', l));
     const [job] = await r.engine.submit([{ provider: 'fal', model: 'fal-ai/minimax/video-01', input: { prompt: 'waves at night' } }]);
     const [done] = await r.engine.waitFor([job.id]);
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
@@ -68,7 +71,7 @@ test("a video gets the provider's still as its poster frame and thumbnail; a bad
     const tile = controller.productTile(r.dir, video)!;
     assert.ok(tile.thumb === `uri:${path.join(r.dir, video.poster!)}` || tile.thumb?.endsWith('-256.webp'), tile.thumb);
     assert.equal(tile.src, `uri:${path.join(r.dir, video.file)}`);
-    for (let i = 0; i < 200 && thumbs.length === 0; i++) await new Promise((res) => setTimeout(res, 25));
+    await thumbnailed;
     assert.deepEqual(thumbs, [video.id], 'the thumbnail is made from the poster');
     assert.equal(controller.productTile(r.dir, video)?.thumb, `uri:${path.join(r.dir, '.artfactory', 'thumbs', `${video.id}-256.webp`)}`);
 
@@ -109,9 +112,11 @@ test('cancel mid-run reaches the provider and ends the job canceled', async () =
   const fake = await startFalFake({ key: FAL_KEY, plan: { queueSteps: 2, progressSteps: 10_000 } });
   const r = await rig({ falBaseUrl: fake.baseUrl });
   try {
+    // Canceled once fal reports the job IN_PROGRESS (its request id is saved by then): no fixed
+    // wait, so a busy machine only makes the test slower.
+    const running = untilEvent<JobRecord>((l) => r.engine.on('job', l), (j) => j.state === 'running');
     const [job] = await r.engine.submit([{ provider: 'fal', model: 'fal-ai/flux/dev', input: { prompt: 'slow' } }]);
-    for (let i = 0; i < 400 && !(await r.db.getJob(job.id))?.requestId; i++) await new Promise((res) => setTimeout(res, 10));
-    await new Promise((res) => setTimeout(res, 100));
+    assert.equal((await running).requestId, [...fake.jobs.keys()][0]);
     await r.engine.cancel(job.id);
     const [done] = await r.engine.waitFor([job.id]);
     assert.equal(done.state, 'canceled');

@@ -30,6 +30,19 @@ export function fastContext(extra: Partial<ProviderContext> = {}): ProviderConte
   };
 }
 
+/** The first value a subscription delivers that `pred` accepts, e.g.
+ * `untilEvent<JobRecord>((l) => engine.on('job', l), (j) => j.state === 'running')`. Subscribe
+ * before the action that causes the event; the test's own timeout bounds the wait. */
+export function untilEvent<T>(subscribe: (listener: (value: T) => void) => { dispose(): void }, pred: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const sub = subscribe((value) => {
+      if (!pred(value)) return;
+      sub.dispose();
+      resolve(value);
+    });
+  });
+}
+
 export const lines: string[] = [];
 export const log: Logger = { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
 

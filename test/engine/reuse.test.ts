@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseParamFile, validateInput } from '../../src/engine/paramFile.ts';
-import { translateInput } from '../../src/engine/reuse.ts';
+import { sameSeedInput, translateInput } from '../../src/engine/reuse.ts';
 import { createBuiltinRegistry } from '../../src/providers/index.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { FAL_KEY, fastContext } from './helpers.ts';
@@ -41,4 +41,14 @@ test('values that do not fit a field (enum, range, type) stay behind; width and 
   assert.deepEqual(input, { text: 'photo of a duck', width: 832 });
   // A seed past 2^53 keeps its digits where the field can hold it (test/engine/exactSeed.test.ts).
   assert.equal(translateInput({ seed: '99999999999999999999' }, {}, schema).seed, '99999999999999999999');
+});
+
+test('Re-run (same seed): the seed a provider picked is put into the model\'s seed field; a seed the input names, or a model without a seed field, is left alone', () => {
+  const made = { input: { prompt: 'herons' }, seed: 665714338 };
+  assert.deepEqual(sameSeedInput(made, { seedField: 'seed' }), { prompt: 'herons', seed: 665714338 });
+  assert.deepEqual(made.input, { prompt: 'herons' }, 'the product\'s own input is not changed');
+  assert.deepEqual(sameSeedInput({ input: { prompt: 'x', seed: 7 }, seed: 7 }, { seedField: 'seed' }), { prompt: 'x', seed: 7 });
+  assert.deepEqual(sameSeedInput({ input: { prompt: 'x' }, seed: 5 }, { seedField: 'noise_seed' }), { prompt: 'x', noise_seed: 5 });
+  assert.deepEqual(sameSeedInput({ input: { prompt: 'x' }, seed: 5 }, {}), { prompt: 'x' });
+  assert.deepEqual(sameSeedInput({ input: { prompt: 'x' } }, { seedField: 'seed' }), { prompt: 'x' });
 });

@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import Ajv from 'ajv';
 import { checkSpec, parseParamFile, problemClause, validateInput } from '../../src/engine/paramFile.ts';
 import { ensureModelSchema, envelopeSchema, hasModelSchema, hintSchema, modelSchemaPath, schemaRefOf, withSchemaRef, writeModelSchema } from '../../src/engine/schemas.ts';
-import { civitaiInputSchema, parseCheckpointAir } from '../../src/providers/civitai.ts';
+import { parseCheckpointAir } from '../../src/providers/civitai/air.ts';
+import { civitaiInputSchema } from '../../src/providers/civitai/input.ts';
 import type { JsonSchema } from '../../src/providers/types.ts';
 import { shippedSchemas } from '../../scripts/schemas.ts';
 

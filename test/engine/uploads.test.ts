@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { expandJobs, parseParamFile } from '../../src/engine/paramFile.ts';
 import { createSchemaCache } from '../../src/engine/schemas.ts';
-import { reuseMarginMs, UploadCache } from '../../src/engine/uploads.ts';
+import { accountFingerprint, reuseMarginMs, UploadCache } from '../../src/engine/uploads.ts';
+import { createBuiltinRegistry } from '../../src/providers/index.ts';
 import { writeSidecar } from '../../src/storage/index.ts';
 import type { JobRecord, ProductRecord } from '../../src/storage/types.ts';
 import { productLineage } from '../../src/webviews/lineage.ts';
@@ -106,7 +107,7 @@ test('uploads that start together share one request; other bytes, another provid
   const s = await setup({ fal: fal.baseUrl, replicate: rep.baseUrl });
   try {
     const clock = { t: 1_000_000 };
-    const cache = new UploadCache(s.db, log, () => clock.t);
+    const cache = new UploadCache(s.db, log, (id) => s.registry.contextFor(id).getKey(), () => clock.t);
     const falP = s.registry.get('fal')!;
     const ttl = falP.uploadTtlMs!;
     const a = { bytes: await noisePng(320), mediaType: 'image/png', sha256: '' };
@@ -114,7 +115,8 @@ test('uploads that start together share one request; other bytes, another provid
     const urls = await Promise.all(Array.from({ length: 8 }, () => cache.urlFor(falP, a)));
     assert.equal(new Set(urls).size, 1);
     assert.equal(fal.uploads.size, 1, 'eight at once, one upload');
-    assert.ok((await s.db.getUpload('fal', a.sha256))?.url === urls[0], 'kept in the database');
+    assert.ok((await s.db.getUpload(`fal#${accountFingerprint(FAL_KEY)}`, a.sha256))?.url === urls[0], 'kept in the database, under the account');
+    assert.equal(await s.db.getUpload('fal', a.sha256), undefined, 'never under the bare provider');
     // Still well within its lifetime: reused.
     clock.t += ttl - reuseMarginMs(ttl) - 1000;
     assert.equal(await cache.urlFor(falP, a), urls[0]);
@@ -144,6 +146,52 @@ test('uploads that start together share one request; other bytes, another provid
     await s.close();
     await fal.close();
     await rep.close();
+  }
+});
+
+test('another account (a new key for fal) never gets the old account\'s uploads: it uploads its own; back on the first key, its upload is reused; no key reaches the database', async () => {
+  const KEY_B = 'fal-second-account-key-fedcba9876543210';
+  const fake = await startFalFake({ key: FAL_KEY });
+  let current = FAL_KEY;
+  const s = await rig({
+    falBaseUrl: fake.baseUrl,
+    engine: { makeThumbnails: false },
+    // The user's key as the extension reads it: at each use, so a new one applies at once.
+    registry: (ctxFor) => createBuiltinRegistry((id) => (id === 'fal' ? { ...ctxFor(id), getKey: async () => current } : ctxFor(id))),
+  });
+  try {
+    const image = await pngBytes(96, 64, [200, 40, 90]);
+    await fs.writeFile(path.join(s.dir, 'params', 'input.png'), image);
+    const run = async (prompt: string) => {
+      const [job] = await s.engine.submit([{ provider: 'fal', model: 'fal-ai/flux/dev/image-to-image', input: { prompt, image_url: './input.png' } }], { sourceFile: 'params/a.art.json' });
+      const [done] = await s.engine.waitFor([job.id]);
+      assert.equal(done.state, 'succeeded', done.error?.message);
+      return String(done.sentInputs?.image_url);
+    };
+    const first = await run('account A');
+    assert.equal(fake.uploads.size, 1);
+    // The user switches to another account: the fake now accepts only the new key.
+    fake.setKey(KEY_B);
+    current = KEY_B;
+    const second = await run('account B');
+    assert.equal(fake.uploads.size, 2, 'the new account uploads its own copy');
+    assert.notEqual(second, first, 'and sends its own URL, not the old account\'s');
+    assert.equal(await run('account B again'), second, 'reused within the new account');
+    assert.equal(fake.uploads.size, 2);
+    // Back to the first account: its upload is still its own, and still good.
+    fake.setKey(FAL_KEY);
+    current = FAL_KEY;
+    assert.equal(await run('account A again'), first);
+    assert.equal(fake.uploads.size, 2);
+    assert.equal((await s.db.getUpload(`fal#${accountFingerprint(KEY_B)}`, sha(image)))?.url, second);
+    assert.notEqual(accountFingerprint(FAL_KEY), accountFingerprint(KEY_B));
+    // The fingerprint is a digest: neither key, nor a part of one, is in the database file.
+    await s.db.flush();
+    const file = await fs.readFile(path.join(s.dir, '.artfactory', 'index.db'));
+    for (const k of [FAL_KEY, KEY_B]) assert.equal(file.includes(Buffer.from(k.slice(-12))), false, 'no key in the database');
+  } finally {
+    await s.close();
+    await fake.close();
   }
 });
 
@@ -199,6 +247,7 @@ test('image-to-video: a product animated on fal and on Replicate (minimax/video-
     assert.equal(fal.uploads.size, 1);
     assert.equal(rep.uploads.size, 1, 'two Replicate jobs, one file');
     assert.match(String([...fal.jobs.values()][0].input.image_url), /^https:\/\/v3\.fal\.media\/files\/uploads\//);
+    assert.equal(rep.predictions.size, 2);
     for (const p of rep.predictions.values()) assert.match(String(p.input.first_frame_image), /^https:\/\/api\.replicate\.com\/v1\/files\//);
     const videos = await Promise.all(done.map((j) => s.db.getProduct(j.productIds[0])));
     assert.deepEqual(videos.map((v) => v!.kind), ['video', 'video', 'video']);

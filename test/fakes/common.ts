@@ -9,9 +9,11 @@
 //   headers, a malformed JSON body, raw bytes (an HTML error page), a dropped connection, a
 //   delay, for N matching requests (`clearFaults` drops what is left of an endless storm),
 // - serves stored downloads (`files`), optionally truncated (connection cut after part of the
-//   declared length) or oversized,
+//   declared length) or oversized, and logs each one it served (`served`: an independent record
+//   of the outputs a client received, for counting products against),
 // - makes real PNG bytes with sharp (`pngBytes`).
 
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
@@ -63,10 +65,21 @@ export interface StoredFile {
   truncateAt?: number;
 }
 
+export interface ServedFile {
+  /** `/HOST/PATH` of the download. */
+  path: string;
+  /** Of the bytes the file holds (all of them were sent when `complete`). */
+  sha256: string;
+  /** False when the connection was cut after part of the file (truncateAt). */
+  complete: boolean;
+}
+
 export interface FakeServer {
   baseUrl: string;
   captured: Captured[];
   files: Map<string, StoredFile>;
+  /** Every stored file answered to a GET, in order (a file downloaded twice appears twice). */
+  served: ServedFile[];
   addFault(f: Fault): void;
   /** Faults not yet used up. */
   pendingFaults(): number;
@@ -88,7 +101,8 @@ export function fileUrl(host: string, path: string): string {
   return `https://${host}${path.startsWith('/') ? path : `/${path}`}`;
 }
 
-function sendFile(res: http.ServerResponse, f: StoredFile): void {
+function sendFile(res: http.ServerResponse, f: StoredFile, served: ServedFile[], path: string): void {
+  served.push({ path, sha256: createHash('sha256').update(f.bytes).digest('hex'), complete: f.truncateAt === undefined || f.truncateAt >= f.bytes.byteLength });
   res.writeHead(200, { 'content-type': f.contentType, 'content-length': f.bytes.byteLength });
   if (f.truncateAt !== undefined && f.truncateAt < f.bytes.byteLength) {
     res.write(Buffer.from(f.bytes.subarray(0, f.truncateAt)));
@@ -103,6 +117,7 @@ export async function startFakeServer(handler: FakeHandler, routeOf: (req: FakeR
   const captured: Captured[] = [];
   const faults: Fault[] = [];
   const files = new Map<string, StoredFile>();
+  const served: ServedFile[] = [];
 
   const server = http.createServer((raw, res) => {
     const chunks: Buffer[] = [];
@@ -156,7 +171,7 @@ export async function startFakeServer(handler: FakeHandler, routeOf: (req: FakeR
     }
     if (req.method === 'GET') {
       const file = files.get(`/${req.host}${req.path}`);
-      if (file) return sendFile(res, file);
+      if (file) return sendFile(res, file, served, `/${req.host}${req.path}`);
     }
     await handler(req, res);
   }
@@ -167,6 +182,7 @@ export async function startFakeServer(handler: FakeHandler, routeOf: (req: FakeR
     baseUrl: `http://127.0.0.1:${port}`,
     captured,
     files,
+    served,
     addFault: (f) => faults.push({ ...f }),
     pendingFaults: () => faults.length,
     clearFaults: () => {

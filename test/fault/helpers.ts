@@ -3,14 +3,11 @@
 // unhandled rejection or exception into a test failure.
 import { createHash } from 'node:crypto';
 import { walkFiles } from '../files.ts';
-import { existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
-export const FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures');
-export const PNGSUITE = path.join(FIXTURES, 'pngsuite', 'png');
-export const BAD_IMAGES = path.join(FIXTURES, 'bad_images');
 
 // ---------------------------------------------------------------------------------------------
 // The report: one JSON file per test file in test-results/fault/, merged by
@@ -101,18 +98,6 @@ export function diffSnapshots(before: Map<string, string>, after: Map<string, st
   return changes;
 }
 
-/** Fixture files, or undefined with the reason printed (CI has them; a checkout may not). */
-export function fixtureFiles(dir: string, filter: (name: string) => boolean = () => true): string[] | undefined {
-  if (!existsSync(dir)) {
-    console.log(`# fixtures missing: ${dir} does not exist; the cases that need it are skipped`);
-    return undefined;
-  }
-  return readdirSync(dir)
-    .filter(filter)
-    .sort()
-    .map((n) => path.join(dir, n));
-}
-
 // ---------------------------------------------------------------------------------------------
 // The database, read independently of src/storage (plain sql.js in this thread)
 
@@ -122,18 +107,64 @@ export interface RawDb {
   ok: string;
   products: { id: string; jobId: string; record: Record<string, unknown> }[];
   jobs: { id: string; state: string; record: Record<string, unknown> }[];
+  /** The change journal beside the file, as read here: records applied, and how it ended. */
+  journal: { records: number; end: 'none' | 'whole' | 'torn' | 'damaged' | 'another file' };
 }
 
-/** Open the database file as bytes, run an integrity check, and read products and jobs. */
+/** Replay `<file>.journal` onto `db`, read by this code alone from the format ARCHITECTURE.md
+ * gives: 16-byte frames ("AFJR", length LE, the payload's SHA-256 first 8 bytes) of JSON; a
+ * header record naming the file's generation (meta 'journal'), then {"s": [[sql, params]…]}. */
+function replayJournal(db: Database, journal: string): RawDb['journal'] {
+  if (!existsSync(journal)) return { records: 0, end: 'none' };
+  const bytes = readFileSync(journal);
+  const frames: unknown[] = [];
+  let at = 0;
+  let end: RawDb['journal']['end'] = 'whole';
+  while (at < bytes.length) {
+    if (bytes.length - at < 16) {
+      end = 'torn';
+      break;
+    }
+    const len = bytes.readUInt32LE(at + 4);
+    if (bytes.toString('latin1', at, at + 4) !== 'AFJR') {
+      end = 'damaged';
+      break;
+    }
+    if (bytes.length - at - 16 < len) {
+      end = 'torn';
+      break;
+    }
+    const body = bytes.subarray(at + 16, at + 16 + len);
+    if (!createHash('sha256').update(body).digest().subarray(0, 8).equals(bytes.subarray(at + 8, at + 16))) {
+      end = 'damaged';
+      break;
+    }
+    frames.push(JSON.parse(body.toString('utf8')));
+    at += 16 + len;
+  }
+  const generation = db.exec("SELECT value FROM meta WHERE key = 'journal'")[0]?.values[0]?.[0];
+  const header = frames.shift() as { generation?: string } | undefined;
+  if (!header || header.generation !== generation) return { records: 0, end: 'another file' };
+  for (const f of frames as { s: [string, SqlValue[]][] }[]) {
+    db.run('BEGIN');
+    for (const [sql, params] of f.s) db.run(sql, params);
+    db.run('COMMIT');
+  }
+  return { records: frames.length, end };
+}
+
+/** Open the database file as bytes with its journal replayed, run an integrity check, and read
+ * products and jobs: what a project opened now would hold. */
 export async function readDbRaw(file: string): Promise<RawDb> {
   SQL ??= initSqlJs();
   const db = new (await SQL).Database(readFileSync(file));
   try {
     const ok = String(db.exec('PRAGMA quick_check')[0]?.values[0]?.[0]);
+    const journal = replayJournal(db, `${file}.journal`);
     const rows = (sql: string) => (db.exec(sql)[0]?.values ?? []) as string[][];
     const products = rows('SELECT id, job_id, json FROM products').map(([id, jobId, json]) => ({ id, jobId, record: JSON.parse(json) as Record<string, unknown> }));
     const jobs = rows('SELECT id, state, json FROM jobs').map(([id, state, json]) => ({ id, state, record: JSON.parse(json) as Record<string, unknown> }));
-    return { ok, products, jobs };
+    return { ok, products, jobs, journal };
   } finally {
     db.close();
   }

@@ -12,7 +12,8 @@ import { after, before, test } from 'node:test';
 import type { JobRecord } from '../../src/storage/types.ts';
 import type { Fault, FakeServer } from '../fakes/common.ts';
 import { fileUrl, pngBytes } from '../fakes/common.ts';
-import { BAD_IMAGES, FaultReport, PNGSUITE, diffSnapshots, fixtureFiles, guardUnhandled, sha256, snapshot, tempFiles } from './helpers.ts';
+import { BAD_IMAGES, fixtureFiles, needsFixtures, PNGSUITE, PNGSUITE_CORRUPT } from '../fixtures.ts';
+import { FaultReport, diffSnapshots, guardUnhandled, sha256, snapshot, tempFiles } from './helpers.ts';
 import { providerRig, type ProviderRig } from './rig.ts';
 
 const MODELS = { fal: 'fal-ai/flux/dev', replicate: 'black-forest-labs/flux-schnell', civitai: 'urn:air:sdxl:checkpoint:civitai:101055@128078' } as const;
@@ -225,11 +226,10 @@ test('outputs that are HTML error pages, labelled image/png or text/html, fail a
   for (const c of cases) await runCase(c, 'HTML error pages as outputs');
 });
 
-test('every corrupt PngSuite file (x*.png) and every bad_images file offered as a download ends in a typed state; none is half-stored', { timeout: 600_000 }, async (t) => {
+test('every corrupt PngSuite file (x*.png) and every bad_images file offered as a download ends in a typed state; none is half-stored', { timeout: 600_000, ...needsFixtures(PNGSUITE, BAD_IMAGES) }, async () => {
   const corrupt = fixtureFiles(PNGSUITE, (n) => /^x.*\.png$/.test(n));
   const bad = fixtureFiles(BAD_IMAGES);
-  if (!corrupt || !bad) return t.skip(`fixtures missing under ${path.dirname(PNGSUITE)} or ${BAD_IMAGES}`);
-  assert.ok(corrupt.length >= 10, `${corrupt.length} corrupt PngSuite files`);
+  assert.equal(corrupt.length, PNGSUITE_CORRUPT);
   const outcomes: string[] = [];
   for (const provider of ['fal', 'replicate', 'civitai'] as const) {
     for (const file of [...corrupt, ...bad]) {

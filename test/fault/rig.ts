@@ -65,7 +65,10 @@ export async function providerRig(opts: { keys?: { fal?: string; replicate?: str
     replicate,
     civitai,
     logs,
-    async run(provider, model, input, timeoutMs = 30_000) {
+    // The guard only catches a job that never ends: the endless cases run half an hour of
+    // virtual time through hundreds of real requests, which a loaded machine (load 25 on 2
+    // cores) stretched past 30 s, and a job left running then stored its product in the next case.
+    async run(provider, model, input, timeoutMs = 120_000) {
       const [job] = await engine.submit([{ provider, model, input }]);
       let timer: NodeJS.Timeout | undefined;
       const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`job ${job.id} (${provider} ${JSON.stringify(input).slice(0, 80)}) hung: not terminal after ${timeoutMs} ms`)), timeoutMs)));

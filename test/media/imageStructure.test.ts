@@ -2,15 +2,14 @@
 // the same sizes on every encoding sharp writes and every valid PngSuite file; every cut of a
 // file refused as truncated; damaged structures refused with a reason.
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { avifStructure, gifStructure, imageStructure, jpegStructure, webpStructure } from '../../src/media/imageStructure.ts';
 import { sniffMedia } from '../../src/media/sniff.ts';
+import { fixtureFiles, needsFixtures, PNGSUITE, PNGSUITE_CORRUPT, PNGSUITE_FILES } from '../fixtures.ts';
 
-const PNGSUITE = path.resolve(__dirname, '../../../shared/fixtures/pngsuite/png');
-const noFixtures = existsSync(PNGSUITE) ? false : `fixtures not found at ${PNGSUITE} (CI provides ../shared/fixtures)`;
 
 /** A picture with detail (noise over a gradient), so encoders make realistic streams. */
 async function picture(width: number, height: number, alpha = false): Promise<sharp.Sharp> {
@@ -111,12 +110,12 @@ test('damaged structures are refused with the reason', async () => {
   assert.ok(st.truncated);
 });
 
-test('every valid PngSuite file gives sharp’s size; every x*.png has a problem', { skip: noFixtures }, async () => {
-  const files = (await fs.readdir(PNGSUITE)).filter((f) => f.endsWith('.png'));
+test('every valid PngSuite file gives sharp’s size; every x*.png has a problem', needsFixtures(PNGSUITE), async () => {
   let good = 0;
   let bad = 0;
-  for (const f of files) {
-    const bytes = await fs.readFile(path.join(PNGSUITE, f));
+  for (const file of fixtureFiles(PNGSUITE, (f) => f.endsWith('.png'))) {
+    const f = path.basename(file);
+    const bytes = await fs.readFile(file);
     const st = imageStructure(bytes, 'image/png')!;
     if (f.startsWith('x')) {
       assert.ok(st.problems.length > 0, f);
@@ -128,5 +127,5 @@ test('every valid PngSuite file gives sharp’s size; every x*.png has a problem
     assert.deepEqual(st.problems, [], f);
     good++;
   }
-  assert.ok(good > 150 && bad > 10, `${good} good, ${bad} bad`);
+  assert.deepEqual({ good, bad }, { good: PNGSUITE_FILES - PNGSUITE_CORRUPT, bad: PNGSUITE_CORRUPT });
 });

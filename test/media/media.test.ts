@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -9,11 +9,8 @@ import { checkDownloaded, MediaError, MIN_OUTPUT_SIDE, sniffMedia } from '../../
 import { addPngTextChunks, readPngTextChunks } from '../../src/media/pngChunks.ts';
 import { embedParameters, formatA1111Parameters, parseA1111Parameters, readEmbeddedParameters } from '../../src/media/a1111.ts';
 import { makeThumbnails } from '../../src/media/thumbnails.ts';
+import { BAD_IMAGES, fixtureFiles, needsFixtures, PNGSUITE, PNGSUITE_CORRUPT, PNGSUITE_FILES } from '../fixtures.ts';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
-const PNGSUITE = path.join(FIXTURES, 'pngsuite/png');
-const BAD = path.join(FIXTURES, 'bad_images');
-const noFixtures = existsSync(PNGSUITE) ? false : `fixtures not found at ${FIXTURES} (CI provides ../shared/fixtures)`;
 
 /** An independent reader for the test: walks chunks, checks CRCs with zlib's own crc32-free method (recomputed here). */
 function independentTextChunks(buf: Buffer): Record<string, string> {
@@ -48,39 +45,42 @@ function independentTextChunks(buf: Buffer): Record<string, string> {
   return out;
 }
 
-test('every valid PngSuite file is accepted and thumbnailed; every x*.png is refused', { skip: noFixtures }, async () => {
-  const files = (await fs.readdir(PNGSUITE)).filter((f) => f.endsWith('.png')).sort();
+test('every valid PngSuite file is accepted and thumbnailed; every x*.png is refused', needsFixtures(PNGSUITE), async () => {
+  const files = fixtureFiles(PNGSUITE, (f) => f.endsWith('.png'));
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'af-thumbs-'));
   let good = 0;
   let bad = 0;
-  for (const f of files) {
-    const bytes = await fs.readFile(path.join(PNGSUITE, f));
+  for (const file of files) {
+    const f = path.basename(file);
+    const bytes = await fs.readFile(file);
     if (f.startsWith('x')) {
       await assert.rejects(checkDownloaded(bytes), (e: unknown) => e instanceof MediaError, f);
       bad++;
     } else {
       const r = await checkDownloaded(bytes, 'image/png');
       assert.equal(r.mediaType, 'image/png', f);
-      const t = await makeThumbnails(path.join(PNGSUITE, f), out, f.replace('.png', ''));
+      const t = await makeThumbnails(file, out, f.replace('.png', ''));
       assert.equal((await sharp(t.small).metadata()).format, 'webp');
       good++;
     }
   }
-  assert.ok(good > 150 && bad >= 14, `${good} valid, ${bad} corrupt`);
+  assert.deepEqual({ good, bad }, { good: PNGSUITE_FILES - PNGSUITE_CORRUPT, bad: PNGSUITE_CORRUPT });
 });
 
-test('broken real-world images are refused as provider outputs with a typed reason', { skip: noFixtures }, async () => {
+test('broken real-world images are refused as provider outputs with a typed reason', needsFixtures(BAD_IMAGES), async () => {
   const kinds: Record<string, string> = {};
-  for (const f of await fs.readdir(BAD)) {
-    await assert.rejects(checkDownloaded(await fs.readFile(path.join(BAD, f)), 'image/png', { minSide: MIN_OUTPUT_SIDE }), (e: unknown) => {
-      kinds[f] = (e as MediaError).kind;
+  for (const file of fixtureFiles(BAD_IMAGES)) {
+    await assert.rejects(checkDownloaded(await fs.readFile(file), 'image/png', { minSide: MIN_OUTPUT_SIDE }), (e: unknown) => {
+      kinds[path.basename(file)] = (e as MediaError).kind;
       return e instanceof MediaError;
     });
   }
-  assert.equal(kinds['empty_file.png'], 'empty');
-  // Text after IDAT is legal: the chunk reader still finds it.
-  const texts = readPngTextChunks(await fs.readFile(path.join(BAD, 'text_after_idat.png')));
-  assert.ok(texts.length >= 1);
+  // 1×1 images are placeholders ("empty"), and a JPEG labelled PNG is a mismatch.
+  assert.deepEqual(kinds, { 'empty_file.png': 'empty', 'empty_image.jpg': 'mismatch', 'empty_image.png': 'empty', 'text_after_idat.png': 'empty' });
+  // Text after IDAT is legal: the chunk reader still finds it (A1111's parameters among it).
+  const texts = readPngTextChunks(await fs.readFile(path.join(BAD_IMAGES, 'text_after_idat.png')));
+  assert.equal(texts.length, 7);
+  assert.match(texts.find((t) => t.keyword === 'parameters')?.text ?? '', /^photo of a duck\nNegative prompt: monochrome\nSteps: 15, Sampler: UniPC/);
 });
 
 test('sniffing by magic bytes, and claims that do not fit are refused', async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statS
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { ALL_TARGETS, binaryPlatform, ensureVsix, readVsix, type Target } from './vsix.ts';
+import { ALL_TARGETS, binaryPlatform, ensureVsix, readVsix, ROOT, type Target } from './vsix.ts';
 
 const HOST = `${process.platform}-${process.arch}`;
 const MAX_BYTES = 10_000_000;
@@ -102,7 +102,10 @@ test('the VSIX for this machine is the one `npm run package` builds, and sharp l
   // links and images against package.json's "repository", and images must be https.
   const readme = readFileSync(path.join(tmp, 'host', 'extension', 'readme.md'), 'utf8');
   const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
-  assert.ok(targets.length >= 5, 'the README has its screenshots');
+  const images = (text: string) => [...text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  const sourceImages = images(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+  assert.ok(sourceImages.length > 0, 'the README has screenshots');
+  assert.deepEqual(images(readme).map((t) => t.replace(/^https:\/\/.*?\/(docs\/images\/)/, '$1')), sourceImages, 'every screenshot of the README is in the packaged one');
   assert.deepEqual(targets.filter((t) => !/^https:\/\//.test(t) && !t.startsWith('#')), [], 'every README link and image is absolute https');
   // Load sharp from the unpacked extension as the extension host would, and make a thumbnail.
   const probe = (dir: string) =>

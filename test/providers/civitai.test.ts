@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { CivitaiProvider, MAX_UNAVAILABLE_POLLS, civitaiInputSchema, createCivitaiProvider, parseAir } from '../../src/providers/civitai.ts';
+import { CivitaiProvider, MAX_UNAVAILABLE_POLLS, createCivitaiProvider } from '../../src/providers/civitai/adapter.ts';
+import { parseAir } from '../../src/providers/civitai/air.ts';
+import { civitaiInputSchema } from '../../src/providers/civitai/input.ts';
 import { ProviderError } from '../../src/providers/errors.ts';
-import { createProviderFetch } from '../../src/providers/net.ts';
+import { createProviderFetch } from '../../src/providers/net/fetch.ts';
 import { expandJobs, parseParamFile, validateInput } from '../../src/engine/paramFile.ts';
 import { addLora } from '../../src/engine/civitaiParams.ts';
 import { startCivitaiFake, type CivitaiFake } from '../fakes/civitai.ts';
@@ -88,7 +90,11 @@ test('civitai text-to-image with a checkpoint AIR and a LoRA: the exact body, sc
   assert.equal(r.artifacts[0].width, 64);
   assert.equal(r.seed, 42);
   assert.deepEqual(r.cost, { amount: 8, currency: 'Buzz' });
-  assert.ok(r.timings && r.timings.run >= 0 && r.timings.queue >= 0, 'queue and run timings');
+  // Queue and run time, from the workflow's own timestamps (the fake's clock steps 1.5 s).
+  const w = f.workflows.get(sub.requestId)!;
+  const at = (iso: string | undefined) => Date.parse(iso!) / 1000;
+  assert.deepEqual(r.timings, { queue: at(w.startedAt) - at(w.createdAt), run: at(w.completedAt) - at(w.startedAt) });
+  assert.ok(r.timings.queue > 0 && r.timings.run > 0, JSON.stringify(r.timings));
   assert.equal(r.modelVersion, SDXL);
   // The signed blob URL downloads without credentials, like the engine does it.
   const res = await createProviderFetch('civitai', testCtx(f.baseUrl, undefined), 'download')(r.artifacts[0].url!);
@@ -370,7 +376,9 @@ test('civitai browsing: cursor paging to the end over the public site API, filte
   assert.equal(all, f.models.filter((m) => m.type === 'Checkpoint' && !m.nsfw).length);
   assert.ok(f.captured.some((c) => /^\/civitai\.com\/api\/v1\/models\?limit=100&types=Checkpoint/.test(c.url)), 'limit clamped to 100');
   const found = await p.searchModels({ query: 'watercolor style', baseModels: ['SDXL 1.0'] });
-  assert.ok(found.items.length > 0 && found.items.every((m) => /watercolor style/i.test(m.name) && m.modelVersions!.some((v) => v.baseModel === 'SDXL 1.0')), 'search by text and base model');
+  const wanted = f.models.filter((m) => !m.nsfw && /watercolor style/i.test(m.name) && m.versions.some((v) => v.baseModel === 'SDXL 1.0'));
+  assert.ok(wanted.length > 0 && wanted.length <= 20, `the catalog has ${wanted.length} watercolor SDXL models, one page`);
+  assert.deepEqual(found.items.map((m) => m.id).sort(), wanted.map((m) => m.id).sort(), 'search by text and base model: every match, nothing else');
   const model = await p.getModel(200002);
   assert.equal(model.type, 'LORA');
   const version = await p.getModelVersion(model.modelVersions![0].id);

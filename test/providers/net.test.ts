@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertSafeUrl, createProviderFetch, mapHttpError, parseRetryAfter, RateLimiter, retryAfterFromBody, rewriteUrl, sleepWithSignal, errorBodyText, THROTTLED_MIN_PER_MINUTE } from '../../src/providers/net.ts';
+import { createProviderFetch, errorBodyText } from '../../src/providers/net/fetch.ts';
+import { mapHttpError, parseRetryAfter, retryAfterFromBody } from '../../src/providers/net/httpErrors.ts';
+import { RateLimiter, THROTTLED_MIN_PER_MINUTE } from '../../src/providers/net/limits.ts';
+import { sleepWithSignal } from '../../src/providers/net/sleep.ts';
+import { assertSafeUrl, rewriteUrl } from '../../src/providers/net/url.ts';
 import { ProviderError } from '../../src/providers/errors.ts';
 import type { ProviderContext } from '../../src/providers/types.ts';
 

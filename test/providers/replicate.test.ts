@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { ReplicateProvider, createReplicateProvider } from '../../src/providers/replicate.ts';
 import { ProviderError } from '../../src/providers/errors.ts';
-import { createProviderFetch } from '../../src/providers/net.ts';
+import { createProviderFetch } from '../../src/providers/net/fetch.ts';
 import { startReplicateFake, type ReplicateFake } from '../fakes/replicate.ts';
 import { findSecretLeaks, pngBytes } from '../fakes/common.ts';
 import { collect, testCtx } from './helpers.ts';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +9,10 @@ import { LATEST_VERSION } from '../../src/storage/migrations/index.ts';
 import { createProject, dbPath, isProject, openProjectDb, readManifest, rebuildIndex, restoreLatestBackup, StorageError, writeSidecar, newId } from '../../src/storage/index.ts';
 import type { ProductQuery } from '../../src/storage/types.ts';
 import { insertAsVersion1, product, tempProject } from './helpers.ts';
+
+const ROOT = path.resolve(__dirname, '../..');
+/** The uid and gid of `nobody` (Debian, and most Linux systems). */
+const NOBODY = 65534;
 
 test('a database made by migration 1 upgrades to the latest and keeps its rows', async () => {
   const SQL = await initSqlJs();
@@ -46,12 +51,27 @@ test('keyset paging walks every row once in each sort order, with filters and se
     } while (after);
     assert.equal(new Set(seen).size, 537, sort);
   }
+  const all = Array.from({ length: 537 }, (_, i) => product(i));
+  const ids = (ps: { id: string }[]) => ps.map((p) => p.id).sort();
+  const withWord = (re: RegExp) => all.filter((p) => p.prompt!.split(' ').some((w) => re.test(w)));
   const foxes = repo.queryProducts({ text: 'fox', limit: 1000 });
-  assert.ok(foxes.total > 0 && foxes.items.every((p) => /fox/.test(p.prompt!)));
-  assert.ok(repo.queryProducts({ text: 'lightho' }).total > 0, 'prefix match while typing');
-  assert.equal(repo.queryProducts({ text: 'fox OR "x" NEAR) *' }).total >= 0, true, 'operators in user text are words, not syntax');
-  const combined = repo.queryProducts({ provider: ['fal'], minRating: 3, tags: ['keeper'], favorite: true, limit: 1000 });
-  assert.ok(combined.items.every((p) => p.provider === 'fal' && p.rating >= 3 && p.tags.includes('keeper') && p.favorite));
+  assert.deepEqual(ids(foxes.items), ids(withWord(/^fox$/)), 'every product with the word, and only those');
+  assert.equal(foxes.total, withWord(/^fox$/).length);
+  const typing = repo.queryProducts({ text: 'lightho', limit: 1000 });
+  assert.deepEqual(ids(typing.items), ids(withWord(/^lightho/)), 'prefix match while typing');
+  assert.ok(typing.total > 0 && typing.total < 537);
+  // Operators in user text are words, not syntax: read as FTS syntax, "fox OR dragon" would
+  // match every fox and every dragon (and `NEAR)` would be an error); read as words, only a
+  // prompt holding all of them matches.
+  repo.putProducts([product(9000, { prompt: 'a fox or x near the dragon', input: { prompt: 'a fox or x near the dragon' } })]);
+  assert.deepEqual(ids(repo.queryProducts({ text: 'fox OR "x" NEAR) *' }).items), [product(9000).id]);
+  assert.deepEqual(ids(repo.queryProducts({ text: 'fox OR dragon' }).items), [product(9000).id]);
+  // Every filter at once; the products are built so that some (i ≡ 45 mod 60) pass them all.
+  const combined = repo.queryProducts({ provider: ['fal'], minRating: 3, tags: ['draft'], favorite: true, limit: 1000 });
+  const expected = all.filter((p) => p.provider === 'fal' && p.rating >= 3 && p.tags.includes('draft') && p.favorite);
+  assert.equal(expected.length, 9, 'the data has products for the combined filter');
+  assert.deepEqual(ids(combined.items), ids(expected));
+  assert.equal(combined.total, expected.length);
   assert.equal(ftsQuery('***'), undefined);
 });
 
@@ -91,12 +111,31 @@ test('project layout, manifest errors, and a folder that is not writable', async
   await assert.rejects(createProject(dir, 'again'), (e: unknown) => e instanceof StorageError && e.kind === 'exists');
   await fs.writeFile(path.join(dir, 'artfactory.json'), '{ "name": "x", ');
   await assert.rejects(readManifest(dir), (e: unknown) => e instanceof StorageError && e.kind === 'corrupt-manifest');
-  if (process.getuid?.() !== 0) {
-    const ro = await tempProject();
-    await fs.chmod(ro, 0o500);
-    await assert.rejects(createProject(path.join(ro, 'p'), 'p'), (e: unknown) => e instanceof StorageError && e.kind === 'not-writable');
-  }
+  assert.equal(await createProjectIn(0o555), 'not-writable');
+  assert.equal(await createProjectIn(0o777), 'created', 'the same attempt in a writable folder succeeds');
 });
+
+/** createProject in a new folder with `mode`: 'created', or the StorageError kind. Root writes
+ * anywhere whatever the mode (and CI runs as root), so as root the attempt runs in a child
+ * process with the uid of `nobody`. */
+async function createProjectIn(mode: number): Promise<string> {
+  const base = await tempProject();
+  await fs.chmod(base, 0o755);
+  const folder = path.join(base, 'folder');
+  await fs.mkdir(folder);
+  await fs.chmod(folder, mode);
+  const target = path.join(folder, 'p');
+  if (process.getuid?.() !== 0) {
+    return createProject(target, 'p').then(
+      () => 'created',
+      (e: unknown) => (e instanceof StorageError ? e.kind : String(e)),
+    );
+  }
+  const script = "require('./src/storage/index.ts').createProject(process.argv[1], 'p').then(() => console.log('created'), (e) => console.log(e.kind ?? e.message))";
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, target], { cwd: ROOT, uid: NOBODY, gid: NOBODY, encoding: 'utf8', env: { ...process.env, HOME: base } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
 
 test('a damaged database is refused (never silently empty) and the latest backup restores', async () => {
   const dir = await tempProject();
@@ -107,7 +146,7 @@ test('a damaged database is refused (never silently empty) and the latest backup
   const again = await openProjectDb(dir, { backups: 3 }); // opening an existing file makes the day's backup
   await again.close();
   await fs.writeFile(dbPath(dir), Buffer.from('this is not sqlite at all, just text that got there'));
-  await assert.rejects(openProjectDb(dir), (e: unknown) => e instanceof StorageError && e.kind === 'corrupt-db' && e.backups.length >= 1);
+  await assert.rejects(openProjectDb(dir), (e: unknown) => e instanceof StorageError && e.kind === 'corrupt-db' && e.backups.length === 1, 'the one backup (of the second open) is offered');
   await restoreLatestBackup(dir);
   const restored = await openProjectDb(dir);
   assert.equal(await restored.countProducts(), 3);
@@ -157,7 +196,7 @@ test('a window reading the project sees what another window saved, and keeps its
   }
 });
 
-test('every project database of a process lives in one worker thread, which stops with the last close', { skip: process.platform !== 'linux' && 'counts threads through /proc (Linux only)' }, async () => {
+test('every project database of a process lives in one worker thread, which stops with the last close', { skip: process.platform !== 'linux' && 'counts threads through /proc (Linux only)', timeout: 60_000 }, async () => {
   const threads = async () => (await fs.readdir('/proc/self/task')).length;
   const base = await tempProject();
   const dirs = Array.from({ length: 12 }, (_, i) => path.join(base, `p${i}`));
@@ -174,6 +213,29 @@ test('every project database of a process lives in one worker thread, which stop
   } finally {
     for (const db of [first, ...rest]) await db.close();
   }
-  for (let i = 0; i < 50 && (await threads()) > before; i++) await new Promise((r) => setTimeout(r, 20));
+  // The worker's exit is not observable from here: poll the thread count until it drops (a busy
+  // machine may take a while), bounded by the test's own timeout.
+  while ((await threads()) > before) await new Promise((r) => setTimeout(r, 20));
   assert.equal(await threads(), before, 'the worker stops after the last close');
+});
+
+test('a process that leaves its database open still ends, and what it wrote is saved first', async () => {
+  const dir = await tempProject();
+  await createProject(dir, 'Left open');
+  // Writes, never closes, never flushes; the delayed save (10 s here) has not run when the
+  // script's own work ends.
+  const script = `const s = require('./src/storage/index.ts'); const { product } = require('./test/storage/helpers.ts');
+    s.openProjectDb(process.argv[1], { saveDelayMs: 10000 }).then(async (db) => { await db.putProducts([product(1), product(2)]); console.log('wrote'); });`;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, dir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.signal, null, `the process did not end by itself (${Date.now() - started} ms): ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'wrote');
+  assert.ok(Date.now() - started < 10_000, 'it ended without waiting for the delayed save');
+  const db = await openProjectDb(dir);
+  try {
+    assert.equal(await db.countProducts(), 2, 'the writes were saved before the process ended');
+  } finally {
+    await db.close();
+  }
 });

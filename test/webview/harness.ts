@@ -67,6 +67,11 @@ export interface GalleryRig {
   dir: string;
   controller: GalleryController;
   received: unknown[];
+  /** Every message the host posted (also while hidden, when the page does not get it). */
+  posted: HostMessage[];
+  /** The first message the page sent from `received[since]` on that `pred` accepts, once the
+   * host has handled it (no fixed wait: it resolves when that happens). */
+  message(pred: (m: { method?: string; params?: unknown }) => boolean, since?: number): Promise<{ method?: string; params?: unknown }>;
   /** CSP violations reported in the page (securitypolicyviolation events) and console warnings/errors. */
   cspViolations(): Promise<string[]>;
   console: string[];
@@ -118,6 +123,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
   let page!: Page;
   const received: unknown[] = [];
+  const posted: HostMessage[] = [];
   const controller = new GalleryController({
     projects: () => [{ dir, name: 'Gallery test', db: async () => db }],
     scope: dir,
@@ -129,11 +135,14 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       undoDelete: async () => 'did undoDelete',
     },
     post: (m: HostMessage) => {
+      posted.push(m);
       if (!rig.hidden) void page.evaluate((msg) => window.postMessage(msg, '*'), m).catch(() => undefined);
     },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     readOnly: () => opts.readOnly,
   });
+  const handled = new Set<unknown>();
+  const waiters = new Set<() => void>();
   const consoleMessages: string[] = [];
   /** A new browser context and page (empty cache, new renderer) with the host's stand-ins. */
   async function newPage(): Promise<Page> {
@@ -141,7 +150,10 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await page.exposeFunction('__host', (m: unknown) => {
       received.push(m);
-      void controller.handle(m);
+      void controller.handle(m).finally(() => {
+        handled.add(m);
+        for (const w of [...waiters]) w();
+      });
     });
     // A string, not a function: the test transpiler's helpers do not exist in the page.
     page.on('console', (m) => {
@@ -172,7 +184,18 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   await fs.mkdir(SHOTS, { recursive: true });
   const rig: GalleryRig = {
     hidden: false,
-    page, browser, db, dir, controller, received, console: consoleMessages,
+    page, browser, db, dir, controller, received, posted, console: consoleMessages,
+    message: (pred, since = 0) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const m = received.slice(since).find((x) => handled.has(x) && pred(x as { method?: string }));
+          if (m === undefined) return;
+          waiters.delete(check);
+          resolve(m as { method?: string; params?: unknown });
+        };
+        waiters.add(check);
+        check();
+      }),
     cspViolations: () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations),
     /** Load the panel's HTML with injected state; resolves with ms to the first painted tile. */
     async open(filter: Filter = { status: 'all', sort: 'newest' }) {

@@ -95,7 +95,7 @@ test('"Use as Input…" is offered for a product in its detail and for the selec
   const before = g.received.length;
   await g.page.locator('[role=dialog] vscode-button', { hasText: 'Use as Input…' }).click();
   const sent = () => g.received.slice(before).filter((m) => (m as { method?: string }).method === 'action').map((m) => (m as { params: unknown }).params);
-  for (let i = 0; i < 40 && sent().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  await g.message((m) => m.method === 'action', before);
   assert.deepEqual(sent(), [{ ids: ['P00000001'], action: 'useAsInput' }]);
   await g.page.keyboard.press('Escape');
   await g.page.locator('[role=dialog]').waitFor({ state: 'detached' });
@@ -104,8 +104,7 @@ test('"Use as Input…" is offered for a product in its detail and for the selec
   await g.page.locator('[role=gridcell][aria-label^="upscaled"]').click({ modifiers: ['Control'] });
   const mark = g.received.length;
   await g.page.locator('.bulk vscode-button', { hasText: 'Use as Input…' }).click();
-  for (let i = 0; i < 40 && !g.received.slice(mark).some((m) => (m as { method?: string }).method === 'action'); i++) await new Promise((r) => setTimeout(r, 50));
-  const bulk = g.received.slice(mark).find((m) => (m as { method?: string }).method === 'action') as { params: { ids: string[]; action: string } };
+  const bulk = (await g.message((m) => m.method === 'action', mark)) as { params: { ids: string[]; action: string } };
   assert.equal(bulk.params.action, 'useAsInput');
   assert.deepEqual([...bulk.params.ids].sort(), ['P00000000', 'P00000003']);
 });

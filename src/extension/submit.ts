@@ -1,0 +1,139 @@
+// Submitting work from VS Code: the engine's one submission path (src/engine/submission.ts)
+// with the editor's way of showing it. ▶ Generate, Generate…, the gallery's Re-run (and the
+// parameter files Use as Input… opens) all come here:
+//   refused   an error message naming the first problem, with the way to fix it;
+//   confirm   a modal above `artFactory.generate.confirmAbove` jobs;
+//   started   a progress notification that follows the batch and cancels at the provider;
+//   finished  a toast: the products made (Open Gallery), or what failed (Retry Failed, Set API Key).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ImageSource } from '../engine/imageInputs.ts';
+import { createSchemaCache } from '../engine/schemas.ts';
+import { Submitter, type Batch, type Plan, type SubmissionHooks, type SubmissionOutcome, type SubmissionRequest } from '../engine/submission.ts';
+import { providerDisplayName } from '../providers/errors.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { JobRecord } from '../storage/types.ts';
+import { runCommand } from './commands/register.ts';
+import type { OutputLog } from './log.ts';
+import type { ProjectManager } from './projects.ts';
+import type { KeyStore } from './secrets.ts';
+import { PROVIDERS_WITH_KEYS, settings } from './settings.ts';
+
+export interface SubmissionsDeps {
+  registry: ProviderRegistry;
+  projects: ProjectManager;
+  keys: KeyStore;
+  log: OutputLog;
+  /** Where schemas fetched from providers are kept across projects (global storage). */
+  schemaCacheOptions: { globalDir: string };
+  /** The image checker of a project, the one the editor's live checks use. */
+  images(projectDir: string): ImageSource;
+}
+
+/** What a caller may show its own way (the gallery's Re-run words a refusal for its products). */
+export type HookOverrides = Partial<Pick<SubmissionHooks, 'refused' | 'moreProblems'>>;
+
+export class Submissions {
+  readonly submitter: Submitter;
+
+  constructor(private readonly d: SubmissionsDeps) {
+    this.submitter = new Submitter({
+      registry: d.registry,
+      log: d.log,
+      engine: async (dir) => {
+        const session = d.projects.get(dir);
+        if (!session) throw new Error(`${path.basename(dir)} is no longer open as a project.`);
+        return session.engine();
+      },
+      images: (dir) => d.images(dir),
+      schema: (dir, provider, model) => d.registry.inputSchema(provider, model, undefined, createSchemaCache(dir, d.schemaCacheOptions)),
+      hasKey: async (provider) => ((PROVIDERS_WITH_KEYS as readonly string[]).includes(provider) ? (await d.keys.get(provider)) !== undefined : undefined),
+      confirmAbove: () => settings.confirmAbove(),
+    });
+  }
+
+  /** Plan, ask, start and follow, shown the VS Code way. Resolves once the jobs are started. */
+  submit(request: SubmissionRequest, overrides: HookOverrides = {}): Promise<SubmissionOutcome> {
+    return this.submitter.submit(request, {
+      moreProblems: overrides.moreProblems,
+      // A missing key is said the one way, with Set API Key, whoever asked.
+      refused: (plan) => (overrides.refused && !plan.problems.some((p) => p.kind === 'key') ? overrides.refused(plan) : this.refused(plan)),
+      confirm: (plan) => confirm(plan),
+      // The notification opens as the jobs are being stored, so it is there from the start.
+      starting: (batch, plan) => this.follow(batch, plan),
+      finished: (batch, jobs) => this.report(batch, jobs),
+    });
+  }
+
+  /** Nothing was sent: say why once, with the button that fixes the first problem. */
+  private async refused(plan: Plan): Promise<void> {
+    const first = plan.problems[0];
+    const key = plan.problems.find((p) => p.kind === 'key');
+    if (key) {
+      const b = await vscode.window.showErrorMessage(`Art Factory: ${key.message.replace(/[.\s]+$/, '')}. Nothing was sent.`, 'Set API Key');
+      if (b) await runCommand('setApiKey', key.provider);
+      return;
+    }
+    const n = plan.problems.length;
+    const file = plan.request.parts.find((p) => p.source.kind === 'file');
+    const b = await vscode.window.showErrorMessage(
+      `Art Factory: ${plan.request.title} has ${n} problem${n === 1 ? '' : 's'}; the first: ${first.message}. Nothing was sent.`,
+      ...(file ? ['Show Problems'] : ['Show Log']),
+    );
+    if (b === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+    if (b === 'Show Log') this.d.log.show();
+  }
+
+  /** A cancellable notification for the batch, until every job has ended. */
+  private follow(batch: Batch, plan: Plan): void {
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: ${batch.title}`, cancellable: true }, async (progress, token) => {
+      let reported = 0;
+      progress.report({ message: `submitting ${plan.jobCount} job${plan.jobCount === 1 ? '' : 's'} to ${plan.providers.map(providerDisplayName).join(', ')}…` });
+      const sub = batch.onDidChange((j) => {
+        const ended = batch.ended();
+        progress.report({ increment: ((ended - reported) / Math.max(1, plan.jobCount)) * 100, message: `${batch.summary()}${j.error ? ` · ${this.d.log.scrub(j.error.message)}` : ''}` });
+        reported = ended;
+      });
+      const cancel = token.onCancellationRequested(() => void batch.cancel().catch((e: unknown) => this.d.log.warn(`cancel batch ${batch.id}: ${e instanceof Error ? e.message : String(e)}`)));
+      try {
+        await batch.done.catch(() => undefined);
+      } finally {
+        sub.dispose();
+        cancel.dispose();
+      }
+    });
+  }
+
+  private report(batch: Batch, jobs: JobRecord[]): void {
+    const ok = jobs.filter((j) => j.state === 'succeeded');
+    const failed = jobs.filter((j) => j.state === 'failed');
+    const products = ok.reduce((n, j) => n + j.productIds.length, 0);
+    const sessions = batch.projects.map((dir) => this.d.projects.get(dir)).filter((s) => s !== undefined);
+    const session = sessions.length === 1 ? sessions[0] : undefined;
+    const where = sessions.length ? ` in ${sessions.map((s) => s.name).join(', ')}` : '';
+    if (failed.length === 0) {
+      if (ok.length === 0) return; // all canceled: the user knows
+      void vscode.window.showInformationMessage(`Art Factory: ${products} product${products === 1 ? '' : 's'}${where}.`, 'Open Gallery').then((b) => {
+        if (b) void (session ? runCommand('openGallery', session) : runCommand('openGalleryAll'));
+      });
+      return;
+    }
+    const first = failed[0].error;
+    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : ['Retry Failed', 'Show Log'];
+    void vscode.window
+      .showErrorMessage(`Art Factory: ${failed.length} of ${jobs.length} job${jobs.length === 1 ? '' : 's'} failed: ${this.d.log.scrub(first?.message ?? 'unknown error')}`, ...buttons)
+      .then(async (b) => {
+        if (b === 'Set API Key') await runCommand('setApiKey', failed[0].provider);
+        if (b === 'Show Log') this.d.log.show();
+        if (b === 'Retry Failed') for (const j of failed) await batch.retry(j.id);
+      });
+  }
+}
+
+/** Ask before a large plan starts: what it makes, where, and why it asks. */
+async function confirm(plan: Plan): Promise<boolean> {
+  const on = plan.providers.map(providerDisplayName).join(', ');
+  const why = plan.confirm.map((c) => (c.kind === 'jobs' ? `More than ${c.limit} jobs: the limit for asking is the setting artFactory.generate.confirmAbove.` : '')).filter(Boolean);
+  const go = await vscode.window.showWarningMessage(`This makes ${plan.jobCount} jobs on ${on}. Start them all?`, { modal: true, detail: why.join('\n') }, `Start ${plan.jobCount} Jobs`);
+  return go !== undefined;
+}
