@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { thumbsDir } from '../src/storage/project.ts';
 import { createProject, openProjectDb } from '../src/storage/index.ts';
 import { startCodeServer, until, type CodeServer } from '../test/e2e/harness.ts';
-import { fakeProduct } from '../test/webview/harness.ts';
+import { fakeProduct, THUMBS_SHOWN } from '../test/webview/harness.ts';
 
 export interface GalleryVscodeRow {
   products: number;
@@ -37,13 +37,8 @@ export interface GalleryVscodeRow {
 const PAINT_PROBE = `
   (() => {
     const now = () => performance.timeOrigin + performance.now();
-    const shown = () => {
-      const grid = document.querySelector('[role=grid]');
-      if (!grid || !document.getElementById('initial-state')) return false;
-      const g = grid.getBoundingClientRect();
-      const tiles = [...document.querySelectorAll('.tile.product')].filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > g.top && r.top < g.bottom; });
-      return tiles.length > 0 && tiles.every((t) => { const img = t.querySelector('img'); return img && img.complete && img.naturalWidth > 0; });
-    };
+    const thumbsShown = ${THUMBS_SHOWN};
+    const shown = () => document.getElementById('initial-state') !== null && thumbsShown();
     const started = Date.now();
     const timer = setInterval(() => {
       if (Date.now() - started > 600000) clearInterval(timer);

@@ -48,6 +48,16 @@ export function ensureBuilt(): void {
   if (!existsSync(path.join(ROOT, 'dist', 'webviews', 'gallery.js'))) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'ignore' });
 }
 
+/** In the page, as source text: whether every product tile in the grid's view shows its loaded
+ * thumbnail (the benches' "thumbnails painted", one frame later). */
+export const THUMBS_SHOWN = `() => {
+  const grid = document.querySelector('[role=grid]');
+  if (!grid) return false;
+  const g = grid.getBoundingClientRect();
+  const tiles = [...document.querySelectorAll('.tile.product')].filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > g.top && r.top < g.bottom; });
+  return tiles.length > 0 && tiles.every((t) => { const img = t.querySelector('img'); return img && img.complete && img.naturalWidth > 0; });
+}`;
+
 export interface ColdOpen {
   /** The host built the initial state (query, tiles, facets) and the HTML. */
   hostMs: number;
@@ -213,13 +223,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       await page.addInitScript(`
         window.__paint = {};
         const now = () => performance.timeOrigin + performance.now();
-        const shown = () => {
-          const grid = document.querySelector('[role=grid]');
-          if (!grid) return false;
-          const g = grid.getBoundingClientRect();
-          const tiles = [...document.querySelectorAll('.tile.product')].filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > g.top && r.top < g.bottom; });
-          return tiles.length > 0 && tiles.every((t) => { const img = t.querySelector('img'); return img && img.complete && img.naturalWidth > 0; });
-        };
+        const shown = ${THUMBS_SHOWN};
         let tilesSeen = false, thumbsSeen = false;
         const tick = () => {
           const p = window.__paint;
