@@ -106,6 +106,9 @@ function costColumns(p: ProductRecord): [number, string | null] {
   return c && typeof c.amount === 'number' && Number.isFinite(c.amount) && c.amount >= 0 && typeof c.currency === 'string' ? [c.amount, c.currency.slice(0, 12)] : [-1, null];
 }
 
+/** From how many matches a page walks the sort's index rather than sorting the matches (filterOf). */
+const WALK_FROM = 2000;
+
 export class Repo {
   private hasQuarantine?: boolean;
   private hasCost?: boolean;
@@ -280,8 +283,14 @@ export class Repo {
     return { items: rows.map((r) => parseRecord(r.json, r.id)).filter((p): p is ProductRecord => p !== undefined), total };
   }
 
-  /** The WHERE clause of a query's filters (not its page); `none` when nothing can match. */
-  private filterOf(q: ProductQuery): { where: string[]; params: SqlValue[]; none?: boolean } {
+  /** The WHERE clause of a query's filters (not its page); `none` when nothing can match.
+   * `walk`: the tag and search terms are written so SQLite cannot look rows up by them (`+id`,
+   * `+rid`), which leaves it walking the sort's index and checking each row, stopping at the
+   * page's end. For a page of many matches that is what is fast (a search for "o" at 100,000
+   * products: 10 ms against 110-180 ms for looking up and sorting its 16,000 matches); for few
+   * matches the lookup is (0.1 ms against 30 ms for the whole walk). */
+  private filterOf(q: ProductQuery, walk = false): { where: string[]; params: SqlValue[]; none?: boolean } {
+    const plus = walk ? '+' : '';
     const where: string[] = [];
     const params: SqlValue[] = [];
     const inList = (col: string, values: string[] | undefined) => {
@@ -317,13 +326,13 @@ export class Repo {
       params.push(q.minRating);
     }
     for (const tag of q.tags ?? []) {
-      where.push('id IN (SELECT product_id FROM product_tags WHERE tag = ?)');
+      where.push(`${plus}id IN (SELECT product_id FROM product_tags WHERE tag = ?)`);
       params.push(tag);
     }
     const match = q.text ? ftsQuery(q.text) : undefined;
     if (q.text && !match) return { where, params, none: true };
     if (match) {
-      where.push('rid IN (SELECT docid FROM products_fts WHERE products_fts MATCH ?)');
+      where.push(`${plus}rid IN (SELECT docid FROM products_fts WHERE products_fts MATCH ?)`);
       params.push(match);
     }
     return { where, params };
@@ -337,8 +346,9 @@ export class Repo {
 
     const keys = sortKeys(q.sort);
     const cursor = decodeCursor(q.after);
-    const pageWhere = [...where];
-    const pageParams = [...params];
+    const paged = total > WALK_FROM ? this.filterOf(q, true) : { where, params };
+    const pageWhere = [...paged.where];
+    const pageParams = [...paged.params];
     if (cursor && cursor.length === keys.length) {
       const after = keyset(keys, cursor, 'after');
       pageWhere.push(after.sql);

@@ -160,7 +160,7 @@ export class GalleryController {
       const key = (t: Tile): string => (f.sort === 'model' ? t.model : f.sort === 'rating' ? String(9 - t.rating) : t.createdAt);
       tiles.sort((a, b) => (a.kind !== b.kind ? (a.kind === 'job' ? -1 : 1) : f.sort === 'oldest' ? key(a).localeCompare(key(b)) : f.sort === 'newest' ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
     }
-    const located = after ? {} : await this.locate(f, jobTiles, find);
+    const located = after ? {} : await this.locate(f, tiles, jobTiles, find);
     return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined, ...located };
   }
 
@@ -177,8 +177,10 @@ export class GalleryController {
   }
 
   /** Where `focus` is in the results of `f` (job tiles first, then each project's products
-   * before it), and which of `keep` the results hold. */
-  private async locate(f: Filter, jobTiles: Tile[], find: { focus?: string; keep?: string[] }): Promise<Pick<Page, 'focusAt' | 'kept'>> {
+   * before it), and which of `keep` the results hold. A focus in the first page (`tiles`) is
+   * where it is there: counting what comes before it is a second pass over the matches (a
+   * search's full-text list again), which the keystroke would wait for. */
+  private async locate(f: Filter, tiles: Tile[], jobTiles: Tile[], find: { focus?: string; keep?: string[] }): Promise<Pick<Page, 'focusAt' | 'kept'>> {
     const q = this.toQuery(f, undefined, 1);
     const out: Pick<Page, 'focusAt' | 'kept'> = {};
     if (find.keep?.length) {
@@ -186,7 +188,9 @@ export class GalleryController {
       for (const p of this.projects()) kept.push(...(await (await p.db()).productsMatching(q, find.keep)));
       out.kept = kept;
     }
-    if (find.focus) {
+    const inPage = find.focus ? tiles.findIndex((t) => t.id === find.focus) : -1;
+    if (inPage >= 0) out.focusAt = inPage;
+    else if (find.focus) {
       const job = jobTiles.findIndex((t) => t.id === find.focus);
       const found = job >= 0 ? undefined : await this.find(find.focus);
       if (job >= 0) out.focusAt = job;

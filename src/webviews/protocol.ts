@@ -2,7 +2,9 @@
 // and validated on both sides: a map of requests (each method's params and result) and a map of
 // notifications (each one's fields). Requests carry ids and get replies; notifications do not.
 // A message that does not parse is dropped and logged, never acted on.
-import { z } from 'zod';
+// zod/mini, not zod: the same validation core (so the host checks the webview's messages as
+// strictly), without the chained methods that kept all of zod in the webview's bundle.
+import * as z from 'zod/mini';
 
 /** The one set of caps for what the webview receives. The host cuts every stored value to
  * these before it posts (src/webviews/tiles.ts), and the webview's schemas below check the
@@ -42,88 +44,89 @@ export const CAPS = {
   currency: 10,
 } as const;
 
-const id = z.string().min(1).max(CAPS.id).regex(/^[\w-]+$/);
-const shortText = z.string().max(500);
+const str = (max: number) => z.string().check(z.maxLength(max));
+const list = <T extends z.ZodMiniType>(item: T, max: number) => z.array(item).check(z.maxLength(max));
+const int = (min: number, max?: number) => (max === undefined ? z.int().check(z.gte(min)) : z.int().check(z.gte(min), z.lte(max)));
+const id = z.string().check(z.minLength(1), z.maxLength(CAPS.id), z.regex(/^[\w-]+$/));
+const shortText = str(500);
 
 export const SORTS = ['newest', 'oldest', 'rating', 'model', 'cost'] as const;
 export const STATUSES = ['all', 'products', 'running', 'failed'] as const;
 
-export const Filter = z
-  .object({
-    text: shortText.optional(),
-    provider: z.array(shortText).max(50).optional(),
-    model: z.array(shortText).max(200).optional(),
-    status: z.enum(STATUSES).default('all'),
-    favorite: z.boolean().optional(),
-    minRating: z.number().int().min(0).max(5).optional(),
-    tags: z.array(shortText).max(50).optional(),
-    from: z.string().max(40).optional(),
-    to: z.string().max(40).optional(),
-    /** What a product cost, in US dollars, at least / at most (products of unknown cost, or
-     * priced in Buzz, are left out by a cost filter). */
-    minCost: z.number().min(0).max(1e6).optional(),
-    maxCost: z.number().min(0).max(1e6).optional(),
-    sort: z.enum(SORTS).default('newest'),
-  })
-  .strict();
+export const Filter = z.strictObject({
+  text: z.optional(shortText),
+  provider: z.optional(list(shortText, 50)),
+  model: z.optional(list(shortText, 200)),
+  status: z._default(z.enum(STATUSES), 'all'),
+  favorite: z.optional(z.boolean()),
+  minRating: z.optional(int(0, 5)),
+  tags: z.optional(list(shortText, 50)),
+  from: z.optional(str(40)),
+  to: z.optional(str(40)),
+  /** What a product cost, in US dollars, at least / at most (products of unknown cost, or
+   * priced in Buzz, are left out by a cost filter). */
+  minCost: z.optional(z.number().check(z.gte(0), z.lte(1e6))),
+  maxCost: z.optional(z.number().check(z.gte(0), z.lte(1e6))),
+  sort: z._default(z.enum(SORTS), 'newest'),
+});
 export type Filter = z.infer<typeof Filter>;
 
 /** What a product cost (issue 11); `estimated` when worked out from a price table. */
-export const TileCost = z.object({ amount: z.number().min(0), currency: z.string().max(CAPS.currency), estimated: z.boolean().default(false) });
+export const TileCost = z.object({ amount: z.number().check(z.gte(0)), currency: str(CAPS.currency), estimated: z._default(z.boolean(), false) });
 
 /** What one grid cell shows: a product, or a job that is still running (or failed). */
 export const Tile = z.object({
   id,
   kind: z.enum(['product', 'job']),
-  project: z.string().max(CAPS.project),
+  project: str(CAPS.project),
   /** Webview-safe URIs made by the host (the webview never builds paths). */
-  thumb: z.string().max(CAPS.uri).optional(),
-  src: z.string().max(CAPS.uri).optional(),
-  media: z.enum(['image', 'video', 'audio']).default('image'),
-  prompt: z.string().max(CAPS.prompt).default(''),
-  provider: z.string().max(CAPS.provider),
-  model: z.string().max(CAPS.model),
-  rating: z.number().int().min(0).max(5).default(0),
-  favorite: z.boolean().default(false),
-  tags: z.array(z.string().max(CAPS.tag)).max(CAPS.tags).default([]),
-  createdAt: z.string().max(CAPS.date),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  state: z.string().max(CAPS.state).optional(),
+  thumb: z.optional(str(CAPS.uri)),
+  src: z.optional(str(CAPS.uri)),
+  media: z._default(z.enum(['image', 'video', 'audio']), 'image'),
+  prompt: z._default(str(CAPS.prompt), ''),
+  provider: str(CAPS.provider),
+  model: str(CAPS.model),
+  rating: z._default(int(0, 5), 0),
+  favorite: z._default(z.boolean(), false),
+  tags: z._default(list(str(CAPS.tag), CAPS.tags), () => []),
+  createdAt: str(CAPS.date),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
+  state: z.optional(str(CAPS.state)),
   /** A job's state in our own words ("Running · 40%"), the same as the Jobs view's. */
-  status: z.string().max(CAPS.title).optional(),
+  status: z.optional(str(CAPS.title)),
   /** An imported image's original file name, for its alt text and title when it has no prompt. */
-  name: z.string().max(CAPS.title).optional(),
-  progress: z.number().min(0).max(1).optional(),
-  error: z.string().max(CAPS.error).optional(),
-  cost: TileCost.optional(),
+  name: z.optional(str(CAPS.title)),
+  progress: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  error: z.optional(str(CAPS.error)),
+  cost: z.optional(TileCost),
 });
 export type Tile = z.infer<typeof Tile>;
 
 export const Page = z.object({
   tiles: z.array(Tile),
-  total: z.number().int().min(0),
-  next: z.string().max(4000).optional(),
+  total: int(0),
+  next: z.optional(str(4000)),
   /** Where the asked-for focus is in these results (it may be past this page), when they hold it. */
-  focusAt: z.number().int().min(0).optional(),
+  focusAt: z.optional(int(0)),
   /** Which of the asked-to-keep ids (the selection) these results hold. */
-  kept: z.array(id).max(1000).optional(),
+  kept: z.optional(list(id, 1000)),
 });
 export type Page = z.infer<typeof Page>;
 
 export const Facets = z.object({
-  providers: z.array(z.string().max(CAPS.provider)).max(CAPS.facetValues),
-  models: z.array(z.string().max(CAPS.model)).max(CAPS.facetValues),
-  tags: z.array(z.string().max(CAPS.tag)).max(CAPS.facetValues),
+  providers: list(str(CAPS.provider), CAPS.facetValues),
+  models: list(str(CAPS.model), CAPS.facetValues),
+  tags: list(str(CAPS.tag), CAPS.facetValues),
 });
 export type Facets = z.infer<typeof Facets>;
 
 /** A JSON value as the detail view shows it: the host has cut texts, lists, keys and depth to
  * the detail caps (tiles.ts capJson), so this only checks what it got. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export const Json: z.ZodType<Json> = z.lazy(() => z.union([z.string().max(CAPS.detailText), z.number(), z.boolean(), z.null(), z.array(Json).max(CAPS.detailItems), z.record(z.string().max(CAPS.detailKey), Json)]));
+export const Json: z.ZodMiniType<Json> = z.lazy(() => z.union([str(CAPS.detailText), z.number(), z.boolean(), z.null(), list(Json, CAPS.detailItems), z.record(str(CAPS.detailKey), Json)]));
 
-const detailText = z.string().max(CAPS.detailText);
+const detailText = str(CAPS.detailText);
 
 /** What the detail view and Compare show of a product's record, each value whole up to the
  * detail caps (the tile has the same values cut to the tile caps). */
@@ -131,17 +134,17 @@ export const DetailRecord = z.object({
   provider: detailText,
   model: detailText,
   /** A number, or the exact digits of a seed past 2^53 (ComfyUI and Fooocus seeds go to 2^64). */
-  seed: z.union([z.number(), z.string().max(CAPS.seed)]).optional(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  requestId: detailText.optional(),
+  seed: z.optional(z.union([z.number(), str(CAPS.seed)])),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
+  requestId: z.optional(detailText),
   /** Seconds per phase, as the provider reported them. */
-  timings: z.record(z.string().max(CAPS.detailKey), z.number()).optional(),
-  cost: TileCost.optional(),
+  timings: z.optional(z.record(str(CAPS.detailKey), z.number())),
+  cost: z.optional(TileCost),
   createdAt: detailText,
   notes: detailText,
   /** The input sent to the provider. */
-  input: z.record(z.string().max(CAPS.detailKey), Json),
+  input: z.record(str(CAPS.detailKey), Json),
 });
 export type DetailRecord = z.infer<typeof DetailRecord>;
 
@@ -149,22 +152,22 @@ export type DetailRecord = z.infer<typeof DetailRecord>;
 export const ProductDetail = z.object({
   tile: Tile,
   record: DetailRecord,
-  path: z.string().max(CAPS.project + 1100),
+  path: str(CAPS.project + 1100),
 });
 export type ProductDetail = z.infer<typeof ProductDetail>;
 
 /** Lineage for the detail view: what a product was made from, and what was made from it. */
 export const LineageSource = z.object({
   /** The input field, `image_url` or `image_urls.1`. */
-  field: z.string().max(CAPS.inputField),
+  field: str(CAPS.inputField),
   /** The source product's tile, when it still exists. */
-  tile: Tile.optional(),
-  product: z.string().max(CAPS.id).nullable(),
+  tile: z.optional(Tile),
+  product: z.nullable(str(CAPS.id)),
   /** The path as the parameter file wrote it, when the input was a file. */
-  path: z.string().max(CAPS.inputPath).nullable(),
+  path: z.nullable(str(CAPS.inputPath)),
 });
 export type LineageSource = z.infer<typeof LineageSource>;
-export const Lineage = z.object({ madeFrom: z.array(LineageSource).max(CAPS.inputs), usedIn: z.array(Tile).max(CAPS.usedIn), usedInTotal: z.number().int().min(0) });
+export const Lineage = z.object({ madeFrom: list(LineageSource, CAPS.inputs), usedIn: list(Tile, CAPS.usedIn), usedInTotal: int(0) });
 export type Lineage = z.infer<typeof Lineage>;
 
 /** What the gallery does to products. Undo is not one of them: it acts on what the last Delete
@@ -174,20 +177,18 @@ export type Action = (typeof ACTIONS)[number];
 /** Actions that only read: the ones a read-only gallery (Restricted Mode) still offers. */
 export const READ_ONLY_ACTIONS: readonly Action[] = ['copyPrompt', 'reveal', 'openFile', 'export', 'contactSheet'];
 
-const ids = z.array(id).min(1).max(1000);
+const ids = z.array(id).check(z.minLength(1), z.maxLength(1000));
 
-export const Patch = z
-  .object({
-    favorite: z.boolean().optional(),
-    rating: z.number().int().min(0).max(5).optional(),
-    tags: z.array(z.string().min(1).max(100)).max(100).optional(),
-    notes: z.string().max(20_000).optional(),
-  })
-  .strict();
+export const Patch = z.strictObject({
+  favorite: z.optional(z.boolean()),
+  rating: z.optional(int(0, 5)),
+  tags: z.optional(list(z.string().check(z.minLength(1), z.maxLength(100)), 100)),
+  notes: z.optional(str(20_000)),
+});
 export type Patch = z.infer<typeof Patch>;
 
 /** A status-line note from the host ("Prompt copied.", "Started 3 jobs."), or none. */
-const Note = z.string().max(CAPS.error).nullable();
+const Note = z.nullable(str(CAPS.error));
 
 /** What the message layer needs of a schema: zod's `safeParse`, or a lighter validator's with
  * the same shape (the webview may swap zod out without touching the map's users). */
@@ -201,30 +202,28 @@ export interface Validator<T> {
 const METHODS = {
   /** A page of tiles; a first page also says where `focus` is and which of `keep` it holds. */
   query: {
-    params: z
-      .object({
-        filter: Filter,
-        after: z.string().max(4000).optional(),
-        limit: z.number().int().min(1).max(1000).default(500),
-        focus: id.optional(),
-        keep: z.array(id).max(1000).optional(),
-      })
-      .strict(),
+    params: z.strictObject({
+      filter: Filter,
+      after: z.optional(str(4000)),
+      limit: z._default(int(1, 1000), 500),
+      focus: z.optional(id),
+      keep: z.optional(list(id, 1000)),
+    }),
     result: Page,
   },
   /** The filters' choices. */
-  facets: { params: z.object({}).strict(), result: Facets },
-  getProduct: { params: z.object({ id }).strict(), result: ProductDetail },
-  lineage: { params: z.object({ id }).strict(), result: Lineage },
+  facets: { params: z.strictObject({}), result: Facets },
+  getProduct: { params: z.strictObject({ id }), result: ProductDetail },
+  lineage: { params: z.strictObject({ id }), result: Lineage },
   /** Favourite, rating, tags, notes: resolves with how many products changed. */
-  update: { params: z.object({ ids, patch: Patch }).strict(), result: z.number().int().min(0) },
-  action: { params: z.object({ ids, action: z.enum(ACTIONS) }).strict(), result: Note },
+  update: { params: z.strictObject({ ids, patch: Patch }), result: int(0) },
+  action: { params: z.strictObject({ ids, action: z.enum(ACTIONS) }), result: Note },
   /** Bring back what the last Delete moved to the trash. */
-  undoDelete: { params: z.object({}).strict(), result: Note },
+  undoDelete: { params: z.strictObject({}), result: Note },
   /** What the selected products cost together, per currency, and how many have no known cost. */
   costSum: {
-    params: z.object({ ids }).strict(),
-    result: z.object({ sums: z.array(z.object({ currency: z.string().max(CAPS.currency), amount: z.number(), products: z.number().int().min(0), estimated: z.boolean() })).max(20), unknown: z.number().int().min(0) }),
+    params: z.strictObject({ ids }),
+    result: z.object({ sums: list(z.object({ currency: str(CAPS.currency), amount: z.number(), products: int(0), estimated: z.boolean() }), 20), unknown: int(0) }),
   },
 };
 type MethodSchemas = typeof METHODS;
@@ -245,14 +244,14 @@ const NOTIFICATIONS = {
   /** A job's tile changed (queued, progress, failed, canceled, succeeded). */
   jobUpdated: z.object({ tile: Tile }),
   /** A product was stored; it replaces its job's tile. */
-  productAdded: z.object({ tile: Tile, replaces: id.optional() }),
-  productsChanged: z.object({ tiles: z.array(Tile).max(1000) }),
-  productsDeleted: z.object({ ids: z.array(id).max(1000) }),
+  productAdded: z.object({ tile: Tile, replaces: z.optional(id) }),
+  productsChanged: z.object({ tiles: list(Tile, 1000) }),
+  productsDeleted: z.object({ ids: list(id, 1000) }),
   /** The products changed under the grid (an undo): ask again, focusing `focus` if given. */
-  reset: z.object({ focus: id.optional() }),
+  reset: z.object({ focus: z.optional(id) }),
   facets: z.object({ facets: Facets }),
   /** What Undo (Ctrl/Cmd+Z) would restore: the last deleted products, or none. */
-  undoable: z.object({ ids: z.array(id).max(1000) }),
+  undoable: z.object({ ids: list(id, 1000) }),
 };
 export type NotificationName = keyof typeof NOTIFICATIONS;
 export type NotificationParams<N extends NotificationName> = z.output<(typeof NOTIFICATIONS)[N]>;
@@ -265,33 +264,33 @@ export type NotificationHandlers = { [N in NotificationName]?: (params: Notifica
 
 /** The answer to a request. `result` is checked against the method's result schema by the
  * webview, which knows the method by the request's id. */
-export const Reply = z.object({ type: z.literal('reply'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: z.string().max(2000).optional() });
+export const Reply = z.object({ type: z.literal('reply'), id: z.int(), ok: z.boolean(), result: z.optional(z.unknown()), error: z.optional(str(2000)) });
 export type Reply = z.infer<typeof Reply>;
 export type HostMessage = Reply | HostNotification;
 
 /** Messages from the webview: requests (checked again against their method's params), the
  * handshake, and the view it remembers. */
 export const WebviewMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('request'), id: z.number().int().min(0), method: z.string().max(50), params: z.unknown() }),
+  z.object({ type: z.literal('request'), id: int(0), method: str(50), params: z.unknown() }),
   /** The page runs and listens: from now on the host posts notifications (none are queued
    * before; the page asks for the current state right after). */
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('stateChanged'), filter: Filter, tileSize: z.number().int().min(64).max(640), fit: z.boolean().optional() }),
+  z.object({ type: z.literal('stateChanged'), filter: Filter, tileSize: int(64, 640), fit: z.optional(z.boolean()) }),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 
 /** Injected into the HTML, so the first paint needs no round trip. */
 export const InitialState = z.object({
-  scope: z.string().max(CAPS.project),
-  title: z.string().max(CAPS.title),
+  scope: str(CAPS.project),
+  title: str(CAPS.title),
   filter: Filter,
-  tileSize: z.number().int().min(64).max(640),
+  tileSize: int(64, 640),
   /** Thumbnails show the whole image (fit) rather than fill the tile. */
-  fit: z.boolean().optional(),
+  fit: z.optional(z.boolean()),
   page: Page,
   facets: Facets,
   /** Set in Restricted Mode: why the gallery is read-only and how to change that. */
-  readOnly: z.string().max(CAPS.error).optional(),
+  readOnly: z.optional(str(CAPS.error)),
 });
 export type InitialState = z.infer<typeof InitialState>;
 

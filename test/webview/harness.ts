@@ -48,6 +48,28 @@ export function ensureBuilt(): void {
   if (!existsSync(path.join(ROOT, 'dist', 'webviews', 'gallery.js'))) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'ignore' });
 }
 
+/** In the page, as source text: whether every product tile in the grid's view shows its loaded
+ * thumbnail (the benches' "thumbnails painted", one frame later). */
+export const THUMBS_SHOWN = `() => {
+  const grid = document.querySelector('[role=grid]');
+  if (!grid) return false;
+  const g = grid.getBoundingClientRect();
+  const tiles = [...document.querySelectorAll('.tile.product')].filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > g.top && r.top < g.bottom; });
+  return tiles.length > 0 && tiles.every((t) => { const img = t.querySelector('img'); return img && img.complete && img.naturalWidth > 0; });
+}`;
+
+export interface ColdOpen {
+  /** The host built the initial state (query, tiles, facets) and the HTML. */
+  hostMs: number;
+  htmlBytes: number;
+  /** The page's navigation started (its time origin). */
+  navigationMs: number;
+  /** The first frame painted after the grid held tiles. */
+  tilesPaintedMs: number;
+  /** The first frame painted after every tile in view had its thumbnail loaded. */
+  thumbsPaintedMs: number;
+}
+
 export interface GalleryRig {
   page: Page;
   browser: Browser;
@@ -64,6 +86,10 @@ export interface GalleryRig {
   cspViolations(): Promise<string[]>;
   console: string[];
   open(filter?: Filter): Promise<number>;
+  /** What opening the gallery costs the user, cold: a new browser context (empty cache, new
+   * renderer), then the host's initial state (database query, tiles, facets), the HTML with it
+   * and the page's first paint. Times are ms from the start of the host's query. */
+  openCold(filter?: Filter): Promise<ColdOpen>;
   /** What VS Code does to a hidden webview (retainContextWhenHidden off) when it is shown
    * again: the same HTML loaded anew, with the state the page saved. */
   recreate(): Promise<void>;
@@ -105,7 +131,7 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let currentHtml = '';
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  let page!: Page;
   const received: unknown[] = [];
   const posted: HostMessage[] = [];
   const controller = new GalleryController({
@@ -127,37 +153,44 @@ export async function startGallery(count: number, opts: { products?: (i: number)
   });
   const handled = new Set<unknown>();
   const waiters = new Set<() => void>();
-  await page.exposeFunction('__host', (m: unknown) => {
-    received.push(m);
-    void controller.handle(m).finally(() => {
-      handled.add(m);
-      for (const w of [...waiters]) w();
-    });
-  });
-  // A string, not a function: the test transpiler's helpers do not exist in the page.
   const consoleMessages: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') consoleMessages.push(m.text());
-  });
-  // Like VS Code, which sets its theme's variables on the webview's <html> before the page's
-  // scripts run (dark until theme() switches), so no control is ever seen unthemed.
-  await page.addInitScript(`
-    const theme = (vars) => {
-      const style = document.documentElement.style;
-      for (const k of [...style]) if (k.startsWith('--vscode-')) style.removeProperty(k);
-      for (const [k, v] of Object.entries(vars)) style.setProperty(k, v);
-    };
-    window.__setTheme = theme;
-    if (document.documentElement) theme(${JSON.stringify(THEMES.dark)});
-    else new MutationObserver((_, o) => { if (document.documentElement) { o.disconnect(); theme(${JSON.stringify(THEMES.dark)}); } }).observe(document, { childList: true });
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI), true);
-    window.acquireVsCodeApi = () => ({
-      postMessage: (m) => window.__host(m),
-      getState: () => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null'),
-      setState: (s) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
+  /** A new browser context and page (empty cache, new renderer) with the host's stand-ins. */
+  async function newPage(): Promise<Page> {
+    if (page) await page.context().close();
+    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    await page.exposeFunction('__host', (m: unknown) => {
+      received.push(m);
+      void controller.handle(m).finally(() => {
+        handled.add(m);
+        for (const w of [...waiters]) w();
+      });
     });
-  `);
+    // A string, not a function: the test transpiler's helpers do not exist in the page.
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleMessages.push(m.text());
+    });
+    // Like VS Code, which sets its theme's variables on the webview's <html> before the page's
+    // scripts run (dark until theme() switches), so no control is ever seen unthemed.
+    await page.addInitScript(`
+      const theme = (vars) => {
+        const style = document.documentElement.style;
+        for (const k of [...style]) if (k.startsWith('--vscode-')) style.removeProperty(k);
+        for (const [k, v] of Object.entries(vars)) style.setProperty(k, v);
+      };
+      window.__setTheme = theme;
+      if (document.documentElement) theme(${JSON.stringify(THEMES.dark)});
+      else new MutationObserver((_, o) => { if (document.documentElement) { o.disconnect(); theme(${JSON.stringify(THEMES.dark)}); } }).observe(document, { childList: true });
+      window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI), true);
+      window.acquireVsCodeApi = () => ({
+        postMessage: (m) => window.__host(m),
+        getState: () => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null'),
+        setState: (s) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
+      });
+    `);
+    return page;
+  }
+  await newPage();
   await fs.mkdir(SHOTS, { recursive: true });
   const rig: GalleryRig = {
     hidden: false,
@@ -182,6 +215,34 @@ export async function startGallery(count: number, opts: { products?: (i: number)
       await page.goto(`${origin}/gallery`);
       await page.waitForSelector('[role=gridcell]', { timeout: 30_000 }).catch(() => page.waitForSelector('.empty'));
       return Date.now() - started;
+    },
+    async openCold(filter: Filter = { status: 'all', sort: 'newest' }) {
+      rig.page = await newPage();
+      // Recorded by the page itself: a rAF callback runs before its frame is painted, so the
+      // callback one frame after a condition first held runs after the paint that showed it.
+      await page.addInitScript(`
+        window.__paint = {};
+        const now = () => performance.timeOrigin + performance.now();
+        const shown = ${THUMBS_SHOWN};
+        let tilesSeen = false, thumbsSeen = false;
+        const tick = () => {
+          const p = window.__paint;
+          if (tilesSeen && !p.tiles) p.tiles = now();
+          if (thumbsSeen && !p.thumbs) p.thumbs = now();
+          tilesSeen ||= document.querySelector('[role=gridcell]') !== null;
+          thumbsSeen ||= tilesSeen && shown();
+          if (!p.thumbs) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      `);
+      const t0 = Date.now();
+      const state = await controller.initialState(filter, { tileSize: 160, fit: false }, 'Gallery test');
+      currentHtml = galleryHtml({ cspSource: origin, scriptUri: `${origin}/dist/gallery.js`, styleUri: `${origin}/dist/gallery.css`, state });
+      const hostMs = Date.now() - t0;
+      await page.goto(`${origin}/gallery`);
+      await page.waitForFunction(() => (window as unknown as { __paint: { thumbs?: number } }).__paint.thumbs, undefined, { timeout: 60_000, polling: 50 });
+      const p = (await page.evaluate(() => ({ ...(window as unknown as { __paint: object }).__paint, origin: performance.timeOrigin }))) as { tiles: number; thumbs: number; origin: number };
+      return { hostMs, htmlBytes: Buffer.byteLength(currentHtml), navigationMs: Math.round(p.origin - t0), tilesPaintedMs: Math.round(p.tiles - t0), thumbsPaintedMs: Math.round(p.thumbs - t0) };
     },
     async recreate() {
       await page.reload();

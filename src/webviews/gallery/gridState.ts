@@ -150,20 +150,36 @@ function live(s: GridState, m: LiveMessage): GridState {
   }
 }
 
+/** The ids of a list of loaded tiles, kept from page to page: scrolling to the end of 100,000
+ * products appends 500 pages, and building the set anew for each made every append cost the
+ * whole list (tens of ms each by the end, in the frame that scrolls). */
+const loadedIds = new WeakMap<readonly Tile[], Set<string>>();
+
+function idsOf(tiles: readonly Tile[]): Set<string> {
+  let ids = loadedIds.get(tiles);
+  if (!ids) loadedIds.set(tiles, (ids = new Set(tiles.map((t) => t.id))));
+  return ids;
+}
+
 export function reduceGrid(s: GridState, a: GridAction): GridState {
   switch (a.type) {
     case 'filter':
       return { ...s, filter: a.filter };
     case 'page': {
       if (a.append) {
-        const have = new Set(s.tiles.map((t) => t.id));
-        const tiles = [...s.tiles, ...a.page.tiles.filter((t) => !have.has(t.id))];
+        const have = idsOf(s.tiles);
+        const added = a.page.tiles.filter((t) => !have.has(t.id));
+        const tiles = [...s.tiles, ...added];
+        for (const t of added) have.add(t.id);
+        // The set moves to the new list (the old one computes its own again if it is asked).
+        loadedIds.delete(s.tiles);
+        loadedIds.set(tiles, have);
         let { focusId, pendingIndex } = s;
         // The focus waited for this page: its place now has a tile.
-        if (pendingIndex !== undefined && pendingIndex < tiles.length && !tiles.some((t) => t.id === focusId)) {
+        if (pendingIndex !== undefined && pendingIndex < tiles.length && !have.has(focusId ?? '')) {
           focusId = tiles[pendingIndex].id;
           pendingIndex = undefined;
-        } else if (pendingIndex !== undefined && tiles.some((t) => t.id === focusId)) pendingIndex = undefined;
+        } else if (pendingIndex !== undefined && have.has(focusId ?? '')) pendingIndex = undefined;
         return { ...s, tiles, next: a.page.next, focusId, pendingIndex };
       }
       const { page } = a;

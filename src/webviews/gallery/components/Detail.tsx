@@ -39,7 +39,18 @@ export function Detail({ id, onClose, onAction, onUpdate, onStep, onOpen, readOn
   const [error, setError] = useState('');
   const [fit, setFit] = useState(true);
   const ref = useRef<HTMLDivElement>(null);
-  const load = useCallback(() => request('getProduct', { id }).then(setD, (e: Error) => setError(e.message)), [id]);
+  // The product shown now: an answer for another (a reload after `5` that comes back after → has
+  // stepped on) is dropped, or the detail would show the last product under the next one's focus.
+  const current = useRef(id);
+  current.current = id;
+  const load = useCallback(
+    () =>
+      request('getProduct', { id }).then(
+        (detail) => void (current.current === id && setD(detail)),
+        (e: Error) => void (current.current === id && setError(e.message)),
+      ),
+    [id],
+  );
   useEffect(() => {
     setD(undefined); // another product: no key acts on the last one's data meanwhile
     setError('');
