@@ -178,7 +178,8 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   };
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_BYTES;
   const maxMegapixels = opts.maxMegapixels ?? DEFAULT_MAX_MEGAPIXELS;
-  const store = new ProductStore(projectDir, db);
+  // The folders' realpath checks are done once per import; every write is still checked.
+  const store = new ProductStore(projectDir, db, { rememberFolders: true });
   const now = opts.now ?? (() => new Date());
   const total = opts.onProgress ? await countImportCandidates(sources, projectDir, opts.signal) : 0;
   const thumbnails = opts.makeThumbnails === false ? undefined : new ThumbnailQueue(store, opts.onThumbnail);

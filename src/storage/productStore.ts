@@ -62,11 +62,13 @@ async function move(from: string, to: string): Promise<void> {
 export class ProductStore {
   readonly paths: ProjectPaths;
 
+  /** `rememberFolders`: see ProjectPaths (for one import's store, not a long-lived one). */
   constructor(
     readonly projectDir: string,
     private readonly db: ProjectDb,
+    opts: { rememberFolders?: boolean } = {},
   ) {
-    this.paths = new ProjectPaths(projectDir);
+    this.paths = new ProjectPaths(projectDir, opts);
   }
 
   // ---------------------------------------------------------------------------------------
