@@ -320,8 +320,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   }
 }
 
-/** Products per database write of an import: one journal record and one fdatasync for them all
- * (a record of 64 imported products is about 150 KB). */
+/** Products per database write of an import: one journal record and one fdatasync for them all. */
 const ROW_BATCH = 64;
 /** A row waits at most this long for its batch to fill (a slow import still shows its products). */
 const ROW_BATCH_MS = 250;
