@@ -70,6 +70,9 @@ test('a killed import leaves no half product: rows, files and sidecars agree aft
     const dir = path.join(root, 'project');
     await createProject(dir, 'Killed import');
     const reported = new Map<string, Stored>();
+    const takeStored = (lines: string[]) => {
+      for (const s of lines.filter((l) => l.startsWith('STORED ')).map((l) => JSON.parse(l.slice(7)) as Stored)) reported.set(s.id, s);
+    };
     let leftWithoutRow = 0;
     let killedWithRowsPending = 0;
     const problems: string[] = [];
@@ -110,18 +113,12 @@ test('a killed import leaves no half product: rows, files and sidecars agree aft
     for (let round = 0; round < ROUNDS; round++) {
       const killAt = 1 + Math.floor(Math.random() * IMAGES * 0.9);
       const { lines, killed } = await runChild(dir, src, killAt);
-      for (const l of lines) if (l.startsWith('STORED ')) {
-        const s = JSON.parse(l.slice(7)) as Stored;
-        reported.set(s.id, s);
-      }
+      takeStored(lines);
       if (!killed) break; // this round's kill point was among duplicates already imported: it ran to the end
       if ((await check(`round ${round} (killed after ${killAt} files)`, false)) > 0) killedWithRowsPending++;
     }
     const last = await runChild(dir, src);
-    for (const l of last.lines) if (l.startsWith('STORED ')) {
-      const s = JSON.parse(l.slice(7)) as Stored;
-      reported.set(s.id, s);
-    }
+    takeStored(last.lines);
     await check('final import', true);
     const done = JSON.parse(last.lines.find((l) => l.startsWith('DONE '))!.slice(5)) as { imported: number; duplicates: number; skipped: number };
     assert.equal(done.skipped, 0);
