@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // The core must stay usable outside VS Code (tests, the CLI).
-    files: ['src/providers/**', 'src/storage/**', 'src/engine/**', 'src/media/**', 'src/archive/**', 'src/cli/**'],
+    files: ['src/providers/**', 'src/storage/**', 'src/engine/**', 'src/media/**', 'src/archive/**', 'src/agent/**', 'src/cli/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension may import vscode.' }] }],
     },

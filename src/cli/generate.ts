@@ -3,15 +3,11 @@
 // line and column, one batch, and the products printed once every job has ended.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Engine } from '../engine/engine.ts';
-import { DEFAULT_MAX_INPUT_BYTES, ImageSource } from '../engine/imageInputs.ts';
 import { parseParamFile, type Diagnostic } from '../engine/paramFile.ts';
-import { createSchemaCache } from '../engine/schemas.ts';
-import { Submitter, type Plan } from '../engine/submission.ts';
-import { createBuiltinRegistry, ENV_KEY_NAMES, envBaseUrl, envContext, envKey } from '../providers/index.ts';
+import type { Plan } from '../engine/submission.ts';
+import { ENV_KEY_NAMES } from '../providers/index.ts';
 import type { Logger } from '../providers/types.ts';
-import { openProjectDb } from '../storage/index.ts';
-import type { ProjectDb } from '../storage/types.ts';
+import { openCliSession } from './session.ts';
 
 export interface GenerateIo {
   /** A line for stderr (scrubbed of keys by the caller). */
@@ -24,11 +20,6 @@ export class GenerateUsageError extends Error {}
 
 function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message}`;
-}
-
-export function inputLimitBytes(): number {
-  const mb = Number(process.env.ARTFACTORY_INPUT_MAX_MB);
-  return Number.isFinite(mb) && mb > 0 ? mb * 1024 * 1024 : DEFAULT_MAX_INPUT_BYTES;
 }
 
 /** Print a refused plan: each problem at its place, then that nothing was sent. A missing key
@@ -45,34 +36,16 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
   const text = await fs.readFile(file, 'utf8').catch(() => {
     throw new GenerateUsageError(`Cannot read ${file}.`);
   });
-  const registry = createBuiltinRegistry((id) => envContext(id), { schemaCache: createSchemaCache(dir) });
   const log: Logger = opts.verbose
     ? { info: (m) => io.err(m), warn: (m) => io.err(`warning: ${m}`), error: (m) => io.err(`error: ${m}`) }
     : { info: () => undefined, warn: (m) => io.err(`warning: ${m}`), error: () => undefined };
-  const inputLimitHint = 'raise ARTFACTORY_INPUT_MAX_MB';
-  // The database opens only when needed: for product: references, or to run.
-  let opened: Promise<ProjectDb> | undefined;
-  const openDb = () => (opened ??= openProjectDb(dir));
-  let engine: Engine | undefined;
+  // The command line is the user's consent to what the file says.
+  const session = openCliSession(dir, { log, confirmAbove: () => Number.POSITIVE_INFINITY });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   try {
-    const submitter = new Submitter({
-      registry,
-      log,
-      images: () => new ImageSource({ projectDir: dir, db: openDb, maxBytes: inputLimitBytes(), limitHint: inputLimitHint }),
-      schema: (_dir, provider, model) => registry.inputSchema(provider, model),
-      hasKey: async (provider) => (ENV_KEY_NAMES[provider] ? envKey(provider) !== undefined : undefined),
-      // The command line is the user's consent to what the file says.
-      confirmAbove: () => Number.POSITIVE_INFINITY,
-      engine: async () => {
-        const allowLoopbackHttp = ['fal', 'replicate', 'civitai'].some((p) => envBaseUrl(p));
-        engine ??= new Engine({ projectDir: dir, db: await openDb(), providers: registry, log, allowLoopbackHttp, makeThumbnails: true, inputLimitBytes: inputLimitBytes(), inputLimitHint });
-        return engine;
-      },
-    });
-    const outcome = await submitter.submit(
+    const outcome = await session.submitter.submit(
       { title: path.basename(file), origin: 'cli', parts: [{ projectDir: dir, source: { kind: 'file', parsed: parseParamFile(text), file: path.resolve(file) } }] },
       {
         moreProblems: (plan) => {
@@ -92,7 +65,7 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
     }
     if (outcome.status !== 'started') return 2;
     const done = await outcome.batch.done;
-    const db = await openDb();
+    const db = await session.db();
     const results = [];
     for (const j of done) {
       for (const id of j.productIds) {
@@ -110,10 +83,6 @@ export async function generate(file: string, dir: string, opts: { json?: boolean
     return failed.length > 0 ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
-    if (engine) {
-      engine.dispose();
-      await engine.idle();
-    }
-    if (opened) await (await opened.catch(() => undefined))?.close();
+    await session.close();
   }
 }

@@ -9,12 +9,14 @@ import { envKey } from '../providers/index.ts';
 import { ArchiveError, backupProject, restoreProject } from '../archive/backup.ts';
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { createProject, isProject, openProjectDb, rebuildIndex } from '../storage/index.ts';
-import { importCommand } from './importCommand.ts';
 import { generate, GenerateUsageError } from './generate.ts';
+import { importCommand } from './importCommand.ts';
+import { DEFAULT_MAX_JOBS, serveMcp } from './mcp.ts';
 
 const USAGE = `Usage:
   art-factory init DIR [--name NAME]
   art-factory generate FILE.art.json --project DIR [--json] [--verbose]
+  art-factory mcp --project DIR [--max-jobs N] [--verbose]
   art-factory list --project DIR [--json] [--limit N]
   art-factory import PATH... --project DIR [--json] [--max-megapixels N]
   art-factory rebuild-index --project DIR
@@ -29,6 +31,8 @@ import reads images and folders (with subfolders) made by A1111, Forge, ComfyUI,
 Fooocus, NovelAI, SwarmUI, Easy Diffusion, Draw Things, Midjourney and others into the project,
 with their parameters; --json lists each one with what was read, the duplicates and the skipped
 files. It exits 0 when all imported, 3 when some files were skipped, 4 when none imported.
+mcp serves the agent tools (generate, search, get, list models, rate/tag) of one project over
+stdio for an MCP client; a call may start at most --max-jobs jobs (default ${DEFAULT_MAX_JOBS}).
 
 Keys: FAL_KEY, REPLICATE_API_TOKEN, CIVITAI_API_TOKEN. The Sample provider needs none.
 Image inputs (paths, product:<id>) are limited to ARTFACTORY_INPUT_MAX_MB megabytes (default ${DEFAULT_MAX_INPUT_BYTES / 1024 / 1024}).`;
@@ -133,7 +137,7 @@ async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, 'max-megapixels': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { project: { type: 'string', short: 'p' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' }, name: { type: 'string' }, out: { type: 'string', short: 'o' }, to: { type: 'string' }, 'max-megapixels': { type: 'string' }, 'max-jobs': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     say(process.stderr, `${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
@@ -152,6 +156,13 @@ async function run(argv: string[]): Promise<number> {
         if (!rest[0]) throw new UsageError('Name the parameter file to run.');
         const dir = await projectDir(parsed.values.project);
         return await generate(rest[0], dir, parsed.values, { err: (line) => say(process.stderr, line), out: (text) => process.stdout.write(text) });
+      }
+      case 'mcp': {
+        const dir = await projectDir(parsed.values.project);
+        const raw = parsed.values['max-jobs'];
+        const maxJobs = raw === undefined ? undefined : Number(raw);
+        if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs >= 1)) throw new UsageError('--max-jobs takes a whole number of at least 1.');
+        return await serveMcp(dir, { maxJobs, verbose: parsed.values.verbose });
       }
       case 'list':
         return await list(parsed.values);

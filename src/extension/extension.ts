@@ -29,6 +29,7 @@ import { registerGallery } from './galleryPanel.ts';
 import { isTrusted } from './trust.ts';
 import { offerVerifyIfElsewhere, runVerify, type VerifyDeps } from './verify.ts';
 import { Submissions } from './submit.ts';
+import { registerAgentTools } from './agentTools.ts';
 import { ImageInputAssist, INPUT_LIMIT_SETTING } from './imageInputAssist.ts';
 import { useAsInput } from './useAsInput.ts';
 import { warnWhenSharpIsMissing } from './sharpWarning.ts';
@@ -203,6 +204,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
 
   const commandContext: CommandContext = { context, projects, projectsView, jobsView, registry, keys, generator, log, gallery, verify: verifyDeps, schemaRef };
   context.subscriptions.push(...registerCommands(commandContext));
+  try {
+    // The agent tools generate through the same submission path (origin 'tool').
+    context.subscriptions.push(...registerAgentTools({ context, projects, registry, keys, submissions, log }));
+  } catch (e) {
+    // The rest of the extension works without them.
+    log.error(`the agent tools could not be registered: ${e instanceof Error ? e.message : String(e)}`);
+  }
 
   // Pick up unfinished jobs from before a restart, after the window has settled; in Restricted
   // Mode only once the folder is trusted (then the gallery leaves its read-only mode too).

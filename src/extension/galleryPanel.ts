@@ -27,7 +27,7 @@ export interface GalleryDeps {
   activeProject(): string | undefined;
   log: Logger;
   /** What happens in the projects: the open gallery shows it live. */
-  events: Pick<ProjectManager, 'onDidChangeJob' | 'onDidAddProduct' | 'onDidMakeThumbnail'>;
+  events: Pick<ProjectManager, 'onDidChangeJob' | 'onDidAddProduct' | 'onDidMakeThumbnail' | 'onDidChangeProduct'>;
   tileSize(): number;
   /** Provider, model and input to make each product again: its own, or, when its provider is
    * not here (an imported image), a model the user picks once, with the parameters carried
@@ -146,6 +146,9 @@ class GalleryPanel {
   }
   onProduct(dir: string, p: ProductRecord): void {
     this.controller.onProduct(dir, p);
+  }
+  onProductChanged(dir: string, p: ProductRecord): void {
+    this.controller.onProductChanged(dir, p);
   }
   async onThumbnail(dir: string, productId: string): Promise<void> {
     const project = this.deps.projects().find((p) => p.dir === dir);
@@ -340,6 +343,7 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
     deps.events.onDidChangeJob(({ project, job }) => current?.onJob(project.dir, job)),
     deps.events.onDidAddProduct(({ project, product }) => current?.onProduct(project.dir, product)),
     deps.events.onDidMakeThumbnail(({ project, productId }) => void current?.onThumbnail(project.dir, productId)),
+    deps.events.onDidChangeProduct(({ project, product }) => current?.onProductChanged(project.dir, product)),
   ];
   return {
     async open(scope) {

@@ -91,6 +91,9 @@ export class ProjectManager extends Disposable {
   readonly onDidAddProduct = this.productAdded.event;
   private readonly thumbnailMade = this.register(new vscode.EventEmitter<ProjectThumbnailEvent>());
   readonly onDidMakeThumbnail = this.thumbnailMade.event;
+  private readonly productChanged = this.register(new vscode.EventEmitter<ProjectProductEvent>());
+  /** A product's own metadata (rating, favourite, tags) changed outside the gallery (an agent tool). */
+  readonly onDidChangeProduct = this.productChanged.event;
   private scanning?: Promise<void>;
 
   constructor(
@@ -199,6 +202,10 @@ export class ProjectManager extends Disposable {
   /** A product added other than by the engine (an import). */
   announceProduct(project: ProjectSession, product: ProductRecord): void {
     this.productAdded.fire({ project, product });
+  }
+
+  announceProductChange(project: ProjectSession, product: ProductRecord): void {
+    this.productChanged.fire({ project, product });
   }
 
   announceThumbnail(project: ProjectSession, productId: string): void {

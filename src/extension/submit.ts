@@ -84,8 +84,9 @@ export class Submissions {
     if (b === 'Show Log') this.d.log.show();
   }
 
-  /** A cancellable notification for the batch, until every job has ended. */
-  private follow(batch: Batch, plan: Plan): void {
+  /** A cancellable notification for the batch, until every job has ended (the agent tools show
+   * theirs with it too). */
+  follow(batch: Batch, plan: Plan): void {
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: ${batch.title}`, cancellable: true }, async (progress, token) => {
       let reported = 0;
       progress.report({ message: `submitting ${plan.jobCount} job${plan.jobCount === 1 ? '' : 's'} to ${plan.providers.map(providerDisplayName).join(', ')}…` });

@@ -404,6 +404,14 @@ export class GalleryController {
     this.noteFacets(product);
   }
 
+  /** A product's metadata changed elsewhere (an agent tool rated or tagged it): show it. */
+  onProductChanged(project: string, product: ProductRecord): void {
+    if (!this.project(project)) return;
+    const tile = this.productTile(project, product);
+    if (tile) this.notify({ type: 'productsChanged', tiles: [tile] });
+    this.noteFacets(product);
+  }
+
   /** The thumbnail is ready: swap the tile's image to it. */
   onThumbnail(project: string, product: ProductRecord): void {
     if (!this.project(project)) return;

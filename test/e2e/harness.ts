@@ -49,8 +49,8 @@ export async function until<T>(what: string, probe: () => Promise<T> | T, timeou
 
 /** Starts code-server on a folder or a `.code-workspace` file; fails with the reason when it cannot.
  * `settings` add to (or override) the user settings; `vsix` installs another build than this
- * machine's. The walkthrough that opens on first start is off unless `settings` turn it on. */
-export async function startCodeServer(opts: { workspace: string; env?: NodeJS.ProcessEnv; settings?: Record<string, unknown>; vsix?: string }): Promise<CodeServer> {
+ * machine's; `alsoInstall` installs more VSIXs next to it (a test extension). The walkthrough that opens on first start is off unless `settings` turn it on. */
+export async function startCodeServer(opts: { workspace: string; env?: NodeJS.ProcessEnv; settings?: Record<string, unknown>; vsix?: string; alsoInstall?: string[] }): Promise<CodeServer> {
   execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'install'], { stdio: 'inherit' });
   const entry = execFileSync('bash', [path.join(ROOT, 'scripts/code-server.sh'), 'path'], { encoding: 'utf8' }).trim();
   const vsix = opts.vsix ?? path.join(ROOT, 'dist', 'art-factory.vsix');
@@ -65,7 +65,7 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
     mkdirSync(path.join(userDataDir, scope), { recursive: true });
     writeFileSync(path.join(userDataDir, scope, 'settings.json'), settings);
   }
-  execFileSync(process.execPath, [entry, '--install-extension', vsix, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir], { stdio: 'ignore' });
+  for (const v of [vsix, ...(opts.alsoInstall ?? [])]) execFileSync(process.execPath, [entry, '--install-extension', v, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir], { stdio: 'ignore' });
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, opts.workspace], {
     env: { ...process.env, ...opts.env },

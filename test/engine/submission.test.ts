@@ -239,7 +239,12 @@ test('nothing but the Submitter calls Engine.submit: ▶ Generate, Generate…, 
   assert.match(callers[0], /^src\/engine\/submission\.ts:\d+$/);
   // And the callers of the path are the ones this file's header names.
   const src = async (f: string) => fs.readFile(path.join(ROOT, f), 'utf8');
-  assert.match(await src('src/cli/generate.ts'), /new Submitter\(/);
+  // The command line's Submitter is its project session's, shared by generate and mcp.
+  assert.match(await src('src/cli/session.ts'), /new Submitter\(/);
+  assert.match(await src('src/cli/generate.ts'), /openCliSession\(/);
+  // The agent tools submit a request of origin 'tool' through their host's Submitter.
+  assert.match(await src('src/agent/generate.ts'), /host\.submitter\.submit\(/);
+  assert.match(await src('src/agent/generate.ts'), /origin: 'tool'/);
   assert.match(await src('src/extension/submit.ts'), /new Submitter\(/);
   assert.match(await src('src/extension/generate.ts'), /origin: 'file'/);
   assert.match(await src('src/extension/generate.ts'), /origin: 'palette'/);

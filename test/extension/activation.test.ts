@@ -29,7 +29,7 @@ function stub(name: string): unknown {
 
 /** The module object: real own properties (the bundle copies them), each a stub. */
 function vscodeModule(): Record<string, unknown> {
-  const names = ['window', 'workspace', 'commands', 'languages', 'env', 'extensions', 'Uri', 'EventEmitter', 'Disposable', 'ThemeIcon', 'TreeItem', 'TreeItemCollapsibleState', 'StatusBarAlignment', 'ProgressLocation', 'QuickPickItemKind', 'ViewColumn', 'MarkdownString', 'CodeLens', 'Range', 'Diagnostic', 'DiagnosticSeverity'];
+  const names = ['window', 'workspace', 'commands', 'languages', 'env', 'extensions', 'Uri', 'EventEmitter', 'Disposable', 'ThemeIcon', 'TreeItem', 'TreeItemCollapsibleState', 'StatusBarAlignment', 'ProgressLocation', 'QuickPickItemKind', 'ViewColumn', 'MarkdownString', 'CodeLens', 'Range', 'Diagnostic', 'DiagnosticSeverity', 'lm'];
   return Object.fromEntries(names.map((n) => [n, stub(`vscode.${n}`)]));
 }
 

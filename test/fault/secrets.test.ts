@@ -3,7 +3,7 @@
 // in every place they can (error bodies, field errors, logs, failure reasons, output URLs),
 // then every byte the product left behind is scanned: every file under the project, the
 // extension-storage-like folders (global templates, a restored backup), the logs, the messages
-// posted to the webview, and every request the fakes received (URL, body, every header except
+// posted to the webview, the agent tools' answers, and every request the fakes received (URL, body, every header except
 // Authorization; and another provider's key nowhere at all). The keys are unlike the redact()
 // patterns, so only scrubbing of the known keys can catch them.
 import assert from 'node:assert/strict';
@@ -12,7 +12,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { backupProject, restoreProject } from '../../src/archive/backup.ts';
+import { AgentTools } from '../../src/agent/tools.ts';
 import { main as cli } from '../../src/cli/main.ts';
+import { cliAgentHost } from '../../src/cli/mcp.ts';
+import { openCliSession } from '../../src/cli/session.ts';
 import { createSchemaCache } from '../../src/engine/schemas.ts';
 import { saveTemplate } from '../../src/engine/templates.ts';
 import { GalleryController } from '../../src/webviews/galleryController.ts';
@@ -57,6 +60,7 @@ test('no key anywhere: project files, storage folders, a restored backup, logs, 
   const r = await providerRig({ dir, keys: KEYS });
   const posted: HostMessage[] = [];
   const stderr: string[] = [];
+  const agentAnswers: string[] = [];
   try {
     const controller = new GalleryController({
       projects: () => [{ dir, name: 'Secrets', db: async () => r.db }],
@@ -153,6 +157,23 @@ test('no key anywhere: project files, storage folders, a restored backup, logs, 
         }
         faults.survived++;
       }
+      // 4b. The agent tools (as the MCP server runs them): their answers are scanned too.
+      const session = openCliSession(dir, { log: { info: (m) => r.logs.push(m), warn: (m) => r.logs.push(m), error: (m) => r.logs.push(m) }, confirmAbove: () => 16 });
+      try {
+        const tools = new AgentTools(cliAgentHost(dir, 'Secrets', session, { info: (m) => r.logs.push(m), warn: (m) => r.logs.push(m), error: (m) => r.logs.push(m) }, 16));
+        for (const [label, plan] of plans) {
+          faults.injected++;
+          r.fal.nextJob(plan);
+          const made = await tools.call('artfactory_generate', { provider: 'fal', model: MODELS.fal, prompt: `agent ${label}` });
+          agentAnswers.push(made.text);
+          if (made.ok) for (const p of (JSON.parse(made.text) as { products: { id: string }[] }).products) agentAnswers.push((await tools.call('artfactory_get_product', { id: p.id })).text);
+          faults.survived++;
+        }
+        agentAnswers.push((await tools.call('artfactory_search_products', {})).text, (await tools.call('artfactory_list_models', { provider: 'fal' })).text);
+        agentAnswers.push((await tools.call('artfactory_generate', { file: `params/${KEYS.fal}.art.json` })).text);
+      } finally {
+        await session.close();
+      }
     } finally {
       process.env = saved;
     }
@@ -176,6 +197,7 @@ test('no key anywhere: project files, storage folders, a restored backup, logs, 
       findKeys(f, data, found);
     }
     for (const [i, line] of [...r.logs, ...stderr].entries()) findKeys(`log line ${i}: ${line.slice(0, 80)}`, Buffer.from(line), found);
+    for (const [i, a] of agentAnswers.entries()) findKeys(`agent tool answer ${i}: ${a.slice(0, 80)}`, Buffer.from(a), found);
     for (const [i, m] of posted.entries()) findKeys(`webview message ${i} (${m.type})`, Buffer.from(JSON.stringify(m)), found);
     let requests = 0;
     for (const p of Object.keys(KEYS) as P[]) {
@@ -195,9 +217,10 @@ test('no key anywhere: project files, storage folders, a restored backup, logs, 
     assert.ok((await r.db.listJobs({ states: ['failed'] })).length > 20, 'the failures were recorded');
     assert.ok([...r.logs, ...stderr].some((l) => l.includes('«redacted»')), 'echoed keys reached the logs and were scrubbed');
     assert.ok(posted.some((m) => JSON.stringify(m).includes('«redacted»')), 'and the webview saw scrubbed errors');
+    assert.ok(agentAnswers.length >= 6 && agentAnswers.some((a) => a.includes('«redacted»')), 'agent tools answered, with echoed keys scrubbed');
     assert.deepEqual(found, [], 'no key anywhere');
     guard.check();
-    faults.notes = { 'files scanned': files, 'bytes scanned': bytes, 'log lines scanned': r.logs.length + stderr.length, 'webview messages scanned': posted.length, 'requests scanned': requests };
+    faults.notes = { 'agent tool answers scanned': agentAnswers.length, 'files scanned': files, 'bytes scanned': bytes, 'log lines scanned': r.logs.length + stderr.length, 'webview messages scanned': posted.length, 'requests scanned': requests };
     console.log(`# secrets: ${JSON.stringify(faults.notes)}`);
   } catch (e) {
     faults.survived = 0;
