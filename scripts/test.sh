@@ -56,7 +56,7 @@ echo "== tests"
 # servers, not on the CPU), the slowest first so no long one is left running alone at the end.
 # Every file uses its own temp folders, ports and fake servers, and only reads dist/.
 e2e=(test/e2e/*.test.ts)
-slow=(test/fault/crash.test.ts test/storage/processes.test.ts test/fault/providers.test.ts test/cli/cli.test.ts
+slow=(test/fault/crash.test.ts test/fault/importCrash.test.ts test/storage/processes.test.ts test/fault/providers.test.ts test/cli/cli.test.ts
   test/package/noSharp.test.ts test/webview/gallery.test.ts test/fault/untrusted.test.ts test/cli/imageInputs.test.ts)
 files=()
 for f in "${slow[@]}"; do [ -f "$f" ] && files+=("$f"); done

@@ -178,11 +178,24 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   };
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_BYTES;
   const maxMegapixels = opts.maxMegapixels ?? DEFAULT_MAX_MEGAPIXELS;
-  const store = new ProductStore(projectDir, db);
+  // The folders' realpath checks are done once per import; every write is still checked.
+  const store = new ProductStore(projectDir, db, { rememberFolders: true });
   const now = opts.now ?? (() => new Date());
   const total = opts.onProgress ? await countImportCandidates(sources, projectDir, opts.signal) : 0;
   const thumbnails = opts.makeThumbnails === false ? undefined : new ThumbnailQueue(store, opts.onThumbnail);
   const companions = new CompanionFiles();
+  // Rows are written together, one journal record (one fdatasync) per batch, and counted only
+  // once durable: a product is reported when its row is, as before.
+  const rows = new RowBatches(db, (p, file, meta) => {
+    storing.delete(p.id);
+    report.imported++;
+    report.importedIds.push(p.id);
+    report.products.push({ file, id: p.id, tool: meta.tool });
+    report.byTool[meta.tool] = (report.byTool[meta.tool] ?? 0) + 1;
+    if (meta.warnings.length) report.withWarnings++;
+    opts.onProduct?.(p);
+    thumbnails?.add(p);
+  });
   /** Ids being stored right now: the same image twice in one run is a duplicate, not two writes. */
   const storing = new Set<string>();
   let done = 0;
@@ -204,6 +217,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  await rows.close().catch((error: unknown) => void (failure ??= { error }));
   report.canceled = opts.signal?.aborted === true;
   await db.flush();
   // Thumbnails start once every image is stored: made alongside, they took a core from the
@@ -239,6 +253,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
       return;
     }
     storing.add(id);
+    let handedOver = false;
     try {
       if (await db.getProduct(id)) {
         report.duplicates.push({ file, productId: id });
@@ -294,18 +309,72 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
           ...(meta.warnings.length ? { warnings: meta.warnings.slice(0, 20) } : {}),
         },
       };
-      // File → sidecar → row, as the engine stores its outputs (a failed sidecar takes the file away).
-      await store.put(product, bytes);
-      report.imported++;
-      report.importedIds.push(id);
-      report.products.push({ file, id, tool: meta.tool });
-      report.byTool[meta.tool] = (report.byTool[meta.tool] ?? 0) + 1;
-      if (meta.warnings.length) report.withWarnings++;
-      opts.onProduct?.(product);
-      thumbnails?.add(product);
+      // File → sidecar, as the engine stores its outputs (a failed sidecar takes the file
+      // away); the row follows with its batch. The id stays taken until the row is written.
+      const stored = await store.putFiles(product, bytes);
+      handedOver = true;
+      await rows.add(stored, file, meta);
     } finally {
-      storing.delete(id);
+      if (!handedOver) storing.delete(id);
     }
+  }
+}
+
+/** Products per database write of an import: one journal record and one fdatasync for them all. */
+const ROW_BATCH = 64;
+/** A row waits at most this long for its batch to fill (a slow import still shows its products). */
+const ROW_BATCH_MS = 250;
+
+/** The rows of an import's stored products, written `ROW_BATCH` at a time with one
+ * `putProducts` (one transaction, one journal record), one batch after another. `add` resolves
+ * once its row is handed to a batch; `onDurable` runs for each once its batch is written. A
+ * failed batch fails `close` (its products' files and sidecars stay: Rebuild Index indexes them). */
+class RowBatches {
+  private pending: { product: ProductRecord; file: string; meta: ImageMetadata }[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private failed: { error: unknown } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: ProjectDb,
+    private readonly onDurable: (p: ProductRecord, file: string, meta: ImageMetadata) => void,
+  ) {}
+
+  async add(product: ProductRecord, file: string, meta: ImageMetadata): Promise<void> {
+    if (this.failed) throw this.failed.error;
+    this.pending.push({ product, file, meta });
+    if (this.pending.length >= ROW_BATCH) {
+      // One batch written at a time; the next fills meanwhile, and waits for the one before
+      // (so rows never pile up in memory).
+      const before = this.writing;
+      this.write();
+      await before;
+    } else this.timer ??= setTimeout(() => this.write(), ROW_BATCH_MS);
+  }
+
+  private write(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    this.writing = this.writing.then(async () => {
+      if (this.failed) return;
+      try {
+        await this.db.putProducts(batch.map((b) => b.product));
+      } catch (error) {
+        this.failed = { error };
+        return;
+      }
+      for (const b of batch) this.onDurable(b.product, b.file, b.meta);
+    });
+  }
+
+  /** Write what is pending; rejects with the first failed batch's error. */
+  async close(): Promise<void> {
+    this.write();
+    await this.writing;
+    if (this.failed) throw this.failed.error;
   }
 }
 

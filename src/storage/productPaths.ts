@@ -115,8 +115,19 @@ export interface Resolved {
 export class ProjectPaths {
   private realRootPromise?: Promise<string>;
   private realRootSync?: string;
+  /** Folders found exactly where they belong, when remembered (see the constructor). */
+  private readonly checkedDirs?: Set<string>;
 
-  constructor(readonly root: string) {}
+  /** `rememberFolders`: a folder's realpath check is done once for this object's life (an
+   * import writes thousands of files into a few folders of ours). Every path is still checked
+   * lexically and its final part lstat'ed each time; what is not re-checked is that a folder
+   * already found in place was not swapped for a symlink since. Only for short-lived objects. */
+  constructor(
+    readonly root: string,
+    opts: { rememberFolders?: boolean } = {},
+  ) {
+    if (opts.rememberFolders) this.checkedDirs = new Set();
+  }
 
   private realRoot(): Promise<string> {
     this.realRootPromise ??= fs.realpath(this.root).catch((e: unknown) => {
@@ -135,7 +146,8 @@ export class ProjectPaths {
     const realRoot = await this.realRoot();
     const abs = path.join(this.root, ...parts);
     // The deepest folder that exists must be exactly where it should be (no symlink on the way).
-    for (let n = parts.length - 1; n >= 0; n--) {
+    const parentRel = parts.slice(0, -1).join('/');
+    for (let n = this.checkedDirs?.has(parentRel) ? -1 : parts.length - 1; n >= 0; n--) {
       const expected = path.join(realRoot, ...parts.slice(0, n));
       let real: string;
       try {
@@ -145,6 +157,7 @@ export class ProjectPaths {
         throw e;
       }
       if (!same(real, expected)) throw new PathRefusedError(rel, `leads through a symbolic link to ${JSON.stringify(real.slice(0, 200))}`, opts.what);
+      if (n === parts.length - 1) this.checkedDirs?.add(parentRel);
       break;
     }
     let stat: Stats | undefined;

@@ -62,11 +62,13 @@ async function move(from: string, to: string): Promise<void> {
 export class ProductStore {
   readonly paths: ProjectPaths;
 
+  /** `rememberFolders`: see ProjectPaths (for one import's store, not a long-lived one). */
   constructor(
     readonly projectDir: string,
     private readonly db: ProjectDb,
+    opts: { rememberFolders?: boolean } = {},
   ) {
-    this.paths = new ProjectPaths(projectDir);
+    this.paths = new ProjectPaths(projectDir, opts);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -77,6 +79,16 @@ export class ProductStore {
    * and the error rethrown. Once the sidecar is written the product is safe: a failed row
    * write leaves it for the resumed job or Rebuild Index to index. Returns the stored record. */
   async put(record: ProductRecord, bytes: Uint8Array, extras: PutExtras = {}): Promise<ProductRecord> {
+    const stored = await this.putFiles(record, bytes, extras);
+    await this.db.putProduct(stored);
+    return stored;
+  }
+
+  /** The files of `put` (media file → poster → sidecar, each atomic and durable), without the
+   * row: a caller storing many products (an import) writes their rows together afterwards with
+   * `db.putProducts`, one journal record for the batch. Until then each is a sidecar without a
+   * row, which Rebuild Index indexes, as after a failed row write. */
+  async putFiles(record: ProductRecord, bytes: Uint8Array, extras: PutExtras = {}): Promise<ProductRecord> {
     const stored: ProductRecord = { ...record };
     if (extras.poster) stored.poster = stored.file.replace(/\.[^./]+$/, `.poster.${extras.poster.ext}`);
     const layout = layoutOf(stored);
@@ -96,7 +108,6 @@ export class ProductStore {
       for (const f of written) await fs.rm(f, { force: true }).catch(() => undefined);
       throw e;
     }
-    await this.db.putProduct(stored);
     return stored;
   }
 

@@ -347,12 +347,12 @@ test('import: progress counts up to the total, and cancel stops between files ke
   const second = await project();
   for (let i = 0; i < 10; i++) await fs.writeFile(path.join(second.src, `x${i}.png`), await F.plainPng(10 + i, 10));
   const ac = new AbortController();
-  let stored = 0;
+  // Canceled once 3 files are looked at (rows are written in batches, so onProduct comes later).
   const r = await importImages(second.dir, second.db, [second.src], {
     signal: ac.signal,
     makeThumbnails: false,
-    onProduct: () => {
-      if (++stored === 3) ac.abort();
+    onProgress: (p) => {
+      if (p.done === 3) ac.abort();
     },
   });
   assert.equal(r.canceled, true);
