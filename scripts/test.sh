@@ -52,7 +52,7 @@ bash scripts/code-server.sh install
 echo "== tests"
 # Two lanes at once. The end-to-end tests run one after another (each starts code-server and
 # Chromium, which want a core to themselves); every other file runs beside them,
-# ARTFACTORY_TEST_CONCURRENCY at a time (default 2: most wait on child processes and fake
+# ARTFACTORY_TEST_CONCURRENCY at a time (default 3: most wait on child processes and fake
 # servers, not on the CPU), the slowest first so no long one is left running alone at the end.
 # Every file uses its own temp folders, ports and fake servers, and only reads dist/.
 e2e=(test/e2e/*.test.ts)
@@ -76,7 +76,7 @@ if [ ${#e2e[@]} -gt 0 ]; then
 else
   : >test-results/e2e.txt; true & e2e_pid=$!
 fi
-node --import tsx --test --test-concurrency="${ARTFACTORY_TEST_CONCURRENCY:-2}" \
+node --import tsx --test --test-concurrency="${ARTFACTORY_TEST_CONCURRENCY:-3}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=test-results/tests.tap \
   "${files[@]}" || status=$?
