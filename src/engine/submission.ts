@@ -158,10 +158,10 @@ export function newBatchId(): string {
 export class Submitter {
   constructor(private readonly d: SubmitterDeps) {}
 
-  /** What jobs would cost, before anything is checked or sent (a tool's preview); undefined
-   * where there are no prices. */
-  async estimate(specs: JobSpec[]): Promise<Estimate | undefined> {
-    return this.d.pricing?.estimateJobs(specs);
+  /** What jobs would cost, before anything is checked or sent (a tool's preview, a pick);
+   * undefined where there are no prices. `quotes: false`: never ask a provider for a quote. */
+  async estimate(specs: JobSpec[], o: { quotes?: boolean } = {}): Promise<Estimate | undefined> {
+    return this.d.pricing?.estimateJobs(specs, undefined, o);
   }
 
   /** Expand and check a request. Opens no engine and sends nothing. */

@@ -65,8 +65,7 @@ export class Submissions {
   /** What these jobs would cost, as a pick shows it ("≈ $0.24"); undefined when nothing can be
    * said. Never asks Civitai for a quote (a pick is not a submission). */
   async estimate(specs: JobSpec[]): Promise<string | undefined> {
-    if (!this.d.costs) return undefined;
-    const e = await this.d.costs.pricing.estimateJobs(specs, undefined, { quotes: false }).catch(() => undefined);
+    const e = await this.submitter.estimate(specs, { quotes: false }).catch(() => undefined);
     return e && (e.totals.length || e.unknown < specs.length) ? describeEstimate(e) : undefined;
   }
 
