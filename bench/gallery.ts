@@ -14,12 +14,12 @@ export interface GalleryRow {
   products: number;
   /** Cold opens measured; the figures below are their medians. */
   runs: number;
-  /** From the host starting its query (initial state: first page, tiles, facets) to the first
+  /** From the host starting its query (initial state: first page and tiles) to the first
    * frame painted with tiles in the grid, in a new browser context (empty cache, new renderer). */
   firstPaintMs: number;
   /** The same start to the first frame painted with every tile in view showing its thumbnail. */
   thumbsPaintedMs: number;
-  /** The host's part of it: query, tiles, facets and the HTML. */
+  /** The host's part of it: query, tiles and the HTML. */
   hostMs: number;
   /** The HTML with the initial state (the message to the webview). */
   htmlKB: number;

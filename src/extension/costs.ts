@@ -58,11 +58,17 @@ export class Costs implements vscode.Disposable {
     return s;
   }
 
-  /** Something ended or changed: the status bar and open Spending panels look again. */
+  /** Something ended or changed: the status bar and open Spending panels look again, once for
+   * the changes of a quarter second (a sweep's jobs end together; each look reads the ledger). */
   refresh(): void {
-    void this.updateStatus().catch((e: unknown) => this.d.log.warn(`spending status: ${e instanceof Error ? e.message : String(e)}`));
-    this.changed.fire();
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.updateStatus().catch((e: unknown) => this.d.log.warn(`spending status: ${e instanceof Error ? e.message : String(e)}`));
+      this.changed.fire();
+    }, 250);
   }
+  private pending: ReturnType<typeof setTimeout> | undefined;
 
   private async updateStatus(): Promise<void> {
     const today = new Date();
@@ -136,6 +142,7 @@ export class Costs implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

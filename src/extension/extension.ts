@@ -183,7 +183,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArtFac
     return schema;
   };
   const imageInputs = new ImageInputAssist({ projects, registry, log, cachedSchema: (doc, p, m) => schemaFor(doc, p, m, false) });
-  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.problems(doc, parsed, schema), ensureSchemaOf);
+  const paramFiles = new ParamFiles(schemaFor, (doc, parsed, schema) => imageInputs.check(doc, parsed, schema), ensureSchemaOf);
   context.subscriptions.push(imageInputs, paramFiles);
   const submissions = new Submissions({ registry, projects, keys, log, schemaCacheOptions, images: (dir) => imageInputs.sourceFor(dir), costs });
   // The CodeLens's "≈ $0.30": prices from the day's cache (or one request), no Civitai quotes while typing.

@@ -8,6 +8,7 @@ import { takesList } from '../engine/imageFields.ts';
 import { ImageSource, imageFieldsOf } from '../engine/imageInputs.ts';
 import { fileItems, imageSiteAt, insertionFor, nearbyImageFiles, paramFileModel, productItems, productMarkdown, productRefAt, type AssistItem } from '../engine/inputAssist.ts';
 import type { Diagnostic, ParsedParamFile } from '../engine/paramFile.ts';
+import { checkParamFile } from '../engine/submission.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { JsonSchema } from '../providers/types.ts';
 import { layoutOf, ProjectPaths } from '../storage/index.ts';
@@ -62,14 +63,17 @@ export class ImageInputAssist extends Disposable implements vscode.CompletionIte
     return imageFieldsOf(this.d.registry.models().find((m) => m.provider === provider && m.id === model), schema);
   }
 
-  /** Problems of the file's image values, each at its field (ParamFiles publishes them). */
-  async problems(doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined): Promise<Diagnostic[]> {
-    if (!parsed.value) return [];
+  /** A file's problems as a submission finds them (engine/submission.ts `checkParamFile`); an
+   * image check that fails for another reason than the image (the database, say) is logged and
+   * the rest is still published. */
+  async check(doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined): Promise<Diagnostic[]> {
+    const dir = path.dirname(doc.uri.fsPath);
+    const fields = parsed.value ? this.fields(parsed.value.provider, parsed.value.model, schema) : [];
     try {
-      return await this.source(doc).problems(parsed, this.fields(parsed.value.provider, parsed.value.model, schema), path.dirname(doc.uri.fsPath));
+      return await checkParamFile(parsed, { schema, fields, images: this.source(doc), dir });
     } catch (e) {
       this.d.log.warn(`checking the image inputs of ${path.basename(doc.uri.fsPath)}: ${e instanceof Error ? e.message : String(e)}`);
-      return [];
+      return checkParamFile(parsed, { schema, fields, images: undefined, dir });
     }
   }
 

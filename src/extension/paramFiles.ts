@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { countJobs, parseParamFile, problemClause, validateInput, type Diagnostic as ParamDiagnostic, type ParsedParamFile } from '../engine/paramFile.ts';
+import { countJobs, parseParamFile, problemClause, type Diagnostic as ParamDiagnostic, type ParsedParamFile } from '../engine/paramFile.ts';
 import type { JsonSchema } from '../providers/types.ts';
 import { COMMANDS } from './commands/ids.ts';
 import { Disposable } from './disposable.ts';
@@ -65,8 +65,9 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
 
   constructor(
     private readonly schemaFor: (doc: vscode.TextDocument, provider: string, model: string, allowFetch: boolean) => Promise<JsonSchema | undefined>,
-    /** Problems of image inputs (files and products), each at its field. */
-    private readonly imageProblems: (doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined) => Promise<ParamDiagnostic[]> = async () => [],
+    /** All of a parsed file's problems against its schema, image inputs included (the check a
+     * submission makes, engine/submission.ts `checkParamFile`). */
+    private readonly checkFile: (doc: vscode.TextDocument, parsed: ParsedParamFile, schema: JsonSchema | undefined) => Promise<ParamDiagnostic[]>,
     /** Makes the model's schema file a `$schema` names when the project has none yet. */
     private readonly ensureSchema?: (file: string, text: string) => Promise<void>,
   ) {
@@ -113,12 +114,9 @@ export class ParamFiles extends Disposable implements vscode.CodeLensProvider {
       this.ensured.add(doc.uri.toString());
       void this.ensureSchema(doc.uri.fsPath, doc.getText()).catch(() => undefined);
     }
-    let problems = [...parsed.diagnostics];
-    if (parsed.value && !problems.some((p) => p.severity === 'error')) {
-      const schema = await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch);
-      if (schema) problems = problems.concat(validateInput(parsed, schema));
-      problems = problems.concat(await this.imageProblems(doc, parsed, schema));
-    }
+    const valid = parsed.value && !parsed.diagnostics.some((p) => p.severity === 'error');
+    const schema = valid && parsed.value ? await this.schemaFor(doc, parsed.value.provider, parsed.value.model, allowFetch) : undefined;
+    const problems = await this.checkFile(doc, parsed, schema);
     this.publish(doc, problems);
     return { parsed, problems };
   }

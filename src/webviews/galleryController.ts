@@ -245,9 +245,9 @@ export class GalleryController {
   async initialState(filter: Filter, view: { tileSize: number; fit: boolean }, title: string): Promise<InitialState> {
     const parsed = Filter.safeParse(filter);
     const f = parsed.success ? parsed.data : DEFAULT_FILTER;
-    const [page, facets] = await Promise.all([this.query(f, undefined, 200), this.facets()]);
+    const page = await this.query(f, undefined, 200);
     const readOnly = this.o.readOnly?.();
-    return { scope: capText(this.o.scope, CAPS.project), title: capText(title, CAPS.title), filter: f, tileSize: view.tileSize, fit: view.fit, page, facets, ...(readOnly ? { readOnly: capText(readOnly, CAPS.error) } : {}) };
+    return { scope: capText(this.o.scope, CAPS.project), title: capText(title, CAPS.title), filter: f, tileSize: view.tileSize, fit: view.fit, page, ...(readOnly ? { readOnly: capText(readOnly, CAPS.error) } : {}) };
   }
 
   /** Find a product by id in the scope's projects. */

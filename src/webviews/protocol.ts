@@ -279,7 +279,8 @@ export const WebviewMessage = z.discriminatedUnion('type', [
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;
 
-/** Injected into the HTML, so the first paint needs no round trip. */
+/** Injected into the HTML, so the first paint needs no round trip. The facets (the filter
+ * lists, closed at first) are not in it: the page asks for them once it listens. */
 export const InitialState = z.object({
   scope: str(CAPS.project),
   title: str(CAPS.title),
@@ -288,7 +289,6 @@ export const InitialState = z.object({
   /** Thumbnails show the whole image (fit) rather than fill the tile. */
   fit: z.optional(z.boolean()),
   page: Page,
-  facets: Facets,
   /** Set in Restricted Mode: why the gallery is read-only and how to change that. */
   readOnly: z.optional(str(CAPS.error)),
 });

@@ -73,7 +73,7 @@ test('the gallery CSP runs its nonce\'d bundle and blocks inline script, eval an
       tags: [],
       createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
     }));
-    const state: InitialState = { scope: '/p', title: 'CSP', filter: { status: 'all', sort: 'newest' }, tileSize: 160, page: { tiles, total: tiles.length }, facets: { providers: ['sample'], models: ['sample/gradient'], tags: [] } };
+    const state: InitialState = { scope: '/p', title: 'CSP', filter: { status: 'all', sort: 'newest' }, tileSize: 160, page: { tiles, total: tiles.length } };
     // The panel's own HTML: cspSource is the local origin, as webview.cspSource is in VS Code.
     html = galleryHtml({ cspSource: local.origin, scriptUri: `${local.origin}/dist/gallery.js`, styleUri: `${local.origin}/dist/gallery.css`, state });
     assert.match(html, /Content-Security-Policy/);

@@ -59,7 +59,7 @@ export const THUMBS_SHOWN = `() => {
 }`;
 
 export interface ColdOpen {
-  /** The host built the initial state (query, tiles, facets) and the HTML. */
+  /** The host built the initial state (query and tiles) and the HTML. */
   hostMs: number;
   htmlBytes: number;
   /** The page's navigation started (its time origin). */
@@ -87,7 +87,7 @@ export interface GalleryRig {
   console: string[];
   open(filter?: Filter): Promise<number>;
   /** What opening the gallery costs the user, cold: a new browser context (empty cache, new
-   * renderer), then the host's initial state (database query, tiles, facets), the HTML with it
+   * renderer), then the host's initial state (database query and tiles), the HTML with it
    * and the page's first paint. Times are ms from the start of the host's query. */
   openCold(filter?: Filter): Promise<ColdOpen>;
   /** What VS Code does to a hidden webview (retainContextWhenHidden off) when it is shown

@@ -17,7 +17,7 @@ function readInitial(): { init: InitialState; saved?: SavedState } {
   const parsed = InitialState.safeParse(el ? JSON.parse(el.textContent || '{}') : {});
   const init: InitialState = parsed.success
     ? parsed.data
-    : { scope: '', title: 'Gallery', filter: DEFAULT_FILTER, tileSize: 180, fit: false, page: { tiles: [], total: 0 }, facets: { providers: [], models: [], tags: [] } };
+    : { scope: '', title: 'Gallery', filter: DEFAULT_FILTER, tileSize: 180, fit: false, page: { tiles: [], total: 0 } };
   const saved = readSaved();
   return { init, saved: saved && saved.scope === init.scope ? saved : undefined };
 }

@@ -27,7 +27,7 @@ export function useGallery(init: InitialState, saved: SavedState | undefined, an
   // A recreated webview restores what it saved; a new panel paints the HTML's page. Both ask
   // for the current one at once (below).
   const [grid, dispatch] = useReducer(reduceGrid, undefined, () => (saved ? initialGrid(saved.filter, undefined, saved) : initialGrid(init.filter, init.page)));
-  const [facets, setFacets] = useState<Facets>(init.facets);
+  const [facets, setFacets] = useState<Facets>({ providers: [], models: [], tags: [] });
   const [undo, setUndo] = useState<string[] | undefined>();
   /** The latest state, for handlers that run outside a render (host messages, replies). */
   const latest = useRef<GridState>(grid);
