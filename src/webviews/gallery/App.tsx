@@ -25,7 +25,7 @@ import type { View } from './view.ts';
 export function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   const [view, setView] = useState<View>({ kind: 'grid' });
   const [announce, setAnnounce] = useState('');
-  const { grid, dispatch, facets, undo, setUndo, loadMore, scrollAfterPage } = useGallery(init, saved, setAnnounce);
+  const { grid, dispatch, setFilter, facets, undo, setUndo, loadMore, scrollAfterPage } = useGallery(init, saved, setAnnounce);
   const { filter, tiles, total, selected } = grid;
   const focus = focusIndex(grid);
   const [tileSize, setTileSize] = useState(saved?.tileSize ?? init.tileSize);
@@ -138,7 +138,7 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
       <Toolbar
         searchRef={searchRef}
         filter={filter}
-        set={(patch: Partial<Filter>) => dispatch({ type: 'filter', filter: { ...filter, ...patch } })}
+        set={(patch: Partial<Filter>) => setFilter({ ...filter, ...patch })}
         facets={facets}
         tileSize={tileSize}
         setTileSize={setTileSize}

@@ -2,7 +2,7 @@
 // On start the page listens, says ready, and asks for the current page and the filters'
 // choices at once (a recreated webview has only its saved state; a new one painted the HTML's
 // page, which may be old already). A new filter asks again; stale replies are ignored.
-import { useCallback, useEffect, useReducer, useRef, useState, type Dispatch, type MutableRef } from 'preact/hooks';
+import { useCallback, useReducer, useRef, useState, type Dispatch, type MutableRef } from 'preact/hooks';
 import type { Facets, Filter, InitialState } from '../../protocol.ts';
 import { initialGrid, reduceGrid, type GridAction, type GridState, type LiveMessage } from '../gridState.ts';
 import { ready, request, type SavedState } from '../rpc.ts';
@@ -13,6 +13,8 @@ const PAGE = 200;
 export interface Gallery {
   grid: GridState;
   dispatch: Dispatch<GridAction>;
+  /** A new filter: shown at once, its first page asked for at once. */
+  setFilter: (f: Filter) => void;
   facets: Facets;
   /** What Undo restores, as the host says (it holds the deleted products until the panel closes). */
   undo: string[] | undefined;
@@ -110,16 +112,12 @@ export function useGallery(init: InitialState, saved: SavedState | undefined, an
     };
   }, []);
 
-  const firstRender = useRef(true);
-  useEffect(() => {
-    if (firstRender.current) {
-      firstRender.current = false;
-      return;
-    }
-    // Every keystroke asks at once (a query takes milliseconds); an older reply is ignored.
-    const t = setTimeout(() => void refetch(grid.filter), 0);
-    return () => clearTimeout(t);
-  }, [grid.filter]);
+  // Every keystroke asks at once, from its own event (a query takes milliseconds; an older
+  // reply is ignored). Asking from an effect waited for the next frame and two timers first.
+  const setFilter = useCallback((f: Filter) => {
+    dispatch({ type: 'filter', filter: f });
+    void refetch(f);
+  }, []);
 
-  return { grid, dispatch, facets, undo, setUndo, loadMore, scrollAfterPage };
+  return { grid, dispatch, setFilter, facets, undo, setUndo, loadMore, scrollAfterPage };
 }
