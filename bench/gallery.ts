@@ -23,8 +23,11 @@ export interface GalleryRow {
   hostMs: number;
   /** The HTML with the initial state (the message to the webview). */
   htmlKB: number;
-  /** One keystroke in the search field to the grid showing the new count (median of 5 letters). */
+  /** One keystroke in the search field to the grid showing the new count, painted (median of 5
+   * letters), timed in the page from the key's event. */
   searchUpdateMs: number;
+  /** The same keystrokes timed from this process (with Playwright's round trips). */
+  searchDriverMs: number;
   /** Longest gap between animation frames while scrolling to the end. */
   longestScrollFrameMs: number;
   /** Longest main-thread task (PerformanceObserver 'longtask') during that scroll; 0 when none over 50 ms. */
@@ -51,16 +54,32 @@ export async function benchGallery(sizes = [10_000, 100_000], runs = 5): Promise
     try {
       const cold = [];
       for (let r = 0; r < runs; r++) cold.push(await g.openCold());
-      // Search: one keystroke to the grid showing the new count.
+      // Search: one keystroke to the grid showing the new count, timed in the page from the
+      // key's event (when the browser got it) to the frame painted after the count changed (a
+      // rAF callback one frame after the change runs after the paint that showed it). Timing it
+      // from this process added Playwright's own round trips (sending the key, polling the page),
+      // 5-110 ms under load, that no user waits for; that figure is kept as searchDriverMs.
       const searches: number[] = [];
+      const driver: number[] = [];
       for (const letter of ['o', 'f', 'd', 'l', 'n']) {
         await g.page.locator('[role=grid]').focus();
         await g.page.keyboard.press('/');
         const before = await g.page.locator('.count').textContent();
+        await g.page.evaluate(`(() => {
+          const s = (window.__search = {});
+          document.addEventListener('keydown', (e) => { s.key = e.timeStamp; }, { capture: true, once: true });
+          const mo = new MutationObserver(() => {
+            mo.disconnect();
+            requestAnimationFrame(() => requestAnimationFrame(() => { s.painted = performance.now(); }));
+          });
+          mo.observe(document.querySelector('.count'), { childList: true, characterData: true, subtree: true });
+        })()`);
         const t = Date.now();
         await g.page.keyboard.type(letter);
-        await g.page.waitForFunction((b) => document.querySelector('.count')?.textContent !== b, before);
-        searches.push(Date.now() - t);
+        await g.page.waitForFunction(() => (window as unknown as { __search: { painted?: number } }).__search.painted !== undefined);
+        driver.push(Date.now() - t);
+        const s = (await g.page.evaluate('window.__search')) as { key: number; painted: number };
+        searches.push(Math.round(s.painted - s.key));
         await g.page.locator('vscode-textfield.search input').fill('');
         await g.page.waitForFunction((b) => document.querySelector('.count')?.textContent === b, before);
       }
@@ -93,11 +112,12 @@ export async function benchGallery(sizes = [10_000, 100_000], runs = 5): Promise
         hostMs: median(cold.map((c) => c.hostMs)),
         htmlKB: Math.round(median(cold.map((c) => c.htmlBytes)) / 1024),
         searchUpdateMs: median(searches),
+        searchDriverMs: median(driver),
         longestScrollFrameMs: Math.round(longest[0]),
         longestTaskMs: Math.round(longest[1]),
         imagesSettleMs: Math.round(longest[2]),
       });
-      console.log(`gallery at ${n.toLocaleString()}: cold opens ${JSON.stringify(cold)}, searches ${JSON.stringify(searches)}`);
+      console.log(`gallery at ${n.toLocaleString()}: cold opens ${JSON.stringify(cold)}, searches ${JSON.stringify(searches)} (from this process ${JSON.stringify(driver)})`);
     } finally {
       await g.close();
     }

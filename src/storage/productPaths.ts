@@ -54,6 +54,10 @@ export function relProblem(rel: unknown, area: ProjectArea): string | undefined 
   return undefined;
 }
 
+/** Folders checked within one batch of tiles: inside the project, outside it (a symlink), or
+ * not there. */
+export type FolderChecks = Map<string, boolean | 'missing'>;
+
 /** The files of one product, all derived from its id and the folder of its media file. */
 export interface ProductLayout {
   id: string;
@@ -173,7 +177,7 @@ export class ProjectPaths {
   /** The same check, synchronously (the gallery builds hundreds of tiles in one go): the path
    * with `stat` when it is a regular file, without when it does not exist, undefined when it is
    * refused. `cache` remembers folders already checked within one batch. */
-  resolveSync(rel: string, area: ProjectArea, cache: Map<string, boolean> = new Map()): Resolved | undefined {
+  resolveSync(rel: string, area: ProjectArea, cache: FolderChecks = new Map()): Resolved | undefined {
     if (relProblem(rel, area)) return undefined;
     const parts = rel.split('/');
     const abs = path.join(this.root, ...parts);
@@ -181,8 +185,16 @@ export class ProjectPaths {
       this.realRootSync ??= realpathSync.native(this.root);
       const dirRel = parts.slice(0, -1).join('/');
       let ok = cache.get(dirRel);
+      if (ok === 'missing') return { abs };
       if (ok === undefined) {
-        ok = same(realpathSync.native(path.join(this.root, ...parts.slice(0, -1))), path.join(this.realRootSync, ...parts.slice(0, -1)));
+        try {
+          ok = same(realpathSync.native(path.join(this.root, ...parts.slice(0, -1))), path.join(this.realRootSync, ...parts.slice(0, -1)));
+        } catch (e) {
+          // A folder that is not there (thumbnails not made yet): every file in it is missing,
+          // which the rest of the batch learns without another failing call each.
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') cache.set(dirRel, 'missing');
+          throw e;
+        }
         cache.set(dirRel, ok);
       }
       if (!ok) return undefined;

@@ -1,7 +1,7 @@
 // The host side of the gallery, free of `vscode`: validates every message from the webview,
 // answers requests from the project databases, and turns engine events into live updates.
 import { isActiveState, type Logger } from '../providers/types.ts';
-import { ProjectPaths } from '../storage/productPaths.ts';
+import { ProjectPaths, type FolderChecks } from '../storage/productPaths.ts';
 import { ProductStore } from '../storage/productStore.ts';
 import { z } from 'zod';
 import type { JobRecord, ProductQuery, ProductRecord, ProjectDb } from '../storage/types.ts';
@@ -93,7 +93,7 @@ export class GalleryController {
 
   /** The tile of a product, or undefined (logged) when its files are refused by the path rule
    * or a value cannot be shown: such a product is left out, never painted from. */
-  productTile(project: string, p: ProductRecord, checked?: Map<string, boolean>): Tile | undefined {
+  productTile(project: string, p: ProductRecord, checked?: FolderChecks): Tile | undefined {
     try {
       return productTile(project, p, { paths: this.pathsOf(project), toUri: this.o.toUri, checked });
     } catch (e) {
@@ -147,7 +147,7 @@ export class GalleryController {
       const db = await p.db();
       const page = await db.queryProducts(this.toQuery(f, cursors[p.dir], limit));
       total += page.total;
-      const checked = new Map<string, boolean>();
+      const checked: FolderChecks = new Map();
       for (const r of page.items) {
         const tile = this.productTile(p.dir, r, checked);
         if (tile) tiles.push(tile);

@@ -4,7 +4,7 @@
 // type, and checked against the same schema the webview uses, so one stored value can never
 // stop the gallery from painting. Files are resolved under the project path rule: a product
 // whose files are refused gets no tile at all.
-import { layoutOf, type ProjectPaths } from '../storage/productPaths.ts';
+import { layoutOf, type FolderChecks, type ProjectPaths } from '../storage/productPaths.ts';
 import type { JobRecord, ProductRecord } from '../storage/types.ts';
 import { jobStatusText } from '../providers/jobStatus.ts';
 import { CAPS, ProductDetail, Tile, type DetailRecord, type Json } from './protocol.ts';
@@ -31,7 +31,7 @@ export interface TileContext {
   /** An absolute path as a URI the webview may load. */
   toUri: (absPath: string) => string;
   /** Folders already checked in this batch of tiles. */
-  checked?: Map<string, boolean>;
+  checked?: FolderChecks;
 }
 
 /** Why a product gets no tile: its files are refused by the path rule. */

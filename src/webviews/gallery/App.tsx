@@ -22,6 +22,9 @@ import { gridLayout } from './layout.ts';
 import { request, viewChanged, type SavedState } from './rpc.ts';
 import type { View } from './view.ts';
 
+/** No selected products: one value, so the toolbar sees no change when pages come. */
+const NO_IDS: string[] = [];
+
 export function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   const [view, setView] = useState<View>({ kind: 'grid' });
   const [announce, setAnnounce] = useState('');
@@ -58,7 +61,7 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
 
   /** The selected tiles that are products (running or failed jobs cannot be exported). */
   const selectedProducts = useMemo(() => {
-    if (!selected.size) return [];
+    if (!selected.size) return NO_IDS;
     const products = new Set(tiles.filter((t) => t.kind === 'product' && selected.has(t.id)).map((t) => t.id));
     return [...selected].filter((id) => products.has(id));
   }, [selected, tiles]);
@@ -87,12 +90,18 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
     }
   }, []);
 
-  const undoDelete = () => {
+  const undoDelete = useCallback(() => {
     if (!undo) return;
     setUndo(undefined);
     request('undoDelete', {}).then((note) => note && setAnnounce(note), (e: Error) => setAnnounce(e.message));
-  };
+  }, [undo]);
   useUndoKey(undoDelete);
+  // The toolbar's handlers keep their identity while what they use is unchanged, so the toolbar
+  // (a memo) is not rendered again on every scroll frame.
+  const setFilterPatch = useCallback((patch: Partial<Filter>) => setFilter({ ...filter, ...patch }), [filter]);
+  const compare = useCallback(() => setView({ kind: 'compare', ids: [...selected] }), [selected]);
+  const help = useCallback(() => setView({ kind: 'help' }), []);
+  const toGrid = useCallback(() => gridRef.current?.focus(), []);
 
   /** The detail view shows the focused product; ← → step to the previous or next product. */
   const step = (delta: number) => {
@@ -138,7 +147,7 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
       <Toolbar
         searchRef={searchRef}
         filter={filter}
-        set={(patch: Partial<Filter>) => setFilter({ ...filter, ...patch })}
+        set={setFilterPatch}
         facets={facets}
         tileSize={tileSize}
         setTileSize={setTileSize}
@@ -147,13 +156,13 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
         total={total}
         selected={selected}
         selectedProducts={selectedProducts}
-        update={(ids, patch) => void update(ids, patch)}
-        act={(action, ids) => void act(action, ids)}
-        compare={() => setView({ kind: 'compare', ids: [...selected] })}
+        update={update}
+        act={act}
+        compare={compare}
         canUndo={!!undo}
         undo={undoDelete}
-        help={() => setView({ kind: 'help' })}
-        toGrid={() => gridRef.current?.focus()}
+        help={help}
+        toGrid={toGrid}
       />
       <Grid gridRef={gridRef} title={init.title} layout={layout} tiles={tiles} total={total} loaded={grid.loaded} filter={filter} focus={focus} selected={selected} tileSize={tileSize} fit={fit} flying={flying} onKeyDown={onKey} onScroll={onScroll} onTileClick={onTileClick} onOpen={onOpen} />
       <StatusLine text={announce} onDone={() => setAnnounce('')} />

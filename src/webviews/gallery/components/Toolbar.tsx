@@ -1,6 +1,7 @@
 // The toolbar: search as you type, sort, status, the filters (folding in a narrow panel), tile
 // size and fit, the count, what to do with the selection, undo, and the keyboard help.
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
+import { Component } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { formatCost } from '../../../engine/cost/format.ts';
 import { request } from '../rpc.ts';
@@ -61,7 +62,7 @@ function useSelectionCost(ids: string[]): string | undefined {
   return text;
 }
 
-export function Toolbar(p: ToolbarProps) {
+function ToolbarView(p: ToolbarProps) {
   const { filter, set, selected } = p;
   const [filtersOpen, setFiltersOpen] = useState(false);
   const activeFilters = [filter.provider?.length, filter.model?.length, filter.tags?.length, filter.minRating, filter.favorite, filter.from, filter.to, filter.minCost !== undefined, filter.maxCost !== undefined].filter(Boolean).length;
@@ -130,4 +131,19 @@ export function Toolbar(p: ToolbarProps) {
       </Button>
     </div>
   );
+}
+
+/** The toolbar, rendered again only when one of its props changed (App keeps its handlers'
+ * identities): scrolling re-renders the app on every frame, and the toolbar's controls
+ * (vscode-elements, the filter lists) do not change with the scroll position. */
+export class Toolbar extends Component<ToolbarProps> {
+  override shouldComponentUpdate(next: ToolbarProps): boolean {
+    const p = this.props as unknown as Record<string, unknown>;
+    const n = next as unknown as Record<string, unknown>;
+    return Object.keys(n).some((k) => n[k] !== p[k]);
+  }
+
+  override render(p: ToolbarProps) {
+    return <ToolbarView {...p} />;
+  }
 }
