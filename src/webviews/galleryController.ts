@@ -138,6 +138,9 @@ export class GalleryController {
       return { tiles, total: tiles.length, focusAt: at >= 0 ? at : undefined, kept: find.keep && tiles.filter((t) => find.keep!.includes(t.id)).map((t) => t.id) };
     }
     const projects = this.projects();
+    // The focused product's record, asked for beside the page (the database worker answers in
+    // turn, but the round trip overlaps): needed when the page does not hold it.
+    const focused = !after && find.focus ? this.find(find.focus).catch(() => undefined) : undefined;
     const cursors: Record<string, string | undefined> = after ? this.cursors(after) : {};
     const tiles: Tile[] = [...jobTiles];
     let total = jobTiles.length;
@@ -160,7 +163,7 @@ export class GalleryController {
       const key = (t: Tile): string => (f.sort === 'model' ? t.model : f.sort === 'rating' ? String(9 - t.rating) : t.createdAt);
       tiles.sort((a, b) => (a.kind !== b.kind ? (a.kind === 'job' ? -1 : 1) : f.sort === 'oldest' ? key(a).localeCompare(key(b)) : f.sort === 'newest' ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
     }
-    const located = after ? {} : await this.locate(f, tiles, jobTiles, find);
+    const located = after ? {} : await this.locate(f, tiles, jobTiles, find, focused);
     return { tiles, total, next: Object.keys(next).length ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined, ...located };
   }
 
@@ -180,7 +183,7 @@ export class GalleryController {
    * before it), and which of `keep` the results hold. A focus in the first page (`tiles`) is
    * where it is there: counting what comes before it is a second pass over the matches (a
    * search's full-text list again), which the keystroke would wait for. */
-  private async locate(f: Filter, tiles: Tile[], jobTiles: Tile[], find: { focus?: string; keep?: string[] }): Promise<Pick<Page, 'focusAt' | 'kept'>> {
+  private async locate(f: Filter, tiles: Tile[], jobTiles: Tile[], find: { focus?: string; keep?: string[] }, focused?: Promise<FoundProduct | undefined>): Promise<Pick<Page, 'focusAt' | 'kept'>> {
     const q = this.toQuery(f, undefined, 1);
     const out: Pick<Page, 'focusAt' | 'kept'> = {};
     if (find.keep?.length) {
@@ -192,7 +195,7 @@ export class GalleryController {
     if (inPage >= 0) out.focusAt = inPage;
     else if (find.focus) {
       const job = jobTiles.findIndex((t) => t.id === find.focus);
-      const found = job >= 0 ? undefined : await this.find(find.focus);
+      const found = job >= 0 ? undefined : await (focused ?? this.find(find.focus));
       if (job >= 0) out.focusAt = job;
       else if (found && (await (await this.project(found.project)!.db()).productsMatching(q, [found.product.id])).length) {
         let at = jobTiles.length;
