@@ -101,9 +101,21 @@ export class Submissions {
     if (b === 'Show Log') this.d.log.show();
   }
 
+  /** Retry Failed: the failed jobs run again under their batch, with progress and a report as
+   * a Generate has. */
+  private async retry(batch: Batch, failed: JobRecord[]): Promise<void> {
+    try {
+      const again = await batch.retry(failed.map((j) => j.id));
+      this.follow(again, { jobCount: again.size, providers: [...new Set(failed.map((j) => j.provider))] });
+      void again.done.then((jobs) => this.report(again, jobs), () => undefined);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Art Factory: the failed jobs could not be run again: ${this.d.log.scrub(e instanceof Error ? e.message : String(e))}`, 'Show Log').then((b) => b && this.d.log.show());
+    }
+  }
+
   /** A cancellable notification for the batch, until every job has ended (the agent tools show
    * theirs with it too). */
-  follow(batch: Batch, plan: Plan): void {
+  follow(batch: Batch, plan: Pick<Plan, 'jobCount' | 'providers'>): void {
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: ${batch.title}`, cancellable: true }, async (progress, token) => {
       let reported = 0;
       progress.report({ message: `submitting ${plan.jobCount} job${plan.jobCount === 1 ? '' : 's'} to ${plan.providers.map(providerDisplayName).join(', ')}…` });
@@ -144,7 +156,7 @@ export class Submissions {
       .then(async (b) => {
         if (b === 'Set API Key') await runCommand('setApiKey', failed[0].provider);
         if (b === 'Show Log') this.d.log.show();
-        if (b === 'Retry Failed') for (const j of failed) await batch.retry(j.id);
+        if (b === 'Retry Failed') await this.retry(batch, failed);
         if (b === 'Raise Budget…') await runCommand('raiseBudget', session?.dir, stopped?.estimate?.currency);
         if (b === 'Open Spending') await runCommand('openSpending', session?.dir);
       });
