@@ -304,6 +304,33 @@ step('Generate… from the palette: a model picked by typing, a prompt, a count;
   }
 });
 
+step('Retry Failed on the toast of a failed job: the job runs again with its progress, and how it ended is said again', 180_000, async () => {
+  const { page } = cs;
+  await cs.command('Notifications: Clear All Notifications');
+  await fs.writeFile(path.join(project, 'params', 'failing.art.json'), `${JSON.stringify({ provider: 'sample', model: 'sample/gradient', input: { prompt: 'a storm that fails [fail]', width: 256, height: 256, duration_ms: 2000 } }, null, 2)}\n`);
+  await cs.openFile('failing.art.json');
+  // The lens of this file (other groups show other parameter files' lenses).
+  const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Generate' });
+  await lens.waitFor({ timeout: 60_000 });
+  await lens.click();
+  const failed = page.locator('.notifications-toasts .notification-toast', { hasText: '1 of 1 job failed' });
+  await failed.waitFor({ timeout: 60_000 });
+  await failed.locator('.monaco-button', { hasText: 'Retry Failed' }).click();
+  await failed.waitFor({ state: 'detached', timeout: 10_000 });
+  // The retried job's progress, then the same report as any batch's end.
+  await page.locator('.notifications-toasts .notification-toast', { hasText: /running|queued|submitting/ }).first().waitFor({ timeout: 30_000 });
+  await cs.shot('15b-retry-progress');
+  await failed.waitFor({ timeout: 60_000 });
+  const db = await openProjectDb(project);
+  try {
+    const jobs = (await db.listJobs()).filter((j) => String(j.input.prompt).includes('a storm that fails'));
+    assert.deepEqual(jobs.map((j) => j.state), ['failed'], 'the same job ran again (no new one) and failed again');
+  } finally {
+    await db.close();
+  }
+  await page.keyboard.press('Control+W');
+});
+
 step('Import Images… from the palette: a folder of other tools\' images; A1111 parameters are read, a broken file is skipped with a reason', 180_000, async () => {
   const { page } = cs;
   const incoming = path.join(base, 'incoming');
