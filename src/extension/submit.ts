@@ -150,12 +150,16 @@ export class Submissions {
     }
     const first = failed[0].error;
     const stopped = failed.find((j) => j.error?.kind === 'budget');
-    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : stopped ? ['Raise Budget…', 'Open Spending'] : ['Retry Failed', 'Show Log'];
+    // A failure that names one of our settings as the fix (Civitai's withheld mature images, the
+    // job timeout) offers to open it.
+    const setting = /"(artFactory\.[\w.]+)"/.exec(first?.message ?? '')?.[1];
+    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : stopped ? ['Raise Budget…', 'Open Spending'] : [...(setting ? ['Open Settings'] : []), 'Retry Failed', 'Show Log'];
     void vscode.window
       .showErrorMessage(`Art Factory: ${failed.length} of ${jobs.length} job${jobs.length === 1 ? '' : 's'} failed: ${this.d.log.scrub(first?.message ?? 'unknown error')}`, ...buttons)
       .then(async (b) => {
         if (b === 'Set API Key') await runCommand('setApiKey', failed[0].provider);
         if (b === 'Show Log') this.d.log.show();
+        if (b === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', setting);
         if (b === 'Retry Failed') await this.retry(batch, failed);
         if (b === 'Raise Budget…') await runCommand('raiseBudget', session?.dir, stopped?.estimate?.currency);
         if (b === 'Open Spending') await runCommand('openSpending', session?.dir);
