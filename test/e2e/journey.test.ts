@@ -329,6 +329,7 @@ step('Retry Failed on the toast of a failed job: the job runs again with its pro
     await db.close();
   }
   await page.keyboard.press('Control+W');
+  await page.locator('.tab', { hasText: 'failing.art.json' }).waitFor({ state: 'detached', timeout: 10_000 });
 });
 
 step('Import Images… from the palette: a folder of other tools\' images; A1111 parameters are read, a broken file is skipped with a reason', 180_000, async () => {
