@@ -284,6 +284,9 @@ export interface RebuildOptions extends OpenOptions {
   signal?: AbortSignal;
 }
 
+/** Products per message to the worker while rebuilding: a cancel waits for at most one. */
+const LOAD_BATCH = 500;
+
 /** Recreate the database from every sidecar. It is built in memory and installed whole at the
  * end, under the lock (the old file and journal go to backups/), so a canceled, failed or
  * killed rebuild leaves the project's database as it was, and other windows reload the new
@@ -308,22 +311,27 @@ export async function rebuildIndex(projectDir: string, opts: RebuildOptions = {}
   let n = 0;
   let done = 0;
   let batch: ProductRecord[] = [];
+  // One batch goes into the database while the next is read: the worker's thread inserts while
+  // this one reads and checks. (Caught here so a failure waits for the await below, unreported.)
+  let loading: Promise<unknown> = Promise.resolve();
+  const load = async () => {
+    await loading;
+    loading = db.send({ op: 'load', products: batch });
+    loading.catch(() => undefined);
+    n += batch.length;
+    batch = [];
+  };
   try {
-    // Reading many sidecars at once keeps the disk busy while the worker inserts the last batch.
     for await (const s of readSidecars(projectDir, files, 32)) {
       if (opts.signal?.aborted) throw canceled();
       done++;
       if (s.record) batch.push(s.record);
       else opts.onSkip?.(s.file, s.error ?? 'unreadable');
-      if (batch.length >= 1000) {
-        await db.putProducts(batch);
-        n += batch.length;
-        batch = [];
-      }
+      if (batch.length >= LOAD_BATCH) await load();
       if (done % 1000 === 0) opts.onProgress?.({ done, total: files.length });
     }
-    await db.putProducts(batch);
-    n += batch.length;
+    await load();
+    await loading;
     if (opts.signal?.aborted) throw canceled();
     await db.setMeta(ORIGIN, await originStamp(projectDir));
     await db.send({ op: 'install', reason: 'before-rebuild' });
