@@ -274,11 +274,13 @@ async function moveAside(projectDir: string, reason: string): Promise<string | u
 export interface RebuildProgress {
   done: number;
   total: number;
+  /** Every sidecar is read and the new index is being written; it can no longer be canceled. */
+  saving?: boolean;
 }
 
 export interface RebuildOptions extends OpenOptions {
   onSkip?: (file: string, reason: string) => void;
-  /** Called every 1,000 sidecars or so, and at the end. */
+  /** Called once the sidecars are found (done 0), every 1,000 read, when saving starts, and at the end. */
   onProgress?: (p: RebuildProgress) => void;
   /** Aborting stops the rebuild (StorageError 'canceled') and leaves the database as it was. */
   signal?: AbortSignal;
@@ -298,6 +300,7 @@ export async function rebuildIndex(projectDir: string, opts: RebuildOptions = {}
   const files = await listSidecars(projectDir, opts.signal).catch((e: unknown) => {
     throw opts.signal?.aborted ? canceled() : e;
   });
+  opts.onProgress?.({ done: 0, total: files.length });
   await fs.mkdir(path.dirname(file), { recursive: true });
   const shared = SharedWorker.for(opts.workerPath);
   const handle = shared.attach();
@@ -333,6 +336,7 @@ export async function rebuildIndex(projectDir: string, opts: RebuildOptions = {}
     await load();
     await loading;
     if (opts.signal?.aborted) throw canceled();
+    opts.onProgress?.({ done, total: files.length, saving: true });
     await db.setMeta(ORIGIN, await originStamp(projectDir));
     await db.send({ op: 'install', reason: 'before-rebuild' });
     opts.onProgress?.({ done, total: files.length });
