@@ -63,7 +63,8 @@ test('a canceled Rebuild Index stops, and leaves the database, its journal and t
   const db = await openProjectDb(dir, { backups: 0 });
   await db.putProducts([product(0), product(1)]);
   await db.close();
-  const products = Array.from({ length: 2500 }, (_, i) => product(i, { file: `products/2026/01/01/${product(i).id}.png` }));
+  // One sidecar is past the 16 KiB that one read takes (a long note): it is read whole.
+  const products = Array.from({ length: 2500 }, (_, i) => product(i, { file: `products/2026/01/01/${product(i).id}.png`, notes: i === 1234 ? 'ü'.repeat(20_000) : '' }));
   for (let i = 0; i < products.length; i += 100) await Promise.all(products.slice(i, i + 100).map((p) => writeSidecar(dir, p)));
   const file = dbPath(dir);
   const before = { db: readFileSync(file), journal: readFileSync(`${file}.journal`), backups: await fs.readdir(path.join(dir, '.artfactory', 'backups')).catch(() => []) };
@@ -96,6 +97,7 @@ test('a canceled Rebuild Index stops, and leaves the database, its journal and t
   assert.deepEqual(reports, ['0/2500', '1000/2500', '2000/2500', '2500/2500 saving', '2500/2500']);
   const rebuilt = await openProjectDb(dir, { backups: 0 });
   assert.equal(await rebuilt.countProducts(), 2500);
+  assert.equal((await rebuilt.getProduct(product(1234).id))?.notes, 'ü'.repeat(20_000), 'a sidecar past one read comes whole');
   assert.equal((await rebuilt.queryProducts({ text: 'ocean', limit: 1 })).total, products.filter((p) => /ocean/.test(p.prompt ?? '')).length);
   await rebuilt.close();
 });
