@@ -231,8 +231,8 @@ async function run(argv: string[]): Promise<number> {
         const n = await rebuildIndex(dir, {
           signal: ac.signal,
           onSkip: (f, why) => say(process.stderr, `skipped ${f}: ${why}`),
-          onProgress: ({ done, total }) => {
-            if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} sidecars`);
+          onProgress: ({ done, total, saving }) => {
+            if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} sidecars${saving ? ', saving the index…' : ''}`);
           },
         }).finally(() => process.off('SIGINT', stop));
         if (process.stderr.isTTY) process.stderr.write('\n');

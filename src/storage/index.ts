@@ -281,15 +281,20 @@ async function moveAside(projectDir: string, reason: string): Promise<string | u
 export interface RebuildProgress {
   done: number;
   total: number;
+  /** Every sidecar is read and the new index is being written; it can no longer be canceled. */
+  saving?: boolean;
 }
 
 export interface RebuildOptions extends OpenOptions {
   onSkip?: (file: string, reason: string) => void;
-  /** Called every 1,000 sidecars or so, and at the end. */
+  /** Called once the sidecars are found (done 0), every 1,000 read, when saving starts, and at the end. */
   onProgress?: (p: RebuildProgress) => void;
   /** Aborting stops the rebuild (StorageError 'canceled') and leaves the database as it was. */
   signal?: AbortSignal;
 }
+
+/** Products per message to the worker while rebuilding: a cancel waits for at most one. */
+const LOAD_BATCH = 500;
 
 /** Recreate the database from every sidecar. It is built in memory and installed whole at the
  * end, under the lock (the old file and journal go to backups/), so a canceled, failed or
@@ -302,6 +307,7 @@ export async function rebuildIndex(projectDir: string, opts: RebuildOptions = {}
   const files = await listSidecars(projectDir, opts.signal).catch((e: unknown) => {
     throw opts.signal?.aborted ? canceled() : e;
   });
+  opts.onProgress?.({ done: 0, total: files.length });
   await fs.mkdir(path.dirname(file), { recursive: true });
   const shared = SharedWorker.for(opts.workerPath);
   const handle = shared.attach();
@@ -315,23 +321,29 @@ export async function rebuildIndex(projectDir: string, opts: RebuildOptions = {}
   let n = 0;
   let done = 0;
   let batch: ProductRecord[] = [];
+  // One batch goes into the database while the next is read: the worker's thread inserts while
+  // this one reads and checks. (Caught here so a failure waits for the await below, unreported.)
+  let loading: Promise<unknown> = Promise.resolve();
+  const load = async () => {
+    await loading;
+    loading = db.send({ op: 'load', products: batch });
+    loading.catch(() => undefined);
+    n += batch.length;
+    batch = [];
+  };
   try {
-    // Reading many sidecars at once keeps the disk busy while the worker inserts the last batch.
     for await (const s of readSidecars(projectDir, files, 32)) {
       if (opts.signal?.aborted) throw canceled();
       done++;
       if (s.record) batch.push(s.record);
       else opts.onSkip?.(s.file, s.error ?? 'unreadable');
-      if (batch.length >= 1000) {
-        await db.putProducts(batch);
-        n += batch.length;
-        batch = [];
-      }
+      if (batch.length >= LOAD_BATCH) await load();
       if (done % 1000 === 0) opts.onProgress?.({ done, total: files.length });
     }
-    await db.putProducts(batch);
-    n += batch.length;
+    await load();
+    await loading;
     if (opts.signal?.aborted) throw canceled();
+    opts.onProgress?.({ done, total: files.length, saving: true });
     await db.setMeta(ORIGIN, await originStamp(projectDir));
     await db.send({ op: 'install', reason: 'before-rebuild' });
     opts.onProgress?.({ done, total: files.length });

@@ -100,8 +100,36 @@ function parseRecord(json: SqlValue, id: SqlValue): ProductRecord | undefined {
   }
 }
 
+/** What a product's rows hold, from its record: its `products` columns (in the order of
+ * PRODUCT_COLUMNS), the text the prompt index gets, its tags and its lineage. One mapping for
+ * every write and for Rebuild Index's bulk load (bulkLoad.ts). */
+export interface ProductRows {
+  cols: SqlValue[];
+  fts: [prompt: string, negative: string];
+  tags: string[];
+  /** [field, source product, sha256] per image input. */
+  inputs: SqlValue[][];
+}
+
+/** The `products` columns `ProductRows.cols` fills (without the cost pair, which a database
+ * older than migration 5 lacks). */
+export const PRODUCT_COLUMNS = 'id, job_id, created_at, provider, model, kind, favorite, rating, json';
+
+export function productRows(p: ProductRecord): ProductRows {
+  const inputs: SqlValue[][] = [];
+  for (const i of Array.isArray(p.inputs) ? p.inputs : []) {
+    if (i && typeof i.field === 'string') inputs.push([i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
+  }
+  return {
+    cols: [p.id, p.jobId, p.createdAt, p.provider, p.model, p.kind, p.favorite ? 1 : 0, p.rating, JSON.stringify(p)],
+    fts: [typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : ''],
+    tags: [...new Set(Array.isArray(p.tags) ? p.tags.map(String) : [])],
+    inputs,
+  };
+}
+
 /** A record's cost as its columns: the amount (-1 unknown) and currency. */
-function costColumns(p: ProductRecord): [number, string | null] {
+export function costColumns(p: ProductRecord): [number, string | null] {
   const c = p.cost as { amount?: unknown; currency?: unknown } | undefined;
   return c && typeof c.amount === 'number' && Number.isFinite(c.amount) && c.amount >= 0 && typeof c.currency === 'string' ? [c.amount, c.currency.slice(0, 12)] : [-1, null];
 }
@@ -154,7 +182,7 @@ export class Repo {
 
   private writeProduct(p: ProductRecord): void {
     const existing = this.all('SELECT rid FROM products WHERE id = ?', [p.id])[0];
-    const cols: SqlValue[] = [p.id, p.jobId, p.createdAt, p.provider, p.model, p.kind, p.favorite ? 1 : 0, p.rating, JSON.stringify(p)];
+    const { cols, fts, tags, inputs } = productRows(p);
     let rid: number;
     // (A Repo over a database older than migration 5 has no cost columns yet.)
     this.hasCost ??= this.all("SELECT 1 FROM pragma_table_info('products') WHERE name = 'cost'").length > 0;
@@ -164,16 +192,14 @@ export class Repo {
       this.run('DELETE FROM products_fts WHERE docid = ?', [rid]);
       this.run('DELETE FROM product_tags WHERE product_id = ?', [p.id]);
     } else {
-      this.run('INSERT INTO products (id, job_id, created_at, provider, model, kind, favorite, rating, json) VALUES (?,?,?,?,?,?,?,?,?)', cols);
+      this.run(`INSERT INTO products (${PRODUCT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)`, cols);
       rid = Number(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
     }
     if (this.hasCost) this.run('UPDATE products SET cost = ?, cost_currency = ? WHERE rid = ?', [...costColumns(p), rid]);
-    this.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, typeof p.prompt === 'string' ? p.prompt : '', typeof p.negativePrompt === 'string' ? p.negativePrompt : '']);
-    for (const tag of new Set(Array.isArray(p.tags) ? p.tags : [])) this.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, String(tag)]);
+    this.run('INSERT INTO products_fts (docid, prompt, negative) VALUES (?,?,?)', [rid, ...fts]);
+    for (const tag of tags) this.run('INSERT INTO product_tags (product_id, tag) VALUES (?,?)', [p.id, tag]);
     this.run('DELETE FROM product_inputs WHERE product_id = ?', [p.id]);
-    for (const i of Array.isArray(p.inputs) ? p.inputs : []) {
-      if (i && typeof i.field === 'string') this.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, i.field, typeof i.product === 'string' ? i.product : null, String(i.sha256 ?? '')]);
-    }
+    for (const i of inputs) this.run('INSERT OR REPLACE INTO product_inputs (product_id, field, source_id, sha256) VALUES (?,?,?,?)', [p.id, ...i]);
     // Written by us again (a resumed job, an import of the same image): no longer in quarantine.
     // (A Repo over a database older than migration 4 has no quarantine yet.)
     this.hasQuarantine ??= this.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").length > 0;
@@ -348,7 +374,8 @@ export class Repo {
     if (none) return { items: [], total: 0 };
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     // A search alone is counted in the full-text index (every product has exactly one document
-    // there, written and dropped with its row in one transaction: writeProduct, dropProduct):
+    // there, written and dropped with its row in one transaction: writeProduct, dropProduct,
+    // and BulkLoad.add for Rebuild Index):
     // 2-9 ms at 100,000 products against 20-60 ms for probing every row against the matches.
     const total = Number((text && where.length === 1 ? this.all('SELECT COUNT(*) AS n FROM products_fts WHERE products_fts MATCH ?', params) : this.all(`SELECT COUNT(*) AS n FROM products ${filter}`, params))[0].n);
 

@@ -1,6 +1,6 @@
 // Sidecars: `<id>.json` next to each product file, holding its full record. They are the
 // durable truth; the database can always be rebuilt from them.
-import { promises as fs } from 'node:fs';
+import { close, open, promises as fs, read } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic.ts';
@@ -56,8 +56,33 @@ export function firstProblem(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
 
+/** Buffers for `readText`, reused (one per read in flight). */
+const spare: Buffer[] = [];
+const SMALL = 16 * 1024;
+
+/** A file's text. Sidecars are small: open, one read and close through the callback API cost
+ * about a third of the CPU of fs.promises.readFile (which adds a stat and a FileHandle per
+ * file), which Rebuild Index of 100,000 sidecars feels. A larger file is read whole. */
+function readText(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    open(file, 'r', (e, fd) => {
+      if (e) return reject(e);
+      const buf = spare.pop() ?? Buffer.allocUnsafe(SMALL);
+      read(fd, buf, 0, SMALL, 0, (e2, n) => {
+        const text = e2 || n === SMALL ? undefined : buf.toString('utf8', 0, n);
+        spare.push(buf);
+        close(fd, () => {
+          if (text !== undefined) resolve(text);
+          else if (e2) reject(e2);
+          else fs.readFile(file, 'utf8').then(resolve, reject);
+        });
+      });
+    });
+  });
+}
+
 export async function readSidecar(file: string): Promise<ProductRecord> {
-  const text = await fs.readFile(file, 'utf8');
+  const text = await readText(file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -16,12 +16,13 @@ import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import initSqlJs, { type Database, type SqlJsStatic, type Statement as SqlStatement } from 'sql.js';
 import { removeStaleTemps } from './atomic.ts';
+import { BulkLoader } from './bulkLoad.ts';
 import { backupName, backupsDir, dailyBackup, exportAs, generationOf, identity, journalPath, openBytes, sameFile, setGeneration, statOrUndefined, writeAtomic, type FileId } from './dbFile.ts';
 import { isDiskFull, StorageError } from './errors.ts';
 import { appendRecord, createJournal, encodeStatements, newGeneration, readHeader, readRecords, truncateJournal, type JournalScan, type Statement } from './journal.ts';
 import { diskFull, ProjectLock } from './lock.ts';
 import { migrate, Repo, schemaVersion } from './repo.ts';
-import type { StoreStats } from './types.ts';
+import type { ProductRecord, StoreStats } from './types.ts';
 
 export interface OpenArgs {
   dbPath: string;
@@ -31,8 +32,8 @@ export interface OpenArgs {
    * idle for `idleMs`; at four times this, at once. */
   compactAtBytes?: number;
   idleMs?: number;
-  /** Rebuild Index: a database built in memory and installed whole at the end (`install`):
-   * no lock, journal or backup until then. */
+  /** Rebuild Index: a database built in memory (op `load`) and installed whole at the end
+   * (`install`): no lock, journal or backup until then. */
   scratch?: boolean;
 }
 
@@ -43,6 +44,7 @@ export type WorkerRequest =
   | { id: number; db: number; op: 'flush' }
   | { id: number; db: number; op: 'compact' }
   | { id: number; db: number; op: 'stats' }
+  | { id: number; db: number; op: 'load'; products: ProductRecord[] }
   | { id: number; db: number; op: 'install'; reason: string }
   | { id: number; db: number; op: 'close' };
 
@@ -86,6 +88,8 @@ class Store {
   private queue: Promise<unknown> = Promise.resolve();
   private notes: string[] = [];
   private compactions = 0;
+  /** Rebuild Index's loader, on a scratch database until it is installed. */
+  private loader: BulkLoader | undefined;
 
   /** Run `fn` after everything queued before it: one operation at a time per database. */
   serial<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -111,6 +115,7 @@ class Store {
       const db = new SQL.Database();
       migrate(db);
       this.repo = new Repo(db);
+      this.loader = new BulkLoader(this.repo);
       return;
     }
     // A write killed mid-way leaves index.db.tmp-PID (a whole copy) or index.db.journal.tmp-PID.
@@ -414,9 +419,17 @@ class Store {
   // ---------------------------------------------------------------------------------------
   // Rebuild Index: install a database built in memory
 
+  /** Add products to the database being rebuilt. */
+  loadProducts(products: ProductRecord[]): void {
+    if (!this.loader) throw new Error('Products are loaded only into a database being rebuilt.');
+    this.loader.add(products);
+  }
+
   /** Under the lock: the current file and journal go to backups/, ours takes their place. */
   async install(reason: string): Promise<void> {
     if (!this.a.scratch) throw new Error('Only a rebuilt database is installed.');
+    // Committed before the lock is taken: other windows wait only for the file to be written.
+    this.loader?.finish();
     await this.lock.with(async () => {
       const at = new Date();
       await fs.mkdir(backupsDir(this.a.dbPath), { recursive: true });
@@ -475,6 +488,8 @@ async function handle(store: Store, msg: WorkerRequest): Promise<unknown> {
       return store.compactIfDue(true);
     case 'stats':
       return store.stats();
+    case 'load':
+      return store.loadProducts(msg.products);
     case 'install':
       return store.install(msg.reason);
     case 'close':

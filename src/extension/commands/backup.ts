@@ -100,9 +100,9 @@ export function backupCommands({ projects, projectsView, log, verify }: CommandC
                 skipped++;
                 log.warn(`rebuild ${s.dir}: skipped ${file}: ${why}`);
               },
-              onProgress: ({ done, total }) => {
+              onProgress: ({ done, total, saving }) => {
                 const pct = total ? (done / total) * 100 : 100;
-                progress.report({ increment: pct - last, message: `${done.toLocaleString()}/${total.toLocaleString()} sidecars` });
+                progress.report({ increment: pct - last, message: `${done.toLocaleString()}/${total.toLocaleString()} sidecars${saving ? ', saving the index…' : ''}` });
                 last = pct;
               },
             });
