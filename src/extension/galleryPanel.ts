@@ -70,7 +70,6 @@ interface Deleted {
   entry: TrashEntry;
 }
 
-/** The trash's last step: the OS trash where there is one, else deleted for good. */
 /** What the gallery's webview may load: its bundle, the extension's media, and the thumbnails
  * and files of the projects it shows. */
 function webviewOptions(context: vscode.ExtensionContext, projects: readonly GalleryProject[]): vscode.WebviewOptions {
@@ -83,6 +82,7 @@ function webviewOptions(context: vscode.ExtensionContext, projects: readonly Gal
  * about a quarter of it). */
 const FIRST_SCREEN_BYTES = 1_500_000;
 
+/** The trash's last step: the OS trash where there is one, else deleted for good. */
 const osTrash: TrashSink = {
   discard: async (dir) => {
     await vscode.workspace.fs.delete(vscode.Uri.file(dir), { recursive: true, useTrash: true }).then(undefined, () => fs.rm(dir, { recursive: true, force: true }));
@@ -171,17 +171,17 @@ class GalleryPanel {
     } finally {
       this.filesOfUris = undefined;
     }
+    const queried = Date.now();
     if (firstScreen) {
       const { tiles, carried } = await inlineThumbnails(state.page.tiles, (uri) => files.get(uri), { count: firstScreenTiles(state.tileSize), budget: FIRST_SCREEN_BYTES });
       state = { ...state, page: { ...state.page, tiles } };
       this.carried = carried;
     }
-    const queried = Date.now();
     const asset = (f: string) => this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews', f)).toString();
     const html = galleryHtml({ cspSource: this.panel.webview.cspSource, scriptUri: asset('gallery.js'), styleUri: asset('gallery.css'), state });
     this.panel.webview.html = html;
     // Where an open's time goes on this side (bench/galleryVscode.ts reads this line).
-    this.deps.log.info(`gallery: "${title}" handed to VS Code in ${Date.now() - started} ms (initial state ${queried - started} ms, ${state.page.tiles.length} tiles, ${state.page.tiles.filter((t) => t.thumb?.startsWith('data:')).length} thumbnails in it, HTML ${Math.round(html.length / 1024)} KB)`);
+    this.deps.log.info(`gallery: "${title}" handed to VS Code in ${Date.now() - started} ms (initial state ${queried - started} ms, ${state.page.tiles.length} tiles, ${state.page.tiles.filter((t) => t.thumb?.startsWith('data:')).length} thumbnails carried, HTML ${Math.round(html.length / 1024)} KB)`);
   }
 
   get currentScope(): string {
