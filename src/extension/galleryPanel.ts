@@ -78,6 +78,11 @@ function webviewOptions(context: vscode.ExtensionContext, projects: readonly Gal
   return { enableScripts: true, localResourceRoots: roots };
 }
 
+/** What a gallery of `scope` is called (its tab says "Gallery: " before it). */
+function scopeTitle(scope: string, projects: readonly GalleryProject[]): string {
+  return scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
+}
+
 /** At most this many bytes of thumbnails go in the HTML (a first screen of 256-pixel WebPs is
  * about a quarter of it). */
 const FIRST_SCREEN_BYTES = 1_500_000;
@@ -160,7 +165,7 @@ class GalleryPanel {
     const projects = this.deps.projects().filter((p) => scope === 'all' || p.dir === scope);
     // The same options the panel was made with are no change (VS Code compares them).
     this.panel.webview.options = webviewOptions(this.context, projects);
-    const title = scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
+    const title = scopeTitle(scope, projects);
     this.panel.title = `Gallery: ${title}`;
     const started = Date.now();
     this.carried = undefined;
@@ -400,9 +405,11 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
         if (current.currentScope !== target) await current.show(target);
         return;
       }
-      // Made with the options show() sets: a change would have VS Code write an empty page first.
+      // Made with the title and options show() sets: the tab says which gallery from the start
+      // (VS Code takes a second to show a webview after the first), and changed options would
+      // have VS Code write an empty page first.
       const projects = deps.projects().filter((p) => target === 'all' || p.dir === target);
-      const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, 'Gallery', vscode.ViewColumn.Active, { retainContextWhenHidden: false, ...webviewOptions(context, projects) });
+      const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, `Gallery: ${scopeTitle(target, projects)}`, vscode.ViewColumn.Active, { retainContextWhenHidden: false, ...webviewOptions(context, projects) });
       panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
       await adopt(panel, target).show(target);
     },

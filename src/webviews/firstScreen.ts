@@ -13,9 +13,11 @@ const MIME: Record<string, string> = { '.webp': 'image/webp', '.png': 'image/png
 /** A file larger than this is not carried (its data: URI would pass the tile's URI cap). */
 export const MAX_INLINE_BYTES = Math.floor(((CAPS.uri - 100) * 3) / 4);
 
-/** How many tiles of `tileSize` a large editor (1920 × 1200 CSS pixels) shows at once. */
+/** How many tiles of `tileSize` a large editor (1600 × 1000 CSS pixels, a maximized window on
+ * a 1080p screen) shows at once. Past it, each thumbnail carried costs the HTML ~14 KB that
+ * VS Code parses and writes again before the page starts. */
 export function firstScreenTiles(tileSize: number): number {
-  return Math.ceil(1920 / tileSize) * Math.ceil(1200 / tileSize);
+  return Math.ceil(1600 / tileSize) * Math.ceil(1000 / tileSize);
 }
 
 /** `tiles` with the thumbnails of the first `count` carried as data: URIs, up to `budget`

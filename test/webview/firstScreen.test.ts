@@ -29,8 +29,8 @@ before(async () => {
   }
 });
 
-test('the first screen of a tile size: columns and rows of a 1920 × 1200 editor, rounded up', () => {
-  assert.equal(firstScreenTiles(180), 11 * 7);
+test('the first screen of a tile size: columns and rows of a 1600 × 1000 editor, rounded up', () => {
+  assert.equal(firstScreenTiles(180), 9 * 6);
   assert.equal(firstScreenTiles(640), 3 * 2);
 });
 
