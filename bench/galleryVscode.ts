@@ -17,15 +17,16 @@ import { fakeProduct, THUMBS_SHOWN } from '../test/webview/harness.ts';
 import { FLOOR_COMMAND, FLOOR_SHOWN, floorVsix } from './webviewFloor.ts';
 
 /** Timestamps along VS Code's webview path, in every frame (an init script runs in each before
- * its own scripts): the workbench making the webview's iframe; in that outer frame
- * (pre/index.html) its service worker registered, taking control and answering its version
- * (what VS Code waits for before writing any HTML), each message from the workbench; in the
- * inner frame (pre/fake.html, into which VS Code writes the extension's HTML with
- * document.write) its DOMContentLoaded, the write, and when it first painted what the panel is
+ * its own scripts; the workbench's page, loaded already, gets it by evaluate): the workbench
+ * making the webview's iframe; in that outer frame (pre/index.html) its service worker
+ * registered, taking control and answering its version (what VS Code waits for before writing
+ * any HTML), the HTML's arrival, each resource asked and served; in the inner frame (its first
+ * document, about:blank, whose window pre/fake.html keeps; VS Code then writes the extension's
+ * HTML into it with document.write) the write, and when it first painted what the panel is
  * for: checked every 10 ms, then the second animation frame after (a rAF callback runs before
  * its frame's paint, so the second runs after the paint that showed it). A timer, not a
  * listener: document.open drops the window's listeners but keeps its timers and globals. */
-export const PROBE = `
+const PROBE = `
   (() => {
     const now = () => performance.timeOrigin + performance.now();
     const tl = (window.__tl = window.__tl || []);
