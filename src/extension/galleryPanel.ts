@@ -12,8 +12,9 @@ import type { Logger } from '../providers/types.ts';
 import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
+import { firstScreenTiles, inlineThumbnails } from '../webviews/firstScreen.ts';
 import { galleryHtml } from '../webviews/galleryHtml.ts';
-import { DEFAULT_FILTER, Filter } from '../webviews/protocol.ts';
+import { DEFAULT_FILTER, Filter, type InitialState } from '../webviews/protocol.ts';
 import type { ProjectManager } from './projects.ts';
 import type { Submissions } from './submit.ts';
 import { restrictedReason } from './trust.ts';
@@ -69,6 +70,23 @@ interface Deleted {
   entry: TrashEntry;
 }
 
+/** What the gallery's webview may load: its bundle, the extension's media, and the thumbnails
+ * and files of the projects it shows. */
+function webviewOptions(context: vscode.ExtensionContext, projects: readonly GalleryProject[]): vscode.WebviewOptions {
+  const roots = [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(context.extensionUri, 'media')];
+  for (const p of projects) roots.push(vscode.Uri.file(thumbsDir(p.dir)), vscode.Uri.file(path.join(p.dir, 'products')));
+  return { enableScripts: true, localResourceRoots: roots };
+}
+
+/** What a gallery of `scope` is called (its tab says "Gallery: " before it). */
+function scopeTitle(scope: string, projects: readonly GalleryProject[]): string {
+  return scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
+}
+
+/** At most this many bytes of thumbnails go in the HTML (a first screen of 256-pixel WebPs is
+ * about a quarter of it). */
+const FIRST_SCREEN_BYTES = 1_500_000;
+
 /** The trash's last step: the OS trash where there is one, else deleted for good. */
 const osTrash: TrashSink = {
   discard: async (dir) => {
@@ -105,13 +123,29 @@ class GalleryPanel {
     );
   }
 
+  /** While the initial state is built: the file behind each URI it names (firstScreen.ts). */
+  private filesOfUris: Map<string, string> | undefined;
+  /** The thumbnails the HTML carries (file → data: URI), named the same way in the page's
+   * first page of tiles (its catch-up query right after it starts), so the pictures in view
+   * do not load a second time through VS Code; ordinary URIs after that. */
+  private carried: Map<string, string> | undefined;
+
   private makeController(): GalleryController {
     return new GalleryController({
       projects: () => this.deps.projects(),
       scope: this.scope,
-      toUri: (abs) => this.panel.webview.asWebviewUri(vscode.Uri.file(abs)).toString(),
+      toUri: (abs) => {
+        const carried = this.carried?.get(abs);
+        if (carried) return carried;
+        const uri = this.panel.webview.asWebviewUri(vscode.Uri.file(abs)).toString();
+        this.filesOfUris?.set(uri, abs);
+        return uri;
+      },
       actions: this.actions(),
-      post: (msg) => void this.panel.webview.postMessage(msg),
+      post: (msg) => {
+        if (msg.type === 'reply' && msg.ok && typeof msg.result === 'object' && msg.result !== null && 'tiles' in msg.result) this.carried = undefined;
+        void this.panel.webview.postMessage(msg);
+      },
       log: this.deps.log,
       onViewChanged: (view) => void this.context.globalState.update(FIT_KEY, view.fit),
       readOnly: restrictedReason,
@@ -120,21 +154,39 @@ class GalleryPanel {
 
   /** Reload the grid (after a verify moved rows to quarantine, or trust was granted). */
   async refresh(): Promise<void> {
-    await this.show(this.scope, this.controller.currentFilter);
+    await this.show(this.scope, this.controller.currentFilter, undefined, false);
   }
 
-  async show(scope: string, filter: Filter = DEFAULT_FILTER, tileSize = this.deps.tileSize()): Promise<void> {
+  /** Shows `scope` from its first page. `firstScreen`: carry the thumbnails in view in the HTML
+   * (a new panel, or another scope; a panel VS Code revives paints its own saved state). */
+  async show(scope: string, filter: Filter = DEFAULT_FILTER, tileSize = this.deps.tileSize(), firstScreen = true): Promise<void> {
     this.scope = scope;
     this.controller = this.makeController();
     const projects = this.deps.projects().filter((p) => scope === 'all' || p.dir === scope);
-    const roots = [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.context.extensionUri, 'media')];
-    for (const p of projects) roots.push(vscode.Uri.file(thumbsDir(p.dir)), vscode.Uri.file(path.join(p.dir, 'products')));
-    this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
-    const title = scope === 'all' ? 'All projects' : (projects[0]?.name ?? 'Gallery');
+    // The same options the panel was made with are no change (VS Code compares them).
+    this.panel.webview.options = webviewOptions(this.context, projects);
+    const title = scopeTitle(scope, projects);
     this.panel.title = `Gallery: ${title}`;
-    const state = await this.controller.initialState(filter, { tileSize, fit: this.context.globalState.get<boolean>(FIT_KEY, false) }, title);
+    const started = Date.now();
+    this.carried = undefined;
+    const files = (this.filesOfUris = new Map());
+    let state: InitialState;
+    try {
+      state = await this.controller.initialState(filter, { tileSize, fit: this.context.globalState.get<boolean>(FIT_KEY, false) }, title);
+    } finally {
+      this.filesOfUris = undefined;
+    }
+    const queried = Date.now();
+    if (firstScreen) {
+      const { tiles, carried } = await inlineThumbnails(state.page.tiles, (uri) => files.get(uri), { count: firstScreenTiles(state.tileSize), budget: FIRST_SCREEN_BYTES });
+      state = { ...state, page: { ...state.page, tiles } };
+      this.carried = carried;
+    }
     const asset = (f: string) => this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews', f)).toString();
-    this.panel.webview.html = galleryHtml({ cspSource: this.panel.webview.cspSource, scriptUri: asset('gallery.js'), styleUri: asset('gallery.css'), state });
+    const html = galleryHtml({ cspSource: this.panel.webview.cspSource, scriptUri: asset('gallery.js'), styleUri: asset('gallery.css'), state });
+    this.panel.webview.html = html;
+    // Where an open's time goes on this side (bench/galleryVscode.ts reads this line).
+    this.deps.log.info(`gallery: "${title}" handed to VS Code in ${Date.now() - started} ms (initial state ${queried - started} ms, ${state.page.tiles.length} tiles, ${state.page.tiles.filter((t) => t.thumb?.startsWith('data:')).length} thumbnails carried, HTML ${Math.round(html.length / 1024)} KB)`);
   }
 
   get currentScope(): string {
@@ -336,7 +388,7 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
       const s = (state ?? {}) as { scope?: unknown; filter?: unknown; tileSize?: unknown };
       const filter = Filter.safeParse(s.filter);
       const scope = typeof s.scope === 'string' && s.scope ? s.scope : (deps.activeProject() ?? 'all');
-      await adopt(panel, scope).show(scope, filter.success ? filter.data : DEFAULT_FILTER, typeof s.tileSize === 'number' ? s.tileSize : deps.tileSize());
+      await adopt(panel, scope).show(scope, filter.success ? filter.data : DEFAULT_FILTER, typeof s.tileSize === 'number' ? s.tileSize : deps.tileSize(), false);
     },
   });
   const events = [
@@ -353,7 +405,11 @@ export function registerGallery(context: vscode.ExtensionContext, deps: GalleryD
         if (current.currentScope !== target) await current.show(target);
         return;
       }
-      const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, 'Gallery', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [] });
+      // Made with the title and options show() sets: the tab says which gallery from the start
+      // (VS Code takes a second to show a webview after the first), and changed options would
+      // have VS Code write an empty page first.
+      const projects = deps.projects().filter((p) => target === 'all' || p.dir === target);
+      const panel = vscode.window.createWebviewPanel(GALLERY_VIEW_TYPE, `Gallery: ${scopeTitle(target, projects)}`, vscode.ViewColumn.Active, { retainContextWhenHidden: false, ...webviewOptions(context, projects) });
       panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
       await adopt(panel, target).show(target);
     },
