@@ -24,8 +24,9 @@ import type { ProductRecord, ProjectDb } from './types.ts';
 
 /** Products per batch: one intent, one wave of fsyncs, one journal record. */
 export const BATCH_SIZE = 64;
-/** A product waits at most this long for its batch to fill (a slow import still shows products). */
-const BATCH_MS = 250;
+/** A product waits at most this long for its batch to fill: a slow import still shows its products
+ * within a second, and a fast one (64 in 320 ms at 200 images/s) fills whole batches. */
+const BATCH_MS = 1000;
 /** Where the intents of batches being written are (machine-local, like temp files). */
 const PENDING = '.artfactory/pending';
 const INTENT = /^import-(\d+)-[a-z0-9]+\.pending$/;
@@ -35,6 +36,8 @@ interface Staged<T> {
   tag: T;
   /** [temp, final] absolute paths: the media file first, then the sidecar. */
   files: [string, string][];
+  /** The temp files' handles, open until they are fsync'd (not opened twice). */
+  handles: FileHandle[];
   /** Settles when its temp files are written (or failed and were removed). */
   ready: Promise<void>;
 }
@@ -46,20 +49,13 @@ interface Batch<T> {
   intent: Promise<{ file: string; handle: FileHandle }>;
 }
 
-/** fsync a file (`r+`) or a folder (`r`; folders cannot be fsync'd everywhere, e.g. Windows,
- * where the rename is still atomic). */
-async function fsyncPath(file: string, mode: 'r' | 'r+'): Promise<void> {
-  let fh: FileHandle;
+/** fsync a folder, so the renames in it are durable (folders cannot be opened or fsync'd
+ * everywhere, e.g. Windows, where the rename is still atomic). */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
   try {
-    fh = await fs.open(file, mode);
-  } catch (e) {
-    if (mode === 'r') return;
-    throw e;
-  }
-  try {
-    await fh.sync().catch((e: unknown) => {
-      if (mode === 'r+') throw e;
-    });
+    await fh.sync().catch(() => undefined);
   } finally {
     await fh.close();
   }
@@ -72,6 +68,8 @@ export class ProductBatch<T> {
   private writing: Promise<void> = Promise.resolve();
   private failed: { error: unknown } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Folders made or found in place by this writer (each path is still checked on every write). */
+  private readonly dirs = new Set<string>();
 
   constructor(
     private readonly store: ProductStore,
@@ -87,7 +85,7 @@ export class ProductBatch<T> {
     if (this.failed) throw this.failed.error;
     const layout = layoutOf(record);
     const batch = (this.current ??= this.open());
-    const staged: Staged<T> = { record, tag, files: [], ready: Promise.resolve() };
+    const staged: Staged<T> = { record, tag, files: [], handles: [], ready: Promise.resolve() };
     staged.ready = this.stage(batch, staged, layout.file, layout.sidecar, bytes);
     batch.items.push(staged);
     if (batch.items.length >= BATCH_SIZE) {
@@ -113,7 +111,11 @@ export class ProductBatch<T> {
   private async stage(batch: Batch<T>, staged: Staged<T>, file: string, sidecar: string, bytes: Uint8Array): Promise<void> {
     try {
       await (await batch.intent).handle.write(`${JSON.stringify({ id: staged.record.id, file })}\n`);
-      await this.store.paths.ensureDir(file.slice(0, file.lastIndexOf('/')), 'products');
+      const dir = file.slice(0, file.lastIndexOf('/'));
+      if (!this.dirs.has(dir)) {
+        await this.store.paths.ensureDir(dir, 'products');
+        this.dirs.add(dir);
+      }
       for (const [rel, data] of [
         [file, bytes],
         [sidecar, `${JSON.stringify(staged.record, null, 2)}\n`],
@@ -121,9 +123,12 @@ export class ProductBatch<T> {
         const { abs } = await this.store.paths.resolve(rel, 'products', { kind: 'file' });
         const tmp = tempOf(abs);
         staged.files.push([tmp, abs]);
-        await fs.writeFile(tmp, data, { flag: 'wx' });
+        const fh = await fs.open(tmp, 'wx');
+        staged.handles.push(fh);
+        await fh.writeFile(data);
       }
     } catch (e) {
+      await closeAll(staged.handles);
       await removeAll(staged.files.map(([tmp]) => tmp));
       throw e;
     }
@@ -155,8 +160,9 @@ export class ProductBatch<T> {
     try {
       intent = await batch.intent;
       if (this.failed) throw this.failed.error;
-      await Promise.all([intent.handle.sync(), ...temps.map((f) => fsyncPath(f, 'r+'))]);
-      await fsyncPath(path.dirname(intent.file), 'r');
+      await Promise.all([intent.handle, ...items.flatMap((s) => s.handles)].map((fh) => fh.sync()));
+      await closeAll(items.flatMap((s) => s.handles));
+      await fsyncDir(path.dirname(intent.file));
       // Media files first, so a sidecar never names a file not there yet.
       for (const i of [0, 1]) {
         await Promise.all(
@@ -166,9 +172,9 @@ export class ProductBatch<T> {
           }),
         );
       }
-      await Promise.all([...new Set(items.map((s) => path.dirname(s.files[0][1])))].map((dir) => fsyncPath(dir, 'r')));
+      await Promise.all([...new Set(items.map((s) => path.dirname(s.files[0][1])))].map(fsyncDir));
     } catch (e) {
-      await intent?.handle.close().catch(() => undefined);
+      await closeAll([...(intent ? [intent.handle] : []), ...items.flatMap((s) => s.handles)]);
       await removeAll([...temps, ...renamed, ...(intent ? [intent.file] : [])]);
       throw e;
     }
@@ -186,6 +192,11 @@ export class ProductBatch<T> {
     await this.writing;
     if (this.failed) throw this.failed.error;
   }
+}
+
+/** Close handles, once each (a closed handle's close is a no-op). */
+async function closeAll(handles: FileHandle[]): Promise<void> {
+  await Promise.all(handles.map((fh) => fh.close().catch(() => undefined)));
 }
 
 async function removeAll(files: string[]): Promise<void> {
