@@ -144,8 +144,10 @@ async function verify(opts: { project?: string; json?: boolean }): Promise<numbe
 async function backup(opts: { project?: string; out?: string }): Promise<number> {
   const dir = await projectDir(opts.project);
   if (!opts.out) throw new UsageError('--out FILE.zip is required.');
+  // The change journal folded into the database file first, as Back Up Project does: the
+  // archive then holds one consistent index.db.
   const db = await openProjectDb(dir);
-  await db.flush();
+  await db.compact();
   await db.close();
   const r = await backupProject(dir, path.resolve(opts.out));
   process.stdout.write(`Backed up ${dir} to ${path.resolve(opts.out)}: ${r.files} files, ${(r.bytes / 1024 / 1024).toFixed(1)} MB.\n`);

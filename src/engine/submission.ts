@@ -518,9 +518,28 @@ export class Batch {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
-  /** Run a job of the batch again (Retry Failed); it keeps its batch. */
-  async retry(jobId: string): Promise<void> {
-    await this.owners.get(jobId)?.retry(jobId);
+  /** Run ended jobs of the batch again (Retry Failed). They keep their batch id; the Batch
+   * returned follows just them, so progress and the finished report work as for a submission
+   * (this one's `done` has already resolved). */
+  async retry(jobIds: string[]): Promise<Batch> {
+    const again = new Batch(this.id, this.title);
+    again.projects.push(...this.projects);
+    const followed = new Set<Engine>();
+    try {
+      for (const id of jobIds) {
+        const engine = this.owners.get(id);
+        if (!engine) continue;
+        // Followed before the job is reset, so no state change is missed.
+        if (!followed.has(engine)) again.follow(engine);
+        followed.add(engine);
+        again.add(engine, [await engine.retry(id)]);
+      }
+    } catch (e) {
+      again.fail(e);
+      throw e;
+    }
+    again.settle(async () => undefined);
+    return again;
   }
 
   /** Cancel every job that has not ended, here and at its provider. */

@@ -101,9 +101,21 @@ export class Submissions {
     if (b === 'Show Log') this.d.log.show();
   }
 
+  /** Retry Failed: the failed jobs run again under their batch, with progress and a report as
+   * a Generate has. */
+  private async retry(batch: Batch, failed: JobRecord[]): Promise<void> {
+    try {
+      const again = await batch.retry(failed.map((j) => j.id));
+      this.follow(again, { jobCount: again.size, providers: [...new Set(failed.map((j) => j.provider))] });
+      void again.done.then((jobs) => this.report(again, jobs), () => undefined);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Art Factory: the failed jobs could not be run again: ${this.d.log.scrub(e instanceof Error ? e.message : String(e))}`, 'Show Log').then((b) => b && this.d.log.show());
+    }
+  }
+
   /** A cancellable notification for the batch, until every job has ended (the agent tools show
    * theirs with it too). */
-  follow(batch: Batch, plan: Plan): void {
+  follow(batch: Batch, plan: Pick<Plan, 'jobCount' | 'providers'>): void {
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: ${batch.title}`, cancellable: true }, async (progress, token) => {
       let reported = 0;
       progress.report({ message: `submitting ${plan.jobCount} job${plan.jobCount === 1 ? '' : 's'} to ${plan.providers.map(providerDisplayName).join(', ')}…` });
@@ -138,13 +150,17 @@ export class Submissions {
     }
     const first = failed[0].error;
     const stopped = failed.find((j) => j.error?.kind === 'budget');
-    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : stopped ? ['Raise Budget…', 'Open Spending'] : ['Retry Failed', 'Show Log'];
+    // A failure that names one of our settings as the fix (Civitai's withheld mature images, the
+    // job timeout) offers to open it.
+    const setting = /"(artFactory\.[\w.]+)"/.exec(first?.message ?? '')?.[1];
+    const buttons = first?.kind === 'auth' ? ['Set API Key', 'Show Log'] : stopped ? ['Raise Budget…', 'Open Spending'] : [...(setting ? ['Open Settings'] : []), 'Retry Failed', 'Show Log'];
     void vscode.window
       .showErrorMessage(`Art Factory: ${failed.length} of ${jobs.length} job${jobs.length === 1 ? '' : 's'} failed: ${this.d.log.scrub(first?.message ?? 'unknown error')}`, ...buttons)
       .then(async (b) => {
         if (b === 'Set API Key') await runCommand('setApiKey', failed[0].provider);
         if (b === 'Show Log') this.d.log.show();
-        if (b === 'Retry Failed') for (const j of failed) await batch.retry(j.id);
+        if (b === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+        if (b === 'Retry Failed') await this.retry(batch, failed);
         if (b === 'Raise Budget…') await runCommand('raiseBudget', session?.dir, stopped?.estimate?.currency);
         if (b === 'Open Spending') await runCommand('openSpending', session?.dir);
       });

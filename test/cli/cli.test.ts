@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { createProject } from '../../src/storage/index.ts';
+import { readHeader } from '../../src/storage/journal.ts';
 import { startFalFake } from '../fakes/fal.ts';
 import { runCli as run } from './run.ts';
 
@@ -81,8 +82,21 @@ test('verify passes on a sound project and fails, naming the row, on a crafted o
   assert.deepEqual([report.ok, report.rows, report.verified, report.sidecars], [true, 2, 2, 2]);
 
   const zip = path.join(path.dirname(dir), 'backup.zip');
+  // Bytes of journal records past its header (the rows not yet folded into index.db).
+  const unfolded = () => {
+    const file = path.join(dir, '.artfactory', 'index.db.journal');
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      return size - (readHeader(fd, size)?.end ?? 0);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  assert.ok(unfolded() > 0, "the generated products' rows are in the change journal");
   const backedUp = await run(['backup', '--project', dir, '--out', zip]);
   assert.equal(backedUp.code, 0, backedUp.stderr);
+  assert.equal(unfolded(), 0, 'the backup folded the journal into index.db first');
   const target = path.join(path.dirname(dir), 'restored');
   const restored = await run(['restore', zip, '--to', target, '--json']);
   assert.equal(restored.code, 0, restored.stderr);

@@ -108,11 +108,15 @@ export async function startCodeServer(opts: { workspace: string; env?: NodeJS.Pr
           await input.fill(`>${title}`, { timeout: 10_000 });
           await row.waitFor({ timeout: 5_000 });
         };
-        if (await listed().then(() => true, () => attempt >= 6)) break;
+        // Listed and still there (the palette may also close between the two).
+        if ((await listed().then(() => true, () => false)) && (await row.isVisible())) break;
+        if (attempt >= 6) {
+          await row.waitFor({ timeout: 5_000 });
+          break;
+        }
         await page.keyboard.press('Escape');
         await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
       }
-      await row.waitFor({ timeout: 5_000 });
       await page.keyboard.press('Enter');
     },
     openFile: async (name) => {

@@ -210,6 +210,30 @@ test('cancel reaches every job of the batch that has not ended', async () => {
   }
 });
 
+test('Retry Failed runs the failed jobs again under their batch id; the batch it returns follows them and is done when they have ended again', async () => {
+  const r = await rig({ engine: { makeThumbnails: false } });
+  try {
+    const { s } = submitter([r]);
+    const { hooks } = recorder();
+    const outcome = await s.submit(jobsRequest(r.dir, [sample('fine'), sample('[fail] once more', { duration_ms: 300 })]), hooks);
+    assert.ok(outcome.status === 'started');
+    const first = await outcome.batch.done;
+    const failed = first.filter((j) => j.state === 'failed');
+    assert.equal(failed.length, 1);
+    const again = await outcome.batch.retry(failed.map((j) => j.id));
+    const states: string[] = [];
+    again.onDidChange((j) => states.push(j.state));
+    assert.deepEqual([again.id, again.size], [outcome.batch.id, 1], 'the same batch id, only the failed job');
+    const ended = await again.done;
+    assert.deepEqual(ended.map((j) => [j.id, j.state, j.batchId]), [[failed[0].id, 'failed', outcome.batch.id]]);
+    assert.ok(states.includes('failed'), `the retried job's states were followed: ${states.join(', ')}`);
+    assert.ok(ended[0].finishedAt! >= failed[0].finishedAt!, 'it ended a second time');
+    assert.equal((await r.db.listJobs()).length, 2, 'no new job was made');
+  } finally {
+    await r.close();
+  }
+});
+
 /** Every call in src/ whose callee is Engine's `submit` method, as "file:line". */
 async function engineSubmitCallers(): Promise<string[]> {
   const files = (await walkFiles(path.join(ROOT, 'src'))).filter((f) => /\.tsx?$/.test(f)).map((f) => path.join(ROOT, 'src', f));
