@@ -10,18 +10,10 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { pngStructure } from '../../src/media/imageStructure.ts';
 import { pngDataProblems } from '../../src/media/pngData.ts';
-import { crc32, readPngChunks } from '../../src/media/pngChunks.ts';
+import { readPngChunks } from '../../src/media/pngChunks.ts';
 import { checkDownloaded, MediaError } from '../../src/media/sniff.ts';
+import { pngChunk as chunk } from '../archive/metadataFixtures.ts';
 import { fixtureFiles, needsFixtures, PNGSUITE } from '../fixtures.ts';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(head.subarray(4, 8), data), 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 /** A PNG rebuilt from `png`'s chunks with its image data replaced by `idat` (CRCs recomputed),
  * optionally split into several IDAT chunks with `between` after the first. */
