@@ -165,8 +165,9 @@ function skipFor(e: unknown, file: string): ImportSkip {
   return { file, kind: 'unreadable', reason: `The file could not be read (${(e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.message : String(e))}).` };
 }
 
-/** Files looked at together: reading, hashing and the decode check of one overlap the others'
- * (sharp decodes on libuv's threads), without holding more than a few files in memory. */
+/** Files looked at together: reading, hashing and the check of one overlap the others' (zlib
+ * inflates a PNG, sharp decodes the rest, on libuv's threads), without holding more than a few
+ * files in memory (each is written to its temp file before the next is read). */
 const IN_FLIGHT = 4;
 
 /** Import image files and folders (walked recursively) into the project at `projectDir`.
