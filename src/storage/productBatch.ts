@@ -160,7 +160,7 @@ export class ProductBatch<T> {
     try {
       intent = await batch.intent;
       if (this.failed) throw this.failed.error;
-      await Promise.all([intent.handle, ...items.flatMap((s) => s.handles)].map((fh) => fh.sync()));
+      await syncAll([intent.handle, ...items.flatMap((s) => s.handles)]);
       await closeAll(items.flatMap((s) => s.handles));
       await fsyncDir(path.dirname(intent.file));
       // Media files first, so a sidecar never names a file not there yet.
@@ -192,6 +192,18 @@ export class ProductBatch<T> {
     await this.writing;
     if (this.failed) throw this.failed.error;
   }
+}
+
+/** fsyncs in flight at once: half of libuv's four threads, so the next batch's reads, checks and
+ * writes do not queue behind a wave of them (with all four, a wave stalled the import). */
+const SYNCS_AT_ONCE = 2;
+
+async function syncAll(handles: FileHandle[]): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < handles.length) await handles[next++].sync();
+  };
+  await Promise.all(Array.from({ length: Math.min(SYNCS_AT_ONCE, handles.length) }, lane));
 }
 
 /** Close handles, once each (a closed handle's close is a no-op). */
