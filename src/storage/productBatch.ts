@@ -3,8 +3,8 @@
 // waits shared. A batch (64 products, or what came within 250 ms) goes like this:
 //   1. its intent (`.artfactory/pending/import-<pid>-<random>.pending`) gets a line per product,
 //      then the product's media file and sidecar are written under temp names, unsynced;
-//   2. every temp file and the intent are fsync'd together (the disk's flushes overlap instead
-//      of queueing one product after another on libuv's four threads), and the intent's folder;
+//   2. every temp file and the intent are fsync'd, two at a time (the other two of libuv's four
+//      threads go on reading and checking the next batch), then the intent's folder;
 //   3. each media file, then each sidecar, is renamed into place, and their folders fsync'd;
 //   4. the rows are written with one `putProducts` (one journal record, one fdatasync);
 //   5. each product is reported durable, and the intent removed.
