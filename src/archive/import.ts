@@ -72,6 +72,8 @@ export interface ImportReport {
   skipped: ImportSkip[];
   /** Skipped files beyond those listed. */
   moreSkipped: number;
+  /** Products an interrupted import had written whole but not yet indexed, finished by this one. */
+  recovered: number;
   /** Imported, but some metadata could not be read. */
   withWarnings: number;
   byTool: Record<string, number>;
@@ -163,15 +165,16 @@ function skipFor(e: unknown, file: string): ImportSkip {
   return { file, kind: 'unreadable', reason: `The file could not be read (${(e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.message : String(e))}).` };
 }
 
-/** Files looked at together: reading, hashing and the decode check of one overlap the others'
- * (sharp decodes on libuv's threads), without holding more than a few files in memory. */
+/** Files looked at together: reading, hashing and the check of one overlap the others' (zlib
+ * inflates a PNG, sharp decodes the rest, on libuv's threads), without holding more than a few
+ * files in memory (each is written to its temp file before the next is read). */
 const IN_FLIGHT = 4;
 
 /** Import image files and folders (walked recursively) into the project at `projectDir`.
  * Returns once every image is stored; thumbnails are made after, in the background
  * (`report.thumbnailsDone`), one at a time, so the import never waits for them. */
 export async function importImages(projectDir: string, db: ProjectDb, sources: string[], opts: ImportOptions = {}): Promise<ImportReport> {
-  const report: ImportReport = { imported: 0, importedIds: [], products: [], duplicates: [], skipped: [], moreSkipped: 0, withWarnings: 0, byTool: {}, canceled: false, thumbnailsDone: Promise.resolve() };
+  const report: ImportReport = { imported: 0, importedIds: [], products: [], duplicates: [], skipped: [], moreSkipped: 0, recovered: 0, withWarnings: 0, byTool: {}, canceled: false, thumbnailsDone: Promise.resolve() };
   const skip = (s: ImportSkip) => {
     if (report.skipped.length < MAX_LISTED_SKIPS) report.skipped.push(s);
     else report.moreSkipped++;
@@ -184,9 +187,18 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   const total = opts.onProgress ? await countImportCandidates(sources, projectDir, opts.signal) : 0;
   const thumbnails = opts.makeThumbnails === false ? undefined : new ThumbnailQueue(store, opts.onThumbnail);
   const companions = new CompanionFiles();
-  // Rows are written together, one journal record (one fdatasync) per batch, and counted only
-  // once durable: a product is reported when its row is, as before.
-  const rows = new RowBatches(db, (p, file, meta) => {
+  // What a killed import left is finished first (productBatch.ts), so its products are found
+  // here as duplicates, whatever day their files were written on; they are announced like new
+  // ones (the gallery has not seen them) and get their thumbnails.
+  const recovered = await store.recoverBatches();
+  report.recovered = recovered.completed.length;
+  for (const p of recovered.completed) {
+    opts.onProduct?.(p);
+    thumbnails?.add(p);
+  }
+  // Products are written together, one wave of fsyncs and one journal record per batch, and
+  // counted only once durable: a product is reported when its file, sidecar and row are.
+  const batch = store.batch<{ file: string; meta: ImageMetadata }>((p, { file, meta }) => {
     storing.delete(p.id);
     report.imported++;
     report.importedIds.push(p.id);
@@ -217,7 +229,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  await rows.close().catch((error: unknown) => void (failure ??= { error }));
+  await batch.close().catch((error: unknown) => void (failure ??= { error }));
   report.canceled = opts.signal?.aborted === true;
   await db.flush();
   // Thumbnails start once every image is stored: made alongside, they took a core from the
@@ -309,72 +321,13 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
           ...(meta.warnings.length ? { warnings: meta.warnings.slice(0, 20) } : {}),
         },
       };
-      // File → sidecar, as the engine stores its outputs (a failed sidecar takes the file
-      // away); the row follows with its batch. The id stays taken until the row is written.
-      const stored = await store.putFiles(product, bytes);
+      // File → sidecar → row, made durable with the rest of its batch. The id stays taken
+      // until the row is written.
+      await batch.add(product, bytes, { file, meta });
       handedOver = true;
-      await rows.add(stored, file, meta);
     } finally {
       if (!handedOver) storing.delete(id);
     }
-  }
-}
-
-/** Products per database write of an import: one journal record and one fdatasync for them all. */
-const ROW_BATCH = 64;
-/** A row waits at most this long for its batch to fill (a slow import still shows its products). */
-const ROW_BATCH_MS = 250;
-
-/** The rows of an import's stored products, written `ROW_BATCH` at a time with one
- * `putProducts` (one transaction, one journal record), one batch after another. `add` resolves
- * once its row is handed to a batch; `onDurable` runs for each once its batch is written. A
- * failed batch fails `close` (its products' files and sidecars stay: Rebuild Index indexes them). */
-class RowBatches {
-  private pending: { product: ProductRecord; file: string; meta: ImageMetadata }[] = [];
-  private writing: Promise<void> = Promise.resolve();
-  private failed: { error: unknown } | undefined;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly db: ProjectDb,
-    private readonly onDurable: (p: ProductRecord, file: string, meta: ImageMetadata) => void,
-  ) {}
-
-  async add(product: ProductRecord, file: string, meta: ImageMetadata): Promise<void> {
-    if (this.failed) throw this.failed.error;
-    this.pending.push({ product, file, meta });
-    if (this.pending.length >= ROW_BATCH) {
-      // One batch written at a time; the next fills meanwhile, and waits for the one before
-      // (so rows never pile up in memory).
-      const before = this.writing;
-      this.write();
-      await before;
-    } else this.timer ??= setTimeout(() => this.write(), ROW_BATCH_MS);
-  }
-
-  private write(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    this.writing = this.writing.then(async () => {
-      if (this.failed) return;
-      try {
-        await this.db.putProducts(batch.map((b) => b.product));
-      } catch (error) {
-        this.failed = { error };
-        return;
-      }
-      for (const b of batch) this.onDurable(b.product, b.file, b.meta);
-    });
-  }
-
-  /** Write what is pending; rejects with the first failed batch's error. */
-  async close(): Promise<void> {
-    this.write();
-    await this.writing;
-    if (this.failed) throw this.failed.error;
   }
 }
 

@@ -87,7 +87,8 @@ export async function importCommand(dir: string, sources: string[], o: ImportCom
     for (const line of describeSkips(report)) o.err(`skipped ${line}`);
   }
   const tools = Object.entries(report.byTool).sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${n} ${t}`).join(', ');
-  o.err(`${report.canceled ? 'Interrupted: ' : ''}${report.imported} imported${tools ? ` (${tools})` : ''}, ${report.duplicates.length} already in the project, ${skipped} skipped.`);
+  const finished = report.recovered ? ` ${report.recovered} left by an interrupted import were finished.` : '';
+  o.err(`${report.canceled ? 'Interrupted: ' : ''}${report.imported} imported${tools ? ` (${tools})` : ''}, ${report.duplicates.length} already in the project, ${skipped} skipped.${finished}`);
   // The thumbnails are made after the import, in the background: the gallery needs them, so wait.
   if (report.imported && !report.canceled) o.err('Making thumbnails…');
   await report.thumbnailsDone;

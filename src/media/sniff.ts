@@ -1,6 +1,7 @@
 // What a downloaded file really is, by its magic bytes, and whether it decodes fully.
 // Providers' claims (content type, file name) are never trusted on their own.
 import { imageStructure, type ImageStructure } from './imageStructure.ts';
+import { pngDataProblems } from './pngData.ts';
 import { loadSharp } from './sharp.ts';
 
 /** For provider outputs: smaller images are placeholders (a blank 1×1 from a refused or
@@ -18,9 +19,10 @@ export interface SniffedMedia {
 export interface CheckedMedia extends SniffedMedia {
   width?: number;
   height?: number;
-  /** How a still image was checked: decoded in full by sharp, or (sharp could not load) by its
-   * structure only, which cannot see damage inside the compressed pixels. */
-  checkedBy?: 'decode' | 'structure';
+  /** How a still image was checked: decoded in full by sharp; a PNG without a palette by its
+   * whole image data (pngData.ts: what a decode finds, without one); or (sharp could not load)
+   * by its structure only, which cannot see damage inside the compressed pixels. */
+  checkedBy?: 'decode' | 'data' | 'structure';
 }
 
 export class MediaError extends Error {
@@ -92,8 +94,9 @@ const MAX_PIXELS = 268_402_689;
 
 /**
  * Accepts a download only if its bytes are a known format matching the claim and, for still
- * images, decode completely (truncated or corrupt data is refused). Without sharp, a still image
- * is checked by its structure and size instead. Throws MediaError.
+ * images, decode completely (truncated or corrupt data is refused): a PNG without a palette by
+ * its whole image data (pngData.ts), any other image by sharp. Without sharp, such an image is
+ * checked by its structure and size instead. Throws MediaError.
  */
 export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: string, opts: { minSide?: number; structure?: ImageStructure } = {}): Promise<CheckedMedia> {
   const minSide = opts.minSide ?? 1;
@@ -113,16 +116,27 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
   // libpng inside sharp tolerates some damage (a wrong IDAT CRC); a download must be sound.
   if (sniffed.mediaType === 'image/png' && structure?.problems.length) throw refuse(structure.problems[0], structure.truncated);
   const tooSmall = (width: number, height: number) => new MediaError('empty', `The image is only ${width}×${height} pixels: a blank placeholder, not a result.`);
+  /** The size the structure gives, checked as a decode would check it. */
+  const bySize = (s: ImageStructure, checkedBy: CheckedMedia['checkedBy']): CheckedMedia => {
+    const width = s.width ?? 0;
+    const height = s.height ?? 0;
+    if (width < minSide || height < minSide) throw tooSmall(width, height);
+    if (width * height > MAX_PIXELS) throw new MediaError('corrupt', `The image is ${width}×${height} pixels, more than the ${MAX_PIXELS.toLocaleString('en')} accepted.`);
+    return { ...sniffed, width, height, checkedBy };
+  };
+  // Most generated images are PNGs without a palette: their data is checked whole by zlib at a
+  // fraction of a decode's cost (bench/import.ts), with or without sharp.
+  if (sniffed.mediaType === 'image/png' && structure?.pngChunks) {
+    const problems = await pngDataProblems(structure.pngChunks);
+    if (problems?.length) throw refuse(problems[0], false);
+    if (problems) return bySize(structure, 'data');
+  }
   const sharp = await loadSharp();
   if (!sharp) {
     // No decoder here: the structure and size are what can be checked (sharp.ts says so once).
     if (!structure) throw new MediaError('unknown-format', `A ${sniffed.mediaType} file cannot be checked without the image library sharp.`);
     if (structure.problems.length) throw refuse(structure.problems[0], structure.truncated);
-    const width = structure.width ?? 0;
-    const height = structure.height ?? 0;
-    if (width < minSide || height < minSide) throw tooSmall(width, height);
-    if (width * height > MAX_PIXELS) throw new MediaError('corrupt', `The image is ${width}×${height} pixels, more than the ${MAX_PIXELS.toLocaleString('en')} accepted.`);
-    return { ...sniffed, width, height, checkedBy: 'structure' };
+    return bySize(structure, 'structure');
   }
   try {
     // failOn 'warning' turns libpng/libjpeg warnings (bad CRCs, truncation, trailing junk) into errors.

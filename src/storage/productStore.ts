@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { makeThumbnails } from '../media/thumbnails.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
+import { ProductBatch, recoverPending, type RecoveredBatches } from './productBatch.ts';
 import { layoutOf, PathRefusedError, ProjectPaths, THUMBS, type ProductLayout } from './productPaths.ts';
 import { readSidecar } from './sidecars.ts';
 import type { ProductPatch, ProductRecord, ProjectDb } from './types.ts';
@@ -77,18 +78,9 @@ export class ProductStore {
   /** Store a product: media file → poster → sidecar → row. A product file without its sidecar
    * is half a product, so when the sidecar cannot be written the files are taken away again
    * and the error rethrown. Once the sidecar is written the product is safe: a failed row
-   * write leaves it for the resumed job or Rebuild Index to index. Returns the stored record. */
+   * write leaves it for the resumed job or Rebuild Index to index. Returns the stored record.
+   * Many products at once (an import) go through `batch()` instead. */
   async put(record: ProductRecord, bytes: Uint8Array, extras: PutExtras = {}): Promise<ProductRecord> {
-    const stored = await this.putFiles(record, bytes, extras);
-    await this.db.putProduct(stored);
-    return stored;
-  }
-
-  /** The files of `put` (media file → poster → sidecar, each atomic and durable), without the
-   * row: a caller storing many products (an import) writes their rows together afterwards with
-   * `db.putProducts`, one journal record for the batch. Until then each is a sidecar without a
-   * row, which Rebuild Index indexes, as after a failed row write. */
-  async putFiles(record: ProductRecord, bytes: Uint8Array, extras: PutExtras = {}): Promise<ProductRecord> {
     const stored: ProductRecord = { ...record };
     if (extras.poster) stored.poster = stored.file.replace(/\.[^./]+$/, `.poster.${extras.poster.ext}`);
     const layout = layoutOf(stored);
@@ -108,7 +100,19 @@ export class ProductStore {
       for (const f of written) await fs.rm(f, { force: true }).catch(() => undefined);
       throw e;
     }
+    await this.db.putProduct(stored);
     return stored;
+  }
+
+  /** Many products stored together, with the durability of `put` for each but the waits
+   * shared: one wave of fsyncs and one journal record per batch (productBatch.ts). */
+  batch<T>(onDurable: (p: ProductRecord, tag: T) => void): ProductBatch<T> {
+    return new ProductBatch(this, this.db, onDurable);
+  }
+
+  /** Finish what a killed `batch()` writer left; run before a new batch writer starts. */
+  recoverBatches(): Promise<RecoveredBatches> {
+    return recoverPending(this, this.db);
   }
 
   /** Change a product's own metadata (favourite, rating, tags, notes): its row, then its

@@ -36,7 +36,7 @@ const ManifestSchema = z.object({
   budgets: z.unknown().optional(),
 });
 
-const GITIGNORE = '# Rebuildable or machine-local: the index is rebuilt from the sidecars.\nthumbs/\nbackups/\n*.lock\n*.tmp-*\n';
+const GITIGNORE = '# Rebuildable or machine-local: the index is rebuilt from the sidecars.\nthumbs/\nbackups/\npending/\n*.lock\n*.tmp-*\n';
 
 export async function isProject(dir: string): Promise<boolean> {
   try {

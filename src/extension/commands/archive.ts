@@ -233,6 +233,7 @@ export function archiveCommands(ctx: CommandContext): ArchiveCommands {
         log.info(`import into ${session.name}: ${report.imported} imported (${tools || 'none'}), ${report.duplicates.length} already there, ${skipped} skipped${report.canceled ? ', canceled' : ''}`);
         const parts = [`${report.imported} imported`, `${skipped} skipped`];
         if (report.duplicates.length) parts.push(`${report.duplicates.length} already in the project`);
+        if (report.recovered) parts.push(`${report.recovered} left by an interrupted import finished`);
         const text = `Art Factory: ${report.canceled ? 'import canceled — ' : ''}${parts.join(', ')}.${report.withWarnings ? ` ${report.withWarnings} had metadata that could not be fully read (kept as raw text).` : ''}`;
         const buttons = [...(skipped ? ['Show Why'] : []), ...(report.imported ? ['Open Gallery'] : [])];
         const choice = await (skipped ? vscode.window.showWarningMessage(text, ...buttons) : vscode.window.showInformationMessage(text, ...buttons));
