@@ -1,6 +1,6 @@
 // Many products stored together (an import): the same file → sidecar → row as
 // ProductStore.put, with the same durability for every product reported stored, but with the
-// waits shared. A batch (64 products, or what came within 250 ms) goes like this:
+// waits shared. A batch (64 products, or what came within a second) goes like this:
 //   1. its intent (`.artfactory/pending/import-<pid>-<random>.pending`) gets a line per product,
 //      then the product's media file and sidecar are written under temp names, unsynced;
 //   2. every temp file and the intent are fsync'd, two at a time (the other two of libuv's four
