@@ -3,6 +3,7 @@
 // The check itself is src/archive/verify.ts, the same one `art-factory verify` runs.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { withCancellableProgress } from './progress.ts';
 import { describeVerify, verifyProject, type VerifyReport } from '../archive/verify.ts';
 import { markWrittenHere, writtenElsewhere } from '../storage/index.ts';
 import type { ProjectDb } from '../storage/types.ts';
@@ -21,22 +22,9 @@ export interface VerifyDeps {
 /** Run Verify Project with progress, log every problem, and say how it went. */
 export async function runVerify(s: ProjectSession, d: VerifyDeps): Promise<VerifyReport> {
   const db = await s.db();
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: verifying ${s.name}`, cancellable: true }, (progress, token) => {
-    const ac = new AbortController();
-    token.onCancellationRequested(() => ac.abort());
-    let last = 0;
-    return verifyProject(s.dir, {
-      db,
-      signal: ac.signal,
-      onProgress: (done, total) => {
-        const pct = total ? (done / total) * 100 : 0;
-        if (pct - last >= 1 || done === total) {
-          progress.report({ increment: pct - last, message: `${done} of ${total} products` });
-          last = pct;
-        }
-      },
-    });
-  });
+  const report = await withCancellableProgress(`Art Factory: verifying ${s.name}`, (signal, report) =>
+    verifyProject(s.dir, { db, signal, onProgress: (done, total) => report(done, total, `${done} of ${total} products`) }),
+  );
   for (const line of describeVerify(report)) (report.ok ? d.log.info : d.log.warn).call(d.log, `verify ${s.name}: ${line}`);
   await d.refreshGallery();
   await d.trusted();

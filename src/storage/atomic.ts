@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { closeSync, fsyncSync, openSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 /** Write a file so readers see the old content or the new, never a torn one: a temp file in
@@ -54,4 +54,30 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
     );
   }
   return removed;
+}
+
+/** fsync a folder, so the renames in it are durable. Folders cannot be opened or fsync'd
+ * everywhere (Windows), where the rename is still atomic: then it does nothing. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  try {
+    await fh.sync().catch(() => undefined);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `fsyncDir` for the database worker's synchronous writes. */
+export function fsyncDirSync(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // see fsyncDir
+  }
 }

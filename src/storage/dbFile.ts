@@ -3,7 +3,7 @@
 import { closeSync, fsyncSync, openSync, promises as fs, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { fsyncDir } from './journal.ts';
+import { fsyncDirSync } from './atomic.ts';
 import { diskFull } from './lock.ts';
 import { isDiskFull, StorageError } from './errors.ts';
 
@@ -122,7 +122,7 @@ export function writeAtomic(file: string, data: Uint8Array): void {
     throw e;
   }
   renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
+  fsyncDirSync(path.dirname(file));
 }
 
 /** At most one backup a day, `keep` of them: the database as it is now (journal included),

@@ -25,6 +25,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SqlValue } from 'sql.js';
+import { fsyncDirSync } from './atomic.ts';
 
 const MAGIC = Buffer.from('AFJR', 'latin1');
 export const FRAME = 16;
@@ -200,19 +201,7 @@ export function createJournal(file: string, generation: string): number {
     rmSync(tmp, { force: true });
     throw e;
   }
-  fsyncDir(path.dirname(file));
+  fsyncDirSync(path.dirname(file));
   return head.length;
 }
 
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // folders cannot be fsynced everywhere (Windows); the rename is still atomic
-  }
-}

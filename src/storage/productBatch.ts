@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { pidAlive } from './atomic.ts';
+import { fsyncDir, pidAlive } from './atomic.ts';
 import { layoutOf } from './productPaths.ts';
 import type { ProductStore } from './productStore.ts';
 import type { ProductRecord, ProjectDb } from './types.ts';
@@ -47,18 +47,6 @@ interface Batch<T> {
   /** The intent, opened when the batch starts: one line per product, appended before its temp
    * files are written, so a killed batch's intent names every file it may have left. */
   intent: Promise<{ file: string; handle: FileHandle }>;
-}
-
-/** fsync a folder, so the renames in it are durable (folders cannot be opened or fsync'd
- * everywhere, e.g. Windows, where the rename is still atomic). */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  try {
-    await fh.sync().catch(() => undefined);
-  } finally {
-    await fh.close();
-  }
 }
 
 const tempOf = (abs: string) => `${abs}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { withCancellableProgress } from '../progress.ts';
 import { batchProducts, makeContactSheet, recentBatches, type ContactSheet, type SheetItem } from '../../archive/contactSheet.ts';
 import { exportProducts, type ExportFormat } from '../../archive/export.ts';
 import { describeSkips, importImages, IMPORT_EXTENSIONS } from '../../archive/import.ts';
@@ -103,13 +104,8 @@ export async function exportItems(ctx: CommandContext, chosen: SheetItem[], left
   const target = await vscode.window.showOpenDialog({ title: `Export ${n} product${n === 1 ? '' : 's'} to…`, canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: vscode.Uri.file(start) });
   if (!target?.[0]) return;
   await ctx.context.globalState.update('artFactory.lastExportFolder', target[0].fsPath);
-  const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Art Factory: exporting ${n} product${n === 1 ? '' : 's'}`, cancellable: true },
-    (progress, token) => {
-      const ac = new AbortController();
-      token.onCancellationRequested(() => ac.abort());
-      return exportProducts(chosen, target[0].fsPath, { format: format.format, maxSide, signal: ac.signal, onProgress: (done, total) => progress.report({ increment: 100 / total, message: `${done} of ${total}` }) });
-    },
+  const report = await withCancellableProgress(`Art Factory: exporting ${n} product${n === 1 ? '' : 's'}`, (signal, report) =>
+    exportProducts(chosen, target[0].fsPath, { format: format.format, maxSide, signal, onProgress: (done, total) => report(done, total, `${done} of ${total}`) }),
   );
   for (const f of report.failed) log.warn(`export ${f.productId}: ${f.reason}`);
   for (const w of report.written) if (w.note) log.info(`export ${w.productId}: ${w.note}`);
@@ -142,10 +138,11 @@ export async function contactSheetOf(chosen: { items: SheetItem[]; title?: strin
   const ac = new AbortController();
   let sheet: ContactSheet;
   try {
-    sheet = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Art Factory: making the contact sheet', cancellable: true }, (progress, token) => {
-      token.onCancellationRequested(() => ac.abort());
-      return makeContactSheet(chosen.items, { format: format.format, title: chosen.title, signal: ac.signal, onProgress: (done, total) => progress.report({ increment: 100 / total, message: `${done} of ${total}` }) });
-    });
+    sheet = await withCancellableProgress(
+      'Art Factory: making the contact sheet',
+      (signal, report) => makeContactSheet(chosen.items, { format: format.format, title: chosen.title, signal, onProgress: (done, total) => report(done, total, `${done} of ${total}`) }),
+      ac,
+    );
   } catch (e) {
     if (ac.signal.aborted) return; // canceled by the user: nothing to report
     throw e;
@@ -203,24 +200,14 @@ export function archiveCommands(ctx: CommandContext): ArchiveCommands {
         }
         const db = await session.db();
         log.info(`import into ${session.name}: ${sources.join(', ')}`);
-        const report = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Art Factory: importing into ${session.name}`, cancellable: true },
-          (progress, token) => {
-            const ac = new AbortController();
-            token.onCancellationRequested(() => ac.abort());
-            let last = 0;
-            return importImages(session.dir, db, sources, {
-              signal: ac.signal,
-              maxMegapixels: settings.importMaxMegapixels(),
-              onProgress: (p) => {
-                const pct = p.total ? (p.done / p.total) * 100 : 0;
-                progress.report({ increment: pct - last, message: `${p.done} of ${p.total} · ${path.basename(p.file)}` });
-                last = pct;
-              },
-              onProduct: (p) => projects.announceProduct(session, p),
-              onThumbnail: (id) => projects.announceThumbnail(session, id),
-            });
-          },
+        const report = await withCancellableProgress(`Art Factory: importing into ${session.name}`, (signal, report) =>
+          importImages(session.dir, db, sources, {
+            signal,
+            maxMegapixels: settings.importMaxMegapixels(),
+            onProgress: (p) => report(p.done, p.total, `${p.done} of ${p.total} · ${path.basename(p.file)}`),
+            onProduct: (p) => projects.announceProduct(session, p),
+            onThumbnail: (id) => projects.announceThumbnail(session, id),
+          }),
         );
         projectsView.recount(session.dir);
         const skipped = report.skipped.length + report.moreSkipped;

@@ -1,6 +1,7 @@
 // A project's safety: Back Up, Restore Project, Rebuild Index, Restore Database Backup, Verify.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { withCancellableProgress } from '../progress.ts';
 import { backupProject, restoreProject } from '../../archive/backup.ts';
 import { describeVerify } from '../../archive/verify.ts';
 import { safeFileName } from '../../engine/templates.ts';
@@ -30,21 +31,8 @@ export function backupCommands({ projects, projectsView, log, verify }: CommandC
         if (!target) return;
         // The database goes into the zip as one file, its change journal folded in.
         await (await s.db()).compact();
-        const report = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Art Factory: backing up ${s.name}`, cancellable: true },
-          (progress, token) => {
-            const ac = new AbortController();
-            token.onCancellationRequested(() => ac.abort());
-            let last = 0;
-            return backupProject(s.dir, target.fsPath, {
-              signal: ac.signal,
-              onProgress: (done, total) => {
-                const pct = (done / total) * 100;
-                progress.report({ increment: pct - last, message: `${done}/${total} files` });
-                last = pct;
-              },
-            });
-          },
+        const report = await withCancellableProgress(`Art Factory: backing up ${s.name}`, (signal, report) =>
+          backupProject(s.dir, target.fsPath, { signal, onProgress: (done, total) => report(done, total, `${done}/${total} files`) }),
         );
         const mb = (report.bytes / 1024 / 1024).toFixed(1);
         void vscode.window.showInformationMessage(`Art Factory: ${s.name} backed up (${report.files} files, ${mb} MB).`, 'Reveal').then((b) => b && vscode.commands.executeCommand('revealFileInOS', target));
@@ -89,24 +77,16 @@ export function backupCommands({ projects, projectsView, log, verify }: CommandC
         if (!ok) return;
         await s.close();
         let skipped = 0;
-        const n = await vscode.window
-          .withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: rebuilding ${s.name}`, cancellable: true }, (progress, token) => {
-            const ac = new AbortController();
-            token.onCancellationRequested(() => ac.abort());
-            let last = 0;
-            return rebuildIndex(s.dir, {
-              signal: ac.signal,
-              onSkip: (file, why) => {
-                skipped++;
-                log.warn(`rebuild ${s.dir}: skipped ${file}: ${why}`);
-              },
-              onProgress: ({ done, total, saving }) => {
-                const pct = total ? (done / total) * 100 : 100;
-                progress.report({ increment: pct - last, message: `${done.toLocaleString()}/${total.toLocaleString()} sidecars${saving ? ', saving the index…' : ''}` });
-                last = pct;
-              },
-            });
-          })
+        const n = await withCancellableProgress(`Art Factory: rebuilding ${s.name}`, (signal, report) =>
+          rebuildIndex(s.dir, {
+            signal,
+            onSkip: (file, why) => {
+              skipped++;
+              log.warn(`rebuild ${s.dir}: skipped ${file}: ${why}`);
+            },
+            onProgress: ({ done, total, saving }) => report(done, total, `${done.toLocaleString()}/${total.toLocaleString()} sidecars${saving ? ', saving the index…' : ''}`),
+          }),
+        )
           .then(
             (count) => count,
             (e: unknown) => {

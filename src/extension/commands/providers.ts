@@ -1,6 +1,7 @@
 // Providers and models: API keys, Test Connection, custom models, Browse Civitai, and New
 // Parameter File for a model.
 import * as vscode from 'vscode';
+import { withCancellableProgress } from '../progress.ts';
 import { AIR_EXAMPLE, browseCivitai, civitaiAirProblem } from '../civitaiBrowse.ts';
 import { describeProviderError } from '../errors.ts';
 import { createParamFile } from '../paramFileWriter.ts';
@@ -31,11 +32,7 @@ export function providerCommands(ctx: CommandContext): ProviderCommands {
     const provider = registry.get(providerId);
     if (!provider) throw new Error(`Unknown provider ${providerId}.`);
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Art Factory: testing ${provider.displayName}…`, cancellable: true }, async (_p, token) => {
-        const ac = new AbortController();
-        token.onCancellationRequested(() => ac.abort());
-        await provider.testConnection(ac.signal);
-      });
+      await withCancellableProgress(`Art Factory: testing ${provider.displayName}…`, (signal) => provider.testConnection(signal));
       log.info(`${providerId}: connection test passed`);
       void vscode.window.showInformationMessage(`Art Factory: ${provider.displayName} is connected.`);
       return true;
