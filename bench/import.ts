@@ -13,6 +13,7 @@ import { importImages } from '../src/archive/import.ts';
 import { formatA1111Parameters } from '../src/media/a1111.ts';
 import { addPngTextChunks } from '../src/media/pngChunks.ts';
 import { createProject, openProjectDb } from '../src/storage/index.ts';
+import { dropPageCache } from './rebuild.ts';
 
 // Real pictures (Debian's gnome-backgrounds, as bench/sharp.ts uses): crops of them are the
 // pixels, so the PNGs compress (and decode) like generated images, not like flat colour or noise.
@@ -22,6 +23,8 @@ const SOURCES = ['wood-l.webp', 'adwaita-l.webp', 'licorice-l.webp', 'pixels-l.w
 export interface ImportBench {
   images: number;
   size: string;
+  /** Whether the page cache was dropped before the import (root on Linux): the sources are read from the disk. */
+  coldSources: boolean;
   avgKB: number;
   /** Until importImages returns: every product stored and the database saved. */
   importSeconds: number;
@@ -45,7 +48,7 @@ export interface ImportBench {
 }
 
 /** `n` distinct PNGs (each its own prompt and seed) of `side`×`side` pixels under `dir`, 1,000 a folder. */
-async function makeImages(dir: string, n: number, side: number): Promise<number> {
+export async function makeImages(dir: string, n: number, side: number): Promise<number> {
   const bases: Buffer[] = [];
   for (let i = 0; i < 12; i++) {
     const file = path.join(BACKGROUNDS, SOURCES[i % SOURCES.length]);
@@ -94,6 +97,10 @@ export async function benchImport(n = 10_000, side = 512): Promise<ImportBench> 
   try {
     const src = path.join(root, 'incoming');
     const bytes = await makeImages(src, n, side);
+    // The images a user imports were written long before, by another tool: not still waiting in
+    // the page cache to be written back (4 GB of it would compete with the import's own fsyncs),
+    // and read from the disk. Without root the cache is only flushed.
+    const cold = dropPageCache();
     const dir = path.join(root, 'project');
     await createProject(dir, 'Import bench');
     const db = await openProjectDb(dir, { backups: 0 });
@@ -121,6 +128,7 @@ export async function benchImport(n = 10_000, side = 512): Promise<ImportBench> 
     return {
       images: n,
       size: `${side}×${side}`,
+      coldSources: cold,
       avgKB: Math.round(bytes / n / 1024),
       importSeconds: Number((importMs / 1000).toFixed(1)),
       imagesPerSecond: Math.round(n / (importMs / 1000)),

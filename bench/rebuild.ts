@@ -30,7 +30,7 @@ export interface RebuildRow {
 }
 
 /** Drop the page cache (root on Linux), so the next read comes from the disk. */
-function dropPageCache(): boolean {
+export function dropPageCache(): boolean {
   try {
     execFileSync('sync');
     writeFileSync('/proc/sys/vm/drop_caches', '3');
