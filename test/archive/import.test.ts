@@ -240,6 +240,7 @@ test('import: products under our own path, sidecar, row, thumbnails, provider "i
   const thumbs: string[] = [];
   const report = await importImages(dir, db, [src], { onProduct: (p) => seen.push(p.id), onThumbnail: (id) => thumbs.push(id) });
   await report.thumbnailsDone; // made in the background, after the import returned
+  assert.deepEqual(thumbs, [...seen].reverse(), 'thumbnails are made newest first, the order the gallery opens in');
   assert.deepEqual(thumbs.sort(), [...report.importedIds].sort());
   assert.equal(report.imported, 3);
   assert.deepEqual(report.skipped, []);
