@@ -289,7 +289,7 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
       if (tooMany) return skip({ file, kind: 'too-many-pixels', reason: tooMany });
       let checked: CheckedMedia;
       try {
-        checked = await checkDownloaded(bytes, undefined, { minSide: 1, structure });
+        checked = await checkDownloaded(bytes, undefined, { minSide: 1, structure, scratch: (n) => slot.scratch(n) });
       } catch (e) {
         return skip(skipFor(e, file));
       }
@@ -342,9 +342,17 @@ export async function importImages(projectDir: string, db: ProjectDb, sources: s
   }
 }
 
-/** A buffer a file is read into, reused by the next file once this one is stored. */
-interface ReadSlot {
-  buffer: Buffer;
+/** Buffers for one file in flight, reused by the next file once this one is stored: the one it
+ * is read into, and a scratch one (a PNG's image data put end to end for its check). */
+class ReadSlot {
+  buffer = Buffer.alloc(0);
+  private spare = Buffer.alloc(0);
+
+  scratch(bytes: number): Buffer {
+    if (bytes > MAX_REUSED_BYTES) return Buffer.allocUnsafe(bytes);
+    if (this.spare.length < bytes) this.spare = Buffer.allocUnsafe(bytes);
+    return this.spare;
+  }
 }
 
 /** Reused read buffers, one per file in flight: an import reads thousands of files of about the
@@ -355,7 +363,7 @@ class ReadBuffers {
   private readonly free: ReadSlot[] = [];
 
   take(): ReadSlot {
-    return this.free.pop() ?? { buffer: Buffer.alloc(0) };
+    return this.free.pop() ?? new ReadSlot();
   }
 
   give(slot: ReadSlot): void {
