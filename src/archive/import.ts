@@ -355,10 +355,10 @@ class ReadSlot {
   }
 }
 
-/** Reused read buffers, one per file in flight: an import reads thousands of files of about the
- * same size, and a new buffer for each (external memory V8 counts) brought a full garbage
- * collection every few dozen images. Buffers grow to the largest file up to MAX_REUSED_BYTES;
- * a larger file gets its own. */
+/** Reused buffers, one slot per file in flight: an import reads thousands of files of about the
+ * same size, and new buffers for each (memory outside the heap that V8 still counts) brought a
+ * full garbage collection every eight to thirteen images. Buffers grow to the largest file up to
+ * MAX_REUSED_BYTES; a larger file gets its own. */
 class ReadBuffers {
   private readonly free: ReadSlot[] = [];
 
