@@ -8,7 +8,8 @@ import type { View } from '../view.ts';
 
 export interface GridKeys {
   view: View;
-  tiles: Tile[];
+  /** The focused tile, when its page is loaded. */
+  focused: Tile | undefined;
   total: number;
   focus: number;
   cols: number;
@@ -42,7 +43,7 @@ export function useKeyboard(gridRef: MutableRef<HTMLDivElement | null>, k: GridK
   return (e) => {
     if (k.view.kind !== 'grid') return;
     const { focus, cols, selected } = k;
-    const t = k.tiles[focus];
+    const t = k.focused;
     const key = e.key;
     const handled = () => {
       e.preventDefault();
