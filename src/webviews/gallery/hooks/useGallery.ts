@@ -98,9 +98,12 @@ export function useGallery(init: InitialState, saved: SavedState | undefined, an
       } else {
         dispatch({ type: 'pageAt', page, at: ask.at, after: ask.after, keep });
       }
+      setLoads((n) => n + 1);
+    } catch (e) {
+      // Said, and not asked again until the view moves (a retry on every render would not stop).
+      if (mine === queryId.current) announce((e as Error).message);
     } finally {
       loading.current = false;
-      setLoads((n) => n + 1);
     }
   }, []);
 

@@ -67,7 +67,8 @@ export function useKeyboard(gridRef: MutableRef<HTMLDivElement | null>, k: GridK
       handled();
       k.update(k.targets(), { rating: Number(key) });
       k.announce(key === '0' ? 'Rating cleared' : `Rated ${key} star${key === '1' ? '' : 's'}`);
-    } else if ((key === 'Delete' || key === 'Backspace') && t) {
+    } else if ((key === 'Delete' || key === 'Backspace') && (t || selected.size)) {
+      // The selection, even when the focused tile's page is not loaded (scrolled far away).
       handled();
       k.act('delete', k.targets());
     } else if (key === 'c') {
