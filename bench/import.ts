@@ -42,6 +42,11 @@ export interface ImportBench {
   /** The database file per 1,000 products: sql.js keeps the database in memory, so RSS grows
    * by about this much per 1,000 images whatever the import does. */
   databaseMBPer1000: number;
+  /** RSS less the database worker's memory outside its heap (sql.js's WebAssembly memory, which
+   * holds the database): what the import itself keeps per 1,000 images. */
+  rssOutsideDatabaseSlopeMBPer1000: number;
+  /** The database worker's memory outside its heap when the import returned. */
+  databaseWorkerMB: number;
   samples: number;
   /** Images/s in each tenth of the run: does the rate hold as the project grows? */
   ratePerTenth: number[];
@@ -105,9 +110,14 @@ export async function benchImport(n = 10_000, side = 512): Promise<ImportBench> 
     await createProject(dir, 'Import bench');
     const db = await openProjectDb(dir, { backups: 0 });
     const mb = (b: number) => b / 1024 / 1024;
-    const samples: { t: number; done: number; rss: number; heap: number }[] = [];
+    const samples: { t: number; done: number; rss: number; heap: number; database?: number }[] = [];
     let done = 0;
-    const sample = () => samples.push({ t: performance.now(), done, rss: mb(process.memoryUsage.rss()), heap: mb(process.memoryUsage().heapUsed) });
+    const sample = () => {
+      const s = { t: performance.now(), done, rss: mb(process.memoryUsage.rss()), heap: mb(process.memoryUsage().heapUsed), database: undefined as number | undefined };
+      samples.push(s);
+      // The worker answers between writes; its figure joins the sample it was asked with.
+      void db.stats().then((st) => (s.database = mb(st.worker.external)), () => undefined);
+    };
     sample();
     const timer = setInterval(sample, 200);
     const t0 = performance.now();
@@ -139,6 +149,8 @@ export async function benchImport(n = 10_000, side = 512): Promise<ImportBench> 
       rssSlopeMBPer1000: Number((slope(steady.map((s) => [s.done, s.rss])) * 1000).toFixed(2)),
       heapSlopeMBPer1000: Number((slope(steady.map((s) => [s.done, s.heap])) * 1000).toFixed(2)),
       databaseMBPer1000: Number((mb(dbBytes) / (n / 1000)).toFixed(2)),
+      rssOutsideDatabaseSlopeMBPer1000: Number((slope(steady.filter((s) => s.database !== undefined).map((s) => [s.done, s.rss - s.database!])) * 1000).toFixed(2)),
+      databaseWorkerMB: Math.round(samples.at(-1)?.database ?? NaN),
       samples: samples.length,
       ratePerTenth,
     };

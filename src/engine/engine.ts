@@ -57,7 +57,7 @@ export interface EngineOptions {
 interface EngineEvents {
   job: JobRecord;
   product: ProductRecord;
-  thumbnail: { productId: string; small: string; large: string };
+  thumbnail: { productId: string };
 }
 
 type Listener<T> = (value: T) => void;
@@ -542,7 +542,7 @@ export class Engine {
   private thumbnail(product: ProductRecord): void {
     this.store
       .thumbnail(product)
-      .then((t) => t && this.emit('thumbnail', { productId: product.id, ...t }))
+      .then((t) => t && this.emit('thumbnail', { productId: product.id }))
       .catch((e: unknown) => {
         // Without sharp the gallery shows the original; that is said once (sharp.ts), not per product.
         if (!(e instanceof SharpUnavailableError)) this.opts.log.warn(`thumbnail for ${product.id}: ${e instanceof Error ? e.message : String(e)}`);

@@ -98,7 +98,7 @@ const MAX_PIXELS = 268_402_689;
  * its whole image data (pngData.ts), any other image by sharp. Without sharp, such an image is
  * checked by its structure and size instead. Throws MediaError.
  */
-export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: string, opts: { minSide?: number; structure?: ImageStructure } = {}): Promise<CheckedMedia> {
+export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: string, opts: { minSide?: number; structure?: ImageStructure; scratch?: (bytes: number) => Buffer } = {}): Promise<CheckedMedia> {
   const minSide = opts.minSide ?? 1;
   if (bytes.length === 0) throw new MediaError('empty', 'The download is empty (0 bytes).');
   const sniffed = sniffMedia(bytes);
@@ -127,7 +127,7 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
   // Most generated images are PNGs without a palette: their data is checked whole by zlib at a
   // fraction of a decode's cost (bench/import.ts), with or without sharp.
   if (sniffed.mediaType === 'image/png' && structure?.pngChunks) {
-    const problems = await pngDataProblems(structure.pngChunks);
+    const problems = await pngDataProblems(structure.pngChunks, opts.scratch);
     if (problems?.length) throw refuse(problems[0], false);
     if (problems) return bySize(structure, 'data');
   }

@@ -14,28 +14,35 @@ export function thumbnailPaths(outDir: string, id: string): { small: string; lar
  * of the same size and look (measured on 512² and 1024² pictures); thumbnails are many and small. */
 const WEBP_EFFORT = 1;
 
+export type ThumbSize = keyof typeof THUMB_SIZES;
+
 /** Writes `<id>-256.webp` and `<id>-768.webp` (long side, never upscaled) atomically, from one
- * decode of the source. Throws SharpUnavailableError when sharp cannot load. */
-export async function makeThumbnails(srcPath: string, outDir: string, id: string): Promise<{ small: string; large: string }> {
+ * decode of the source, or only the sizes asked for. Throws SharpUnavailableError when sharp
+ * cannot load. */
+export async function makeThumbnails(srcPath: string, outDir: string, id: string, sizes: readonly ThumbSize[] = ['small', 'large']): Promise<Partial<Record<ThumbSize, string>>> {
   const sharp = await requireSharp('Making thumbnails');
   await fs.mkdir(outDir, { recursive: true });
-  const out = thumbnailPaths(outDir, id);
-  // Decoded and scaled once to the large size; the small one is made from those pixels.
+  const all = thumbnailPaths(outDir, id);
+  // Decoded and scaled once to the largest size asked for; a smaller one is made from those pixels.
+  const largest = Math.max(...sizes.map((k) => THUMB_SIZES[k]));
   const { data, info } = await sharp(srcPath, { failOn: 'none' })
     .rotate()
-    .resize(THUMB_SIZES.large, THUMB_SIZES.large, { fit: 'inside', withoutEnlargement: true })
+    .resize(largest, largest, { fit: 'inside', withoutEnlargement: true })
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   const pixels = () => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-  for (const [key, size] of Object.entries(THUMB_SIZES) as ['small' | 'large', number][]) {
-    const tmp = `${out[key]}.tmp-${process.pid}`;
+  const out: Partial<Record<ThumbSize, string>> = {};
+  for (const key of sizes) {
+    const size = THUMB_SIZES[key];
+    const tmp = `${all[key]}.tmp-${process.pid}`;
     try {
       await pixels().resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: key === 'small' ? 72 : 80, effort: WEBP_EFFORT }).toFile(tmp);
-      await fs.rename(tmp, out[key]);
+      await fs.rename(tmp, all[key]);
     } catch (e) {
       await fs.rm(tmp, { force: true });
       throw e;
     }
+    out[key] = all[key];
   }
   return out;
 }

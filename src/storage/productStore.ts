@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { makeThumbnails } from '../media/thumbnails.ts';
+import { makeThumbnails, type ThumbSize } from '../media/thumbnails.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
 import { ProductBatch, recoverPending, type RecoveredBatches } from './productBatch.ts';
 import { layoutOf, PathRefusedError, ProjectPaths, THUMBS, type ProductLayout } from './productPaths.ts';
@@ -127,15 +127,16 @@ export class ProductStore {
     return updated;
   }
 
-  /** Thumbnails of a product (from its image, or a video's poster), written under the rule. */
-  async thumbnail(record: Pick<ProductRecord, 'id' | 'file' | 'poster' | 'kind'>): Promise<{ small: string; large: string } | undefined> {
+  /** Thumbnails of a product (from its image, or a video's poster), written under the rule:
+   * both sizes, or only those asked for. */
+  async thumbnail(record: Pick<ProductRecord, 'id' | 'file' | 'poster' | 'kind'>, sizes: readonly ThumbSize[] = ['small', 'large']): Promise<Partial<Record<ThumbSize, string>> | undefined> {
     const layout = layoutOf(record);
     const still = record.kind === 'image' ? layout.file : layout.poster;
     if (!still) return undefined;
     const source = await this.paths.resolve(still, 'products', { kind: 'file', mustExist: true });
     const out = await this.paths.ensureDir(THUMBS, '.artfactory');
-    for (const t of [layout.thumbs.small, layout.thumbs.large]) await this.paths.resolve(t, '.artfactory', { kind: 'file' });
-    return makeThumbnails(source.abs, out, record.id);
+    for (const size of sizes) await this.paths.resolve(layout.thumbs[size], '.artfactory', { kind: 'file' });
+    return makeThumbnails(source.abs, out, record.id, sizes);
   }
 
   /** A product's record from the sidecar at `rel`, only when the sidecar is where its own

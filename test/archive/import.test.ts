@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -6,6 +7,7 @@ import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
+import { productThumbnail } from '../../src/agent/library.ts';
 import { importImages, importedProductId, IMPORT_PROVIDER } from '../../src/archive/import.ts';
 import { readImageMetadata } from '../../src/media/metadata/index.ts';
 import { decodeUserComment } from '../../src/media/exif.ts';
@@ -238,6 +240,7 @@ test('import: products under our own path, sidecar, row, thumbnails, provider "i
   const thumbs: string[] = [];
   const report = await importImages(dir, db, [src], { onProduct: (p) => seen.push(p.id), onThumbnail: (id) => thumbs.push(id) });
   await report.thumbnailsDone; // made in the background, after the import returned
+  assert.deepEqual(thumbs, [...seen].reverse(), 'thumbnails are made newest first, the order the gallery opens in');
   assert.deepEqual(thumbs.sort(), [...report.importedIds].sort());
   assert.equal(report.imported, 3);
   assert.deepEqual(report.skipped, []);
@@ -253,8 +256,15 @@ test('import: products under our own path, sidecar, row, thumbnails, provider "i
     assert.equal(importedProductId(p.sha256), p.id);
     assert.deepEqual(await readSidecar(sidecarPath(dir, p)), p);
     assert.ok(existsSync(path.join(dir, '.artfactory', 'thumbs', `${p.id}-256.webp`)));
+    assert.ok(!existsSync(path.join(dir, '.artfactory', 'thumbs', `${p.id}-768.webp`)), 'the large thumbnail waits until it is asked for');
     assert.equal(p.input.tool, p.imported?.tool);
   }
+  // An agent asking for a product's picture gets its large thumbnail, made then.
+  const asked = await db.getProduct(report.importedIds[0]);
+  const large = await productThumbnail(dir, db, asked!);
+  assert.equal(large.mediaType, 'image/webp');
+  assert.equal((await sharp(Buffer.from(large.bytes)).metadata()).format, 'webp');
+  assert.ok(existsSync(path.join(dir, '.artfactory', 'thumbs', `${asked!.id}-768.webp`)));
   const stored = await importedProducts(db, report);
   const a = stored.find((p) => p.imported?.tool === 'a1111')!;
   assert.equal(a.model, 'sd_xl_base_1.0');
@@ -311,6 +321,14 @@ test('import: corrupt files are skipped with a reason while the rest import; non
   assert.match(blob.skipped[0].reason, /^Not an image format Art Factory imports/);
   assert.match(reasons['stray.png'], /^inside-project:/);
   assert.match(reasons['missing.png'], /^unreadable: .*ENOENT/);
+  // A named pipe given as a source: refused at once, not waited on for a writer that never comes.
+  if (process.platform !== 'win32') {
+    const pipe = path.join(src, 'pipe.png');
+    execFileSync('mkfifo', [pipe]);
+    const piped = await importImages(dir, db, [pipe]);
+    assert.deepEqual(piped.skipped.map((s) => `${s.kind}: ${s.reason}`), ['unsupported: Not a regular file.']);
+    await fs.rm(pipe);
+  }
   for (const s of r.skipped) assert.doesNotMatch(s.reason, /download|provider/i, 'reasons speak of files, not downloads');
 });
 

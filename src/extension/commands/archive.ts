@@ -200,16 +200,31 @@ export function archiveCommands(ctx: CommandContext): ArchiveCommands {
         }
         const db = await session.db();
         log.info(`import into ${session.name}: ${sources.join(', ')}`);
+        let thumbnails = 0;
         const report = await withCancellableProgress(`Art Factory: importing into ${session.name}`, (signal, report) =>
           importImages(session.dir, db, sources, {
             signal,
             maxMegapixels: settings.importMaxMegapixels(),
             onProgress: (p) => report(p.done, p.total, `${p.done} of ${p.total} · ${path.basename(p.file)}`),
             onProduct: (p) => projects.announceProduct(session, p),
-            onThumbnail: (id) => projects.announceThumbnail(session, id),
+            onThumbnail: (id) => {
+              thumbnails++;
+              projects.announceThumbnail(session, id);
+            },
           }),
         );
         projectsView.recount(session.dir);
+        // Thumbnails are made after the import returns (the gallery shows the originals until
+        // then): the status bar says how far they are, as VS Code shows other background work.
+        const toThumbnail = report.imported + report.recovered;
+        if (toThumbnail) {
+          void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Art Factory' }, (progress) => {
+            const say = () => progress.report({ message: `thumbnails for ${session.name}: ${thumbnails.toLocaleString()} of ${toThumbnail.toLocaleString()}` });
+            say();
+            const timer = setInterval(say, 500);
+            return report.thumbnailsDone.finally(() => clearInterval(timer));
+          });
+        }
         const skipped = report.skipped.length + report.moreSkipped;
         if (!report.canceled && report.imported + report.duplicates.length + skipped === 0) {
           void vscode.window.showInformationMessage(`Art Factory: no images found to import (${IMPORT_EXTENSIONS.join(', ')}; hidden folders are not searched).`);

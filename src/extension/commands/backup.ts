@@ -84,7 +84,7 @@ export function backupCommands({ projects, projectsView, log, verify }: CommandC
               skipped++;
               log.warn(`rebuild ${s.dir}: skipped ${file}: ${why}`);
             },
-            onProgress: ({ done, total, saving }) => report(done, total, `${done.toLocaleString()}/${total.toLocaleString()} sidecars${saving ? ', saving the index…' : ''}`),
+            onProgress: ({ done, total, saving }) => report(done, total, `${done.toLocaleString()}/${total.toLocaleString()} sidecars${saving ? ', saving the index (too late to cancel)…' : ''}`),
           }),
         )
           .then(
