@@ -1,6 +1,6 @@
 // Gallery benchmark in this machine's headless Chromium, at 10,000 and 100,000 products:
 // opening the gallery cold (the whole path the user waits for), a search keystroke to the
-// updated grid, and the longest frame while scrolling to the end.
+// updated grid, the longest frame while scrolling to the end, and the webview's heap there.
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -30,11 +30,21 @@ export interface GalleryRow {
   searchDriverMs: number;
   /** Longest gap between animation frames while scrolling to the end. */
   longestScrollFrameMs: number;
+  /** Of the frames of that scroll, how many took more than 34 ms (two or more vsyncs missed)
+   * and more than 50 ms: the longest alone is one sample of a long run, at the mercy of the
+   * machine's load. */
+  framesOver34: number;
+  framesOver50: number;
+  frames: number;
   /** Longest main-thread task (PerformanceObserver 'longtask') during that scroll; 0 when none over 50 ms. */
   longestTaskMs: number;
   /** From the end of that scroll until every visible tile shows its decoded image (tiles that
    * fly past wait for theirs until the grid is still). */
   imagesSettleMs: number;
+  /** The webview's JS heap once scrolled to the end (CDP Runtime.getHeapUsage), in MB: as
+   * found, and live (after a full garbage collection). */
+  heapMB: number;
+  liveHeapMB: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,9 +96,10 @@ export async function benchGallery(sizes = [10_000, 100_000], runs = 5): Promise
       // Scroll to the end in steps, recording frame times.
       const longest = await g.page.evaluate(`(async () => {
         const grid = document.querySelector('[role=grid]');
-        let last = performance.now(), worst = 0, running = true, task = 0;
+        let last = performance.now(), worst = 0, running = true, task = 0, over34 = 0, over50 = 0, frames = 0, slow = [];
+        const t0 = performance.now();
         new PerformanceObserver((l) => { for (const e of l.getEntries()) task = Math.max(task, e.duration); }).observe({ type: 'longtask' });
-        const tick = (t) => { worst = Math.max(worst, t - last); last = t; if (running) requestAnimationFrame(tick); };
+        const tick = (t) => { const d = t - last; worst = Math.max(worst, d); frames++; if (d > 34) { over34++; slow.push([Math.round(t - t0), Math.round(d)]); } if (d > 50.5) over50++; last = t; if (running) requestAnimationFrame(tick); };
         requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
         for (let y = 0; y < grid.scrollHeight; y += grid.clientHeight / 2) {
           grid.scrollTop = y;
@@ -102,8 +113,13 @@ export async function benchGallery(sizes = [10_000, 100_000], runs = 5): Promise
           if (tiles.length && tiles.every((t) => { const img = t.querySelector('img'); return img && img.complete && img.naturalWidth > 0; })) break;
           await new Promise((r) => requestAnimationFrame(() => r()));
         }
-        return [worst, task, performance.now() - stopped];
-      })()`) as [number, number, number];
+        return [worst, task, performance.now() - stopped, over34, over50, frames, slow];
+      })()`) as [number, number, number, number, number, number, [number, number][]];
+      const cdp = await g.page.context().newCDPSession(g.page);
+      const heapMB = (await cdp.send('Runtime.getHeapUsage')).usedSize / 2 ** 20;
+      await cdp.send('HeapProfiler.collectGarbage');
+      const liveHeapMB = (await cdp.send('Runtime.getHeapUsage')).usedSize / 2 ** 20;
+      await cdp.detach();
       rows.push({
         products: n,
         runs,
@@ -114,10 +130,15 @@ export async function benchGallery(sizes = [10_000, 100_000], runs = 5): Promise
         searchUpdateMs: median(searches),
         searchDriverMs: median(driver),
         longestScrollFrameMs: Math.round(longest[0]),
+        framesOver34: longest[3],
+        framesOver50: longest[4],
+        frames: longest[5],
         longestTaskMs: Math.round(longest[1]),
         imagesSettleMs: Math.round(longest[2]),
+        heapMB: Math.round(heapMB),
+        liveHeapMB: Math.round(liveHeapMB * 10) / 10,
       });
-      console.log(`gallery at ${n.toLocaleString()}: cold opens ${JSON.stringify(cold)}, searches ${JSON.stringify(searches)} (from this process ${JSON.stringify(driver)})`);
+      console.log(`gallery at ${n.toLocaleString()}: cold opens ${JSON.stringify(cold)}, searches ${JSON.stringify(searches)} (from this process ${JSON.stringify(driver)}), scroll frames over 34 ms [ms into the scroll, ms] ${JSON.stringify(longest[6])}`);
     } finally {
       await g.close();
     }

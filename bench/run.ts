@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     const bundle = bundleSize();
     console.log('\nGallery in headless Chromium (targets at 100,000: first paint < 500 ms, search < 100 ms, no frame > 50 ms)');
     console.log('First paint: from the host starting its query (first page, tiles, the HTML) to the first frame painted with tiles, in a new browser context (empty cache, new renderer); medians of the cold opens.');
+    console.log('Heap: the webview\'s JS heap after scrolling to the end, as found and after a full GC (live).');
     console.log(`Webview bundle: ${bundle.minifiedKB} KB minified, ${bundle.gzippedKB} KB gzipped. Load averages: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}`);
     console.table(gallery);
     await fs.writeFile(path.join(out, 'gallery.json'), JSON.stringify({ machine, load: os.loadavg(), bundle, rows: gallery }, null, 2));

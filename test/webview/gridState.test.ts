@@ -1,7 +1,7 @@
 // The grid's reducer in plain Node: focus and selection belong to products, not positions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareTiles, focusIndex, initialGrid, reduceGrid, type GridAction, type GridState } from '../../src/webviews/gallery/gridState.ts';
+import { compareTiles, focusIndex, initialGrid, loadedEnd, reduceGrid, tileAt, WINDOW, type GridAction, type GridState } from '../../src/webviews/gallery/gridState.ts';
 import type { Filter, Tile } from '../../src/webviews/protocol.ts';
 
 const NEWEST: Filter = { status: 'all', sort: 'newest' };
@@ -17,7 +17,7 @@ function grid(filter: Filter = NEWEST, n = 10, next?: string): GridState {
   return initialGrid(filter, { tiles: filter.sort === 'oldest' ? tiles.reverse() : tiles, total: next ? n + 100 : n, next });
 }
 const run = (s: GridState, ...actions: GridAction[]) => actions.reduce(reduceGrid, s);
-const focused = (s: GridState) => s.tiles[focusIndex(s)]?.id;
+const focused = (s: GridState) => tileAt(s, focusIndex(s))?.id;
 const ids = (s: GridState) => s.tiles.map((t) => t.id);
 
 test('the focus stays on its product when products and jobs arrive before it', () => {
@@ -111,7 +111,7 @@ test('End in a grid whose last tile is not loaded: the focus waits there and lan
   assert.equal(focusIndex(s), 4);
   s = run(s, { type: 'page', page: { tiles: [tile(7), tile(6), tile(5)], total: 5 }, append: true });
   assert.equal(focused(s), 'P5');
-  assert.equal(s.pendingIndex, undefined);
+  assert.equal(s.focusId, 'P5');
 });
 
 test('with a search, a running-jobs filter, or a failed-jobs filter, only what matches arrives', () => {
@@ -123,4 +123,101 @@ test('with a search, a running-jobs filter, or a failed-jobs filter, only what m
   assert.deepEqual(ids(run(running, { type: 'live', msg: { type: 'jobUpdated', tile: job(1, 'failed') } })), [], 'a failed job leaves "Running jobs"');
   const failed = initialGrid({ status: 'failed', sort: 'newest' }, { tiles: [], total: 0 });
   assert.deepEqual(ids(run(failed, { type: 'live', msg: { type: 'jobUpdated', tile: job(2, 'failed') } })), ['J2'], 'and joins "Failed jobs"');
+});
+
+/** A library of `n` products, newest first, paged as the host pages it: keyset cursors (the
+ * last id before the page), so a product that arrives moves what later pages hold. */
+function library(n: number) {
+  const db = Array.from({ length: n }, (_, i) => tile(n - 1 - i));
+  const page = (after: string | undefined, limit: number) => {
+    const from = after === undefined ? 0 : db.findIndex((t) => t.id === after) + 1;
+    const tiles = db.slice(from, from + limit);
+    return { tiles, total: db.length, next: from + limit < db.length ? tiles.at(-1)!.id : undefined };
+  };
+  return { db, page };
+}
+
+/** Scrolls down to the end of the results as the grid does: the page after the loaded ones, keeping the view. */
+function scrollDown(s: GridState, lib: ReturnType<typeof library>): GridState {
+  while (s.next) {
+    const end = loadedEnd(s);
+    s = reduceGrid(s, { type: 'page', page: lib.page(s.next, 200), append: true, after: s.next, keep: [end - 100, end + 300] });
+  }
+  return s;
+}
+
+/** Scrolls back up to the top: the known page before the loaded ones, fetched again. */
+function scrollUp(s: GridState, lib: ReturnType<typeof library>): GridState {
+  while (s.start > 0) {
+    const before = s.pages.findLast((p) => p.at < s.start)!;
+    s = reduceGrid(s, { type: 'pageAt', page: lib.page(before.after, s.start - before.at + 50), at: before.at, after: before.after, keep: [before.at, before.at + 400] });
+  }
+  return s;
+}
+
+/** Every loaded tile is the library's product at that place. */
+function assertInPlace(s: GridState, db: readonly { id: string }[]): void {
+  for (let i = s.start; i < loadedEnd(s); i++) assert.equal(tileAt(s, i)?.id, db[i].id, `position ${i}`);
+}
+
+test('scrolling through 5,000 products keeps only the pages near the view; scrolled back, the dropped pages show their products again, with the focus and the selection', () => {
+  const lib = library(5000);
+  let s = initialGrid(NEWEST, lib.page(undefined, 200));
+  s = run(s, { type: 'toggleFocused' }, { type: 'focus', index: 3 });
+  assert.deepEqual([...s.selected], ['P4999']);
+  assert.equal(focused(s), 'P4996');
+  s = scrollDown(s, lib);
+  assert.ok(s.tiles.length <= WINDOW, `${s.tiles.length} tiles kept`);
+  assert.equal(loadedEnd(s), 5000);
+  assert.equal(tileAt(s, 0), undefined, 'the first page was dropped');
+  assertInPlace(s, lib.db);
+  assert.equal(s.pages.length, 25, 'every page start is known');
+  assert.equal(focusIndex(s), 3, 'the focus stays on its product while its page is away');
+  assert.equal(s.focusId, 'P4996');
+  assert.deepEqual([...s.selected], ['P4999'], 'and so does the selection');
+  s = scrollUp(s, lib);
+  assert.ok(s.tiles.length <= WINDOW, `${s.tiles.length} tiles kept`);
+  assert.equal(s.start, 0);
+  assertInPlace(s, lib.db);
+  assert.equal(focused(s), 'P4996');
+  assert.equal(focusIndex(s), 3);
+  // A jump (the scrollbar dragged to the middle) fetches the page there, alone.
+  const middle = s.pages[12];
+  s = reduceGrid(s, { type: 'pageAt', page: lib.page(middle.after, 250), at: middle.at, after: middle.after, keep: [middle.at, middle.at + 100] });
+  assert.equal(s.start, 2400);
+  assert.equal(s.tiles.length, 200);
+  assertInPlace(s, lib.db);
+  assert.equal(s.next, s.pages[13].after, 'the page after it is the known one');
+});
+
+test('products that arrive while their page is not loaded are counted in it: the pages after them move, and come back in place', () => {
+  const lib = library(3000);
+  let s = scrollDown(initialGrid(NEWEST, lib.page(undefined, 200)), lib);
+  s = run(s, { type: 'focus', index: 2990 });
+  const focusedBefore = focused(s);
+  assert.ok(s.start > 0);
+  const start = s.start;
+  // Two new products (newest first: the first page) and a job, while the view is at the end.
+  for (const t of [tile(5000), tile(5001)]) {
+    lib.db.unshift(t);
+    s = run(s, { type: 'live', msg: { type: 'productAdded', tile: t } });
+  }
+  assert.equal(s.total, 3002);
+  assert.equal(s.start, start + 2, 'the loaded pages moved down by two');
+  assertInPlace(s, lib.db);
+  assert.equal(focused(s), focusedBefore);
+  assert.equal(focusIndex(s), 2992);
+  s = scrollUp(s, lib);
+  assertInPlace(s, lib.db);
+  assert.equal(tileAt(s, 0)?.id, 'P5001');
+});
+
+test('a Shift-extended selection spans the loaded pages from its anchor', () => {
+  const lib = library(1000);
+  let s = initialGrid(NEWEST, lib.page(undefined, 200));
+  s = run(s, { type: 'focus', index: 150 });
+  s = reduceGrid(s, { type: 'page', page: lib.page(s.next, 200), append: true, after: s.next });
+  s = run(s, { type: 'focus', index: 380, extend: true });
+  assert.equal(s.selected.size, 231);
+  assert.ok(s.selected.has('P849') && s.selected.has('P619'));
 });

@@ -100,7 +100,8 @@ export interface GalleryRig {
   close(): Promise<void>;
 }
 
-export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord; readOnly?: string } = {}): Promise<GalleryRig> {
+/** `deleteRows`: Delete removes the products' rows (as the trash does); otherwise they stay, for undo. */
+export async function startGallery(count: number, opts: { products?: (i: number) => ProductRecord; readOnly?: string; deleteRows?: boolean } = {}): Promise<GalleryRig> {
   ensureBuilt();
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-gallery-')), 'p');
   await createProject(dir, 'Gallery test');
@@ -141,7 +142,10 @@ export async function startGallery(count: number, opts: { products?: (i: number)
     actions: {
       run: async (action) => `did ${action}`,
       // The products stay in the database: the grid is told they went, and undo asks again.
-      delete: async (items) => ({ deleted: items.map((i) => i.product.id), note: 'did delete' }),
+      delete: async (items) => {
+        if (opts.deleteRows) await db.deleteProducts(items.map((i) => i.product.id));
+        return { deleted: items.map((i) => i.product.id), note: 'did delete' };
+      },
       undoDelete: async () => 'did undoDelete',
     },
     post: (m: HostMessage) => {

@@ -11,7 +11,7 @@ import { Grid } from './components/Grid.tsx';
 import { Help } from './components/Help.tsx';
 import { StatusLine } from './components/StatusLine.tsx';
 import { Toolbar } from './components/Toolbar.tsx';
-import { focusIndex } from './gridState.ts';
+import { focusIndex, loadedEnd, tileAt } from './gridState.ts';
 import { useFocusScroll } from './hooks/useFocusScroll.ts';
 import { useGallery } from './hooks/useGallery.ts';
 import { useKeyboard } from './hooks/useKeyboard.ts';
@@ -28,28 +28,31 @@ const NO_IDS: string[] = [];
 export function App({ init, saved }: { init: InitialState; saved?: SavedState }) {
   const [view, setView] = useState<View>({ kind: 'grid' });
   const [announce, setAnnounce] = useState('');
-  const { grid, dispatch, setFilter, facets, undo, setUndo, loadMore, scrollAfterPage } = useGallery(init, saved, setAnnounce);
-  const { filter, tiles, total, selected } = grid;
+  const { grid, dispatch, setFilter, facets, undo, setUndo, load, loads, scrollAfterPage } = useGallery(init, saved, setAnnounce);
+  const { filter, total, selected } = grid;
   const focus = focusIndex(grid);
+  const at = (i: number) => tileAt(grid, i);
+  const focused = at(focus);
   const [tileSize, setTileSize] = useState(saved?.tileSize ?? init.tileSize);
   const [fit, setFit] = useState(saved?.fit ?? init.fit ?? false);
   const gridRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<VscodeTextfield>(null);
   const { viewport, flying, onScroll } = useViewport(gridRef);
   const layout = gridLayout(viewport, tileSize, total);
-  const { cols, rowH, lastRow } = layout;
+  const { cols, rowH, firstRow, lastRow } = layout;
 
   useEffect(() => viewChanged(filter, tileSize, fit), [tileSize, fit]);
-  useSavedState(() => ({ scope: init.scope, filter, tileSize, fit, focusId: tiles[focus]?.id, selected: [...selected].slice(0, 1000), scrollTop: viewport.top }), [filter, tileSize, fit, selected, tiles[focus]?.id], viewport.top);
+  useSavedState(() => ({ scope: init.scope, filter, tileSize, fit, focusId: grid.focusId, selected: [...selected].slice(0, 1000), scrollTop: viewport.top }), [filter, tileSize, fit, selected, grid.focusId], viewport.top);
 
-  // Fetch pages until the visible rows are loaded (keyset pages come in order), and until the
-  // focused tile is, when the focus moved into unloaded territory.
+  // Fetch pages until the visible rows are loaded, and the focused tile when the focus moved
+  // into unloaded territory; pages far from both are dropped (gridState WINDOW).
+  const shown: [number, number] = [firstRow * cols, Math.min(total, (lastRow + 1) * cols)];
+  const keep: [number, number] = [Math.max(0, shown[0] - (shown[1] - shown[0])), shown[1] + (shown[1] - shown[0])];
+  const end = loadedEnd(grid);
   useEffect(() => {
-    if ((lastRow + 1) * cols > tiles.length && grid.next) void loadMore();
-  }, [lastRow, cols, tiles.length, loadMore]);
-  useEffect(() => {
-    if (focus >= tiles.length && grid.next) void loadMore();
-  }, [focus, tiles.length, loadMore]);
+    if (shown[0] < grid.start || shown[1] > end) void load(shown[0], shown[1], keep);
+    else if (grid.focusId === undefined && focus >= 0 && (focus < grid.start || focus >= end)) void load(focus, focus + 1, keep);
+  }, [shown[0], shown[1], grid.start, end, focus, grid.focusId, loads, load]);
 
   const ensureVisible = useFocusScroll(gridRef, grid, focus, cols, rowH, scrollAfterPage);
   const moveTo = (i: number, extend: boolean) => {
@@ -62,13 +65,15 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
   /** The selected tiles that are products (running or failed jobs cannot be exported). */
   const selectedProducts = useMemo(() => {
     if (!selected.size) return NO_IDS;
-    const products = new Set(tiles.filter((t) => t.kind === 'product' && selected.has(t.id)).map((t) => t.id));
-    return [...selected].filter((id) => products.has(id));
-  }, [selected, tiles]);
+    // A selected tile whose page is not loaded is taken for a product (job tiles come first,
+    // and the host acts only on the products it finds).
+    const jobs = new Set(grid.tiles.filter((t) => t.kind === 'job' && selected.has(t.id)).map((t) => t.id));
+    return jobs.size ? [...selected].filter((id) => !jobs.has(id)) : [...selected];
+  }, [selected, grid.tiles]);
 
   const targets = (): string[] => {
-    const ids = selected.size ? [...selected] : tiles[focus] ? [tiles[focus].id] : [];
-    return ids.filter((id) => tiles.find((t) => t.id === id)?.kind === 'product');
+    if (!selected.size) return focused?.kind === 'product' ? [focused.id] : [];
+    return selectedProducts;
   };
 
   const update = useCallback(async (ids: string[], patch: Patch) => {
@@ -106,11 +111,11 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
   /** The detail view shows the focused product; ← → step to the previous or next product. */
   const step = (delta: number) => {
     setView({ kind: 'detail' });
-    for (let i = focus + delta; i >= 0 && i < tiles.length; i += delta) {
-      if (tiles[i].kind === 'product') return moveTo(i, false);
+    for (let i = focus + delta; i >= grid.start && i < end; i += delta) {
+      if (at(i)?.kind === 'product') return moveTo(i, false);
     }
   };
-  const detailId = view.kind !== 'detail' ? undefined : (view.id ?? (tiles[focus]?.kind === 'product' ? tiles[focus].id : undefined));
+  const detailId = view.kind !== 'detail' ? undefined : (view.id ?? (focused?.kind === 'product' ? focused.id : undefined));
   const closeOverlay = () => {
     setView({ kind: 'grid' });
     gridRef.current?.focus();
@@ -121,7 +126,7 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
   }, [view.kind, detailId]);
 
   const onKey = useKeyboard(gridRef, {
-    view, tiles, total, focus, cols, visibleRows: layout.visibleRows, selected, moveTo, dispatch, targets,
+    view, focused, total, focus, cols, visibleRows: layout.visibleRows, selected, moveTo, dispatch, targets,
     update: (ids, patch) => void update(ids, patch),
     act: (action, ids) => void act(action, ids),
     setView,
@@ -130,13 +135,13 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
   });
 
   const onTileClick = (e: MouseEvent, i: number) => {
-    if (!tiles[i]) return;
+    if (!at(i)) return;
     gridRef.current?.focus();
     if (e.shiftKey) moveTo(i, true);
     else dispatch({ type: 'focus', index: i, select: e.ctrlKey || e.metaKey ? 'toggle' : 'only' });
   };
   const onOpen = (i: number) => {
-    if (tiles[i]?.kind !== 'product') return;
+    if (at(i)?.kind !== 'product') return;
     dispatch({ type: 'focus', index: i });
     setView({ kind: 'detail' });
   };
@@ -164,7 +169,7 @@ export function App({ init, saved }: { init: InitialState; saved?: SavedState })
         help={help}
         toGrid={toGrid}
       />
-      <Grid gridRef={gridRef} title={init.title} layout={layout} tiles={tiles} total={total} loaded={grid.loaded} filter={filter} focus={focus} selected={selected} tileSize={tileSize} fit={fit} flying={flying} onKeyDown={onKey} onScroll={onScroll} onTileClick={onTileClick} onOpen={onOpen} />
+      <Grid gridRef={gridRef} title={init.title} layout={layout} tiles={grid.tiles} start={grid.start} total={total} loaded={grid.loaded} filter={filter} focus={focus} selected={selected} tileSize={tileSize} fit={fit} flying={flying} onKeyDown={onKey} onScroll={onScroll} onTileClick={onTileClick} onOpen={onOpen} />
       <StatusLine text={announce} onDone={() => setAnnounce('')} />
       {view.kind === 'detail' && detailId && <Detail id={detailId} onClose={closeOverlay} onAction={act} onUpdate={update} onStep={step} onOpen={(pid) => setView({ kind: 'detail', id: pid })} readOnly={!!init.readOnly} />}
       {view.kind === 'compare' && <Compare ids={view.ids} onClose={closeOverlay} />}

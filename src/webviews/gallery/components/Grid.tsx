@@ -8,7 +8,9 @@ export interface GridProps {
   gridRef: { current: HTMLDivElement | null };
   title: string;
   layout: GridLayout;
+  /** The loaded tiles: positions [start, start + tiles.length). */
   tiles: Tile[];
+  start: number;
   total: number;
   /** False until the first page of the current filter has come. */
   loaded: boolean;
@@ -26,7 +28,7 @@ export interface GridProps {
   onOpen: (i: number) => void;
 }
 
-export function Grid({ gridRef, title, layout, tiles, total, loaded, filter, focus, selected, tileSize, fit, flying, onKeyDown, onScroll, onTileClick, onOpen }: GridProps) {
+export function Grid({ gridRef, title, layout, tiles, start, total, loaded, filter, focus, selected, tileSize, fit, flying, onKeyDown, onScroll, onTileClick, onOpen }: GridProps) {
   const { cols, rowH, rowCount, firstRow, lastRow } = layout;
   const rows = [];
   for (let r = firstRow; r <= lastRow; r++) {
@@ -34,7 +36,7 @@ export function Grid({ gridRef, title, layout, tiles, total, loaded, filter, foc
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
       if (i >= total) break;
-      const t = tiles[i];
+      const t = i >= start ? tiles[i - start] : undefined;
       cells.push(
         t ? (
           <TileView key={t.id} t={t} index={i} size={tileSize} selected={selected.has(t.id)} focused={i === focus} loadImage={!flying} onClick={onTileClick} onOpen={onOpen} />
@@ -49,7 +51,7 @@ export function Grid({ gridRef, title, layout, tiles, total, loaded, filter, foc
       </div>,
     );
   }
-  const focusedTile = tiles[focus];
+  const focusedTile = focus >= start ? tiles[focus - start] : undefined;
   const filtered = filter.text || filter.provider || filter.model || filter.tags || filter.favorite || filter.minRating || filter.from || filter.to;
   return (
     <div

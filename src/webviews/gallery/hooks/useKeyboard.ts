@@ -8,7 +8,8 @@ import type { View } from '../view.ts';
 
 export interface GridKeys {
   view: View;
-  tiles: Tile[];
+  /** The focused tile, when its page is loaded. */
+  focused: Tile | undefined;
   total: number;
   focus: number;
   cols: number;
@@ -42,7 +43,7 @@ export function useKeyboard(gridRef: MutableRef<HTMLDivElement | null>, k: GridK
   return (e) => {
     if (k.view.kind !== 'grid') return;
     const { focus, cols, selected } = k;
-    const t = k.tiles[focus];
+    const t = k.focused;
     const key = e.key;
     const handled = () => {
       e.preventDefault();
@@ -66,7 +67,8 @@ export function useKeyboard(gridRef: MutableRef<HTMLDivElement | null>, k: GridK
       handled();
       k.update(k.targets(), { rating: Number(key) });
       k.announce(key === '0' ? 'Rating cleared' : `Rated ${key} star${key === '1' ? '' : 's'}`);
-    } else if ((key === 'Delete' || key === 'Backspace') && t) {
+    } else if ((key === 'Delete' || key === 'Backspace') && (t || selected.size)) {
+      // The selection, even when the focused tile's page is not loaded (scrolled far away).
       handled();
       k.act('delete', k.targets());
     } else if (key === 'c') {
