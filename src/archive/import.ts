@@ -15,10 +15,10 @@ import * as path from 'node:path';
 import { imageStructure } from '../media/imageStructure.ts';
 import { readCompanionMetadata, readImageMetadata, type Companions, type ImageMetadata } from '../media/metadata/index.ts';
 import { DEFAULT_MAX_MEGAPIXELS, overPixelBudget, pixelCount } from '../media/pixels.ts';
-import { SharpUnavailableError } from '../media/sharp.ts';
 import { checkDownloaded, MediaError, sniffMedia, type CheckedMedia } from '../media/sniff.ts';
 import { productDayDir } from '../storage/project.ts';
 import { ProductStore } from '../storage/productStore.ts';
+import { ThumbnailQueue } from '../storage/thumbnailQueue.ts';
 import type { ProductRecord, ProjectDb } from '../storage/types.ts';
 
 /** Extensions a folder walk considers; explicitly chosen files are tried whatever their name. */
@@ -397,44 +397,6 @@ async function readRegularFile(file: string, slot: ReadSlot, maxBytes: number): 
     return { stat, bytes: buffer.subarray(0, got) };
   } finally {
     await fh.close();
-  }
-}
-
-/** Thumbnails made one at a time once the import has stored every image. The queue holds only
- * what a thumbnail needs (id, file, kind), so a long import stays small in memory. Only the
- * small one, which the gallery's tiles show: the large one (for agents and contact sheets) takes
- * as long again and is made when first asked for (agent/library.ts), or the contact sheet reads
- * the original (bench/import.ts: 10,000 thumbnails in about half the time). */
-class ThumbnailQueue {
-  private readonly pending: Pick<ProductRecord, 'id' | 'file' | 'kind' | 'poster'>[] = [];
-
-  constructor(
-    private readonly store: ProductStore,
-    private readonly onThumbnail?: (productId: string) => void,
-  ) {}
-
-  add(p: ProductRecord): void {
-    this.pending.push({ id: p.id, file: p.file, kind: p.kind, ...(p.poster ? { poster: p.poster } : {}) });
-  }
-
-  /** Make them all; resolves when every one is made (or failed). */
-  start(): Promise<void> {
-    return this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    // Last stored first: the gallery opens newest first, so the screen the user sees gets its
-    // thumbnails at once instead of after all the others (2,000 images: 25 s later).
-    for (let p = this.pending.pop(); p; p = this.pending.pop()) {
-      try {
-        await this.store.thumbnail(p, ['small']);
-        this.onThumbnail?.(p.id);
-      } catch (e) {
-        // A thumbnail is rebuildable; the gallery falls back to the file. Without sharp there
-        // are none at all (sharp.ts says so once): stop trying.
-        if (e instanceof SharpUnavailableError) this.pending.length = 0;
-      }
-    }
   }
 }
 

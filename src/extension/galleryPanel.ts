@@ -10,6 +10,7 @@ import { stringifyParamFile } from '../engine/paramFile.ts';
 import type { SubmissionPart } from '../engine/submission.ts';
 import type { Logger } from '../providers/types.ts';
 import { layoutOf, PathRefusedError, ProductStore, projectFile, thumbsDir, type TrashEntry, type TrashSink } from '../storage/index.ts';
+import { ThumbnailQueue } from '../storage/thumbnailQueue.ts';
 import type { JobRecord, ProductRecord, ProjectDb } from '../storage/types.ts';
 import { GalleryController, type GalleryProject, type HostActions } from '../webviews/galleryController.ts';
 import { firstScreenTiles, inlineThumbnails } from '../webviews/firstScreen.ts';
@@ -116,6 +117,7 @@ class GalleryPanel {
         if (!panel.visible) this.controller.pageGone();
       }),
       panel.onDidDispose(() => {
+        for (const q of this.thumbnailQueues.values()) void q.then((x) => x.stop(), () => undefined);
         void this.emptyTrash();
         this.disposables.forEach((d) => d.dispose());
         onDispose();
@@ -147,6 +149,7 @@ class GalleryPanel {
         void this.panel.webview.postMessage(msg);
       },
       log: this.deps.log,
+      noThumbnails: (dir, products) => void this.makeThumbnails(dir, products),
       onViewChanged: (view) => void this.context.globalState.update(FIT_KEY, view.fit),
       readOnly: restrictedReason,
     });
@@ -202,6 +205,28 @@ class GalleryPanel {
   onProductChanged(dir: string, p: ProductRecord): void {
     this.controller.onProductChanged(dir, p);
   }
+  /** Per project, the thumbnails this gallery found missing, made in the background. */
+  private readonly thumbnailQueues = new Map<string, Promise<ThumbnailQueue>>();
+
+  private async makeThumbnails(dir: string, products: ProductRecord[]): Promise<void> {
+    let queue = this.thumbnailQueues.get(dir);
+    if (!queue) {
+      queue = this.db(dir).then((db) => {
+        const q = new ThumbnailQueue(new ProductStore(dir, db), (id) => void this.onThumbnail(dir, id));
+        void q.start();
+        return q;
+      });
+      this.thumbnailQueues.set(dir, queue);
+    }
+    try {
+      // Added last first: the queue makes the last added first, so the page's top comes first.
+      (await queue).add(...[...products].reverse());
+    } catch (e) {
+      this.thumbnailQueues.delete(dir);
+      this.deps.log.warn(`gallery: missing thumbnails of ${dir} not made: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   async onThumbnail(dir: string, productId: string): Promise<void> {
     const project = this.deps.projects().find((p) => p.dir === dir);
     const product = await (await project?.db())?.getProduct(productId);

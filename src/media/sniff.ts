@@ -127,9 +127,11 @@ export async function checkDownloaded(bytes: Uint8Array, claimedMediaType?: stri
   // Most generated images are PNGs without a palette: their data is checked whole by zlib at a
   // fraction of a decode's cost (bench/import.ts), with or without sharp.
   if (sniffed.mediaType === 'image/png' && structure?.pngChunks) {
+    // The size first: a few KB of zlib can claim gigabytes of pixels, refused before inflating.
+    const sized = bySize(structure, 'data');
     const problems = await pngDataProblems(structure.pngChunks, opts.scratch);
     if (problems?.length) throw refuse(problems[0], false);
-    if (problems) return bySize(structure, 'data');
+    if (problems) return sized;
   }
   const sharp = await loadSharp();
   if (!sharp) {

@@ -153,12 +153,15 @@ export class ProductBatch<T> {
       await fsyncDir(path.dirname(intent.file));
       // Media files first, so a sidecar never names a file not there yet.
       for (const i of [0, 1]) {
-        await Promise.all(
+        // Settled, not raced: a failed rename must not leave others landing after the clean-up.
+        const results = await Promise.allSettled(
           items.map(async (s) => {
             await fs.rename(...s.files[i]);
             renamed.push(s.files[i][1]);
           }),
         );
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       await Promise.all([...new Set(items.map((s) => path.dirname(s.files[0][1])))].map(fsyncDir));
     } catch (e) {
@@ -243,9 +246,12 @@ export async function recoverPending(store: ProductStore, db: ProjectDb): Promis
       const row = await db.getProduct(layout.id);
       if (row) continue;
       const media = await store.paths.resolve(layout.file, 'products', { kind: 'file' }).catch(() => undefined);
-      const sidecar = await store.sidecarAt(layout.sidecar).catch(() => undefined);
+      const sidecarFile = await store.paths.resolve(layout.sidecar, 'products', { kind: 'file' }).catch(() => undefined);
+      const sidecar = sidecarFile?.stat ? await store.sidecarAt(layout.sidecar).catch(() => undefined) : undefined;
       if (sidecar && media?.stat && sidecar.file === layout.file && sidecar.bytes === media.stat.size && (await sha256Of(media.abs)) === sidecar.sha256) rows.push(sidecar);
-      else if (!sidecar && media?.stat) {
+      // Only a media file whose sidecar is surely not there goes: one that is there but cannot
+      // be read now is left to Verify Project and Rebuild Index.
+      else if (sidecarFile && !sidecarFile.stat && media?.stat) {
         await fs.rm(media.abs, { force: true });
         out.removed.push(layout.file);
       }

@@ -51,6 +51,9 @@ export interface ControllerOptions {
   /** Why the gallery is read-only (Restricted Mode), or undefined when it is not. Then only
    * READ_ONLY_ACTIONS run; updates and the rest are refused with this text. */
   readOnly?: () => string | undefined;
+  /** Products of a page shown from their files because their thumbnails are missing (not
+   * asked in Restricted Mode, where the gallery writes nothing), in the page's order. */
+  noThumbnails?: (project: string, products: ProductRecord[]) => void;
 }
 
 /** The next-page cursor: each project's own cursor, by project folder (from the webview, so
@@ -93,9 +96,9 @@ export class GalleryController {
 
   /** The tile of a product, or undefined (logged) when its files are refused by the path rule
    * or a value cannot be shown: such a product is left out, never painted from. */
-  productTile(project: string, p: ProductRecord, checked?: FolderChecks): Tile | undefined {
+  productTile(project: string, p: ProductRecord, checked?: FolderChecks, noThumbnail?: (p: ProductRecord) => void): Tile | undefined {
     try {
-      return productTile(project, p, { paths: this.pathsOf(project), toUri: this.o.toUri, checked });
+      return productTile(project, p, { paths: this.pathsOf(project), toUri: this.o.toUri, checked, noThumbnail });
     } catch (e) {
       if (!(e instanceof TileRefused)) throw e;
       this.o.log.warn(`gallery: not shown: ${e.message}`);
@@ -151,11 +154,13 @@ export class GalleryController {
       const page = await db.queryProducts(this.toQuery(f, cursors[p.dir], limit));
       total += page.total;
       const checked: FolderChecks = new Map();
+      const unthumbed: ProductRecord[] = [];
       for (const r of page.items) {
-        const tile = this.productTile(p.dir, r, checked);
+        const tile = this.productTile(p.dir, r, checked, (x) => unthumbed.push(x));
         if (tile) tiles.push(tile);
         else total--;
       }
+      if (unthumbed.length && !this.o.readOnly?.()) this.o.noThumbnails?.(p.dir, unthumbed);
       if (page.next) next[p.dir] = page.next;
     }
     if (projects.length > 1) {

@@ -32,6 +32,8 @@ export interface TileContext {
   toUri: (absPath: string) => string;
   /** Folders already checked in this batch of tiles. */
   checked?: FolderChecks;
+  /** Told of a product shown from its file because its thumbnail is not there. */
+  noThumbnail?: (p: ProductRecord) => void;
 }
 
 /** Why a product gets no tile: its files are refused by the path rule. */
@@ -53,6 +55,7 @@ export function productTile(project: string, p: ProductRecord, c: TileContext): 
   const media = p.kind === 'video' || p.kind === 'audio' ? p.kind : 'image';
   // A still to show: the image itself, or a video's poster frame; the thumbnail once it exists.
   const still = media === 'image' ? file : poster?.stat ? poster : undefined;
+  if (still?.stat && !thumb?.stat) c.noThumbnail?.(p);
   const uri = (abs: string | undefined) => {
     const u = abs === undefined ? undefined : c.toUri(abs);
     return u !== undefined && u.length <= CAPS.uri ? u : undefined;

@@ -141,3 +141,14 @@ test('PNG data: every PngSuite file without a palette is judged as sharp judges 
   // and the palette ones.
   assert.deepEqual({ checked, palette }, { checked: 98, palette: 63 });
 });
+
+test('PNG data: an image claiming more pixels than accepted is refused by its size, before its data is inflated', async () => {
+  const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123' } }).png().toBuffer();
+  const chunks = readPngChunks(small);
+  const ihdr = Buffer.from(chunks[0].data);
+  ihdr.writeUInt32BE(20_000, 0);
+  ihdr.writeUInt32BE(20_000, 4);
+  // 400 million pixels, whose data a few KB of zlib could claim; the CRCs made to match.
+  const bomb = Buffer.concat([small.subarray(0, 8), chunk('IHDR', ihdr), ...chunks.slice(1).map((c) => chunk(c.type, c.data))]);
+  await assert.rejects(checkDownloaded(bomb), (e: unknown) => e instanceof MediaError && /20000×20000 pixels, more than/.test(e.message));
+});

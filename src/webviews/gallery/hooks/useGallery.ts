@@ -104,6 +104,9 @@ export function useGallery(init: InitialState, saved: SavedState | undefined, an
       if (mine === queryId.current) announce((e as Error).message);
     } finally {
       loading.current = false;
+      // Answered after a new query began: that query's first page may have come while this was
+      // out, and found a load running; look again, or the rows in view stay empty.
+      if (mine !== queryId.current) setLoads((n) => n + 1);
     }
   }, []);
 
@@ -128,7 +131,8 @@ export function useGallery(init: InitialState, saved: SavedState | undefined, an
         productsDeleted: (m) => {
           // A product whose page is not loaded went: where is the host's to say (ask again).
           const s = latest.current;
-          const unplaced = (s.start > 0 || s.next !== undefined) && m.ids.some((id) => !s.tiles.some((t) => t.id === id));
+          const loaded = new Set(s.tiles.map((t) => t.id));
+          const unplaced = (s.start > 0 || s.next !== undefined) && m.ids.some((id) => !loaded.has(id));
           live({ type: 'productsDeleted', ...m });
           if (unplaced) void refetch(latest.current.filter);
         },
