@@ -34,7 +34,8 @@ export async function makeThumbnails(srcPath: string, outDir: string, id: string
   const out: Partial<Record<ThumbSize, string>> = {};
   for (const key of sizes) {
     const size = THUMB_SIZES[key];
-    // Its own temp name: two makers of the same thumbnail (a job's, a gallery's) never share one.
+    // Its own temp name (the form of storage/atomic.ts tempNameFor): two makers of the same
+    // thumbnail (a job's, a gallery's) never share one.
     const tmp = `${all[key]}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
       await pixels().resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: key === 'small' ? 72 : 80, effort: WEBP_EFFORT }).toFile(tmp);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
  * the same folder, fsync, rename. The temp name is unique per process and call. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const tmp = tempNameFor(file);
   try {
     const fh = await fs.open(tmp, 'w');
     try {
@@ -21,6 +21,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+/** A temp name beside `file`, unique per process and call, that removeStaleTemps recognises
+ * (TEMP_NAME) once its process is gone. */
+export function tempNameFor(file: string): string {
+  return `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+}
+
 /** True while a process with this id runs (EPERM: it runs, as another user). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -31,7 +37,8 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** The temp names of our atomic writers: `NAME.tmp-PID` (database, thumbnails) and `NAME.tmp-PID-RANDOM`. */
+/** The temp names of our atomic writers: `NAME.tmp-PID` (the database) and `NAME.tmp-PID-RANDOM`
+ * (tempNameFor; thumbnails.ts, below storage, writes the same form). */
 const TEMP_NAME = /\.tmp-(\d+)(?:-[a-z0-9]+)?$/;
 
 /** Remove the temp files in `dir` (not recursive) whose writer process is gone. A process

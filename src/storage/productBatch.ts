@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { fsyncDir, pidAlive } from './atomic.ts';
+import { fsyncDir, pidAlive, tempNameFor } from './atomic.ts';
 import { layoutOf } from './productPaths.ts';
 import type { ProductStore } from './productStore.ts';
 import type { ProductRecord, ProjectDb } from './types.ts';
@@ -49,7 +49,6 @@ interface Batch<T> {
   intent: Promise<{ file: string; handle: FileHandle }>;
 }
 
-const tempOf = (abs: string) => `${abs}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 export class ProductBatch<T> {
   private current: Batch<T> | undefined;
@@ -109,7 +108,7 @@ export class ProductBatch<T> {
         [sidecar, `${JSON.stringify(staged.record, null, 2)}\n`],
       ] as const) {
         const { abs } = await this.store.paths.resolve(rel, 'products', { kind: 'file' });
-        const tmp = tempOf(abs);
+        const tmp = tempNameFor(abs);
         staged.files.push([tmp, abs]);
         const fh = await fs.open(tmp, 'wx');
         staged.handles.push(fh);
@@ -224,8 +223,11 @@ export async function recoverPending(store: ProductStore, db: ProjectDb): Promis
   const names = (await fs.readdir(own).catch(() => [] as string[])).filter((n) => INTENT.test(n) && !pidAlive(Number(INTENT.exec(n)![1])));
   for (const name of names) {
     const intent = path.join(own, name);
+    // An intent that cannot be read now is the only record of its batch: kept for the next time.
+    const text = await fs.readFile(intent, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
     const listed: { id?: unknown; file?: unknown }[] = [];
-    for (const line of (await fs.readFile(intent, 'utf8').catch(() => '')).split('\n').slice(0, 10_000)) {
+    for (const line of text.split('\n').slice(0, 10_000)) {
       try {
         const entry = JSON.parse(line) as unknown;
         if (entry && typeof entry === 'object') listed.push(entry);

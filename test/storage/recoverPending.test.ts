@@ -36,3 +36,19 @@ test('recovery removes a media file only when its sidecar is surely not there', 
   assert.ok(existsSync(path.join(dir, ...damaged.file.split('/'))), 'the one whose sidecar cannot be read stays, for Verify and Rebuild Index');
   assert.equal(await db.getProduct(damaged.id), undefined);
 });
+
+test('an intent that cannot be read is kept for the next time, and the import goes on', async () => {
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'af-recover-')), 'p');
+  await createProject(dir, 'Recover');
+  const own = await openProjectDb(dir, { backups: 0 });
+  try {
+    const unreadable = path.join(dir, '.artfactory', 'pending', 'import-999999998-abc.pending');
+    // A folder where the intent should be: reading it fails (EISDIR), as an I/O error would.
+    await fs.mkdir(unreadable, { recursive: true });
+    const r = await new ProductStore(dir, own).recoverBatches();
+    assert.deepEqual([r.completed, r.removed], [[], []]);
+    assert.ok(existsSync(unreadable), 'kept: it is the only record of its batch');
+  } finally {
+    await own.close();
+  }
+});
